@@ -1,0 +1,19 @@
+// What was built: version, git commit, build type, CUDA configuration.
+#pragma once
+
+#include <string>
+
+namespace sabre::build {
+
+const char* version();          // e.g. "0.1.0"
+const char* git_commit();       // short sha, "-dirty" when the tree had changes, or "unknown"
+const char* build_type();       // CMAKE_BUILD_TYPE
+bool cuda_enabled();            // the CUDA back end is compiled in
+const char* cuda_architectures();  // e.g. "80;90", or "" without CUDA
+const char* compiler();         // C++ compiler id and version
+
+// Where sabre finds its data (physics tables, machine files): $SABRE_DATA_DIR if set,
+// else the source tree it was built from.
+std::string data_dir();
+
+}  // namespace sabre::build

@@ -1,0 +1,32 @@
+// sabre's native dose output: one HDF5 file per run holding dose [Gy], relative
+// uncertainty, the grid geometry in patient (DICOM LPS) coordinates, the phantom's material
+// map and density, and provenance. The layout (schema) is versioned and documented in
+// docs/hdf5-output.md; readers check `schema_version` and refuse files they do not know.
+//
+// The file is written under a temporary name and renamed on success (no partial output);
+// it is deterministic apart from the `created_utc` attribute (HDF5 object time stamps off).
+#pragma once
+
+#include <string>
+
+#include "engine/dose_result.hh"
+
+namespace sabre::io {
+
+// Current schema version written by write_dose_hdf5 (docs/hdf5-output.md).
+inline constexpr int kDoseHdf5SchemaVersion = 1;
+// Value of the root attribute "format".
+inline constexpr const char* kDoseHdf5Format = "sabre-dose";
+
+// Writes `dose` to `path`. DoseResult::provenance entries become string attributes of the
+// /provenance group (next to the fields sabre fills itself: version, commit, seed,
+// histories, device, date...). Throws RuntimeError (exit 4) naming `path` when the file
+// cannot be written, std::logic_error when `dose` is inconsistent (array sizes vs grid).
+void write_dose_hdf5(const std::string& path, const DoseResult& dose);
+
+// Reads a file written by write_dose_hdf5 (any schema version up to the current one).
+// Throws InputError naming `path` for a missing, unreadable or non-sabre file, or an
+// unknown schema version.
+DoseResult read_dose_hdf5(const std::string& path);
+
+}  // namespace sabre::io

@@ -1,0 +1,184 @@
+#include "engine/run_config.hh"
+
+#include <filesystem>
+#include <set>
+#include <toml++/toml.h>
+
+#include "engine/core/errors.hh"
+
+namespace sabre {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Reads a TOML table, refusing keys it does not know.
+class Reader {
+ public:
+  Reader(const toml::table& t, std::string file, std::string where)
+      : t_(t), file_(std::move(file)), where_(std::move(where)) {}
+
+  void str(const char* key, std::string& out, bool is_path = false) {
+    seen_.insert(key);
+    const auto* n = t_.get(key);
+    if (!n) return;
+    const auto v = n->value<std::string>();
+    if (!v) fail(key, "expected a string");
+    out = *v;
+    if (is_path && !out.empty() && fs::path(out).is_relative())
+      out = (fs::path(file_).parent_path() / out).lexically_normal().string();
+  }
+  void num(const char* key, double& out) {
+    seen_.insert(key);
+    const auto* n = t_.get(key);
+    if (!n) return;
+    const auto v = n->value<double>();
+    if (!v) fail(key, "expected a number");
+    out = *v;
+  }
+  void integer(const char* key, std::int64_t& out) {
+    seen_.insert(key);
+    const auto* n = t_.get(key);
+    if (!n) return;
+    const auto v = n->value<std::int64_t>();
+    if (!v || !n->is_integer()) fail(key, "expected an integer");
+    out = *v;
+  }
+  void flag(const char* key, bool& out) {
+    seen_.insert(key);
+    const auto* n = t_.get(key);
+    if (!n) return;
+    const auto v = n->value<bool>();
+    if (!v) fail(key, "expected true or false");
+    out = *v;
+  }
+  void known(const char* key) { seen_.insert(key); }
+  void finish() const {
+    for (const auto& [k, v] : t_)
+      if (!seen_.count(std::string(k.str())))
+        throw InputError(file_, "unknown key '" + where_ + std::string(k.str()) + "'");
+  }
+  [[noreturn]] void fail(const char* key, const std::string& what) const {
+    throw InputError(file_, "'" + where_ + key + "': " + what);
+  }
+
+ private:
+  const toml::table& t_;
+  std::string file_;
+  std::string where_;
+  std::set<std::string> seen_;
+};
+
+double parse_fraction(const toml::node& n, const std::string& file, const char* key) {
+  // 0.02 or "2%"
+  if (auto v = n.value<double>()) return *v;
+  if (auto s = n.value<std::string>()) {
+    std::string t = *s;
+    if (!t.empty() && t.back() == '%') {
+      try {
+        return std::stod(t.substr(0, t.size() - 1)) / 100.0;
+      } catch (...) {
+      }
+    }
+  }
+  throw InputError(file, std::string("'") + key + "': expected a fraction such as 0.02 or \"2%\"");
+}
+
+}  // namespace
+
+void load_run_file(const std::string& path, RunConfig& cfg) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) throw InputError(path, "run file not found");
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw InputError(path, "line " + std::to_string(e.source().begin.line) + ": " +
+                               std::string(e.description()));
+  }
+  cfg.source_file = path;
+  Reader r(root, path, "");
+  r.str("ct", cfg.ct_dir, true);
+  r.str("plan", cfg.rtplan, true);
+  r.str("structures", cfg.rtstruct, true);
+  r.str("machine", cfg.machine);
+  r.str("tables", cfg.tables, true);
+  r.str("calibration", cfg.calibration);
+  r.flag("outside_body_to_air", cfg.outside_body_to_air);
+  r.num("dose_grid_mm", cfg.dose_grid_mm);
+  std::string dose_to = cfg.dose_to_water ? "water" : "medium";
+  r.str("dose_to", dose_to);
+  if (dose_to != "medium" && dose_to != "water")
+    throw InputError(path, "'dose_to': expected \"medium\" or \"water\"");
+  cfg.dose_to_water = dose_to == "water";
+  r.integer("histories", cfg.histories);
+  r.known("target_uncertainty");
+  if (const auto* n = root.get("target_uncertainty"))
+    cfg.target_uncertainty = parse_fraction(*n, path, "target_uncertainty");
+  r.num("time_limit_s", cfg.time_limit_s);
+  std::int64_t seed = std::int64_t(cfg.seed);
+  r.integer("seed", seed);
+  if (seed < 0) throw InputError(path, "'seed': must be >= 0");
+  cfg.seed = std::uint64_t(seed);
+  r.str("device", cfg.device);
+  std::int64_t batches = cfg.batches;
+  r.integer("batches", batches);
+  cfg.batches = int(batches);
+  r.flag("quiet", cfg.quiet);
+  r.known("output");
+  if (const auto* out = root.get("output")) {
+    const auto* t = out->as_table();
+    if (!t) throw InputError(path, "'output': expected a table [output]");
+    Reader o(*t, path, "output.");
+    o.str("hdf5", cfg.output_h5, true);
+    o.str("rtdose", cfg.output_rtdose, true);
+    o.str("png_dir", cfg.output_png_dir, true);
+    o.str("summary_json", cfg.summary_json, true);
+    o.finish();
+  }
+  r.known("override");
+  if (const auto* ov = root.get("override")) {
+    const auto* arr = ov->as_array();
+    if (!arr) throw InputError(path, "'override': expected an array of tables [[override]]");
+    for (const auto& item : *arr) {
+      const auto* t = item.as_table();
+      if (!t) throw InputError(path, "'override': expected [[override]] tables");
+      StructureOverride s;
+      Reader o(*t, path, "override.");
+      o.str("roi", s.roi);
+      o.str("material", s.material);
+      double d = -1;
+      o.num("density_g_cm3", d);
+      if (d >= 0) s.density_g_cm3 = d;
+      o.finish();
+      if (s.roi.empty()) throw InputError(path, "'override': each [[override]] needs a roi");
+      if (s.material.empty() && !s.density_g_cm3)
+        throw InputError(path, "'override' of ROI '" + s.roi +
+                                   "': give a material, a density_g_cm3, or both");
+      cfg.overrides.push_back(s);
+    }
+  }
+  r.finish();
+}
+
+void validate(const RunConfig& cfg) {
+  if (cfg.ct_dir.empty()) throw UsageError("no CT given (--ct DIR or 'ct' in the run file)");
+  if (cfg.rtplan.empty()) throw UsageError("no RT Plan given (--plan FILE or 'plan' in the run file)");
+  if (cfg.histories <= 0 && cfg.target_uncertainty <= 0 && cfg.time_limit_s <= 0)
+    throw UsageError("no stopping rule: give --histories, --target-uncertainty or --time-limit");
+  if (cfg.histories < 0) throw UsageError("--histories must be positive");
+  if (cfg.target_uncertainty < 0 || cfg.target_uncertainty >= 1)
+    throw UsageError("--target-uncertainty must be a fraction in (0, 1), e.g. 2% or 0.02");
+  if (cfg.time_limit_s < 0) throw UsageError("--time-limit must be positive");
+  if (cfg.dose_grid_mm < 0) throw UsageError("--dose-grid must be positive (mm)");
+  if (cfg.batches < 10) throw UsageError("--batches must be at least 10");
+  if (cfg.output_h5.empty() && cfg.output_rtdose.empty())
+    throw UsageError("no output: give --output-h5 and/or --output-rtdose");
+  std::error_code ec;
+  if (!fs::is_directory(cfg.ct_dir, ec))
+    throw InputError(cfg.ct_dir, "CT directory not found");
+  if (!fs::is_regular_file(cfg.rtplan, ec)) throw InputError(cfg.rtplan, "RT Plan not found");
+  if (!cfg.rtstruct.empty() && !fs::is_regular_file(cfg.rtstruct, ec))
+    throw InputError(cfg.rtstruct, "RT Structure Set not found");
+}
+
+}  // namespace sabre

@@ -1,0 +1,57 @@
+// What `sabre run` does, from a TOML run file and/or command-line flags (flags win).
+// Documented in docs/run-file.md; every field has a flag of the same meaning.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sabre {
+
+struct StructureOverride {
+  std::string roi;                      // ROI name in the RT Structure Set (exact match)
+  std::string material;                 // material name in the table set ("" = keep)
+  std::optional<double> density_g_cm3;  // mass density [g/cm^3] (unset = keep)
+};
+
+struct RunConfig {
+  // inputs
+  std::string ct_dir;        // directory holding one CT series
+  std::string rtplan;        // DICOM RT Plan
+  std::string rtstruct;      // DICOM RT Structure Set (optional)
+  std::string machine;       // machine file name or path; "" = map from the plan
+  std::string tables;        // physics table file; "" = the default set
+  std::string calibration;   // CT calibration (name or CSV path); "" = the default
+  std::vector<StructureOverride> overrides;
+  bool outside_body_to_air = false;  // voxels outside BODY/EXTERNAL set to air
+  double dose_grid_mm = 0;           // dose voxel size [mm]; 0 = the CT grid
+  bool dose_to_water = false;        // false: dose to medium
+  // stopping rules (first one reached stops the run)
+  std::int64_t histories = 0;        // 0 = no limit from the count
+  double target_uncertainty = 0;     // fraction (0.02 = 2 %); 0 = none
+  double time_limit_s = 0;           // 0 = none
+  // execution
+  std::uint64_t seed = 1;
+  std::string device = "auto";
+  int batches = 10;                  // batches per statistics unit (>= 10)
+  // outputs ("" = not written)
+  std::string output_h5;
+  std::string output_rtdose;
+  std::string output_png_dir;
+  std::string summary_json;
+  bool quiet = false;
+
+  std::string source_file;  // the run file this came from, "" when flags only
+};
+
+// Reads a TOML run file into `cfg` (fields absent from the file keep their values).
+// Relative paths in the file are taken relative to the file's directory. Throws
+// InputError naming the file for syntax errors, unknown keys and bad values.
+void load_run_file(const std::string& path, RunConfig& cfg);
+
+// Checks the combination (inputs present, at least one stopping rule, ranges); throws
+// UsageError or InputError with one clear message.
+void validate(const RunConfig& cfg);
+
+}  // namespace sabre

@@ -1,0 +1,75 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "engine/core/errors.hh"
+#include "engine/run_config.hh"
+
+namespace fs = std::filesystem;
+
+namespace {
+std::string write_file(const std::string& name, const std::string& text) {
+  const fs::path dir = fs::temp_directory_path() / "sabre_run_config_test";
+  fs::create_directories(dir);
+  const auto p = dir / name;
+  std::ofstream(p) << text;
+  return p.string();
+}
+}  // namespace
+
+TEST_CASE("a run file fills the configuration, paths relative to the file", "[engine]") {
+  const auto path = write_file("run.toml", R"(
+ct = "ct"
+plan = "plan.dcm"
+structures = "rs.dcm"
+histories = 1000000
+target_uncertainty = "2%"
+seed = 42
+device = "cpu:2"
+dose_to = "water"
+[output]
+hdf5 = "out/dose.h5"
+[[override]]
+roi = "COUCH"
+material = "air"
+density_g_cm3 = 0.0012
+)");
+  sabre::RunConfig cfg;
+  sabre::load_run_file(path, cfg);
+  const fs::path dir = fs::path(path).parent_path();
+  CHECK(cfg.ct_dir == (dir / "ct").string());
+  CHECK(cfg.rtplan == (dir / "plan.dcm").string());
+  CHECK(cfg.histories == 1000000);
+  CHECK(cfg.target_uncertainty == Approx(0.02));
+  CHECK(cfg.seed == 42);
+  CHECK(cfg.device == "cpu:2");
+  CHECK(cfg.dose_to_water);
+  CHECK(cfg.output_h5 == (dir / "out/dose.h5").string());
+  REQUIRE(cfg.overrides.size() == 1);
+  CHECK(cfg.overrides[0].roi == "COUCH");
+  CHECK(*cfg.overrides[0].density_g_cm3 == Approx(0.0012));
+}
+
+TEST_CASE("run file errors name the file and the problem", "[engine]") {
+  sabre::RunConfig cfg;
+  CHECK_THROWS_WITH(sabre::load_run_file(write_file("bad1.toml", "histories = \"many\"\n"), cfg),
+                    Catch::Contains("bad1.toml") && Catch::Contains("expected an integer"));
+  CHECK_THROWS_WITH(sabre::load_run_file(write_file("bad2.toml", "colour = 3\n"), cfg),
+                    Catch::Contains("unknown key 'colour'"));
+  CHECK_THROWS_WITH(sabre::load_run_file(write_file("bad3.toml", "seed = [\n"), cfg),
+                    Catch::Contains("bad3.toml") && Catch::Contains("line"));
+  CHECK_THROWS_AS(sabre::load_run_file("/no/such/run.toml", cfg), sabre::InputError);
+}
+
+TEST_CASE("validation requires inputs, a stopping rule and an output", "[engine]") {
+  sabre::RunConfig cfg;
+  CHECK_THROWS_AS(sabre::validate(cfg), sabre::UsageError);
+  cfg.ct_dir = "/no/such/ct";
+  cfg.rtplan = "/no/such/plan.dcm";
+  CHECK_THROWS_WITH(sabre::validate(cfg), Catch::Contains("no stopping rule"));
+  cfg.histories = 10;
+  CHECK_THROWS_WITH(sabre::validate(cfg), Catch::Contains("no output"));
+  cfg.output_h5 = "dose.h5";
+  CHECK_THROWS_WITH(sabre::validate(cfg), Catch::Contains("/no/such/ct: CT directory not found"));
+}

@@ -1,0 +1,40 @@
+// Everything read-only that transport needs for one run ("params"), on host and device:
+// the voxel phantom, the material tables, and the physics switches. Owns nothing; the
+// engine keeps the arrays alive. Passed by const reference to every transport functor
+// (photon loop in physics/photon/photon_transport.hh, charged-particle step in
+// physics/electron/), so a switch added here reaches both.
+#pragma once
+
+#include "physics/geometry/voxel_grid.hh"
+#include "physics/materials/material_data.hh"
+
+namespace sabre::phys {
+
+struct PhysicsSwitches {
+  // Photons
+  bool rayleigh = true;  // coherent scattering on (Thomson angular distribution, see
+                         // physics/photon/rayleigh.hh); off: Rayleigh events are treated
+                         // as fictitious (no change), i.e. tracking with mu - mu_coh
+  // Electrons/positrons (read by physics/electron/)
+  bool delta_rays = true;        // hard Moller/Bhabha events
+  bool bremsstrahlung = true;    // hard bremsstrahlung events
+  bool multiple_scattering = true;
+  bool straggling = true;        // energy-loss straggling, if the model has any
+  bool annihilation_in_flight = true;
+};
+
+struct TransportParams {
+  PhantomView phantom;
+  MaterialData materials;  // cuts in materials.cuts
+  PhysicsSwitches switches;
+  // Effective atomic number per material for the pair energy-sharing screening (Coulomb
+  // and screening corrections of Bethe-Heitler); nullptr: kPairDefaultZ for all.
+  const double* pair_z_eff = nullptr;  // [material]
+  // Woodcock majorant multiplier: the phantom's largest density [g/cm^3] (defaults to
+  // phantom.max_density_g_cm3 when 0).
+  double majorant_density_g_cm3 = 0;
+};
+
+inline constexpr double kPairDefaultZ = 7.42;  // water's effective Z (for pair screening)
+
+}  // namespace sabre::phys

@@ -1,0 +1,130 @@
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "beams/machine.hh"
+#include "engine/core/errors.hh"
+
+using namespace sabre;
+using namespace sabre::beams;
+
+namespace {
+
+std::string machines_dir() { return std::string(SABRE_SOURCE_DIR) + "/beams/machines"; }
+
+std::string read_all(const std::string& p) {
+  std::ifstream f(p);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+// Writes `text` to a temporary .toml and returns the InputError message it raises.
+std::string error_of(const std::string& text) {
+  const auto p = (std::filesystem::temp_directory_path() / "sabre_machine_test_bad.toml").string();
+  { std::ofstream(p) << text; }
+  try {
+    load_machine(p);
+  } catch (const InputError& e) {
+    std::remove(p.c_str());
+    REQUIRE(std::string(e.what()).rfind(p, 0) == 0);  // message starts with the file
+    return e.what();
+  }
+  std::remove(p.c_str());
+  FAIL("no InputError for the malformed machine file");
+  return "";
+}
+
+std::string replace(std::string s, const std::string& from, const std::string& to) {
+  const auto pos = s.find(from);
+  REQUIRE(pos != std::string::npos);
+  return s.replace(pos, from.size(), to);
+}
+
+}  // namespace
+
+TEST_CASE("bundled machine files load with the documented values", "[machine]") {
+  const auto files = machine_files(machines_dir());
+  REQUIRE(files.size() >= 2);
+  const Machine hd = load_machine(machines_dir() + "/truebeam-hd120.toml");
+  CHECK(hd.name == "TrueBeam-HD120");
+  CHECK(hd.sad_cm == 100.0);
+  CHECK(hd.mlc.model == "HD120");
+  CHECK(hd.mlc.leaf_pairs == 60);
+  CHECK(hd.mlc.central_leaf_width_cm == Approx(0.25));
+  CHECK(hd.mlc.leaf_end_radius_cm == Approx(16.0));
+  CHECK(hd.tags.at("machine.sad_cm").basis == Basis::published);
+  CHECK(hd.tags.at("mlc.interleaf_gap_cm").basis == Basis::assumption);
+  REQUIRE(hd.beams.size() == 2);
+  const BeamModel* b6 = hd.find_beam(6.0, true);
+  REQUIRE(b6);
+  CHECK(b6->name == "6X-FFF");
+  CHECK(hd.find_beam(6.0, false) == nullptr);  // no flattened 6X in this model
+  REQUIRE(hd.find_beam(10.0, true));
+  double s = 0;
+  for (double w : b6->spectrum_weights) s += w;
+  CHECK(s == Approx(1.0).epsilon(1e-12));  // normalised on load
+  // Spectra are flagged as assumptions a user must commission.
+  CHECK(hd.tags.at("beam.6X-FFF.spectrum.data").basis == Basis::assumption);
+
+  const Machine mil = load_machine(machines_dir() + "/truebeam-millennium120.toml");
+  CHECK(mil.mlc.model == "Millennium120");
+  CHECK(mil.mlc.central_leaf_width_cm == Approx(0.5));
+  CHECK(mil.mlc.leaf_end_radius_cm == Approx(8.0));
+}
+
+TEST_CASE("every number in the bundled machine files carries a basis", "[machine]") {
+  // Count tagged scalar values in the text ("value =") against the parser's tags; tables
+  // (spectrum, fluence) carry a block basis.
+  for (const auto& f : machine_files(machines_dir())) {
+    const Machine m = load_machine(f);
+    const std::string text = read_all(f);
+    std::size_t n_values = 0;
+    for (std::size_t p = text.find("value = "); p != std::string::npos; p = text.find("value = ", p + 1))
+      ++n_values;
+    const std::size_t n_blocks = 2 * m.beams.size();  // spectrum.data, off_axis.fluence
+    CHECK(m.tags.size() == n_values + n_blocks);
+  }
+}
+
+TEST_CASE("machine name patterns", "[machine]") {
+  CHECK(glob_match("TrueBeam*", "truebeam1"));
+  CHECK(glob_match("TB*", "TB3421"));
+  CHECK(glob_match("*edge*", "Our EDGE 2"));
+  CHECK(glob_match("a?c", "abc"));
+  CHECK_FALSE(glob_match("TrueBeam*", "unit001"));
+  CHECK_FALSE(glob_match("a?c", "ac"));
+}
+
+TEST_CASE("monitor backscatter grows as the jaws close", "[machine]") {
+  const Machine m = load_machine(machines_dir() + "/truebeam-hd120.toml");
+  const BeamModel& b = *m.find_beam(6, true);
+  // S(X, Y) = 1 + kx (1 - X/40) + ky (1 - Y/40), hand-evaluated with kx = 0.002, ky = 0.006.
+  CHECK(b.monitor_signal(40, 40) == Approx(1.0));
+  CHECK(b.monitor_signal(10, 10) == Approx(1 + 0.002 * 0.75 + 0.006 * 0.75));
+  CHECK(b.monitor_signal(2, 2) > b.monitor_signal(10, 10));
+}
+
+TEST_CASE("malformed machine files fail clearly", "[machine]") {
+  const std::string good = read_all(machines_dir() + "/truebeam-hd120.toml");
+  CHECK_THAT(error_of("format = \"sabre-machine/1\"\n[machine\n"),
+             Catch::Contains("TOML syntax error"));
+  CHECK_THAT(error_of(replace(good, "format = \"sabre-machine/1\"", "format = \"other/9\"")),
+             Catch::Contains("unsupported format"));
+  CHECK_THAT(error_of(replace(good, "sad_cm = { value = 100.0, basis = \"published\",",
+                              "sad_cm = { value = 100.0,")),
+             Catch::Contains("machine.sad_cm") && Catch::Contains("missing basis"));
+  CHECK_THAT(error_of(replace(good, "basis = \"published\", source = \"docs/machines.md: TrueBeam SAD 100 cm (firm)\"",
+                              "basis = \"published\"")),
+             Catch::Contains("needs a source"));
+  CHECK_THAT(error_of(replace(good, "weights = [0.00084, 0.20593,", "weights = [0.20593,")),
+             Catch::Contains("beam.6X-FFF.spectrum") && Catch::Contains("equal length"));
+  CHECK_THAT(error_of(replace(good, "[mlc]\n", "[mlc]\nleaf_widht = 3\n")),
+             Catch::Contains("unknown key 'mlc.leaf_widht'"));
+  CHECK_THAT(error_of(replace(good, "basis = \"assumption\", source = \"tungsten alloy (~17-18.5 g/cm3)\"",
+                              "basis = \"guess\", source = \"x\"")),
+             Catch::Contains("basis must be measured, published or assumption"));
+  CHECK_THAT(error_of(replace(good, "leaf_end_radius_cm = { value = 16.0", "leaf_end_radius_cm = { value = 1.0")),
+             Catch::Contains("leaf_end_radius_cm"));
+}

@@ -20,8 +20,15 @@
 //
 //   struct Stack {
 //     SABRE_HD bool push(const Particle& p);  // false when full (the caller deposits locally
-//                                             // and counts it: never silently lost)
+//                                             // and counts it: never silently lost; see
+//                                             // physics/transport/secondaries.hh)
+//     SABRE_HD bool pop(Particle& p);         // false when empty (used by the history loop)
+//     SABRE_HD void clear();
 //   };
+//
+// Weights: deposits, below-cut and escapes are energy x Particle::weight.
+// The loop (physics/transport/history.hh) and its parameters (transport_params.hh) use
+// these; physics/transport/history.hh's FixedStack is the stack for host and device.
 //
 // Energy balance per history, exactly: emitted kinetic + sum(rest_mass) =
 //   sum(deposit) + sum(below_cut) + sum(escape).

@@ -83,6 +83,11 @@ struct ChargedData {
   GridTable msc_inv_lambda1;  // first transport cross section 1/lambda_1 [cm^2/g]
   GridTable msc_screening;    // screening parameter eta (dimensionless), as in
                               // dsigma/dOmega ~ 1/(1 - cos(theta) + 2 eta)^2
+  // Unrestricted quantities (added by issue 3; for CSDA-mode checks and dose to water):
+  GridTable dedx_collision;  // unrestricted collision stopping power [MeV cm^2/g]
+  GridTable dedx_radiative;  // unrestricted radiative stopping power [MeV cm^2/g]
+  GridTable dedx_total;      // sum of the two [MeV cm^2/g]
+  GridTable range_csda;      // CSDA range with dedx_total (ESTAR method) [g/cm^2]
 };
 
 // Production and absorption cuts (kinetic energies) [MeV].
@@ -101,6 +106,9 @@ struct AliasSet {
   const double* prob = nullptr;   // [(material * grid.n + i) * bins + b]
   const int* alias = nullptr;     // same layout
   const double* edges = nullptr;  // [bins + 1] edges in the reduced variable, if non-uniform
+  // Added by issue 3: the electron kinetic-energy grid of these tables (may be coarser than
+  // the ChargedData grid); rows exist for every grid point, zero-filled below W_cr.
+  LogGrid grid;
 };
 
 struct MaterialData {

@@ -389,6 +389,7 @@ GammaResult compute_gamma(const DoseResult& reference, const DoseResult& evaluat
 
   res.gamma.assign(rg.size(), std::numeric_limits<float>::quiet_NaN());
   res.pass.assign(rg.size(), 255);
+  res.difference_gy.assign(rg.size(), std::numeric_limits<float>::quiet_NaN());
   std::vector<double> gamma2(points.size());
   std::vector<double> diff(points.size());
 
@@ -430,6 +431,7 @@ GammaResult compute_gamma(const DoseResult& reference, const DoseResult& evaluat
     const double gam = std::sqrt(gamma2[p]);
     const std::int64_t v = points[p];
     res.gamma[v] = float(gam);
+    res.difference_gy[v] = float(diff[p]);
     const bool ok = gam <= 1.0;
     res.pass[v] = ok ? 1 : 0;
     res.passed += ok;

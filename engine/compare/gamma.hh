@@ -63,6 +63,8 @@ struct GammaResult {
   phys::GridGeometry grid;          // the reference grid (the map's grid)
   std::vector<float> gamma;         // [voxel] gamma; NaN where not evaluated
   std::vector<std::uint8_t> pass;   // [voxel] 1 pass (gamma <= 1), 0 fail, 255 not evaluated
+  std::vector<float> difference_gy; // [voxel] D_e - D_r at the voxel centre [Gy]; NaN where
+                                    // not evaluated or outside the evaluated grid
   std::int64_t evaluated = 0;       // reference voxels evaluated
   std::int64_t passed = 0;          // of which gamma <= 1
   std::int64_t outside_evaluated_grid = 0;  // evaluated voxels with no evaluated dose within

@@ -1,0 +1,88 @@
+// Host execution of a transport run on all CPU cores, in batches, with batch statistics.
+//
+// Histories 0..N-1 are split into B >= 10 batches of consecutive indices (batch b holds
+// [b N / B, (b+1) N / B)). Within a batch the threads take chunks of histories from a
+// shared counter and add their energy into one 64-bit fixed-point array
+// (kernels/transport.hh), so the batch's per-voxel energy is an integer that does not
+// depend on the thread count or order. Batches are folded in order into double sums
+// (S1 = sum of batch energies, S2 = sum of squares of per-history batch means), so the
+// same seed and N give a bit-identical dose and uncertainty on any number of threads.
+//
+// Statistics (batch method): with x_b = E_b / n_b the mean energy per history of batch b,
+//   dose D = (sum_b E_b) / N / (rho V),
+//   s^2(mean) = sum_b (x_b - xbar)^2 / (B (B - 1)),  xbar = sum_b x_b / B,
+//   relative uncertainty = s / xbar (0 where the voxel got no energy).
+// The headline figure is the mean relative uncertainty over voxels whose dose exceeds
+// 50 % of the maximum dose.
+//
+// Stopping: after each batch a progress hook is called (batches run in order); it may
+// stop the run early (target uncertainty, time limit, interrupt). A stopped run reports
+// the batches completed (>= 2 needed for an uncertainty).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/dose_result.hh"
+#include "kernels/transport.hh"
+#include "physics/transport/transport_params.hh"
+
+namespace sabre {
+
+struct SimulationSettings {
+  std::int64_t histories = 0;    // N (> 0)
+  int batches = 10;              // B (>= 10 unless a test says otherwise; >= 2)
+  std::uint64_t seed = 1;
+  int threads = 0;               // 0: all hardware threads
+  std::int64_t chunk = 64;       // histories a thread takes at a time
+};
+
+struct BatchProgress {
+  int batches_done = 0;
+  int batches_total = 0;
+  std::int64_t histories_done = 0;
+  double elapsed_s = 0;
+  double mean_rel_uncertainty_50 = 0;  // from the batches so far (0 before 2 batches)
+};
+
+// Return false to stop after this batch.
+using ProgressHook = std::function<bool(const BatchProgress&)>;
+
+// Transports histories [first, first + count) into the scorer; called from many threads
+// at once with different ranges (must be thread-safe for distinct scorers and stacks).
+using HistoryRangeFn = std::function<void(std::uint64_t first, std::uint64_t count,
+                                          kernels::HostScorer&, kernels::HostStack&)>;
+
+struct SimulationRun {
+  DoseResult dose;                 // filled except material maps/provenance
+  kernels::EnergyBalance balance;  // summed over threads (diagnostic)
+  std::vector<double> energy_mev;  // [voxel] total energy deposited (for checks)
+};
+
+// Runs the batches. `phantom` gives the grid and densities (dose = energy / (rho V)).
+SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSettings& settings,
+                          const HistoryRangeFn& range_fn, const ProgressHook& hook = {});
+
+// The transport of histories for a source type, with the charged-particle policy:
+// convenience wrapper building the HistoryRangeFn.
+template <class Charged, class Source>
+SimulationRun simulate(const phys::TransportParams& tp, const Source& source,
+                       const SimulationSettings& settings, const ProgressHook& hook = {}) {
+  const std::uint64_t seed = settings.seed;
+  HistoryRangeFn fn = [&tp, &source, seed](std::uint64_t first, std::uint64_t count,
+                                           kernels::HostScorer& sc, kernels::HostStack& st) {
+    kernels::transport_range_host<Charged>(tp, source, seed, first, count, sc, st);
+  };
+  return run_batches(tp.phantom, settings, fn, hook);
+}
+
+// Mean relative uncertainty over voxels with dose > 50 % of the maximum (0 if none).
+double mean_rel_uncertainty_above_half_max(const std::vector<double>& dose,
+                                           const std::vector<double>& rel_unc);
+
+// Number of threads `threads` means on this machine (0 -> hardware concurrency, >= 1).
+int resolve_thread_count(int threads);
+
+}  // namespace sabre

@@ -1,0 +1,495 @@
+#include "beams/rtplan.hh"
+
+#include "dcmtk/config/osconfig.h"  // must come first for DCMTK
+#include "dcmtk/dcmdata/dctk.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <sstream>
+
+#include "engine/core/errors.hh"
+#include "engine/core/output_file.hh"
+
+namespace sabre::beams {
+namespace fs = std::filesystem;
+
+const LimitingDevice* Beam::mlc() const {
+  for (const auto& d : devices)
+    if (d.type == "MLCX" || d.type == "MLCY") return &d;
+  return nullptr;
+}
+
+namespace {
+
+// ---- small DCMTK helpers (beams cannot use engine/io's: sabre_engine links sabre_beams) ----
+
+std::string get_str(DcmItem& item, const DcmTagKey& tag) {
+  OFString s;
+  if (item.findAndGetOFStringArray(tag, s, OFFalse).bad()) return "";
+  std::string r = s.c_str();
+  while (!r.empty() && (r.back() == ' ' || r.back() == '\0')) r.pop_back();
+  while (!r.empty() && r.front() == ' ') r.erase(r.begin());
+  return r;
+}
+
+bool has(DcmItem& item, const DcmTagKey& tag) {
+  DcmElement* el = nullptr;
+  return item.findAndGetElement(tag, el, OFFalse).good() && el && el->getLength() > 0;
+}
+
+// The numbers of a DS/IS/FD element; throws when a value is not a number.
+std::vector<double> get_doubles(DcmItem& item, const DcmTagKey& tag, const std::string& where) {
+  std::vector<double> v;
+  DcmElement* el = nullptr;
+  if (item.findAndGetElement(tag, el, OFFalse).bad() || !el || el->getLength() == 0) return v;
+  const unsigned long n = el->getVM();
+  for (unsigned long i = 0; i < n; ++i) {
+    OFString s;
+    Float64 x = 0;
+    if (el->getOFString(s, i).good()) {
+      try {
+        std::size_t used = 0;
+        std::string t = s.c_str();
+        x = std::stod(t, &used);
+        while (used < t.size() && t[used] == ' ') ++used;
+        if (used != t.size()) throw std::invalid_argument("trailing");
+      } catch (...) {
+        if (el->getFloat64(x, i).bad())
+          throw InputError(where + ": " + DcmTag(tag).getTagName() + " value '" + s.c_str() +
+                           "' is not a number");
+      }
+    } else if (el->getFloat64(x, i).bad()) {
+      break;
+    }
+    if (!std::isfinite(x))
+      throw InputError(where + ": " + DcmTag(tag).getTagName() + " is not finite");
+    v.push_back(x);
+  }
+  return v;
+}
+
+double get_double(DcmItem& item, const DcmTagKey& tag, const std::string& where, double dflt) {
+  auto v = get_doubles(item, tag, where);
+  return v.empty() ? dflt : v[0];
+}
+
+std::vector<DcmItem*> items(DcmItem& parent, const DcmTagKey& seq_tag) {
+  std::vector<DcmItem*> out;
+  DcmSequenceOfItems* seq = nullptr;
+  if (parent.findAndGetSequence(seq_tag, seq, OFFalse).bad() || !seq) return out;
+  for (unsigned long i = 0; i < seq->card(); ++i) out.push_back(seq->getItem(i));
+  return out;
+}
+
+std::string fmt_ds(double v) {
+  if (v == 0) return "0";
+  char buf[32];
+  for (int prec = 12; prec >= 1; --prec) {
+    std::snprintf(buf, sizeof buf, "%.*g", prec, v);
+    if (std::string(buf).size() <= 16) return buf;
+  }
+  return "0";
+}
+
+std::string ds_list(const double* v, std::size_t n) {
+  std::string s;
+  for (std::size_t i = 0; i < n; ++i) s += (i ? "\\" : "") + fmt_ds(v[i]);
+  return s;
+}
+
+// A fresh UID under the UUID-derived root 2.25 (ISO/IEC 9834-8): 2.25.<128-bit decimal>.
+std::string make_uid() {
+  std::random_device rd;
+  unsigned __int128 x = 0;
+  for (int i = 0; i < 4; ++i) x = (x << 32) | rd();
+  x >>= 1;  // below 2^127: at most 39 digits
+  std::string d;
+  do {
+    d.insert(d.begin(), char('0' + int(x % 10)));
+    x /= 10;
+  } while (x != 0);
+  return "2.25." + d;
+}
+
+bool is_jaw_x(const std::string& t) { return t == "X" || t == "ASYMX"; }
+bool is_jaw_y(const std::string& t) { return t == "Y" || t == "ASYMY"; }
+bool is_mlc(const std::string& t) { return t == "MLCX" || t == "MLCY"; }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+Plan read_rtplan(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw InputError(path, "no such file");
+  if (!fs::is_regular_file(path, ec)) throw InputError(path, "not a regular file");
+  DcmFileFormat ff;
+  const OFCondition st =
+      ff.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
+  if (st.bad()) throw InputError(path, std::string("cannot read as DICOM (") + st.text() + ")");
+  DcmDataset& ds = *ff.getDataset();
+
+  const std::string modality = get_str(ds, DCM_Modality);
+  const std::string sop_class = get_str(ds, DCM_SOPClassUID);
+  if (sop_class == UID_RTIonPlanStorage || has(ds, DCM_IonBeamSequence))
+    throw InputError(path, "an RT Ion Plan: only photon (linac) plans are supported");
+  if (modality != "RTPLAN" && sop_class != UID_RTPlanStorage)
+    throw InputError(path, "not an RT Plan (Modality '" + modality + "', SOP class '" + sop_class + "')");
+
+  Plan plan;
+  plan.path = path;
+  plan.label = get_str(ds, DCM_RTPlanLabel);
+  plan.name = get_str(ds, DCM_RTPlanName);
+  plan.sop_instance_uid = get_str(ds, DCM_SOPInstanceUID);
+  plan.frame_of_reference_uid = get_str(ds, DCM_FrameOfReferenceUID);
+  plan.patient_id = get_str(ds, DCM_PatientID);
+  plan.patient_name = get_str(ds, DCM_PatientName);
+  plan.study_instance_uid = get_str(ds, DCM_StudyInstanceUID);
+  for (DcmItem* it : items(ds, DCM_ReferencedStructureSetSequence)) {
+    plan.structure_set_uid = get_str(*it, DCM_ReferencedSOPInstanceUID);
+    break;
+  }
+
+  // Patient setups: number -> position.
+  std::map<int, std::string> setups;
+  for (DcmItem* it : items(ds, DCM_PatientSetupSequence)) {
+    const int n = int(get_double(*it, DCM_PatientSetupNumber, path, 0));
+    setups[n] = get_str(*it, DCM_PatientPosition);
+  }
+
+  // Fraction group 1: MU per beam number.
+  std::map<int, double> mu_of;
+  const auto fgs = items(ds, DCM_FractionGroupSequence);
+  if (fgs.empty()) throw InputError(path, "no FractionGroupSequence (300A,0070): beam MU unknown");
+  plan.fractions_planned = int(get_double(*fgs[0], DCM_NumberOfFractionsPlanned, path, 0));
+  for (DcmItem* rb : items(*fgs[0], DCM_ReferencedBeamSequence)) {
+    const int n = int(get_double(*rb, DCM_ReferencedBeamNumber, path, -1));
+    if (has(*rb, DCM_BeamMeterset)) mu_of[n] = get_double(*rb, DCM_BeamMeterset, path, 0);
+  }
+
+  const auto beam_items = items(ds, DCM_BeamSequence);
+  if (beam_items.empty()) throw InputError(path, "no BeamSequence (300A,00B0)");
+
+  for (DcmItem* bi : beam_items) {
+    Beam b;
+    b.number = int(get_double(*bi, DCM_BeamNumber, path, 0));
+    b.name = get_str(*bi, DCM_BeamName);
+    const std::string where = path + ": beam " + std::to_string(b.number) + " '" + b.name + "'";
+    b.delivery = get_str(*bi, DCM_TreatmentDeliveryType);
+    if (b.delivery.empty()) b.delivery = "TREATMENT";
+    if (b.delivery == "SETUP") {
+      plan.skipped.push_back("beam " + std::to_string(b.number) + " '" + b.name + "': setup beam");
+      continue;
+    }
+    b.radiation = get_str(*bi, DCM_RadiationType);
+    if (!b.radiation.empty() && b.radiation != "PHOTON")
+      throw InputError(where + ": radiation type " + b.radiation + " is not supported (PHOTON only)");
+    b.machine_name = get_str(*bi, DCM_TreatmentMachineName);
+    b.manufacturer_model = get_str(*bi, DCM_ManufacturerModelName);
+    b.type = get_str(*bi, DCM_BeamType);
+    if (b.type.empty()) b.type = "STATIC";
+    b.sad_mm = get_double(*bi, DCM_SourceAxisDistance, where, 1000.0);
+    if (!(b.sad_mm > 0)) throw InputError(where + ": SourceAxisDistance must be > 0");
+    const std::string unit = get_str(*bi, DCM_PrimaryDosimeterUnit);
+    if (!unit.empty() && unit != "MU")
+      throw InputError(where + ": PrimaryDosimeterUnit " + unit + " is not supported (MU only)");
+    for (DcmItem* fm : items(*bi, DCM_PrimaryFluenceModeSequence)) {
+      const std::string mode = get_str(*fm, DCM_FluenceMode);
+      const std::string id = get_str(*fm, DCM_FluenceModeID);
+      if (mode == "NON_STANDARD") {
+        b.fluence_mode_id = id;
+        b.fff = (id == "FFF");
+      }
+    }
+    b.final_weight = get_double(*bi, DCM_FinalCumulativeMetersetWeight, where, 1.0);
+    if (!(b.final_weight > 0)) throw InputError(where + ": FinalCumulativeMetersetWeight must be > 0");
+    const auto mu_it = mu_of.find(b.number);
+    if (mu_it == mu_of.end())
+      throw InputError(where + ": no BeamMeterset in the fraction group's ReferencedBeamSequence");
+    b.mu = mu_it->second;
+    if (!(b.mu >= 0)) throw InputError(where + ": negative BeamMeterset");
+    const int setup = int(get_double(*bi, DCM_ReferencedPatientSetupNumber, where, -1));
+    if (setups.count(setup) && !setups[setup].empty()) b.patient_position = setups[setup];
+    else if (setups.size() == 1 && !setups.begin()->second.empty()) b.patient_position = setups.begin()->second;
+    if (b.patient_position != "HFS" && b.patient_position != "HFP" && b.patient_position != "FFS" &&
+        b.patient_position != "FFP")
+      throw InputError(where + ": patient position " + b.patient_position +
+                       " is not supported (HFS, HFP, FFS, FFP)");
+
+    for (DcmItem* di : items(*bi, DCM_BeamLimitingDeviceSequence)) {
+      LimitingDevice d;
+      d.type = get_str(*di, DCM_RTBeamLimitingDeviceType);
+      d.pairs = int(get_double(*di, DCM_NumberOfLeafJawPairs, where, 0));
+      if (!is_jaw_x(d.type) && !is_jaw_y(d.type) && !is_mlc(d.type))
+        throw InputError(where + ": unknown beam limiting device type '" + d.type + "'");
+      if (d.pairs <= 0) throw InputError(where + ": device " + d.type + " has no NumberOfLeafJawPairs");
+      if (is_mlc(d.type)) {
+        d.boundaries_mm = get_doubles(*di, DCM_LeafPositionBoundaries, where);
+        if (int(d.boundaries_mm.size()) != d.pairs + 1)
+          throw InputError(where + ": " + d.type + " has " + std::to_string(d.boundaries_mm.size()) +
+                           " LeafPositionBoundaries for " + std::to_string(d.pairs) +
+                           " leaf pairs (needs pairs + 1)");
+        for (std::size_t i = 1; i < d.boundaries_mm.size(); ++i)
+          if (!(d.boundaries_mm[i] > d.boundaries_mm[i - 1]))
+            throw InputError(where + ": LeafPositionBoundaries must increase");
+      }
+      b.devices.push_back(d);
+    }
+    if (b.mlc() && b.mlc()->type == "MLCY")
+      throw InputError(where + ": MLCY (leaves moving along y) is not supported; TrueBeam MLCs are MLCX");
+
+    const auto cps = items(*bi, DCM_ControlPointSequence);
+    if (cps.empty()) throw InputError(where + ": no ControlPointSequence");
+    ControlPoint cur;
+    double last_weight = -1;
+    for (std::size_t k = 0; k < cps.size(); ++k) {
+      DcmItem& c = *cps[k];
+      const std::string cw = where + ", control point " + std::to_string(k);
+      ControlPoint p = cur;  // carry everything forward
+      p.index = int(get_double(c, DCM_ControlPointIndex, cw, double(k)));
+      if (!has(c, DCM_CumulativeMetersetWeight))
+        throw InputError(cw + ": missing CumulativeMetersetWeight");
+      p.cumulative_weight = get_double(c, DCM_CumulativeMetersetWeight, cw, 0);
+      if (p.cumulative_weight < last_weight - 1e-9)
+        throw InputError(cw + ": CumulativeMetersetWeight decreases (" + fmt_ds(last_weight) + " -> " +
+                         fmt_ds(p.cumulative_weight) + ")");
+      last_weight = p.cumulative_weight;
+      auto take = [&](const DcmTagKey& tag, double& out, bool required_first) {
+        if (has(c, tag)) out = get_double(c, tag, cw, out);
+        else if (k == 0 && required_first)
+          throw InputError(cw + ": the first control point lacks " + DcmTag(tag).getTagName());
+      };
+      take(DCM_NominalBeamEnergy, p.energy_mv, true);
+      take(DCM_DoseRateSet, p.dose_rate, false);
+      take(DCM_GantryAngle, p.gantry_deg, true);
+      take(DCM_BeamLimitingDeviceAngle, p.collimator_deg, false);
+      take(DCM_PatientSupportAngle, p.couch_deg, false);
+      take(DCM_TableTopPitchAngle, p.table_pitch_deg, false);
+      take(DCM_TableTopRollAngle, p.table_roll_deg, false);
+      if (has(c, DCM_GantryRotationDirection)) p.gantry_direction = get_str(c, DCM_GantryRotationDirection);
+      if (has(c, DCM_IsocenterPosition)) {
+        const auto iso = get_doubles(c, DCM_IsocenterPosition, cw);
+        if (iso.size() != 3) throw InputError(cw + ": IsocenterPosition needs 3 values");
+        p.iso_mm = {iso[0], iso[1], iso[2]};
+      } else if (k == 0) {
+        throw InputError(cw + ": the first control point lacks IsocenterPosition");
+      }
+      for (DcmItem* pi : items(c, DCM_BeamLimitingDevicePositionSequence)) {
+        const std::string t = get_str(*pi, DCM_RTBeamLimitingDeviceType);
+        const auto pos = get_doubles(*pi, DCM_LeafJawPositions, cw);
+        const LimitingDevice* dev = nullptr;
+        for (const auto& d : b.devices)
+          if (d.type == t) dev = &d;
+        if (!dev) throw InputError(cw + ": positions for device '" + t + "' not in BeamLimitingDeviceSequence");
+        if (int(pos.size()) != 2 * dev->pairs)
+          throw InputError(cw + ": " + t + " has " + std::to_string(pos.size()) + " LeafJawPositions, needs " +
+                           std::to_string(2 * dev->pairs));
+        for (int i = 0; i < dev->pairs; ++i)
+          if (pos[i] > pos[i + dev->pairs] + 1e-6)
+            throw InputError(cw + ": " + t + " pair " + std::to_string(i + 1) + " overlaps (A " +
+                             fmt_ds(pos[i]) + " mm > B " + fmt_ds(pos[i + dev->pairs]) + " mm)");
+        if (is_jaw_x(t)) { p.jaw_x_mm = {pos[0], pos[1]}; p.has_jaw_x = true; }
+        else if (is_jaw_y(t)) { p.jaw_y_mm = {pos[0], pos[1]}; p.has_jaw_y = true; }
+        else p.mlc_mm = pos;
+      }
+      if (k == 0 && b.mlc() && p.mlc_mm.empty())
+        throw InputError(cw + ": the first control point lacks the " + b.mlc()->type + " positions");
+      cur = p;
+      b.control_points.push_back(p);
+    }
+    if (std::abs(b.control_points.back().cumulative_weight - b.final_weight) > 1e-6 * b.final_weight)
+      throw InputError(where + ": last CumulativeMetersetWeight " +
+                       fmt_ds(b.control_points.back().cumulative_weight) +
+                       " differs from FinalCumulativeMetersetWeight " + fmt_ds(b.final_weight));
+    if (b.control_points.size() == 1 && b.mu > 0)
+      throw InputError(where + ": a single control point cannot deliver MU (needs at least 2)");
+    plan.beams.push_back(std::move(b));
+  }
+  return plan;
+}
+
+// ---------------------------------------------------------------------------------------
+void write_rtplan(const Plan& plan, const std::string& path) {
+  DcmFileFormat ff;
+  DcmDataset& ds = *ff.getDataset();
+  auto put = [&](DcmItem& it, const DcmTagKey& tag, const std::string& v) {
+    if (it.putAndInsertString(tag, v.c_str()).bad())
+      throw RuntimeError(path + ": cannot set " + DcmTag(tag).getTagName());
+  };
+  auto new_item = [&](DcmItem& parent, const DcmTagKey& seq) -> DcmItem& {
+    DcmItem* it = nullptr;
+    if (parent.findOrCreateSequenceItem(seq, it, -2).bad() || !it)
+      throw RuntimeError(path + ": cannot create " + DcmTag(seq).getTagName());
+    return *it;
+  };
+  const std::string sop_uid = make_uid();
+  put(ds, DCM_SOPClassUID, UID_RTPlanStorage);
+  put(ds, DCM_SOPInstanceUID, sop_uid);
+  put(ds, DCM_Modality, "RTPLAN");
+  put(ds, DCM_Manufacturer, "sabre");
+  put(ds, DCM_PatientName, plan.patient_name.empty() ? "SABRE^PHANTOM" : plan.patient_name);
+  put(ds, DCM_PatientID, plan.patient_id.empty() ? "SABRE" : plan.patient_id);
+  put(ds, DCM_StudyInstanceUID, plan.study_instance_uid.empty() ? make_uid() : plan.study_instance_uid);
+  put(ds, DCM_SeriesInstanceUID, make_uid());
+  put(ds, DCM_FrameOfReferenceUID, plan.frame_of_reference_uid.empty() ? make_uid() : plan.frame_of_reference_uid);
+  put(ds, DCM_RTPlanLabel, plan.label.empty() ? "SABRE" : plan.label.substr(0, 16));
+  if (!plan.name.empty()) put(ds, DCM_RTPlanName, plan.name);
+  put(ds, DCM_RTPlanGeometry, plan.structure_set_uid.empty() ? "TREATMENT_DEVICE" : "PATIENT");
+  if (!plan.structure_set_uid.empty()) {
+    DcmItem& r = new_item(ds, DCM_ReferencedStructureSetSequence);
+    put(r, DCM_ReferencedSOPClassUID, UID_RTStructureSetStorage);
+    put(r, DCM_ReferencedSOPInstanceUID, plan.structure_set_uid);
+  }
+  put(ds, DCM_ApprovalStatus, "UNAPPROVED");
+
+  // Patient setups: one per distinct position.
+  std::vector<std::string> positions;
+  for (const auto& b : plan.beams)
+    if (std::find(positions.begin(), positions.end(), b.patient_position) == positions.end())
+      positions.push_back(b.patient_position);
+  for (std::size_t i = 0; i < positions.size(); ++i) {
+    DcmItem& s = new_item(ds, DCM_PatientSetupSequence);
+    put(s, DCM_PatientPosition, positions[i]);
+    put(s, DCM_PatientSetupNumber, std::to_string(i + 1));
+  }
+
+  DcmItem& fg = new_item(ds, DCM_FractionGroupSequence);
+  put(fg, DCM_FractionGroupNumber, "1");
+  put(fg, DCM_NumberOfFractionsPlanned, std::to_string(std::max(1, plan.fractions_planned)));
+  put(fg, DCM_NumberOfBeams, std::to_string(plan.beams.size()));
+  put(fg, DCM_NumberOfBrachyApplicationSetups, "0");
+  for (const auto& b : plan.beams) {
+    DcmItem& rb = new_item(fg, DCM_ReferencedBeamSequence);
+    put(rb, DCM_BeamMeterset, fmt_ds(b.mu));
+    put(rb, DCM_ReferencedBeamNumber, std::to_string(b.number));
+  }
+
+  for (const auto& b : plan.beams) {
+    const std::string where = path + ": beam " + std::to_string(b.number);
+    if (b.control_points.size() < 2) throw InputError(where + ": needs at least 2 control points");
+    DcmItem& bi = new_item(ds, DCM_BeamSequence);
+    put(bi, DCM_TreatmentMachineName, b.machine_name);
+    put(bi, DCM_PrimaryDosimeterUnit, "MU");
+    put(bi, DCM_SourceAxisDistance, fmt_ds(b.sad_mm));
+    for (const auto& d : b.devices) {
+      DcmItem& di = new_item(bi, DCM_BeamLimitingDeviceSequence);
+      put(di, DCM_RTBeamLimitingDeviceType, d.type);
+      put(di, DCM_NumberOfLeafJawPairs, std::to_string(d.pairs));
+      if (is_mlc(d.type)) put(di, DCM_LeafPositionBoundaries, ds_list(d.boundaries_mm.data(), d.boundaries_mm.size()));
+    }
+    put(bi, DCM_BeamNumber, std::to_string(b.number));
+    put(bi, DCM_BeamName, b.name);
+    put(bi, DCM_BeamType, b.type);
+    put(bi, DCM_RadiationType, "PHOTON");
+    {
+      DcmItem& fm = new_item(bi, DCM_PrimaryFluenceModeSequence);
+      put(fm, DCM_FluenceMode, b.fff ? "NON_STANDARD" : "STANDARD");
+      if (b.fff) put(fm, DCM_FluenceModeID, "FFF");
+    }
+    put(bi, DCM_TreatmentDeliveryType, b.delivery);
+    put(bi, DCM_NumberOfWedges, "0");
+    put(bi, DCM_NumberOfCompensators, "0");
+    put(bi, DCM_NumberOfBoli, "0");
+    put(bi, DCM_NumberOfBlocks, "0");
+    put(bi, DCM_FinalCumulativeMetersetWeight, fmt_ds(b.final_weight));
+    put(bi, DCM_NumberOfControlPoints, std::to_string(b.control_points.size()));
+    const auto pos_it = std::find(positions.begin(), positions.end(), b.patient_position);
+    put(bi, DCM_ReferencedPatientSetupNumber, std::to_string(pos_it - positions.begin() + 1));
+    const ControlPoint* prev = nullptr;
+    for (std::size_t k = 0; k < b.control_points.size(); ++k) {
+      const ControlPoint& p = b.control_points[k];
+      DcmItem& c = new_item(bi, DCM_ControlPointSequence);
+      put(c, DCM_ControlPointIndex, std::to_string(k));
+      auto changed = [&](double a, double bb) { return !prev || a != bb; };
+      if (changed(p.energy_mv, prev ? prev->energy_mv : 0)) put(c, DCM_NominalBeamEnergy, fmt_ds(p.energy_mv));
+      if (p.dose_rate > 0 && changed(p.dose_rate, prev ? prev->dose_rate : 0))
+        put(c, DCM_DoseRateSet, fmt_ds(p.dose_rate));
+      // Positions: only devices that changed (all in the first control point).
+      for (const auto& d : b.devices) {
+        std::vector<double> v, pv;
+        if (is_jaw_x(d.type)) { v = {p.jaw_x_mm[0], p.jaw_x_mm[1]}; if (prev) pv = {prev->jaw_x_mm[0], prev->jaw_x_mm[1]}; }
+        else if (is_jaw_y(d.type)) { v = {p.jaw_y_mm[0], p.jaw_y_mm[1]}; if (prev) pv = {prev->jaw_y_mm[0], prev->jaw_y_mm[1]}; }
+        else { v = p.mlc_mm; if (prev) pv = prev->mlc_mm; }
+        if (int(v.size()) != 2 * d.pairs)
+          throw InputError(where + ", control point " + std::to_string(k) + ": " + d.type + " needs " +
+                           std::to_string(2 * d.pairs) + " positions");
+        if (prev && v == pv) continue;
+        DcmItem& pi = new_item(c, DCM_BeamLimitingDevicePositionSequence);
+        put(pi, DCM_RTBeamLimitingDeviceType, d.type);
+        put(pi, DCM_LeafJawPositions, ds_list(v.data(), v.size()));
+      }
+      if (changed(p.gantry_deg, prev ? prev->gantry_deg : 0)) put(c, DCM_GantryAngle, fmt_ds(p.gantry_deg));
+      if (!prev || p.gantry_direction != prev->gantry_direction) put(c, DCM_GantryRotationDirection, p.gantry_direction);
+      if (changed(p.collimator_deg, prev ? prev->collimator_deg : 0)) {
+        put(c, DCM_BeamLimitingDeviceAngle, fmt_ds(p.collimator_deg));
+        put(c, DCM_BeamLimitingDeviceRotationDirection, "NONE");
+      }
+      if (changed(p.couch_deg, prev ? prev->couch_deg : 0)) {
+        put(c, DCM_PatientSupportAngle, fmt_ds(p.couch_deg));
+        put(c, DCM_PatientSupportRotationDirection, "NONE");
+      }
+      if (changed(p.table_pitch_deg, prev ? prev->table_pitch_deg : 0)) {
+        put(c, DCM_TableTopPitchAngle, fmt_ds(p.table_pitch_deg));
+        put(c, DCM_TableTopPitchRotationDirection, "NONE");
+      }
+      if (changed(p.table_roll_deg, prev ? prev->table_roll_deg : 0)) {
+        put(c, DCM_TableTopRollAngle, fmt_ds(p.table_roll_deg));
+        put(c, DCM_TableTopRollRotationDirection, "NONE");
+      }
+      if (!prev || p.iso_mm != prev->iso_mm) put(c, DCM_IsocenterPosition, ds_list(p.iso_mm.data(), 3));
+      put(c, DCM_CumulativeMetersetWeight, fmt_ds(p.cumulative_weight));
+      prev = &p;
+    }
+  }
+
+  DcmMetaInfo& meta = *ff.getMetaInfo();
+  (void)meta;
+  OutputFile out(path);
+  const OFCondition st = ff.saveFile(out.temp_path().c_str(), EXS_LittleEndianExplicit);
+  if (st.bad()) throw RuntimeError(path + ": cannot write DICOM file (" + st.text() + ")");
+  out.commit();
+}
+
+// ---------------------------------------------------------------------------------------
+MachineChoice select_machine(const Beam& beam, const std::vector<Machine>& machines,
+                             const std::string& plan_path) {
+  const double energy = beam.control_points.empty() ? 0 : beam.control_points.front().energy_mv;
+  double min_width_cm = 0;
+  if (const LimitingDevice* m = beam.mlc()) {
+    min_width_cm = 1e30;
+    for (std::size_t i = 1; i < m->boundaries_mm.size(); ++i)
+      min_width_cm = std::min(min_width_cm, (m->boundaries_mm[i] - m->boundaries_mm[i - 1]) / 10);
+  }
+  std::ostringstream tried;
+  for (const auto& mach : machines) {
+    tried << "\n  " << mach.name << " (" << mach.path << "): ";
+    if (!mach.matches_name(beam.machine_name)) {
+      tried << "machine name does not match";
+      continue;
+    }
+    const BeamModel* bm = mach.find_beam(energy, beam.fff);
+    if (!bm) {
+      tried << "no " << fmt_ds(energy) << " MV" << (beam.fff ? " FFF" : "") << " beam";
+      continue;
+    }
+    if (beam.mlc() && std::abs(min_width_cm - mach.mlc.central_leaf_width_cm) > 0.01) {
+      tried << "MLC " << mach.mlc.model << " narrowest leaf " << mach.mlc.central_leaf_width_cm
+            << " cm, plan has " << min_width_cm << " cm";
+      continue;
+    }
+    if (beam.mlc() && beam.mlc()->pairs != mach.mlc.leaf_pairs) {
+      tried << "MLC " << mach.mlc.model << " has " << mach.mlc.leaf_pairs << " pairs, plan " << beam.mlc()->pairs;
+      continue;
+    }
+    return {&mach, bm};
+  }
+  throw InputError(plan_path + ": beam " + std::to_string(beam.number) + " '" + beam.name +
+                   "': no machine model for TreatmentMachineName '" + beam.machine_name + "', " +
+                   fmt_ds(energy) + " MV" + (beam.fff ? " FFF" : " (flattened)") +
+                   (machines.empty() ? std::string("; no machine files found") : ";" + tried.str()));
+}
+
+}  // namespace sabre::beams

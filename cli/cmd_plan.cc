@@ -1,0 +1,275 @@
+// sabre plan: read (show) and generate (static, step-and-shoot, sliding-window, arc) DICOM
+// RT Plans for the linac beam model. Thin: parses options, calls beams/rtplan + plan_builder.
+#include "dcmtk/config/osconfig.h"  // must come first for DCMTK
+#include "dcmtk/dcmdata/dctk.h"
+
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "beams/machine.hh"
+#include "beams/plan_builder.hh"
+#include "beams/rtplan.hh"
+#include "cli/registry.hh"
+#include "engine/core/build_info.hh"
+#include "engine/core/errors.hh"
+#include "engine/core/output_file.hh"
+#include "engine/io/ct_series.hh"
+
+namespace sabre::cli {
+namespace {
+
+using nlohmann::json;
+
+std::vector<beams::Machine> load_machines(const std::string& dir) {
+  std::vector<beams::Machine> out;
+  for (const auto& f : beams::machine_files(dir)) out.push_back(beams::load_machine(f));
+  return out;
+}
+
+std::string default_machine_dir() { return build::data_dir() + "/beams/machines"; }
+
+json plan_json(const beams::Plan& p, const std::vector<beams::Machine>& machines) {
+  json j;
+  j["file"] = p.path;
+  j["label"] = p.label;
+  j["name"] = p.name;
+  j["sop_instance_uid"] = p.sop_instance_uid;
+  j["frame_of_reference_uid"] = p.frame_of_reference_uid;
+  j["patient_id"] = p.patient_id;
+  j["structure_set_uid"] = p.structure_set_uid;
+  j["fractions_planned"] = p.fractions_planned;
+  j["skipped"] = p.skipped;
+  j["beams"] = json::array();
+  for (const auto& b : p.beams) {
+    json jb;
+    jb["number"] = b.number;
+    jb["name"] = b.name;
+    jb["machine_name"] = b.machine_name;
+    jb["type"] = b.type;
+    jb["delivery"] = b.delivery;
+    jb["sad_mm"] = b.sad_mm;
+    jb["fff"] = b.fff;
+    jb["fluence_mode_id"] = b.fluence_mode_id;
+    jb["mu"] = b.mu;
+    jb["final_weight"] = b.final_weight;
+    jb["patient_position"] = b.patient_position;
+    try {
+      const auto choice = beams::select_machine(b, machines, p.path);
+      jb["machine_model"] = choice.machine->name;
+      jb["machine_beam"] = choice.beam->name;
+    } catch (const InputError& e) {
+      jb["machine_model"] = nullptr;
+      jb["machine_error"] = e.what();
+    }
+    jb["devices"] = json::array();
+    for (const auto& d : b.devices)
+      jb["devices"].push_back({{"type", d.type}, {"pairs", d.pairs}, {"boundaries_mm", d.boundaries_mm}});
+    jb["control_points"] = json::array();
+    for (const auto& c : b.control_points) {
+      json jc{{"index", c.index},
+              {"cumulative_weight", c.cumulative_weight},
+              {"energy_mv", c.energy_mv},
+              {"gantry_deg", c.gantry_deg},
+              {"gantry_direction", c.gantry_direction},
+              {"collimator_deg", c.collimator_deg},
+              {"couch_deg", c.couch_deg},
+              {"table_pitch_deg", c.table_pitch_deg},
+              {"table_roll_deg", c.table_roll_deg},
+              {"iso_mm", c.iso_mm}};
+      jc["jaw_x_mm"] = c.has_jaw_x ? json(c.jaw_x_mm) : json(nullptr);
+      jc["jaw_y_mm"] = c.has_jaw_y ? json(c.jaw_y_mm) : json(nullptr);
+      jc["mlc_mm"] = c.mlc_mm;
+      jb["control_points"].push_back(jc);
+    }
+    j["beams"].push_back(jb);
+  }
+  return j;
+}
+
+void show(const std::string& file, bool as_json, const std::string& machine_dir) {
+  const beams::Plan p = beams::read_rtplan(file);
+  const auto machines = load_machines(machine_dir.empty() ? default_machine_dir() : machine_dir);
+  const json j = plan_json(p, machines);
+  if (as_json) {
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  std::cout << "RT Plan " << p.label << " (" << p.path << "), " << p.beams.size() << " treatment beam(s)";
+  if (!p.skipped.empty()) std::cout << ", skipped: " << p.skipped.size();
+  std::cout << "\n";
+  for (const auto& jb : j["beams"]) {
+    const auto& c0 = jb["control_points"][0];
+    std::cout << "  beam " << jb["number"] << " '" << jb["name"].get<std::string>() << "': "
+              << jb["machine_name"].get<std::string>() << ", " << c0["energy_mv"].get<double>() << " MV"
+              << (jb["fff"].get<bool>() ? " FFF" : "") << ", " << jb["type"].get<std::string>() << ", "
+              << jb["mu"].get<double>() << " MU, " << jb["control_points"].size() << " control points, gantry "
+              << c0["gantry_deg"].get<double>() << " deg, iso (" << c0["iso_mm"][0].get<double>() << ", "
+              << c0["iso_mm"][1].get<double>() << ", " << c0["iso_mm"][2].get<double>() << ") mm, model "
+              << (jb["machine_model"].is_null() ? std::string("none") : jb["machine_model"].get<std::string>())
+              << "\n";
+  }
+  for (const auto& s : p.skipped) std::cout << "  skipped " << s << "\n";
+}
+
+// Options shared by the generators.
+struct GenOptions {
+  std::string out;
+  std::string machine = "truebeam-hd120";  // machine file stem
+  std::string beam = "6X-FFF";
+  std::string machine_name;                // TreatmentMachineName (default: first match_names entry)
+  std::string ct, rtstruct;
+  std::vector<double> field{10, 10};       // cm at isocentre (x along leaves, y)
+  std::vector<double> iso{0, 0, 0};        // mm
+  std::vector<double> iso2;                // mm: a second isocentre (a second beam)
+  double mu = 100, gantry = 0, collimator = 0, couch = 0;
+  std::string position = "HFS";
+  // generator-specific
+  int segments = 3;
+  double gap_mm = 10;
+  int control_points = 0;
+  double start = 181, stop = 179;
+  std::string direction = "CW";
+  double modulation = 0;
+};
+
+void add_common(CLI::App& s, GenOptions& o) {
+  s.add_option("-o,--output", o.out, "RT Plan file to write")->required();
+  s.add_option("--machine", o.machine, "Machine file stem in the machines directory (truebeam-hd120, truebeam-millennium120)");
+  s.add_option("--beam", o.beam, "Beam of the machine file (6X-FFF, 10X-FFF)");
+  s.add_option("--machine-name", o.machine_name, "TreatmentMachineName to write (default: from the machine file)");
+  s.add_option("--ct", o.ct, "CT series (directory) whose patient, study and FrameOfReferenceUID the plan references");
+  s.add_option("--rtstruct", o.rtstruct, "RT Structure Set the plan references");
+  s.add_option("--field", o.field, "Field size X Y at isocentre [cm]")->expected(2);
+  s.add_option("--iso", o.iso, "Isocentre x y z (DICOM patient) [mm]")->expected(3);
+  s.add_option("--iso2", o.iso2, "A second isocentre x y z [mm]: adds a second beam there")->expected(3);
+  s.add_option("--mu", o.mu, "MU per beam");
+  s.add_option("--gantry", o.gantry, "Gantry angle [deg]");
+  s.add_option("--collimator", o.collimator, "Collimator angle [deg]");
+  s.add_option("--couch", o.couch, "Couch (patient support) angle [deg]");
+  s.add_option("--position", o.position, "Patient position: HFS, HFP, FFS, FFP");
+}
+
+void generate(const std::string& kind, const GenOptions& o) {
+  check_output_paths({o.out});
+  const std::string dir = default_machine_dir();
+  const std::string mfile = dir + "/" + o.machine + ".toml";
+  if (!std::filesystem::exists(mfile))
+    throw UsageError("--machine " + o.machine + ": no machine file " + mfile);
+  const beams::Machine m = beams::load_machine(mfile);
+  const beams::BeamModel* bm = nullptr;
+  for (const auto& b : m.beams)
+    if (b.name == o.beam) bm = &b;
+  if (!bm) throw UsageError("--beam " + o.beam + ": not a beam of " + mfile);
+  if (o.position != "HFS" && o.position != "HFP" && o.position != "FFS" && o.position != "FFP")
+    throw UsageError("--position must be HFS, HFP, FFS or FFP");
+  if (o.field.size() != 2 || !(o.field[0] > 0) || !(o.field[1] > 0))
+    throw UsageError("--field needs two sizes > 0 cm");
+
+  beams::Plan plan;
+  plan.label = kind.substr(0, 16);
+  plan.name = "sabre " + kind + " " + m.name + " " + bm->name;
+  plan.fractions_planned = 1;
+  if (!o.ct.empty()) {
+    const auto ct = io::read_ct_series(o.ct);
+    plan.frame_of_reference_uid = ct.ids.frame_of_reference_uid;
+    plan.study_instance_uid = ct.ids.study_instance_uid;
+    plan.patient_id = ct.ids.patient_id;
+    plan.patient_name = ct.ids.patient_name;
+  }
+  if (!o.rtstruct.empty()) {
+    DcmFileFormat ff;
+    if (ff.loadFile(o.rtstruct.c_str()).bad()) throw InputError(o.rtstruct, "cannot read as DICOM");
+    OFString uid, modality, foruid;
+    ff.getDataset()->findAndGetOFString(DCM_Modality, modality);
+    if (modality != "RTSTRUCT") throw InputError(o.rtstruct, "not an RT Structure Set (Modality '" + std::string(modality.c_str()) + "')");
+    ff.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, uid);
+    plan.structure_set_uid = uid.c_str();
+    DcmItem* it = nullptr;
+    if (ff.getDataset()->findAndGetSequenceItem(DCM_ReferencedFrameOfReferenceSequence, it, 0).good() && it) {
+      it->findAndGetOFString(DCM_FrameOfReferenceUID, foruid);
+      if (plan.frame_of_reference_uid.empty()) plan.frame_of_reference_uid = foruid.c_str();
+      else if (!foruid.empty() && plan.frame_of_reference_uid != foruid.c_str())
+        throw InputError(o.rtstruct, "its FrameOfReferenceUID differs from the CT's");
+    }
+  }
+
+  beams::FieldSpec f;
+  f.machine_name = !o.machine_name.empty() ? o.machine_name : m.match_names.empty() ? m.name : m.match_names.front();
+  // A pattern is not a name: strip wildcards for the default.
+  f.machine_name.erase(std::remove(f.machine_name.begin(), f.machine_name.end(), '*'), f.machine_name.end());
+  f.mlc_model = m.mlc.model;
+  f.energy_mv = bm->energy_mv;
+  f.fff = bm->fff;
+  f.mu = o.mu;
+  f.x1_mm = -5 * o.field[0];
+  f.x2_mm = 5 * o.field[0];
+  f.y1_mm = -5 * o.field[1];
+  f.y2_mm = 5 * o.field[1];
+  f.gantry_deg = o.gantry;
+  f.collimator_deg = o.collimator;
+  f.couch_deg = o.couch;
+  f.patient_position = o.position;
+
+  std::vector<std::array<double, 3>> isos{{o.iso[0], o.iso[1], o.iso[2]}};
+  if (o.iso2.size() == 3) isos.push_back({o.iso2[0], o.iso2[1], o.iso2[2]});
+  int number = 1;
+  for (const auto& iso : isos) {
+    f.iso_mm = iso;
+    const std::string nm = kind + " " + std::to_string(number);
+    beams::Beam b;
+    if (kind == "static") b = beams::make_static_beam(f, number, nm);
+    else if (kind == "step-and-shoot") b = beams::make_step_and_shoot_beam(f, o.segments, number, nm);
+    else if (kind == "sliding-window")
+      b = beams::make_sliding_window_beam(f, o.gap_mm, o.control_points > 0 ? o.control_points : 41, number, nm);
+    else
+      b = beams::make_arc_beam(f, o.start, o.stop, o.direction, o.control_points > 0 ? o.control_points : 91,
+                               o.modulation, number, nm);
+    plan.beams.push_back(b);
+    ++number;
+  }
+  beams::write_rtplan(plan, o.out);
+  std::cout << "wrote " << o.out << ": " << plan.beams.size() << " beam(s), " << kind << ", " << m.name << " "
+            << bm->name << ", " << o.mu << " MU each\n";
+}
+
+const bool registered = register_command(
+    "plan", "Show a DICOM RT Plan, or generate static / step-and-shoot / sliding-window / arc plans",
+    [](CLI::App& sub) {
+      sub.require_subcommand(1);
+      {
+        auto* s = sub.add_subcommand("show", "Print the beams and control points of an RT Plan");
+        auto file = std::make_shared<std::string>();
+        auto as_json = std::make_shared<bool>(false);
+        auto mdir = std::make_shared<std::string>();
+        s->add_option("file", *file, "RT Plan file")->required();
+        s->add_flag("--json", *as_json, "Print the parsed plan as one JSON object");
+        s->add_option("--machines", *mdir, "Machine files directory (default: the data directory's beams/machines)");
+        s->callback([=] { show(*file, *as_json, *mdir); });
+      }
+      for (const std::string kind : {"static", "step-and-shoot", "sliding-window", "arc"}) {
+        auto* s = sub.add_subcommand(kind, "Write a " + kind + " RT Plan");
+        auto o = std::make_shared<GenOptions>();
+        add_common(*s, *o);
+        if (kind == "step-and-shoot") s->add_option("--segments", o->segments, "Number of nested segments");
+        if (kind == "sliding-window") {
+          s->add_option("--gap", o->gap_mm, "Leaf gap [mm]");
+          s->add_option("--control-points", o->control_points, "Control points (default 41)");
+        }
+        if (kind == "arc") {
+          s->add_option("--start", o->start, "Start gantry angle [deg] (default 181)");
+          s->add_option("--stop", o->stop, "Stop gantry angle [deg] (default 179)");
+          s->add_option("--direction", o->direction, "CW, CC, or NONE (no gantry motion: start = stop)");
+          s->add_option("--control-points", o->control_points, "Control points (default 91)");
+          s->add_option("--modulation", o->modulation, "Aperture modulation in [0, 1) (0: fixed leaves)");
+        }
+        s->callback([o, kind] { generate(kind, *o); });
+      }
+    });
+
+}  // namespace
+}  // namespace sabre::cli

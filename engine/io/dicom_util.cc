@@ -3,6 +3,7 @@
 #include "dcmtk/dcmdata/dcrledrg.h"
 #include "dcmtk/dcmjpeg/djdecode.h"
 #include "dcmtk/dcmjpls/djdecode.h"
+#include "dcmtk/oflog/oflog.h"
 
 #include <cmath>
 #include <cstdio>
@@ -33,6 +34,9 @@ bool has_dicm_magic(const std::string& path) {
 }
 
 std::unique_ptr<DcmFileFormat> load(const std::string& path) {
+  // DCMTK's own log lines would add to sabre's one-line error; sabre reports instead.
+  static std::once_flag quiet;
+  std::call_once(quiet, [] { OFLog::configure(OFLogger::FATAL_LOG_LEVEL); });
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw InputError(path, "no such file");
   if (!std::filesystem::is_regular_file(path, ec)) throw InputError(path, "not a regular file");

@@ -45,10 +45,15 @@ void write_rtdose(const std::string& path, const DoseResult& r, const RtDoseOpti
 
   const auto ori = opt.orientation;
   const int nx = g.nx, ny = g.ny, nz = g.nz;
-  // Scaling: the largest dose maps to 4e9 (below 2^32 - 1 whatever DS rounding does).
+  if (opt.bits_allocated != 16 && opt.bits_allocated != 32)
+    throw UsageError("RT Dose pixels must be 16 or 32 bits, not " + std::to_string(opt.bits_allocated));
+  const bool wide = opt.bits_allocated == 32;
+  // Scaling: the largest dose maps to 65000 or 4e9, below the type's maximum whatever the
+  // DS rounding of the scaling does.
+  const double top = wide ? 4.0e9 : 65000.0, type_max = wide ? 4294967295.0 : 65535.0;
   double dmax = 0;
   for (double d : r.dose_gy) dmax = std::max(dmax, std::isfinite(d) ? d : 0.0);
-  std::string scaling_ds = dicom::ds(dmax > 0 ? dmax / 4.0e9 : 1.0);
+  std::string scaling_ds = dicom::ds(dmax > 0 ? dmax / top : 1.0);
   const double scaling = std::stod(scaling_ds);
   std::vector<Uint32> px(static_cast<std::size_t>(g.size()));
   std::size_t p = 0;
@@ -59,7 +64,7 @@ void write_rtdose(const std::string& path, const DoseResult& r, const RtDoseOpti
       for (int col = 0; col < nx; ++col) {
         const int i = ori.x > 0 ? col : nx - 1 - col;
         const double d = r.dose_gy[g.index(i, j, k)];
-        px[p++] = (std::isfinite(d) && d > 0) ? Uint32(std::min(4294967295.0, std::round(d / scaling))) : 0;
+        px[p++] = (std::isfinite(d) && d > 0) ? Uint32(std::min(type_max, std::round(d / scaling))) : 0;
       }
     }
   }
@@ -115,9 +120,9 @@ void write_rtdose(const std::string& path, const DoseResult& r, const RtDoseOpti
   d->putAndInsertUint16(DCM_Rows, Uint16(ny));
   d->putAndInsertUint16(DCM_Columns, Uint16(nx));
   put(d, DCM_PixelSpacing, dicom::ds(g.spacing_cm.y * 10) + "\\" + dicom::ds(g.spacing_cm.x * 10));
-  d->putAndInsertUint16(DCM_BitsAllocated, 32);
-  d->putAndInsertUint16(DCM_BitsStored, 32);
-  d->putAndInsertUint16(DCM_HighBit, 31);
+  d->putAndInsertUint16(DCM_BitsAllocated, Uint16(opt.bits_allocated));
+  d->putAndInsertUint16(DCM_BitsStored, Uint16(opt.bits_allocated));
+  d->putAndInsertUint16(DCM_HighBit, Uint16(opt.bits_allocated - 1));
   d->putAndInsertUint16(DCM_PixelRepresentation, 0);
   const bool gy = r.dose_unit == "Gy";
   put(d, DCM_DoseUnits, gy ? "GY" : "RELATIVE");
@@ -144,8 +149,13 @@ void write_rtdose(const std::string& path, const DoseResult& r, const RtDoseOpti
       put(bm, DCM_ReferencedBeamNumber, std::to_string(opt.beam_number));
     }
   }
-  // 32-bit pixels as OW: pairs of 16-bit words, little-endian (the host order on x86/ARM).
-  d->putAndInsertUint16Array(DCM_PixelData, reinterpret_cast<const Uint16*>(px.data()), px.size() * 2);
+  if (wide) {
+    // 32-bit pixels as OW: pairs of 16-bit words, little-endian (the host order on x86/ARM).
+    d->putAndInsertUint16Array(DCM_PixelData, reinterpret_cast<const Uint16*>(px.data()), px.size() * 2);
+  } else {
+    std::vector<Uint16> px16(px.begin(), px.end());
+    d->putAndInsertUint16Array(DCM_PixelData, px16.data(), px16.size());
+  }
   dicom::save(ff, path);
 }
 

@@ -1,0 +1,185 @@
+// Round trip: generated CT series -> phantom -> RT Dose (+ HDF5), checked by our reader and
+// by independent tools (dciodvfy, pydicom, h5py) in every patient position.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "engine/core/errors.hh"
+#include "engine/ct_calibration.hh"
+#include "engine/io/ct_series.hh"
+#include "engine/io/dose_hdf5.hh"
+#include "engine/io/rtdose.hh"
+#include "tests/engine/io/io_test_util.hh"
+#include "tests/support/skip.hh"
+
+using namespace sabre;
+
+namespace {
+
+const std::string kPlanFile = "/usr/lib/python3/dist-packages/pydicom/data/test_files/rtplan.dcm";
+
+// A smooth, asymmetric dose in patient coordinates (a geometry probe, not a transport
+// result): any flip or shift of an axis changes it.
+double probe_dose_gy(phys::Vec3 c_cm) {
+  const double dx = c_cm.x - 6.5, dy = c_cm.y + 0.5, dz = c_cm.z - 1.0;
+  return 2.0 * std::exp(-(dx * dx + 2 * dy * dy + 0.5 * dz * dz) / 50.0) + 0.01 * (c_cm.x + 20);
+}
+
+DoseResult probe_result(const Phantom& ph) {
+  DoseResult r;
+  r.grid = ph.grid;
+  r.dose_unit = "Gy";
+  for (int k = 0; k < ph.grid.nz; ++k)
+    for (int j = 0; j < ph.grid.ny; ++j)
+      for (int i = 0; i < ph.grid.nx; ++i) {
+        r.dose_gy.push_back(probe_dose_gy(ph.grid.voxel_centre(i, j, k)));
+        r.rel_uncertainty.push_back(0.01);
+      }
+  r.material = ph.material;
+  r.density_g_cm3 = ph.density_g_cm3;
+  r.material_names = ph.material_names;
+  r.histories = 1000;
+  r.batches = 10;
+  r.seed = 1;
+  r.device = "none (geometry probe)";
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("CT -> phantom -> RT Dose round trip in every patient position", "[io][rtdose]") {
+  const std::string position = GENERATE("HFS", "FFS", "HFP", "FFP");
+  PhantomSpec spec;
+  spec.kind = "thorax";
+  spec.size_mm = {200, 140, 60};
+  spec.spacing_mm = 2.5;
+  spec.slice_mm = 3;
+  spec.position = position;
+  const auto dir = test::io::write_phantom("roundtrip_" + position, spec);
+  const auto ct = io::read_ct_series(dir.string());
+  CHECK(ct.orientation.x == io::AxialOrientation::from_position(position).x);
+  CHECK(ct.orientation.y == io::AxialOrientation::from_position(position).y);
+  const auto ph = build_phantom(ct, CtCalibration::load("schneider"), nullptr, "");
+  const auto result = probe_result(ph);
+
+  io::RtDoseOptions opt;
+  opt.orientation = ct.orientation;
+  opt.ids = ct.ids;
+  // A clinical RT Dose references its RT Plan (DoseSummationType PLAN requires it): use
+  // pydicom's sample plan as the referenced plan (the dose here is a geometry probe).
+  if (!std::filesystem::exists(kPlanFile)) {
+    test::skip("pydicom's rtplan.dcm is not installed (python3-pydicom)");
+    return;
+  }
+  opt.plan_sop_instance_uid = io::read_rtplan_reference(kPlanFile).sop_instance_uid;
+  const auto rd_path = (dir.parent_path() / ("RD_" + position + ".dcm")).string();
+  const auto h5_path = (dir.parent_path() / ("dose_" + position + ".h5")).string();
+  io::write_rtdose(rd_path, result, opt);
+  io::write_dose_hdf5(h5_path, result);
+
+  // Our own reader gives back the grid and dose.
+  const auto back = io::read_rtdose(rd_path);
+  CHECK(back.frame_of_reference_uid == ct.ids.frame_of_reference_uid);
+  CHECK(back.dose.dose_unit == "Gy");
+  CHECK(back.dose.grid.nx == ct.grid.nx);
+  CHECK(back.dose.grid.nz == ct.grid.nz);
+  CHECK(std::abs(back.dose.grid.origin_cm.x - ct.grid.origin_cm.x) < 1e-4);
+  CHECK(std::abs(back.dose.grid.origin_cm.y - ct.grid.origin_cm.y) < 1e-4);
+  CHECK(std::abs(back.dose.grid.origin_cm.z - ct.grid.origin_cm.z) < 1e-4);
+  CHECK(std::abs(back.dose.grid.spacing_cm.z - ct.grid.spacing_cm.z) < 1e-5);
+  double maxdiff = 0, dmax = 0;
+  for (std::size_t v = 0; v < result.dose_gy.size(); ++v) {
+    maxdiff = std::max(maxdiff, std::abs(back.dose.dose_gy[v] - result.dose_gy[v]));
+    dmax = std::max(dmax, result.dose_gy[v]);
+  }
+  CHECK(maxdiff <= dmax / 65000.0 * 0.51);  // half a 16-bit step (rounding)
+
+  // Independent readers.
+  const std::string script = std::string(SABRE_SOURCE_DIR) + "/tests/engine/io/check_rtdose.py";
+  const auto res = test::run("/usr/bin/python3 " + script + " " + rd_path + " " + dir.string() + " " + h5_path);
+  INFO(res.out << res.err);
+  if (WEXITSTATUS(res.status) == 77) {
+    test::skip(res.out);
+    return;
+  }
+  CHECK(res.status == 0);
+  CHECK(res.out.rfind("OK", 0) == 0);
+}
+
+TEST_CASE("RT Dose references the plan when one was used", "[io][rtdose]") {
+  PhantomSpec spec;
+  spec.size_mm = {40, 40, 30};
+  spec.slice_mm = 5;
+  spec.spacing_mm = 5;
+  const auto dir = test::io::write_phantom("rtdose_plan", spec);
+  const auto ct = io::read_ct_series(dir.string());
+  const auto ph = build_phantom(ct, CtCalibration::load("ramp4"), nullptr, "");
+  const std::string plan_file = kPlanFile;
+  if (!std::filesystem::exists(plan_file)) {
+    test::skip("pydicom's rtplan.dcm is not installed (python3-pydicom)");
+    return;
+  }
+  const auto plan = io::read_rtplan_reference(plan_file);
+  CHECK(plan.sop_instance_uid == "1.2.777.777.77.7.7777.7777.20030903150023");
+  CHECK(plan.label == "Plan1");
+  io::RtDoseOptions opt;
+  opt.orientation = ct.orientation;
+  opt.ids = ct.ids;
+  opt.summation_type = "BEAM";
+  opt.plan_sop_instance_uid = plan.sop_instance_uid;
+  opt.beam_number = 1;
+  const auto path = (dir / "RD.dcm").string();
+  io::write_rtdose(path, probe_result(ph), opt);
+  const auto back = io::read_rtdose(path);
+  CHECK(back.plan_sop_instance_uid == plan.sop_instance_uid);
+  CHECK(back.summation_type == "BEAM");
+  CHECK(back.comment.find("dose to medium") != std::string::npos);
+  if (auto r = test::run("dciodvfy " + path); WEXITSTATUS(r.status) != 127) {
+    INFO(r.out << r.err);
+    CHECK(r.status == 0);
+    CHECK((r.out + r.err).find("\nError") == std::string::npos);
+    CHECK((r.out + r.err).rfind("Error", 0) != 0);
+  }
+  // 32-bit pixels read back too (dciodvfy cannot check those: it aborts on 32-bit data).
+  opt.bits_allocated = 32;
+  io::write_rtdose(path, probe_result(ph), opt);
+  const auto wide = io::read_rtdose(path);
+  const auto ref = probe_result(ph);
+  double dmax = 0, maxdiff = 0;
+  for (std::size_t v = 0; v < ref.dose_gy.size(); ++v) {
+    dmax = std::max(dmax, ref.dose_gy[v]);
+    maxdiff = std::max(maxdiff, std::abs(wide.dose.dose_gy[v] - ref.dose_gy[v]));
+  }
+  CHECK(maxdiff <= dmax / 4.0e9 * 0.51);
+  opt.bits_allocated = 16;
+  // Without a plan, DoseSummationType PLAN lacks its (type 1C) ReferencedRTPlanSequence:
+  // dciodvfy reports exactly that, and nothing else (documented in docs/dicom.md).
+  opt.summation_type = "PLAN";
+  opt.plan_sop_instance_uid.clear();
+  io::write_rtdose(path, probe_result(ph), opt);
+  if (auto r = test::run("dciodvfy " + path + " 2>&1 | grep '^Error'"); WEXITSTATUS(r.status) != 127) {
+    CHECK(r.out == "Error - Missing attribute Type 1C Conditional Element=<ReferencedRTPlanSequence> Module=<RTDose>\n");
+  }
+  opt.summation_type = "BEAM";
+  opt.plan_sop_instance_uid = plan.sop_instance_uid;
+  // BEAM without a beam number and unknown summation types are refused.
+  opt.beam_number = 0;
+  CHECK_THROWS_AS(io::write_rtdose(path, probe_result(ph), opt), UsageError);
+  opt.summation_type = "FRACTION";
+  CHECK_THROWS_AS(io::write_rtdose(path, probe_result(ph), opt), UsageError);
+}
+
+TEST_CASE("reading a non-RT-Dose file as RT Dose is an input error naming it", "[io][rtdose]") {
+  PhantomSpec spec;
+  spec.size_mm = {20, 20, 10};
+  spec.spacing_mm = 5;
+  spec.slice_mm = 5;
+  const auto dir = test::io::write_phantom("rtdose_notdose", spec);
+  const auto f = (dir / "CT_0001.dcm").string();
+  try {
+    io::read_rtdose(f);
+    FAIL("no exception");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()).rfind(f + ": modality is 'CT', not RTDOSE", 0) == 0);
+  }
+}

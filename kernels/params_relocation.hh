@@ -1,0 +1,73 @@
+// Deep copy of the read-only transport data (TransportParams and a source) into another
+// memory space: every array the structs point to is handed to `copy(ptr, count)`, which
+// returns where the copy lives, and the pointers are patched. The CUDA back end uses a
+// device-memory copier; tests use a host copier and check that transport through the
+// relocated copy gives bit-identical results (so a forgotten array shows up on the CPU).
+//
+// Whoever adds a pointer member to TransportParams, MaterialData, PhantomView or a source
+// adds it here too; the relocation test fails on the CPU if a pointer still aliases the
+// original storage (kernels/params_relocation_test.cc checks every pointer moved).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "beams/source.hh"
+#include "physics/transport/transport_params.hh"
+
+namespace sabre::kernels {
+
+// Copier concept:  template <class T> const T* copy(const T* src, std::size_t count);
+
+template <class Copier>
+void relocate_table(phys::GridTable& t, int rows, Copier& c) {
+  if (t.values) t.values = c.copy(t.values, std::size_t(rows) * std::size_t(t.grid.n));
+}
+
+template <class Copier>
+void relocate_alias(phys::AliasSet& a, int n_materials, Copier& c) {
+  const std::size_t n = std::size_t(n_materials) * std::size_t(a.grid.n) * std::size_t(a.bins);
+  if (a.prob) a.prob = c.copy(a.prob, n);
+  if (a.alias) a.alias = c.copy(a.alias, n);
+  if (a.edges) a.edges = c.copy(a.edges, std::size_t(a.bins) + 1);
+}
+
+template <class Copier>
+void relocate_materials(phys::MaterialData& m, Copier& c) {
+  const int nm = m.n_materials;
+  for (auto& t : m.photon.mu_rho) relocate_table(t, nm, c);
+  relocate_table(m.photon.mu_rho_total, nm, c);
+  relocate_table(m.photon.majorant_mu_rho, 1, c);
+  for (auto& ch : m.charged) {
+    for (phys::GridTable* t :
+         {&ch.dedx_restricted, &ch.dedx_collision_restricted, &ch.dedx_radiative_restricted,
+          &ch.range_restricted, &ch.sigma_hard_collision, &ch.sigma_hard_brems,
+          &ch.sigma_annihilation, &ch.msc_inv_lambda1, &ch.msc_screening, &ch.dedx_collision,
+          &ch.dedx_radiative, &ch.dedx_total, &ch.range_csda})
+      relocate_table(*t, nm, c);
+  }
+  for (auto& a : m.brems_photon) relocate_alias(a, nm, c);
+}
+
+template <class Copier>
+phys::TransportParams relocate(const phys::TransportParams& host, Copier& c) {
+  phys::TransportParams tp = host;
+  const std::size_t nvox = std::size_t(tp.phantom.grid.size());
+  if (tp.phantom.material) tp.phantom.material = c.copy(tp.phantom.material, nvox);
+  if (tp.phantom.density_g_cm3) tp.phantom.density_g_cm3 = c.copy(tp.phantom.density_g_cm3, nvox);
+  relocate_materials(tp.materials, c);
+  if (tp.pair_z_eff) tp.pair_z_eff = c.copy(tp.pair_z_eff, std::size_t(tp.materials.n_materials));
+  return tp;
+}
+
+template <class Copier>
+beams::SimpleSource relocate(const beams::SimpleSource& host, Copier& c) {
+  beams::SimpleSource s = host;
+  if (s.spectrum.n_bins > 0) {
+    s.spectrum.edges_mev = c.copy(s.spectrum.edges_mev, std::size_t(s.spectrum.n_bins) + 1);
+    s.spectrum.cdf = c.copy(s.spectrum.cdf, std::size_t(s.spectrum.n_bins) + 1);
+  }
+  return s;
+}
+
+}  // namespace sabre::kernels

@@ -1,0 +1,22 @@
+// Without CUDA the device back end reports that it was not built (one clear message).
+#include "kernels/transport_cuda.hh"
+
+#ifndef SABRE_HAVE_CUDA
+#include "engine/core/errors.hh"
+
+namespace sabre::kernels {
+
+struct CudaTransport::Impl {};
+
+CudaTransport::CudaTransport(int, const phys::TransportParams&, const beams::SimpleSource&,
+                             ChargedModel) {
+  throw DeviceError("this sabre was built without CUDA (rebuild with -DSABRE_CUDA=ON)");
+}
+CudaTransport::~CudaTransport() = default;
+void CudaTransport::run(std::uint64_t, std::uint64_t, std::uint64_t, std::vector<std::int64_t>&,
+                        EnergyBalance&) {}
+int CudaTransport::device() const { return -1; }
+std::uint64_t CudaTransport::max_threads_in_flight() const { return 0; }
+
+}  // namespace sabre::kernels
+#endif

@@ -1,0 +1,73 @@
+// The phantom description file of `sabre simulate` (TOML, documented in
+// docs/phantom-file.md): a voxel box of one material with slabs of other materials, a
+// simple source (point or parallel, rectangular field, mono or spectrum), run settings
+// and physics switches. Host only.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "beams/source.hh"
+#include "beams/spectrum.hh"
+#include "engine/phantom.hh"
+#include "physics/geometry/voxel_grid.hh"
+#include "physics/transport/transport_params.hh"
+
+namespace sabre {
+
+struct SlabSpec {
+  int axis = 2;            // 0 = x, 1 = y, 2 = z
+  double from_cm = 0;      // voxels whose centre lies in [from_cm, to_cm) on that axis
+  double to_cm = 0;
+  std::string material;
+  std::optional<double> density_g_cm3;  // unset: the table's nominal density
+};
+
+struct SourceSpec {
+  phys::ParticleType particle = phys::ParticleType::photon;
+  beams::SourceShape shape = beams::SourceShape::point;
+  phys::Vec3 position_cm{0, 0, -100};   // point sources
+  phys::Vec3 direction{0, 0, 1};        // beam axis
+  phys::Vec3 field_centre_cm{0, 0, 0};  // centre of the field plane
+  double field_x_cm[2] = {-5, 5};       // along u (x unless the axis is along x)
+  double field_y_cm[2] = {-5, 5};       // along v = axis x u
+  double energy_mev = 0;                // mono energy (if no spectrum)
+  std::string spectrum;                 // spectrum file (absolute or relative to the file)
+  std::string spectrum_column;          // CSV weight column
+};
+
+struct PhantomFile {
+  std::string path;
+  phys::GridGeometry grid;
+  std::string material = "water";
+  std::optional<double> density_g_cm3;
+  std::vector<SlabSpec> slabs;
+  SourceSpec source;
+  // [run]
+  std::int64_t histories = 100000;
+  int batches = 10;
+  std::uint64_t seed = 1;
+  int threads = 0;
+  // [physics]
+  std::string tables;  // table file; "" = the default set
+  phys::PhysicsSwitches switches;
+  std::optional<double> electron_cut_mev, photon_cut_mev;  // absorption cuts
+  // [output]
+  std::string output;  // HDF5 path ("" = none)
+};
+
+// Parses the file; InputError naming it for syntax errors, unknown keys, bad values.
+PhantomFile load_phantom_file(const std::string& path);
+
+// Builds the voxel phantom: `material_names` are the table set's materials (indices into
+// it are written), `nominal_density_g_cm3` their densities. InputError naming `pf.path`
+// for a material the table set lacks.
+Phantom build_phantom(const PhantomFile& pf, const std::vector<std::string>& material_names,
+                      const std::vector<double>& nominal_density_g_cm3);
+
+// The source; `spectrum` must outlive it (its view is referenced) when the file names one.
+beams::SimpleSource build_source(const SourceSpec& s, const beams::Spectrum* spectrum);
+
+}  // namespace sabre

@@ -1,0 +1,33 @@
+// `sabre simulate`: a phantom description file (engine/phantom_file.hh) run on the host.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "engine/phantom_file.hh"
+#include "engine/simulation.hh"
+
+namespace sabre {
+
+struct SimulateOverrides {  // command-line values that win over the file's
+  std::optional<std::int64_t> histories;
+  std::optional<int> threads;
+  std::optional<std::uint64_t> seed;
+};
+
+struct PhantomSimulation {
+  SimulationRun run;   // dose (with material map and provenance), energy balance
+  PhantomFile file;    // after overrides
+  std::string tables_path;
+};
+
+// Loads the tables, builds phantom and source, runs. InputError / RuntimeError on
+// problems; `hook` as in run_batches (the interrupt flag is polled after each batch).
+PhantomSimulation simulate_phantom_file(const std::string& path, const SimulateOverrides& ov,
+                                        const ProgressHook& hook = {});
+
+// The default physics table file (<data dir>/physics/data/default.h5).
+std::string default_tables_path();
+
+}  // namespace sabre

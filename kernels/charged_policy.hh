@@ -9,11 +9,11 @@
 #include "physics/core/rng.hh"
 #include "physics/transport/transport_params.hh"
 
-#if __has_include("physics/electron/charged_transport.hh")
-#include "physics/electron/charged_transport.hh"
+#if __has_include("physics/electron/condensed_history.hh")
+#include "physics/electron/condensed_history.hh"
 namespace sabre::kernels {
 inline constexpr bool kChargedTransportAvailable = true;
-using ProductionCharged = phys::ChargedTransport;
+using ProductionCharged = phys::CondensedHistory;
 }  // namespace sabre::kernels
 #else
 namespace sabre::kernels {

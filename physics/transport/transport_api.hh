@@ -36,3 +36,20 @@
 
 #include "physics/core/constants.hh"
 #include "physics/core/particle.hh"
+
+// The charged-particle entry point the loops instantiate (host: kernels/charged_policy.hh,
+// CUDA: kernels/transport.cu) is expected in physics/electron/condensed_history.hh as
+//
+//   namespace sabre::phys {
+//   struct CondensedHistory {
+//     template <class Scorer, class Stack>
+//     SABRE_HD static void transport(const TransportParams& tp, Particle& p, Rng& rng,
+//                                    Scorer& scorer, Stack& stack);
+//   };
+//   }
+//
+// It follows one e- or e+ (inside the grid, or on its surface moving in; see
+// physics/transport/history.hh) to its end: below the absorption cut (Scorer::below_cut,
+// plus the positron's annihilation photons on the stack with rest_mass(+2 m c^2)), out of
+// the grid (Scorer::escape), or annihilated in flight; secondaries go on the stack
+// (physics/transport/secondaries.hh push_or_deposit handles a full stack).

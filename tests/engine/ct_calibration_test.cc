@@ -33,8 +33,8 @@ TEST_CASE("the built-in calibrations interpolate the curve and bin materials", "
   CHECK(s.bin_material[s.material_bin(s.density(-1000))] == "air");
   CHECK(s.bin_material[s.material_bin(s.density(-750))] == "lung");
   CHECK(s.bin_material[s.material_bin(s.density(-100))] == "adipose");
-  CHECK(s.bin_material[s.material_bin(s.density(0))] == "soft tissue");
-  CHECK(s.bin_material[s.material_bin(s.density(1200))] == "cortical bone");
+  CHECK(s.bin_material[s.material_bin(s.density(0))] == "soft_tissue");
+  CHECK(s.bin_material[s.material_bin(s.density(1200))] == "bone_cortical");
   const auto r = CtCalibration::load("ramp4");
   CHECK(r.bin_material.size() == 4);
   CHECK(r.bin_material[r.material_bin(r.density(0))] == "water");

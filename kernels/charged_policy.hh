@@ -13,7 +13,7 @@
 #include "physics/electron/condensed_history.hh"
 namespace sabre::kernels {
 inline constexpr bool kChargedTransportAvailable = true;
-using ProductionCharged = phys::CondensedHistory;
+using ProductionCharged = phys::CondensedHistoryCharged;
 }  // namespace sabre::kernels
 #else
 namespace sabre::kernels {

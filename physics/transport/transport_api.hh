@@ -41,7 +41,7 @@
 // CUDA: kernels/transport.cu) is expected in physics/electron/condensed_history.hh as
 //
 //   namespace sabre::phys {
-//   struct CondensedHistory {
+//   struct CondensedHistoryCharged {
 //     template <class Scorer, class Stack>
 //     SABRE_HD static void transport(const TransportParams& tp, Particle& p, Rng& rng,
 //                                    Scorer& scorer, Stack& stack);

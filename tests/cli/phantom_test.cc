@@ -1,0 +1,96 @@
+// sabre phantom: output layout, reproducible files, one-line errors and no partial output.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "engine/core/errors.hh"
+#include "tests/support/skip.hh"
+
+using sabre::test::run;
+using sabre::test::sabre_exe;
+namespace fs = std::filesystem;
+
+namespace {
+int code(sabre::ExitCode c) { return static_cast<int>(c); }
+long lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
+fs::path scratch(const std::string& name) {
+  const auto d = fs::path(SABRE_BINARY_DIR) / "test-scratch" / "cli-phantom" / name;
+  fs::remove_all(d);
+  fs::create_directories(d.parent_path());
+  return d;
+}
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+long entries(const fs::path& dir) {
+  return std::distance(fs::directory_iterator(dir), fs::directory_iterator());
+}
+}  // namespace
+
+TEST_CASE("sabre phantom thorax writes a CT series and a structure set", "[cli][phantom]") {
+  const auto out = scratch("thorax");
+  const auto r = run(sabre_exe() + " --log-level warn phantom thorax --slice 3 -o " + out.string());
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(r.out == out.string() + "\n");
+  CHECK(fs::exists(out / "RS.dcm"));
+  CHECK(fs::exists(out / "CT_0001.dcm"));
+  CHECK(fs::exists(out / "CT_0040.dcm"));  // 120 mm / 3 mm
+  CHECK(!fs::exists(out / "CT_0041.dcm"));
+  CHECK(entries(out) == 41);
+  CHECK(entries(out.parent_path()) == 1);  // no temporary directory left
+}
+
+TEST_CASE("sabre phantom is reproducible and refuses to overwrite without --force", "[cli][phantom]") {
+  const auto a = scratch("slabs_a");
+  const std::string args = " --log-level warn phantom slabs --slabs water:20,lung:30,HU500:10 --position FFS -o ";
+  REQUIRE(run(sabre_exe() + args + a.string()).status == 0);
+  const auto first = slurp(a / "CT_0003.dcm");
+  const auto rs = slurp(a / "RS.dcm");
+  // Again into the same directory: refused, contents untouched.
+  const auto again = run(sabre_exe() + args + a.string());
+  CHECK(again.status == code(sabre::ExitCode::usage));
+  CHECK(lines(again.err) == 1);
+  CHECK(again.err.find("exists and is not an empty directory") != std::string::npos);
+  CHECK(slurp(a / "CT_0003.dcm") == first);
+  // With --force: replaced by identical files (UIDs derive from the options).
+  REQUIRE(run(sabre_exe() + args + a.string() + " --force").status == 0);
+  CHECK(slurp(a / "CT_0003.dcm") == first);
+  CHECK(slurp(a / "RS.dcm") == rs);
+  // --random-uids gives other UIDs, so other bytes.
+  const auto b = scratch("slabs_b");
+  REQUIRE(run(sabre_exe() + args + b.string() + " --random-uids").status == 0);
+  CHECK(slurp(b / "CT_0003.dcm") != first);
+}
+
+TEST_CASE("sabre phantom errors: one line, the right code, nothing written", "[cli][phantom]") {
+  const auto out = scratch("bad");
+  auto r = run(sabre_exe() + " phantom slabs --slabs water:20,plutonium:5 -o " + out.string());
+  CHECK(r.status == code(sabre::ExitCode::usage));
+  CHECK(lines(r.err) == 1);
+  CHECK(r.err.find("unknown material 'plutonium'") != std::string::npos);
+  CHECK(!fs::exists(out));
+
+  r = run(sabre_exe() + " phantom slabs -o " + out.string());
+  CHECK(r.status == code(sabre::ExitCode::usage));
+  CHECK(r.err.find("--slabs") != std::string::npos);
+  CHECK(!fs::exists(out));
+
+  r = run(sabre_exe() + " phantom cube -o " + out.string());
+  CHECK(r.status == code(sabre::ExitCode::usage));
+  CHECK(!fs::exists(out));
+
+  r = run(sabre_exe() + " phantom water --spacing 0 -o " + out.string());
+  CHECK(r.status == code(sabre::ExitCode::usage));
+  CHECK(!fs::exists(out));
+
+  r = run(sabre_exe() + " phantom water -o " + (out / "no" / "such").string());
+  CHECK(r.status == code(sabre::ExitCode::runtime));
+  CHECK(lines(r.err) == 1);
+  CHECK(!fs::exists(out));
+  for (const auto& e : fs::directory_iterator(out.parent_path()))  // no temporary left
+    CHECK(e.path().filename().string().find("bad") == std::string::npos);
+}

@@ -1,0 +1,86 @@
+#include "engine/ct_phantom.hh"
+
+#include <chrono>
+#include <ctime>
+
+#include "engine/core/build_info.hh"
+#include "engine/core/errors.hh"
+#include "engine/core/h5.hh"
+#include "engine/core/log.hh"
+#include "engine/core/output_file.hh"
+
+namespace sabre {
+
+CtPhantom load_ct_phantom(const CtPhantomOptions& opt) {
+  PhantomBuildOptions build;
+  for (const auto& o : opt.overrides) build.overrides.push_back(parse_override(o));
+  build.air_outside_body = opt.air_outside_body;
+  build.body_roi = opt.body_roi;
+  if ((!build.overrides.empty() || build.air_outside_body) && opt.structures_path.empty())
+    throw UsageError("structure overrides and air outside the body need --structures RS.dcm");
+  CtPhantom out;
+  out.calibration = CtCalibration::load(opt.calibration);  // before the CT: cheap checks first
+  out.ct = io::read_ct_series(opt.ct_path);
+  if (!opt.structures_path.empty()) out.structures = io::read_rtstruct(opt.structures_path);
+  out.phantom = build_phantom(out.ct, out.calibration, out.structures ? &*out.structures : nullptr,
+                              opt.structures_path, build);
+  if (opt.dose_grid_mm > 0) out.phantom = resample_phantom(out.phantom, dose_grid(out.ct.grid, opt.dose_grid_mm));
+  out.provenance["ct_path"] = opt.ct_path;
+  out.provenance["ct_series_uid"] = out.ct.series_instance_uid;
+  out.provenance["frame_of_reference_uid"] = out.ct.ids.frame_of_reference_uid;
+  out.provenance["ct_calibration"] = out.calibration.source;
+  if (!opt.structures_path.empty()) out.provenance["structure_set"] = opt.structures_path;
+  return out;
+}
+
+namespace {
+std::vector<hsize_t> dims(const phys::GridGeometry& g) {
+  return {hsize_t(g.nz), hsize_t(g.ny), hsize_t(g.nx)};
+}
+void write_grid(const h5::Group& grid, const phys::GridGeometry& g) {
+  grid.set_attr("origin_cm", std::vector<double>{g.origin_cm.x, g.origin_cm.y, g.origin_cm.z});
+  grid.set_attr("spacing_cm", std::vector<double>{g.spacing_cm.x, g.spacing_cm.y, g.spacing_cm.z});
+  grid.set_attr("shape_xyz", std::vector<double>{double(g.nx), double(g.ny), double(g.nz)});
+  grid.set_attr("first_voxel_centre_mm",
+                std::vector<double>{10 * (g.origin_cm.x + 0.5 * g.spacing_cm.x),
+                                    10 * (g.origin_cm.y + 0.5 * g.spacing_cm.y),
+                                    10 * (g.origin_cm.z + 0.5 * g.spacing_cm.z)});
+  grid.set_attr("frame", "DICOM patient coordinates (LPS)");
+}
+}  // namespace
+
+void write_phantom_hdf5(const std::string& path, const CtPhantom& p) {
+  OutputFile out(path);
+  {
+    auto f = h5::File::create(out.temp_path());
+    const auto root = f.root();
+    root.set_attr("format", "sabre-phantom");
+    root.set_attr("schema_version", 1);
+    const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char created[32];
+    std::strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    root.set_attr("created_utc", created);
+    write_grid(root.create_group("grid"), p.phantom.grid);
+    const auto ph = root.create_group("phantom");
+    ph.write("material", p.phantom.material, dims(p.phantom.grid), 4);
+    ph.write("density_g_cm3", std::vector<double>(p.phantom.density_g_cm3.begin(), p.phantom.density_g_cm3.end()),
+             dims(p.phantom.grid), 4);
+    ph.write("material_names", p.phantom.material_names);
+    const auto ct = root.create_group("ct");
+    write_grid(ct.create_group("grid"), p.ct.grid);
+    ct.write("hu", std::vector<double>(p.ct.hu.begin(), p.ct.hu.end()), dims(p.ct.grid), 4);
+    ct.set_attr("orientation", std::vector<double>{double(p.ct.orientation.x), double(p.ct.orientation.y)});
+    ct.set_attr("patient_position", p.ct.patient_position);
+    const auto pv = root.create_group("provenance");
+    pv.set_attr("sabre_version", build::version());
+    pv.set_attr("sabre_commit", build::git_commit());
+    pv.set_attr("created_utc", created);
+    for (const auto& [k, v] : p.provenance) pv.set_attr(k, v);
+    f.close();
+  }
+  out.commit();
+}
+
+}  // namespace sabre

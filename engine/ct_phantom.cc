@@ -8,6 +8,7 @@
 #include "engine/core/h5.hh"
 #include "engine/core/log.hh"
 #include "engine/core/output_file.hh"
+#include "engine/core/sha256.hh"
 
 namespace sabre {
 
@@ -29,7 +30,16 @@ CtPhantom load_ct_phantom(const CtPhantomOptions& opt) {
   out.provenance["ct_series_uid"] = out.ct.series_instance_uid;
   out.provenance["frame_of_reference_uid"] = out.ct.ids.frame_of_reference_uid;
   out.provenance["ct_calibration"] = out.calibration.source;
-  if (!opt.structures_path.empty()) out.provenance["structure_set"] = opt.structures_path;
+  // Digests: the series' is the SHA-256 of its slices' digests (hex, one per line) in
+  // slice order, so it does not depend on file names or directory order.
+  std::string slices;
+  for (const auto& f : out.ct.files) slices += sha256_file(f) + "\n";
+  out.provenance["input_sha256:ct_series"] = sha256_hex(slices);
+  out.provenance["input_sha256:ct_calibration"] = sha256_file(out.calibration.source);
+  if (!opt.structures_path.empty()) {
+    out.provenance["structure_set"] = opt.structures_path;
+    out.provenance["input_sha256:structure_set"] = sha256_file(opt.structures_path);
+  }
   return out;
 }
 

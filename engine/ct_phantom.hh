@@ -30,8 +30,10 @@ struct CtPhantom {
   std::optional<io::StructureSet> structures;
   CtCalibration calibration;
   Phantom phantom;  // on the dose grid
-  // Provenance entries for outputs (ct_series_uid, frame_of_reference_uid, ct_calibration,
-  // structure_set, ct_path).
+  // Provenance entries for outputs (ct_path, ct_series_uid, frame_of_reference_uid,
+  // ct_calibration, structure_set, and the digests input_sha256:ct_series (SHA-256 of the
+  // slices' SHA-256 hex digests, one per line, in slice order), input_sha256:ct_calibration,
+  // input_sha256:structure_set). Copy them into DoseResult::provenance.
   std::map<std::string, std::string> provenance;
 };
 

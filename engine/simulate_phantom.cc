@@ -10,6 +10,7 @@
 #include "engine/core/interrupt.hh"
 #include "kernels/charged_policy.hh"
 #include "physics/materials/material_tables.hh"
+#include "physics/transport/majorant.hh"
 
 namespace sabre {
 
@@ -63,6 +64,10 @@ PhantomSimulation simulate_phantom_file(const std::string& path, const SimulateO
   tp.switches = pf.switches;
   if (!(tp.phantom.max_density_g_cm3 > 0))
     throw InputError(path, "the phantom has no matter (all densities are 0)");
+  // Woodcock majorant over this phantom's materials only (physics/transport/majorant.hh).
+  const std::vector<double> majorant = phys::phantom_majorant_row(tp.phantom, tp.materials);
+  tp.materials.photon.majorant_mu_rho.grid = tp.materials.photon.mu_rho_total.grid;
+  tp.materials.photon.majorant_mu_rho.values = majorant.data();
 
   if (!kernels::kChargedTransportAvailable)
     throw RuntimeError(

@@ -229,3 +229,29 @@ TEST_CASE("compressed CT slices are decoded", "[io][ct]") {
   const auto ct = io::read_ct_series(dir.string());
   CHECK(ct.hu == plain.hu);
 }
+
+TEST_CASE("rescale slope and intercept are applied per slice", "[io][ct]") {
+  const auto dir = test::io::write_phantom("ct_rescale", small_thorax("HFS"));
+  const auto plain = io::read_ct_series(dir.string());
+  // Slice 2 along the normal: same stored values, HU = 2 * stored - 3072 instead of
+  // stored - 1024, i.e. HU' = 2 * HU - 1024.
+  edit(dir / "CT_0002.dcm", [](DcmDataset& d) {
+    d.putAndInsertString(DCM_RescaleSlope, "2");
+    d.putAndInsertString(DCM_RescaleIntercept, "-3072");
+  });
+  const auto ct = io::read_ct_series(dir.string());
+  const auto& g = ct.grid;
+  long changed = 0, same = 0;
+  for (int k = 0; k < g.nz; ++k)
+    for (int j = 0; j < g.ny; ++j)
+      for (int i = 0; i < g.nx; ++i) {
+        const auto v = g.index(i, j, k);
+        if (k == 1) {
+          changed += ct.hu[v] == 2 * plain.hu[v] - 1024;
+        } else {
+          same += ct.hu[v] == plain.hu[v];
+        }
+      }
+  CHECK(changed == long(g.nx) * g.ny);
+  CHECK(same == long(g.nx) * g.ny * (g.nz - 1));
+}

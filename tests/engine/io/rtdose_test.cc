@@ -183,3 +183,38 @@ TEST_CASE("reading a non-RT-Dose file as RT Dose is an input error naming it", "
     CHECK(std::string(e.what()).rfind(f + ": modality is 'CT', not RTDOSE", 0) == 0);
   }
 }
+
+TEST_CASE("RT Dose on a user dose grid keeps its exact geometry", "[io][rtdose]") {
+  PhantomSpec spec;
+  spec.kind = "thorax";
+  spec.size_mm = {160, 100, 30};
+  spec.slice_mm = 2.5;
+  spec.position = "FFS";
+  const auto dir = test::io::write_phantom("rtdose_user_grid", spec);
+  const auto ct = io::read_ct_series(dir.string());
+  const auto ph = resample_phantom(build_phantom(ct, CtCalibration::load("ramp4"), nullptr, ""),
+                                   dose_grid(ct.grid, 5.0));
+  const auto r = probe_result(ph);
+  io::RtDoseOptions opt;
+  opt.orientation = ct.orientation;
+  opt.ids = ct.ids;
+  const auto path = (dir / "RD.dcm").string();
+  io::write_rtdose(path, r, opt);
+  const auto back = io::read_rtdose(path);
+  const auto& a = back.dose.grid;
+  const auto& b = ph.grid;
+  CHECK(a.nx == b.nx);
+  CHECK(a.ny == b.ny);
+  CHECK(a.nz == b.nz);
+  CHECK(std::abs(a.origin_cm.x - b.origin_cm.x) < 1e-5);
+  CHECK(std::abs(a.origin_cm.y - b.origin_cm.y) < 1e-5);
+  CHECK(std::abs(a.origin_cm.z - b.origin_cm.z) < 1e-5);
+  CHECK(std::abs(a.spacing_cm.x - 0.5) < 1e-9);
+  CHECK(std::abs(a.spacing_cm.z - 0.5) < 1e-9);
+  double dmax = 0, maxdiff = 0;
+  for (std::size_t v = 0; v < r.dose_gy.size(); ++v) {
+    dmax = std::max(dmax, r.dose_gy[v]);
+    maxdiff = std::max(maxdiff, std::abs(back.dose.dose_gy[v] - r.dose_gy[v]));
+  }
+  CHECK(maxdiff <= dmax / 65000.0 * 0.51);
+}

@@ -256,8 +256,7 @@ CtImage read_ct_series(const std::string& path) {
     }
     auto sorted = gaps;
     std::sort(sorted.begin(), sorted.end());
-    dz_mm = sorted[sorted.size() / 2];  // the typical spacing
-    if (sorted.size() > 1 && sorted[(sorted.size() - 1) / 2] < dz_mm) dz_mm = sorted[(sorted.size() - 1) / 2];
+    dz_mm = sorted[(sorted.size() - 1) / 2];  // the typical spacing: the (lower) median gap
     for (std::size_t k = 0; k < gaps.size(); ++k) {
       if (std::abs(gaps[k] - dz_mm) <= kPositionTolMm) continue;
       const double ratio = gaps[k] / dz_mm;

@@ -1,0 +1,105 @@
+// Delivery sampling: a history draws a cumulative meterset value uniformly over the plan's
+// MU, which picks a beam (by its MU share) and a point between two control points; the
+// gantry, collimator, couch, table angles, jaws and leaves are interpolated linearly in
+// meterset between them (docs/machines.md: "between control points the gantry, jaws and
+// leaves move linearly with meterset"). Host and device: DeliveryView owns nothing; the
+// host-side Delivery (beams/delivery_build.hh) builds and owns its arrays.
+//
+// Units: cm at isocentre for jaws and leaves, degrees for angles (gantry unwrapped along
+// the rotation direction, so interpolation never jumps across 0/360), cm for isocentres
+// in the patient (DICOM LPS) frame.
+#pragma once
+
+#include "beams/collimator.hh"
+#include "beams/iec61217.hh"
+#include "physics/core/macros.hh"
+
+namespace sabre::beams {
+
+// One beam's control points, struct-of-arrays.
+struct BeamDeliveryView {
+  int n_cp = 0;
+  int n_pairs = 0;                      // leaf pairs (0: no MLC)
+  const double* meterset = nullptr;     // [n_cp] cumulative meterset fraction, 0..1
+  const double* gantry_deg = nullptr;   // [n_cp] unwrapped
+  const double* collimator_deg = nullptr;
+  const double* couch_deg = nullptr;
+  const double* pitch_deg = nullptr;
+  const double* roll_deg = nullptr;
+  const double* jaws_cm = nullptr;      // [n_cp * 4]: x1, x2, y1, y2 at isocentre
+  const double* leaves_cm = nullptr;    // [n_cp * 2 n_pairs]: bank A then bank B
+  Vec3 iso_cm;                          // isocentre (patient frame) [cm]
+  PatientPosition position = PatientPosition::HFS;
+};
+
+struct DeliveryView {
+  int n_beams = 0;
+  const BeamDeliveryView* beams = nullptr;
+  const double* beam_cdf = nullptr;     // [n_beams + 1] cumulative MU share, 0..1
+  double total_mu = 0;
+};
+
+// The machine state at one sampled meterset.
+struct DeliveryState {
+  int beam = 0;
+  int segment = 0;           // control points segment, segment+1
+  double frac = 0;           // position between them, 0..1
+  BeamAngles angles;
+  ApertureState aperture;    // jaws interpolated; leaves as (cp, cp+1, frac) pointers
+  Vec3 iso_cm;
+  PatientPosition position = PatientPosition::HFS;
+};
+
+// Index k in [0, n-2] with x[k] <= m < x[k+1] for the non-decreasing x[0..n-1] (segments
+// of zero width are never chosen when m lies strictly inside (x[0], x[n-1])).
+SABRE_HD_INLINE int find_segment(const double* x, int n, double m) {
+  int lo = 0, hi = n - 1;
+  while (hi - lo > 1) {
+    const int mid = (lo + hi) / 2;
+    if (x[mid] <= m) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+// The state at cumulative plan meterset fraction u in (0, 1).
+SABRE_HD_INLINE DeliveryState delivery_state(const DeliveryView& d, double u) {
+  DeliveryState s;
+  const int b = d.n_beams > 1 ? find_segment(d.beam_cdf, d.n_beams + 1, u) : 0;
+  const BeamDeliveryView& bv = d.beams[b];
+  const double w0 = d.beam_cdf[b], w1 = d.beam_cdf[b + 1];
+  double m = w1 > w0 ? (u - w0) / (w1 - w0) : 0.5;  // meterset fraction within the beam
+  m = m < 0 ? 0 : (m > 1 ? 1 : m);
+  const int k = find_segment(bv.meterset, bv.n_cp, m);
+  const double m0 = bv.meterset[k], m1 = bv.meterset[k + 1];
+  const double f = m1 > m0 ? (m - m0) / (m1 - m0) : 0;
+  s.beam = b;
+  s.segment = k;
+  s.frac = f;
+  auto lerp = [f, k](const double* a) { return a[k] + f * (a[k + 1] - a[k]); };
+  s.angles.gantry_deg = lerp(bv.gantry_deg);
+  s.angles.collimator_deg = lerp(bv.collimator_deg);
+  s.angles.couch_deg = lerp(bv.couch_deg);
+  s.angles.table_pitch_deg = lerp(bv.pitch_deg);
+  s.angles.table_roll_deg = lerp(bv.roll_deg);
+  const double* j0 = bv.jaws_cm + 4 * k;
+  const double* j1 = j0 + 4;
+  s.aperture.jaw_x1_cm = j0[0] + f * (j1[0] - j0[0]);
+  s.aperture.jaw_x2_cm = j0[1] + f * (j1[1] - j0[1]);
+  s.aperture.jaw_y1_cm = j0[2] + f * (j1[2] - j0[2]);
+  s.aperture.jaw_y2_cm = j0[3] + f * (j1[3] - j0[3]);
+  if (bv.n_pairs > 0) {
+    const double* l0 = bv.leaves_cm + 2 * bv.n_pairs * k;
+    const double* l1 = l0 + 2 * bv.n_pairs;
+    s.aperture.a0 = l0;
+    s.aperture.b0 = l0 + bv.n_pairs;
+    s.aperture.a1 = l1;
+    s.aperture.b1 = l1 + bv.n_pairs;
+    s.aperture.frac = f;
+  }
+  s.iso_cm = bv.iso_cm;
+  s.position = bv.position;
+  return s;
+}
+
+}  // namespace sabre::beams

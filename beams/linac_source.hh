@@ -1,0 +1,84 @@
+// The linac source: delivery sampling (beams/delivery.hh) -> virtual source model
+// (beams/vsm.hh) -> jaws and MLC (beams/collimator.hh) -> IEC 61217 to the patient
+// (beams/iec61217.hh). A Source for the transport loop: `Particle sample(Rng&) const`,
+// host and device. LinacSourceView owns nothing; beams/linac_build.hh builds it.
+//
+// Per history: 1 number for the meterset, 8 for the VSM, 1 for the collimator roulette:
+// 10, always (no rejection loop).
+//
+// Collimator: a photon's weight is multiplied by its tungsten survival T = exp(-mu t);
+// below `roulette_threshold` it survives with probability T / threshold at weight x
+// threshold (Russian roulette: unbiased, fewer low-weight photons to transport). An
+// electron that meets any tungsten is absorbed. A removed particle is returned with
+// weight 0, at the source, travelling away from the patient, so that the transport loop
+// finds it misses the grid and counts nothing.
+//
+// Monitor backscatter: weight x S_ref / S(X, Y) with S of the machine file's calibration
+// block (jaw openings X, Y at this meterset) and S_ref = S at the reference field: at a
+// fixed number of histories per MU, smaller fields get more chamber backscatter and so
+// fewer particles per MU.
+#pragma once
+
+#include "beams/collimator.hh"
+#include "beams/delivery.hh"
+#include "beams/iec61217.hh"
+#include "beams/vsm.hh"
+#include "physics/core/macros.hh"
+#include "physics/core/particle.hh"
+#include "physics/core/rng.hh"
+
+namespace sabre::beams {
+
+struct LinacSourceView {
+  DeliveryView delivery;
+  VsmView vsm;
+  CollimatorGeometry collimator;
+  double backscatter_kx = 0, backscatter_ky = 0;
+  double s_ref = 1;  // monitor signal at the reference field
+  double roulette_threshold = 0.05;
+
+  SABRE_HD double monitor_signal(const ApertureState& ap) const {
+    double x = ap.jaw_x2_cm - ap.jaw_x1_cm, y = ap.jaw_y2_cm - ap.jaw_y1_cm;
+    x = x < 0 ? 0 : (x > 40 ? 40 : x);
+    y = y < 0 ? 0 : (y > 40 ? 40 : y);
+    return 1 + backscatter_kx * (1 - x / 40) + backscatter_ky * (1 - y / 40);
+  }
+
+  SABRE_HD phys::Particle sample(phys::Rng& rng) const {
+    const double u_m = rng.uniform();
+    const DeliveryState st = delivery_state(delivery, u_m);
+    const VsmSample vs = vsm_sample(vsm, st.aperture, rng);
+    const double u_r = rng.uniform();
+    phys::Particle p;
+    p.type = vs.component == VsmComponent::electron ? phys::ParticleType::electron
+                                                     : phys::ParticleType::photon;
+    p.energy_mev = vs.energy_mev;
+    double w = vs.weight * s_ref / monitor_signal(st.aperture);
+    bool alive = true;
+    const TungstenPath path = tungsten_path(collimator, st.aperture, vs.origin_cm, vs.dir);
+    if (path.mass_g_cm2 > 0) {
+      if (p.type == phys::ParticleType::electron) {
+        alive = false;
+      } else {
+        const double t = tungsten_transmission(vs.energy_mev, path);
+        if (t >= roulette_threshold) w *= t;
+        else if (u_r * roulette_threshold < t) w *= roulette_threshold;
+        else alive = false;
+      }
+    }
+    // Collimator frame -> IEC beam-limiting device: (x, y, SAD - z); direction (dx, dy, -dz).
+    const Vec3 pos_b{vs.origin_cm.x, vs.origin_cm.y, vsm.sad_cm - vs.origin_cm.z};
+    const Vec3 dir_b{vs.dir.x, vs.dir.y, -vs.dir.z};
+    const BeamToPatient t = beam_to_patient(st.angles, st.position, st.iso_cm);
+    p.pos_cm = t.point(pos_b);
+    p.dir = t.direction(dir_b);
+    p.weight = w;
+    if (!alive) {
+      p.weight = 0;
+      p.dir = -1.0 * p.dir;
+    }
+    return p;
+  }
+};
+
+}  // namespace sabre::beams

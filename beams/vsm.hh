@@ -1,0 +1,160 @@
+// Virtual source model sampling (after Fippel, Med Phys 30:301, 2003; parameters in the
+// machine file, docs/machine-file.md): primary focal spot, extra-focal source, electron
+// contamination, on-axis spectrum with off-axis softening, FFF radial fluence; with
+// field-restricted sampling. Host and device; VsmView owns nothing (beams/linac_build.hh
+// builds it from a BeamModel).
+//
+// Frame: the collimator frame of beams/collimator.hh (target at the origin, z down to the
+// isocentre plane at z = SAD).
+//
+// Field-restricted sampling. For a sampled origin o, the iso-plane rectangle R(o) is the
+// projection from o of the jaw openings at the top and bottom of each jaw pair (the
+// largest of the two), widened by `margin_cm` on each side. The target point t is uniform
+// on R(o); the direction is (t - o)/|t - o|. Every ray that passes between the jaws
+// reaches R(o) without the margin; the margin keeps the jaw penumbra and a band of jaw
+// transmission. NOT represented: photons crossing the jaws farther out than the margin
+// (jaw transmission beyond it, ~0.1-0.5 % of the open fluence there).
+//
+// Weights (unbiased for the planar fluence at the iso plane, in air, before collimation):
+//   component c is chosen with probability w_c (w_c: its share of the on-axis fluence),
+//   weight = area(R) x rel_c(t), with rel_c the component's iso-plane fluence relative
+//   to its axis: primary: fluence_rel(r_t) (the FFF radial profile, which already holds
+//   inverse-square and obliquity); extra-focal and electrons (points above the plane at
+//   height h = SAD - z_o): h^3 / |t - o|^3.
+// Absolute scale cancels in the calibration (dose per MU from a reference run).
+//
+// Random numbers per call: 8, always (component, 2 for the Gaussian, tail choice, 2 for the
+// target point, 2 for the energy).
+#pragma once
+
+#include <cmath>
+
+#include "beams/collimator.hh"
+#include "physics/core/constants.hh"
+#include "physics/core/macros.hh"
+#include "physics/core/particle.hh"
+#include "physics/core/rng.hh"
+
+namespace sabre::beams {
+
+struct VsmView {
+  double sad_cm = 100;
+  // primary focal spot
+  double sigma_x_cm = 0, sigma_y_cm = 0, tail_weight = 0, tail_sigma_cm = 0;
+  // extra-focal source
+  double ef_weight = 0, ef_z_cm = 10, ef_sigma_cm = 1, ef_energy_scale = 1;
+  // electron contamination
+  double e_weight = 0, e_mean_mev = 1, e_radius_cm = 0;
+  // spectrum: histogram with edges [n_bins + 1] and cumulative probabilities [n_bins + 1]
+  int n_bins = 0;
+  const double* edges_mev = nullptr;
+  const double* cdf = nullptr;
+  double softening_per_cm = 0;
+  int n_fluence = 0;
+  const double* fluence_r_cm = nullptr;
+  const double* fluence_rel = nullptr;
+  // field restriction
+  double margin_cm = 0.5;  // at isocentre [cm]
+  double jx_top_cm = 0, jx_bottom_cm = 0, jy_top_cm = 0, jy_bottom_cm = 0;
+};
+
+enum class VsmComponent : int { primary = 0, extrafocal = 1, electron = 2 };
+
+struct VsmSample {
+  VsmComponent component = VsmComponent::primary;
+  Vec3 origin_cm;       // collimator frame
+  Vec3 dir;             // unit, dir.z > 0
+  Vec3 target_cm;       // on the iso plane
+  double energy_mev = 0;
+  double weight = 0;    // area(R) x rel_c(t) [cm^2]
+  double rect[4] = {0, 0, 0, 0};  // x_lo, x_hi, y_lo, y_hi of R(o) at isocentre [cm]
+};
+
+// Linear interpolation in a table, clamped to its ends.
+SABRE_HD_INLINE double interp_clamped(const double* x, const double* y, int n, double v) {
+  if (v <= x[0]) return y[0];
+  if (v >= x[n - 1]) return y[n - 1];
+  int lo = 0, hi = n - 1;
+  while (hi - lo > 1) {
+    const int mid = (lo + hi) / 2;
+    if (x[mid] <= v) lo = mid;
+    else hi = mid;
+  }
+  return y[lo] + (y[lo + 1] - y[lo]) * (v - x[lo]) / (x[lo + 1] - x[lo]);
+}
+
+// Iso-plane interval reached from a source at lateral position s (depth zs) through the
+// jaw pair opening [j1, j2] (at isocentre) whose slab spans z in [top, bottom].
+SABRE_HD_INLINE void project_opening(double s, double zs, double j1, double j2, double top, double bottom,
+                                     double sad, double& lo, double& hi) {
+  const double h = sad - zs;
+  auto at_iso = [&](double j, double z) { return s + (j * z / sad - s) * h / (z - zs); };
+  const double a = at_iso(j1, top), b = at_iso(j1, bottom);
+  const double c = at_iso(j2, top), d = at_iso(j2, bottom);
+  lo = a < b ? a : b;
+  hi = c > d ? c : d;
+}
+
+SABRE_HD_INLINE VsmSample vsm_sample(const VsmView& v, const ApertureState& ap, phys::Rng& rng) {
+  VsmSample out;
+  const double u_comp = rng.uniform();
+  const double u1 = rng.uniform(), u2 = rng.uniform();  // Box-Muller
+  const double u_tail = rng.uniform();
+  const double u_x = rng.uniform(), u_y = rng.uniform();
+  const double u_e1 = rng.uniform(), u_e2 = rng.uniform();
+  const double gr = std::sqrt(-2 * std::log(u1)), phi = phys::kTwoPi * u2;
+  const double n1 = gr * std::cos(phi), n2 = gr * std::sin(phi);
+
+  if (u_comp < v.e_weight) {
+    out.component = VsmComponent::electron;
+    // uniform on the disc: radius sqrt(u) R
+    const double rr = v.e_radius_cm * std::sqrt(u1);
+    out.origin_cm = {rr * std::cos(phi), rr * std::sin(phi), v.ef_z_cm};
+  } else if (u_comp < v.e_weight + v.ef_weight) {
+    out.component = VsmComponent::extrafocal;
+    out.origin_cm = {v.ef_sigma_cm * n1, v.ef_sigma_cm * n2, v.ef_z_cm};
+  } else {
+    out.component = VsmComponent::primary;
+    if (u_tail < v.tail_weight) out.origin_cm = {v.tail_sigma_cm * n1, v.tail_sigma_cm * n2, 0};
+    else out.origin_cm = {v.sigma_x_cm * n1, v.sigma_y_cm * n2, 0};
+  }
+  const Vec3 o = out.origin_cm;
+  double xlo, xhi, ylo, yhi;
+  project_opening(o.x, o.z, ap.jaw_x1_cm, ap.jaw_x2_cm, v.jx_top_cm, v.jx_bottom_cm, v.sad_cm, xlo, xhi);
+  project_opening(o.y, o.z, ap.jaw_y1_cm, ap.jaw_y2_cm, v.jy_top_cm, v.jy_bottom_cm, v.sad_cm, ylo, yhi);
+  xlo -= v.margin_cm; xhi += v.margin_cm; ylo -= v.margin_cm; yhi += v.margin_cm;
+  out.rect[0] = xlo; out.rect[1] = xhi; out.rect[2] = ylo; out.rect[3] = yhi;
+  const double area = (xhi - xlo) * (yhi - ylo);
+  const Vec3 t{xlo + (xhi - xlo) * u_x, ylo + (yhi - ylo) * u_y, v.sad_cm};
+  out.target_cm = t;
+  const Vec3 d = t - o;
+  const double dist = std::sqrt(dot(d, d));
+  out.dir = (1 / dist) * d;
+  const double r_t = std::sqrt(t.x * t.x + t.y * t.y);
+
+  // Energy: histogram bin by binary search on the cdf, uniform within the bin.
+  auto spectrum = [&]() {
+    int lo = 0, hi = v.n_bins;
+    while (hi - lo > 1) {
+      const int mid = (lo + hi) / 2;
+      if (v.cdf[mid] <= u_e1) lo = mid;
+      else hi = mid;
+    }
+    return v.edges_mev[lo] + (v.edges_mev[lo + 1] - v.edges_mev[lo]) * u_e2;
+  };
+  double soft = 1 - v.softening_per_cm * r_t;
+  soft = soft < 0.5 ? 0.5 : soft;
+  if (out.component == VsmComponent::primary) {
+    out.energy_mev = spectrum() * soft;
+    out.weight = area * interp_clamped(v.fluence_r_cm, v.fluence_rel, v.n_fluence, r_t);
+  } else {
+    const double h = v.sad_cm - o.z;
+    const double rel = (h * h * h) / (dist * dist * dist);
+    out.weight = area * rel;
+    if (out.component == VsmComponent::extrafocal) out.energy_mev = spectrum() * soft * v.ef_energy_scale;
+    else out.energy_mev = -v.e_mean_mev * std::log(u_e1);
+  }
+  return out;
+}
+
+}  // namespace sabre::beams

@@ -5,10 +5,16 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 #include "beams/source.hh"
+#include "engine/core/build_info.hh"
 #include "engine/simulation.hh"
+#include "kernels/charged_policy.hh"
+#include "physics/materials/material_tables.hh"
+#include "physics/transport/majorant.hh"
+#include "tests/support/skip.hh"
 #include "tests/physics/photon/hand_tables.hh"
 
 using namespace sabre;
@@ -188,4 +194,69 @@ TEST_CASE("mean relative uncertainty over voxels above half the maximum", "[engi
   const std::vector<double> d{1.0, 0.6, 0.5, 0.1};
   const std::vector<double> u{0.01, 0.03, 0.5, 0.9};
   CHECK(mean_rel_uncertainty_above_half_max(d, u) == Approx(0.02));
+}
+
+TEST_CASE("Full physics: same seed on 1 and 2 threads, twice each, bit-identical dose",
+          "[engine][determinism]") {
+  // Acceptance 7 with the shipped tables and the production electron transport: a water
+  // phantom with bone and lung slabs, 6 MeV photons in a 4 x 4 cm field.
+  const std::string path =
+      (std::filesystem::path(build::data_dir()) / "physics" / "data" / "default.h5").string();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    sabre::test::skip("no physics table file at " + path);
+    return;
+  }
+  if (!kernels::kChargedTransportAvailable) {
+    sabre::test::skip("no charged-particle transport in this build");
+    return;
+  }
+  const MaterialTables t(path);
+  GridGeometry g;
+  g.origin_cm = {-4, -4, 0};
+  g.spacing_cm = {1, 1, 0.5};
+  g.nx = g.ny = 8;
+  g.nz = 24;
+  std::vector<std::int32_t> mat(g.size(), t.index("water"));
+  std::vector<float> rho(g.size(), 1.0f);
+  for (int k = 0; k < g.nz; ++k)
+    for (int j = 0; j < g.ny; ++j)
+      for (int i = 0; i < g.nx; ++i) {
+        if (k >= 4 && k < 8) { mat[g.index(i, j, k)] = t.index("bone_cortical"); rho[g.index(i, j, k)] = 1.85f; }
+        if (k >= 10 && k < 18) { mat[g.index(i, j, k)] = t.index("lung"); rho[g.index(i, j, k)] = 0.26f; }
+      }
+  TransportParams tp;
+  tp.phantom.grid = g;
+  tp.phantom.material = mat.data();
+  tp.phantom.density_g_cm3 = rho.data();
+  tp.phantom.max_density_g_cm3 = 1.85f;
+  tp.materials = t.data();
+  const std::vector<double> maj = phantom_majorant_row(tp.phantom, tp.materials);
+  tp.materials.photon.majorant_mu_rho.values = maj.data();
+  beams::SimpleSource src;
+  src.position_cm = {0, 0, -100};
+  src.u_min_cm = src.v_min_cm = -2;
+  src.u_max_cm = src.v_max_cm = 2;
+  src.mono_energy_mev = 6;
+  std::vector<SimulationRun> runs;
+  for (int threads : {1, 2, 1, 2}) {
+    SimulationSettings s;
+    s.histories = 4000;
+    s.batches = 10;
+    s.seed = 123;
+    s.threads = threads;
+    s.chunk = 13;
+    runs.push_back(simulate<kernels::ProductionCharged>(tp, src, s));
+  }
+  const auto& ref = runs[0];
+  double total = 0;
+  for (double d : ref.dose.dose_gy) total += d;
+  REQUIRE(total > 0);
+  CHECK(std::abs(ref.balance.relative_imbalance()) < 1e-9);
+  for (size_t r = 1; r < runs.size(); ++r) {
+    CHECK(std::memcmp(runs[r].dose.dose_gy.data(), ref.dose.dose_gy.data(),
+                      ref.dose.dose_gy.size() * sizeof(double)) == 0);
+    CHECK(std::memcmp(runs[r].dose.rel_uncertainty.data(), ref.dose.rel_uncertainty.data(),
+                      ref.dose.rel_uncertainty.size() * sizeof(double)) == 0);
+  }
 }

@@ -60,10 +60,10 @@ void run_build(const BuildCli& o) {
   b.cuts.electron_absorption_mev = o.e_abs;
   b.cuts.photon_production_mev = o.p_prod;
   b.cuts.photon_absorption_mev = o.p_abs;
-  spdlog::info("tables build: source {}, set '{}'", b.source_dir, b.set_name);
+  spdlog::debug("tables build: source {}, set '{}'", b.source_dir, b.set_name);
   const auto set = phys::tables::build_tables(b);
   phys::tables::write_table_file(set, o.output);
-  spdlog::info("tables build: wrote {} ({} materials)", o.output, set.n_materials());
+  spdlog::debug("tables build: wrote {} ({} materials)", o.output, set.n_materials());
   std::cout << "wrote " << o.output << ": " << set.n_materials() << " materials, sha256 "
             << sha256_file(o.output) << "\n";
 }

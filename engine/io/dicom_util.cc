@@ -36,7 +36,12 @@ bool has_dicm_magic(const std::string& path) {
 std::unique_ptr<DcmFileFormat> load(const std::string& path) {
   // DCMTK's own log lines would add to sabre's one-line error; sabre reports instead.
   static std::once_flag quiet;
-  std::call_once(quiet, [] { OFLog::configure(OFLogger::FATAL_LOG_LEVEL); });
+  std::call_once(quiet, [] {
+    OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
+    // Elements stored with VR UN whose tag the dictionary knows (files passed through
+    // converters that lost the VRs) are read with their real VR.
+    dcmEnableUnknownVRConversion.set(OFTrue);
+  });
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw InputError(path, "no such file");
   if (!std::filesystem::is_regular_file(path, ec)) throw InputError(path, "not a regular file");
@@ -56,9 +61,19 @@ std::unique_ptr<DcmFileFormat> load(const std::string& path) {
 }
 
 std::string str(DcmItem& item, const DcmTagKey& tag) {
-  OFString s;
-  if (item.findAndGetOFStringArray(tag, s).bad()) return "";
-  std::string r = s.c_str();
+  DcmElement* el = nullptr;
+  if (item.findAndGetElement(tag, el).bad() || !el) return "";
+  std::string r;
+  if (el->ident() == EVR_UN || el->ident() == EVR_OB) {
+    // A text element stored with VR UN (e.g. by a converter that lost the dictionary):
+    // its bytes are the text.
+    Uint8* bytes = nullptr;
+    if (el->getUint8Array(bytes).good() && bytes) r.assign(reinterpret_cast<const char*>(bytes), el->getLength());
+  } else {
+    OFString s;
+    if (item.findAndGetOFStringArray(tag, s).bad()) return "";
+    r = s.c_str();
+  }
   while (!r.empty() && (r.back() == ' ' || r.back() == '\0')) r.pop_back();
   while (!r.empty() && r.front() == ' ') r.erase(r.begin());
   return r;

@@ -248,7 +248,13 @@ RtDose read_rtdose(const std::string& path) {
   r.dose_unit = units == "GY" ? "Gy" : "relative";
   r.dose_to_water = out.comment.find("dose to water") != std::string::npos;
   r.provenance["frame_of_reference_uid"] = out.frame_of_reference_uid;
-  const auto* u32 = reinterpret_cast<const Uint32*>(w);
+  // DCMTK hands OW pixel data over as 16-bit words in host order; a 32-bit value is two
+  // words, low word first for little-endian files, high word first for big-endian ones.
+  const bool big_endian = DcmXfer(xfer).getByteOrder() == EBO_BigEndian;
+  auto u32 = [&](std::size_t q) {
+    const Uint32 a = w[2 * q], b = w[2 * q + 1];
+    return big_endian ? (a << 16) | b : (b << 16) | a;
+  };
   std::size_t p = 0;
   for (int f = 0; f < frames; ++f) {
     const int k = frames_up ? f : frames - 1 - f;
@@ -258,7 +264,7 @@ RtDose read_rtdose(const std::string& path) {
         const int i = sx > 0 ? col : cols - 1 - col;
         double v;
         if (bits == 32)
-          v = pixrep == 1 ? double(Sint32(u32[p])) : double(u32[p]);
+          v = pixrep == 1 ? double(Sint32(u32(p))) : double(u32(p));
         else
           v = pixrep == 1 ? double(Sint16(w[p])) : double(w[p]);
         r.dose_gy[g.index(i, j, k)] = v * scaling;

@@ -95,10 +95,13 @@ TEST_CASE("rtstruct.dcm: ROI names and contours as pydicom reads them", "[io][py
   CHECK(rs.find("Isocenter 1")->contours.at(0).geometric_type == "POINT");
 }
 
-TEST_CASE("rtdose.dcm: grid and dose values as pydicom reads them", "[io][pydicom]") {
-  const auto py = pydicom_view("rtdose.dcm");
+TEST_CASE("rtdose.dcm (plain, RLE, big endian): grid and dose values as pydicom reads them",
+          "[io][pydicom]") {
+  const std::string file = GENERATE("rtdose.dcm", "rtdose_rle.dcm", "rtdose_expb.dcm");
+  INFO(file);
+  const auto py = pydicom_view(file);
   if (py.is_null()) return;
-  const auto rd = io::read_rtdose((kDir / "rtdose.dcm").string());
+  const auto rd = io::read_rtdose((kDir / file).string());
   const auto& g = rd.dose.grid;
   const auto shape = py["shape"];  // frames, rows, columns
   REQUIRE(g.nz == shape[0].get<int>());

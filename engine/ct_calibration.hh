@@ -11,6 +11,7 @@
 #include "engine/io/ct_series.hh"
 #include "engine/io/rtstruct.hh"
 #include "engine/phantom.hh"
+#include "engine/run_config.hh"  // StructureOverride
 
 namespace sabre {
 
@@ -29,11 +30,8 @@ struct CtCalibration {
   static CtCalibration load(const std::string& name_or_path);
 };
 
-struct StructureOverride {
-  std::string roi;                        // ROI name (exact, else case-insensitive)
-  std::optional<double> density_g_cm3;    // new density, or keep the calibrated one
-  std::string material;                   // new material name, or "" to keep
-};
+// StructureOverride (roi, material, density_g_cm3) is the run file's, engine/run_config.hh;
+// here the ROI name matches exactly, else case-insensitively.
 
 // Parses "ROI=density:1.0", "ROI=material:water", "ROI=material:water,density:1.0"
 // (the ROI name may contain spaces). Throws UsageError.

@@ -379,10 +379,10 @@ GammaResult compute_gamma(const DoseResult& reference, const DoseResult& evaluat
                                                  : 3.0 * criteria.distance_mm;
 
   // The reference voxels to evaluate: dose at or above the threshold (and, for local
-  // gamma, positive so that dD > 0).
+  // gamma, positive so that dD > 0; with a zero threshold, global gamma evaluates every voxel).
   std::vector<std::int64_t> points;
   for (std::int64_t v = 0; v < rg.size(); ++v)
-    if (dr[v] >= res.threshold_gy && dr[v] > 0) points.push_back(v);
+    if (dr[v] >= res.threshold_gy && (!criteria.local || dr[v] > 0)) points.push_back(v);
 
   const CellGrid cells = make_cells(evaluated);
   const auto offsets = make_cell_offsets(cells, res.max_search_mm, criteria.distance_mm);

@@ -252,3 +252,17 @@ TEST_CASE("gamma speed on a 200x200x150 grid at 2.5 mm", "[.gamma-speed]") {
     CHECK(r.seconds < 10);
   }
 }
+
+TEST_CASE("a zero threshold evaluates every voxel globally, and only dosed voxels locally",
+          "[compare][gamma]") {
+  const auto ref = make_dose(10, 4, 3, {2, 2, 2}, {0, 0, 0}, [](Vec3 p) { return p.x < 10 ? 0.0 : 2.0; });
+  GammaCriteria c;
+  c.threshold_fraction = 0;
+  const auto g = compute_gamma(ref, ref, c);
+  CHECK(g.evaluated == 120);
+  CHECK(g.pass_rate_percent == 100.0);
+  c.local = true;
+  const auto l = compute_gamma(ref, ref, c);
+  CHECK(l.evaluated == 60);
+  CHECK(l.max_gamma == 0.0);
+}

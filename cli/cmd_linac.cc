@@ -102,27 +102,29 @@ SimulationRun run(const Setup& s, const beams::LinacSource& src, std::int64_t n,
   return simulate<kernels::ProductionCharged>(s.tp, src.view(), st, h);
 }
 
-// Mean dose per history [Gy/history] and its relative uncertainty in the voxels whose
-// centres lie within `half_cm` of the central axis (x, z) at depth `depth_cm` +- half a
-// voxel (gantry-0 water box).
+// Mean dose [Gy/history] and its relative uncertainty over the voxels whose centres lie
+// within `half_cm` of the central axis in x and z and within 0.5 cm of `depth_cm` below the
+// surface (gantry-0 water box). The calibration region; validation/linac-calibration reads
+// the same region. Voxel errors add in quadrature (neighbour correlations ignored: an
+// estimate).
 std::pair<double, double> axis_dose(const DoseResult& d, const std::array<double, 3>& iso, double surface_y,
                                     double depth_cm, double half_cm) {
   const auto& g = d.grid;
   double sum = 0, var = 0;
   int n = 0;
-  const int j = int(std::floor((surface_y + depth_cm - g.origin_cm.y) / g.spacing_cm.y));
   for (int k = 0; k < g.nz; ++k)
-    for (int i = 0; i < g.nx; ++i) {
-      const auto c = g.voxel_centre(i, j, k);
-      if (std::abs(c.x - iso[0]) > half_cm || std::abs(c.z - iso[2]) > half_cm) continue;
-      const auto idx = g.index(i, j, k);
-      sum += d.dose_gy[idx];
-      var += std::pow(d.dose_gy[idx] * d.rel_uncertainty[idx], 2);
-      ++n;
-    }
+    for (int j = 0; j < g.ny; ++j)
+      for (int i = 0; i < g.nx; ++i) {
+        const auto c = g.voxel_centre(i, j, k);
+        if (std::abs(c.x - iso[0]) > half_cm || std::abs(c.z - iso[2]) > half_cm ||
+            std::abs(c.y - surface_y - depth_cm) > 0.5)
+          continue;
+        const auto idx = g.index(i, j, k);
+        sum += d.dose_gy[idx];
+        var += std::pow(d.dose_gy[idx] * d.rel_uncertainty[idx], 2);
+        ++n;
+      }
   if (n == 0 || sum <= 0) throw RuntimeError("calibration: no dose on the axis at the reference depth");
-  // Neighbouring voxels' batch errors are correlated; summing variances understates it a
-  // little. Reported as an estimate.
   return {sum / n, std::sqrt(var) / sum};
 }
 
@@ -204,7 +206,7 @@ void run_linac(const LinacOptions& o) {
     const std::int64_t nref = o.calib_histories > 0 ? o.calib_histories : o.histories;
     SimulationRun rr = run(rs, rsrc, nref, o.batches, o.seed + 1000003, o.threads);
     const double surface_y = riso[1] - (m.sad_cm - c.ssd_cm);
-    const auto [dref, uref] = axis_dose(rr.dose, riso, surface_y, c.depth_cm, 0.75);
+    const auto [dref, uref] = axis_dose(rr.dose, riso, surface_y, c.depth_cm, 1.0);
     // Histories per MU so that the reference point gets gy_per_mu.
     const double hist_per_mu = c.gy_per_mu / dref;
     const double scale = hist_per_mu * src.total_mu();  // Gy per (Gy/history) for this plan

@@ -98,7 +98,7 @@ TEST_CASE("CT -> phantom -> RT Dose round trip in every patient position", "[io]
   const std::string script = std::string(SABRE_SOURCE_DIR) + "/tests/engine/io/check_rtdose.py";
   const auto res = test::run("/usr/bin/python3 " + script + " " + rd_path + " " + dir.string() + " " + h5_path);
   INFO(res.out << res.err);
-  if (WEXITSTATUS(res.status) == 77) {
+  if (res.status == 77) {
     test::skip(res.out);
     return;
   }
@@ -134,7 +134,9 @@ TEST_CASE("RT Dose references the plan when one was used", "[io][rtdose]") {
   CHECK(back.plan_sop_instance_uid == plan.sop_instance_uid);
   CHECK(back.summation_type == "BEAM");
   CHECK(back.comment.find("dose to medium") != std::string::npos);
-  if (auto r = test::run("dciodvfy " + path); WEXITSTATUS(r.status) != 127) {
+  const bool have_dciodvfy = test::run("command -v dciodvfy").status == 0;
+  if (!have_dciodvfy) WARN("dciodvfy (dicom3tools) not installed: conformance not checked here");
+  if (auto r = test::run("dciodvfy " + path); have_dciodvfy) {
     INFO(r.out << r.err);
     CHECK(r.status == 0);
     CHECK((r.out + r.err).find("\nError") == std::string::npos);
@@ -157,7 +159,7 @@ TEST_CASE("RT Dose references the plan when one was used", "[io][rtdose]") {
   opt.summation_type = "PLAN";
   opt.plan_sop_instance_uid.clear();
   io::write_rtdose(path, probe_result(ph), opt);
-  if (auto r = test::run("dciodvfy " + path + " 2>&1 | grep '^Error'"); WEXITSTATUS(r.status) != 127) {
+  if (auto r = test::run("dciodvfy " + path + " 2>&1 | grep '^Error'"); have_dciodvfy) {
     CHECK(r.out == "Error - Missing attribute Type 1C Conditional Element=<ReferencedRTPlanSequence> Module=<RTDose>\n");
   }
   opt.summation_type = "BEAM";

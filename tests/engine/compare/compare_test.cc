@@ -206,7 +206,7 @@ TEST_CASE("compare: bad inputs are one-line input errors naming the file, with n
   }
 }
 
-TEST_CASE("compare: bad options are usage errors; an unwritable output fails before work",
+TEST_CASE("compare: bad options are usage errors, an unwritable output fails before work",
           "[compare][cli]") {
   TempDir tmp;
   const auto good = tmp / "good.h5";

@@ -30,7 +30,7 @@ TEST_CASE("a PNG written and read back has the same pixels", "[viz]") {
     CHECK(e.path().filename().string().find(".sabre_png_test_") != 0);
 }
 
-TEST_CASE("reading a missing or non-PNG file is an input error; writing to a missing "
+TEST_CASE("reading a missing or non-PNG file is an input error, writing to a missing "
           "directory a runtime error", "[viz]") {
   CHECK_THROWS_AS(read_png("/nonexistent/x.png"), sabre::InputError);
   CHECK_THROWS_AS(write_png("/nonexistent/dir/x.png", Image(2, 2)), sabre::RuntimeError);

@@ -77,7 +77,7 @@ class MaterialPhysics {
 LogGrid photon_grid();
 LogGrid charged_grid();
 LogGrid alias_grid();
-inline constexpr int kAliasBins = 32;
+inline constexpr int kAliasBins = 64;
 
 // Builds the whole table set in memory.
 TableSet build_tables(const BuildOptions& opt);

@@ -17,7 +17,7 @@ inline constexpr const char* kFormatName = "sabre-physics-tables";
 inline constexpr int kFormatMajor = 1;  // bumped when a reader of the old layout would misread
 inline constexpr int kFormatMinor = 0;  // bumped for additions old readers may ignore
 // Version of the generator's numerics: bumped whenever the same inputs give other numbers.
-inline constexpr const char* kGeneratorVersion = "1.0.0";
+inline constexpr const char* kGeneratorVersion = "1.1.0";  // 1.1.0: 64 alias bins
 
 // Dataset names under /photon, in PhotonProcess order, then the derived rows.
 inline constexpr const char* kPhotonDatasets[kNumPhotonProcesses] = {

@@ -8,6 +8,8 @@
 #include "engine/core/errors.hh"
 #include "engine/ct_calibration.hh"
 #include "engine/io/rtstruct.hh"
+#include "physics/materials/table_set.hh"
+#include "tests/support/skip.hh"
 #include "tests/engine/io/io_test_util.hh"
 
 using namespace sabre;
@@ -170,4 +172,29 @@ TEST_CASE("dose grids with a user spacing cover the CT exactly from its corner",
   CHECK(r.material_names == std::vector<std::string>{"water", "air"});
   CHECK(r.density_g_cm3.front() == 1.0f);
   CHECK(r.density_g_cm3.back() == 0.00121f);
+}
+
+TEST_CASE("the built-in calibrations' materials exist in the shipped table set", "[calibration][tables]") {
+  const auto file = (fs::path(SABRE_SOURCE_DIR) / "physics" / "data" / "default.h5").string();
+  if (!fs::exists(file)) {
+    sabre::test::skip("physics/data/default.h5 is not built");
+    return;
+  }
+  const auto names = phys::tables::read_table_file(file).names;
+  for (const std::string cal : {"schneider", "ramp4"}) {
+    INFO(cal);
+    const auto c = CtCalibration::load(cal);
+    Phantom p;
+    p.grid.nx = int(c.bin_material.size());
+    p.grid.ny = p.grid.nz = 1;
+    p.grid.spacing_cm = {1, 1, 1};
+    p.material_names = c.bin_material;
+    for (std::size_t m = 0; m < c.bin_material.size(); ++m) {
+      p.material.push_back(std::int32_t(m));
+      p.density_g_cm3.push_back(1.0f);
+    }
+    CHECK_NOTHROW(p.resolve_materials(names, file));
+    for (std::size_t m = 0; m < c.bin_material.size(); ++m)
+      CHECK(p.material_names[p.material[m]] == c.bin_material[m]);
+  }
 }

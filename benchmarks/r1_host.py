@@ -12,6 +12,7 @@ import argparse
 import datetime
 import os
 import re
+import resource
 import subprocess
 import sys
 
@@ -33,6 +34,8 @@ def main():
     cmd = [args.sabre, "--log-level", "warn", "simulate", case, "--histories", str(args.histories),
            "--threads", str(args.threads), "--seed", str(args.seed)]
     r = subprocess.run(cmd, capture_output=True, text=True)
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_s = ru.ru_utime + ru.ru_stime
     if r.returncode != 0:
         sys.exit(f"sabre failed ({r.returncode}): {r.stderr.strip()}")
     out = r.stdout
@@ -66,7 +69,7 @@ def main():
     load = os.getloadavg()[0]
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     row = (f"| {date} | {commit} | {cpu}, {device}, load {load:.1f} | R1.toml, {args.histories} histories, "
-           f"seed {args.seed} | {rate:.0f} | {t1:.0f} s, {how} | {args.note} |")
+           f"seed {args.seed} | {rate:.0f} ({args.histories / cpu_s:.0f} per CPU-s) | {t1:.0f} s, {how} | {args.note} |")
     print(row)
     if not args.no_append:
         path = os.path.join(HERE, "RESULTS.md")
@@ -76,7 +79,7 @@ def main():
                 f.write("# Benchmark results\n\n"
                         "Rows appended by the scripts in this folder. `r1_host.py`: validation case R1 "
                         "(6 MV, 10 x 10 cm2, water, 61 x 61 x 120 voxels of 0.5 x 0.5 x 0.25 cm) on the "
-                        "host back end; histories/s is wall-clock over the whole run (set-up included); "
+                        "host back end; histories/s is wall-clock over the whole run (set-up included), in brackets per CPU second (user + system time of the sabre process: less sensitive to other load); "
                         "the time to 1 % is for the mean relative uncertainty over voxels above 50 % "
                         "of the maximum dose. The machine's load average is given because the "
                         "development machines are shared.\n\n"

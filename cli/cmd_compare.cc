@@ -5,6 +5,7 @@
 #include "cli/registry.hh"
 #include "engine/compare/compare.hh"
 #include "engine/core/errors.hh"
+#include "engine/core/interrupt.hh"
 #include "engine/core/log.hh"
 
 namespace sabre::cli {
@@ -46,6 +47,7 @@ void run(const CompareOptions& o) {
   in.criteria.threads = o.threads;
   in.output_h5 = o.output_h5;
   in.output_png = o.output_png;
+  interrupt::install_handlers();  // Ctrl-C stops the search: exit 5, no output written
   const auto rep = compare::run_compare(in);
   if (o.json)
     std::cout << compare::report_json(rep).dump() << "\n";

@@ -9,6 +9,8 @@
 #include <string>
 #include <thread>
 
+#include "engine/core/interrupt.hh"
+
 namespace sabre::compare {
 
 namespace {
@@ -403,6 +405,7 @@ GammaResult compute_gamma(const DoseResult& reference, const DoseResult& evaluat
   auto worker = [&] {
     PointSearch ps(cells, offsets, criteria.distance_mm, res.max_search_mm);
     for (;;) {
+      if (interrupt::requested()) break;  // SIGINT/SIGTERM: stop; thrown after the join
       const std::int64_t begin = next.fetch_add(kChunk);
       if (begin >= std::int64_t(points.size())) break;
       const std::int64_t end = std::min<std::int64_t>(begin + kChunk, points.size());
@@ -422,6 +425,7 @@ GammaResult compute_gamma(const DoseResult& reference, const DoseResult& evaluat
   for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
   worker();
   for (auto& t : pool) t.join();
+  interrupt::throw_if_requested();
 
   // Summaries, serially and in voxel order (deterministic for any thread count).
   std::vector<double> finite;

@@ -47,7 +47,11 @@ def brute_gamma(ev, ev_c0, ev_sp, p, dr, dd, dta, radius):
         return (u ** 2).sum(-1) / dta ** 2 + ((v - dr) / dd) ** 2
     # Coarse lattice over the whole search ball, then three zooms around each of the five
     # best coarse points (narrow valleys need the zooms: a lattice alone over-estimates).
-    coarse = ball(radius, 0.2)
+    # No position farther than gamma(0) * DTA can beat the point itself: search that ball.
+    g0 = g2(np.zeros((1, 3)))[0]
+    if np.isfinite(g0):
+        radius = min(radius, float(np.sqrt(g0)) * dta + 1e-9)
+    coarse = np.vstack([np.zeros((1, 3)), ball(radius, 0.2)])
     val = g2(coarse)
     order = np.argsort(np.where(np.isnan(val), np.inf, val))[:5]
     best = float(np.nanmin(val))
@@ -97,7 +101,7 @@ def main():
         ref_s = float(__import__("pydicom").dcmread(rp).DoseGridScaling)
         ref_q = np.rint(ref / ref_s) * ref_s
         rng = np.random.default_rng(11)
-        for dose_pct, dta, local in ((3, 3, False), (2, 2, True)):
+        for dose_pct, dta, local in ((2, 1.5, False), (2, 2, True)):
             out = os.path.join(tmp, "g.h5")
             args = ["--dose-criterion", str(dose_pct), "--distance-mm", str(dta),
                     "--output-h5", out] + (["--local"] if local else [])
@@ -106,8 +110,12 @@ def main():
                 gam = f["gamma"][:]
             dmax = ref_q.max()
             cand = np.argwhere(ref_q >= 0.1 * dmax)
-            pick = cand[rng.choice(len(cand), 19, replace=False)]
-            # plus a voxel in a narrow local-gamma valley (a plain lattice misses it by 0.013)
+            pick = cand[rng.choice(len(cand), 12, replace=False)]
+            # plus voxels near the pass/fail edge (sabre gamma 0.8..1.5), where accuracy matters
+            edge = np.argwhere((gam >= 0.8) & (gam <= 1.5))
+            if len(edge):
+                pick = np.vstack([pick, edge[rng.choice(len(edge), min(7, len(edge)), replace=False)]])
+            # and a voxel in a narrow local-gamma valley (a plain lattice misses it by 0.013)
             pick = np.vstack([pick, [[13, 8, 13]]])
             worst = 0.0
             for k, j, i in pick:
@@ -120,7 +128,7 @@ def main():
                     failures += 1
                     print(f"FAIL voxel ({i},{j},{k}): sabre {gam[k, j, i]:.4f}, brute force {g:.4f}")
             mode = "local" if local else "global"
-            print(f"{dose_pct} %/{dta} mm {mode}: 20 voxels, largest |sabre - brute force| = "
+            print(f"{dose_pct} %/{dta} mm {mode}: {len(pick)} voxels, largest |sabre - brute force| = "
                   f"{worst:.4f} (tolerance 0.01); pass rate {rep['gamma']['pass_rate_percent']:.2f} %")
     return 1 if failures else 0
 

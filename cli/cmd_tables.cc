@@ -41,9 +41,7 @@ std::string default_source() {
   return (fs::path(build::data_dir()) / ".." / "shared" / "data" / "physics").lexically_normal().string();
 }
 
-std::string default_tables() {
-  return (fs::path(build::data_dir()) / "physics" / "data" / "default.h5").string();
-}
+std::string default_tables() { return MaterialTables::default_file(); }
 
 void run_build(const BuildCli& o) {
   phys::tables::BuildOptions b;

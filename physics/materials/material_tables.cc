@@ -1,6 +1,9 @@
 // Physics table loader (see material_tables.hh).
 #include "physics/materials/material_tables.hh"
 
+#include <filesystem>
+
+#include "engine/core/build_info.hh"
 #include "engine/core/errors.hh"
 #include "engine/core/sha256.hh"
 
@@ -41,6 +44,10 @@ void MaterialTables::bind() {
     a.edges = nullptr;  // uniform bins
     a.grid = set_.alias_grid;
   }
+}
+
+std::string MaterialTables::default_file() {
+  return (std::filesystem::path(build::data_dir()) / "physics" / "data" / "default.h5").string();
 }
 
 int MaterialTables::find(const std::string& name) const {

@@ -24,6 +24,8 @@ class MaterialTables {
   // Wraps an in-memory set (the generator's output), e.g. for tests.
   explicit MaterialTables(tables::TableSet set, std::string label = "(in memory)");
   MaterialTables(const MaterialTables&) = delete;  // data() points into this object
+  // The shipped default set: <data dir>/physics/data/default.h5 (engine/core/build_info.hh).
+  static std::string default_file();
   MaterialTables& operator=(const MaterialTables&) = delete;
 
   const MaterialData& data() const { return data_; }

@@ -1,0 +1,391 @@
+// Class II condensed-history transport of electrons and positrons through the voxel
+// phantom [M. J. Berger, "Monte Carlo calculation of the penetration and diffusion of fast
+// charged particles", Methods Comput. Phys. 1 (1963) 135; class II as in EGS4/EGSnrc and
+// PENELOPE]. Host and device (no allocation, no exceptions, no virtuals).
+// Method, step control, references and limits: docs/electron-transport.md.
+//
+// CONTRACT with the transport loop (physics/transport/history.hh):
+//   CondensedHistoryCharged is the `Charged` policy: its static transport(tp, p, rng,
+//   scorer, stack) follows one e- or e+ (inside the grid, or on its surface moving in) to
+//   its end, with the switches of tp.switches (delta_rays, bremsstrahlung,
+//   multiple_scattering, annihilation_in_flight; `straggling` is not modelled: there is no
+//   soft-loss straggling). It
+//     - deposits the continuous (restricted) energy loss in every voxel the step crosses
+//       (Scorer::deposit), the exact loss of each segment from the range table;
+//     - pushes delta rays (electrons above the absorption cut), bremsstrahlung photons and
+//       annihilation photons on the stack (push_or_deposit: never lost when full);
+//       delta rays at or below the absorption cut go to Scorer::below_cut at once;
+//     - ends a particle at or below cuts.electron_absorption_mev with Scorer::below_cut of
+//       its kinetic energy where it stops; a positron then annihilates at rest
+//       (rest_mass(+2 m c^2), two 511 keV photons pushed);
+//     - ends a particle leaving the grid with Scorer::escape of its kinetic energy there.
+//   transport_charged() is the same with explicit ElectronOptions (e.g. the CSDA mode of the
+//   path-length check) and returns per-track tallies (path length, steps).
+//
+// One step, all in mass thickness t [g/cm^2] (so nothing depends on density except through
+// mass thickness: Fano's theorem holds for any density pattern of one material):
+//   1. limits: energy loss <= estepe * E (range table, to the cut if that comes first);
+//      G1 = int dt/lambda_1 <= msc_g1_max (estimated at the start energy); distance to the
+//      next hard event sampled against sigma_max = max of the enabled hard cross sections
+//      over the step's energy range (fictitious-event technique: exact for cross sections
+//      varying along the step);
+//   2. E_end from the range table: R(E_end) = R(E) - t (inverting the interpolated table);
+//   3. random hinge [J. M. Fernandez-Varea et al., NIM B 73 (1993) 447; PENELOPE-2008
+//      manual sec. 4.1]: move tau = xi t, deflect by multiple scattering for the whole step
+//      (physics/electron/msc.hh), move t - tau. Moving converts mass thickness to length
+//      voxel by voxel with each voxel's density and deposits each voxel's loss there;
+//   4. a step stops early where the material changes (a new step starts there with the new
+//      material's tables; a hinge not yet reached is dropped) or where the grid ends;
+//   5. at a hard-event candidate: real with probability sigma(E_end)/sigma_max, then
+//      Moller/Bhabha delta ray, bremsstrahlung or (e+) annihilation in flight, chosen by
+//      their cross sections at E_end (physics/electron/hard_events.hh).
+// Random numbers per step: 1 (hard distance, when any hard process is on) + 1 (hinge) + 2
+// (deflection) + 2 (real?, which) + the bounded samplers of a hard event.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "physics/core/constants.hh"
+#include "physics/core/direction.hh"
+#include "physics/core/macros.hh"
+#include "physics/core/particle.hh"
+#include "physics/core/rng.hh"
+#include "physics/electron/brems_sampling.hh"
+#include "physics/electron/delta_ray.hh"
+#include "physics/electron/hard_events.hh"
+#include "physics/electron/msc.hh"
+#include "physics/geometry/voxel_traversal.hh"
+#include "physics/materials/material_data.hh"
+#include "physics/transport/secondaries.hh"
+#include "physics/transport/transport_params.hh"
+
+namespace sabre::phys {
+
+struct ElectronOptions {
+  bool delta_rays = true;              // hard Moller/Bhabha events
+  bool bremsstrahlung = true;          // hard bremsstrahlung events
+  bool multiple_scattering = true;     // random-hinge deflections
+  bool annihilation_in_flight = true;  // positrons: Heitler two-photon annihilation
+  // CSDA check mode: the UNRESTRICTED total stopping power (range_csda table) and no hard
+  // events at all, whatever the switches above say.
+  bool csda_unrestricted = false;
+  double estepe = 0.25;      // largest fractional energy loss per step (0 < estepe < 1)
+  double msc_g1_max = 0.2;   // largest G1 = int ds/lambda_1 per step (~ 1 - <cos theta>)
+};
+
+SABRE_HD_INLINE ElectronOptions electron_options(const PhysicsSwitches& s) {
+  ElectronOptions o;
+  o.delta_rays = s.delta_rays;
+  o.bremsstrahlung = s.bremsstrahlung;
+  o.multiple_scattering = s.multiple_scattering;
+  o.annihilation_in_flight = s.annihilation_in_flight;
+  return o;
+}
+
+enum class ChargedFate : int { absorbed = 0, escaped = 1, annihilated_in_flight = 2 };
+
+// Per-track tallies (for checks; cheap to keep).
+struct ChargedTrackResult {
+  ChargedFate fate = ChargedFate::absorbed;
+  double path_cm = 0;      // geometric path length travelled in the grid [cm]
+  double path_g_cm2 = 0;   // the same in mass thickness [g/cm^2]
+  int steps = 0;           // condensed-history steps (including truncated ones)
+  int hard_events = 0;     // real hard events
+};
+
+// ---------------------------------------------------------------- table helpers
+
+// Kinetic energy [MeV] whose range in `range` (material m) is r_g_cm2: the exact inverse of
+// GridTable's linear-in-ln(E) interpolation (binary search on the monotonic row). Clamped
+// to the grid's ends.
+SABRE_HD inline double energy_from_range(const GridTable& range, int m, double r_g_cm2) {
+  const int n = range.grid.n;
+  const double* row = range.values + static_cast<long>(m) * n;
+  if (!(r_g_cm2 > row[0])) return range.grid.energy(0);
+  if (r_g_cm2 >= row[n - 1]) return range.grid.energy(n - 1);
+  int lo = 0, hi = n - 1;  // row[lo] < r <= row[hi]
+  while (hi - lo > 1) {
+    const int mid = (lo + hi) >> 1;
+    if (row[mid] < r_g_cm2) lo = mid; else hi = mid;
+  }
+  const double f = (r_g_cm2 - row[lo]) / (row[hi] - row[lo]);
+  return std::exp(range.grid.ln_e0 + (lo + f) / range.grid.inv_dln);
+}
+
+// Largest value of table row m over [e_lo_mev, e_hi_mev]: the interpolant is piecewise
+// linear in ln E, so the maximum is at an end or at a grid node in between.
+SABRE_HD inline double table_max_over(const GridTable& t, int m, double e_lo_mev,
+                                      double e_hi_mev) {
+  double f0, f1;
+  const int i0 = t.grid.locate(e_lo_mev, f0);
+  const int i1 = t.grid.locate(e_hi_mev, f1);
+  double mx = t.at(m, i0, f0);
+  const double hi = t.at(m, i1, f1);
+  if (hi > mx) mx = hi;
+  const double* row = t.values + static_cast<long>(m) * t.grid.n;
+  for (int i = i0 + 1; i <= i1; ++i)
+    if (row[i] > mx) mx = row[i];
+  return mx;
+}
+
+// ---------------------------------------------------------------- moving along a step
+
+enum class MoveEnd : int { done = 0, escaped = 1, material_change = 2 };
+
+// Moves p by mass thickness t_g_cm2 [g/cm^2] along p.dir through the voxels of material m,
+// depositing in each voxel the energy lost there: E(r) - E(r - dt) from the range table,
+// where r_g_cm2 is p's residual range (updated). At the end (MoveEnd::done) the energy is
+// e_end_mev when e_end_mev > 0 (the caller's exact end energy: the cut), else from the range.
+// Stops early when the next voxel has another material (p at the boundary, *voxel = the new
+// voxel) or leaves the grid (p on the surface). Voxels of zero density are crossed freely.
+template <class Scorer>
+SABRE_HD MoveEnd move_mass(const TransportParams& tp, const GridTable& range, int m,
+                           Particle& p, double& r_g_cm2, double t_g_cm2, double e_end_mev,
+                           Scorer& scorer, ChargedTrackResult& res, std::int64_t& voxel) {
+  const GridGeometry& g = tp.phantom.grid;
+  VoxelWalker w;
+  if (!w.init(g, p.pos_cm, p.dir)) return MoveEnd::escaped;
+  double left = t_g_cm2;
+  for (;;) {
+    const std::int64_t v = w.voxel(g);
+    voxel = v;
+    if (tp.phantom.material[v] != m) {
+      p.pos_cm = w.position();
+      return MoveEnd::material_change;
+    }
+    const double rho = tp.phantom.density_g_cm3[v];
+    const double b_cm = w.to_boundary(g);
+    if (!(left > 0) || (rho > 0 && b_cm * rho >= left)) {
+      // The step ends in this voxel.
+      const double s_cm = left > 0 ? left / rho : 0;
+      w.advance(s_cm);
+      res.path_cm += s_cm;
+      res.path_g_cm2 += left > 0 ? left : 0;
+      if (left > 0) r_g_cm2 -= left;
+      const double e_new = e_end_mev > 0 ? e_end_mev : energy_from_range(range, m, r_g_cm2);
+      const double de = p.energy_mev - e_new;
+      if (de != 0) scorer.deposit(v, de * p.weight);
+      p.energy_mev = e_new;
+      p.pos_cm = w.position();
+      return MoveEnd::done;
+    }
+    if (b_cm > 0) {
+      const double dm = b_cm * rho;  // mass thickness of this voxel's chord [g/cm^2]
+      res.path_cm += b_cm;
+      if (dm > 0) {
+        res.path_g_cm2 += dm;
+        left -= dm;
+        r_g_cm2 -= dm;
+        const double e_new = energy_from_range(range, m, r_g_cm2);
+        scorer.deposit(v, (p.energy_mev - e_new) * p.weight);
+        p.energy_mev = e_new;
+      }
+    }
+    if (!w.cross(g)) {
+      p.pos_cm = w.position();
+      return MoveEnd::escaped;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- ends of a track
+
+// Absorbs p (at or below the cut) in voxel v: its kinetic energy below_cut; a positron
+// annihilates at rest.
+template <class Rng, class Scorer, class Stack>
+SABRE_HD void absorb_charged(Particle& p, std::int64_t v, Rng& rng, Scorer& scorer,
+                             Stack& stack) {
+  scorer.below_cut(v, p.energy_mev * p.weight);
+  p.energy_mev = 0;
+  if (p.type != ParticleType::positron) return;
+  scorer.rest_mass(2 * kElectronMassMeV * p.weight);
+  const AnnihilationResult a = annihilate_at_rest(rng);
+  for (int n = 0; n < 2; ++n) {
+    Particle s;
+    s.type = ParticleType::photon;
+    s.energy_mev = a.energy_mev[n];
+    s.pos_cm = p.pos_cm;
+    s.dir = a.dir[n];
+    s.weight = p.weight;
+    push_or_deposit(stack, scorer, s, v);
+  }
+}
+
+// ---------------------------------------------------------------- the track
+
+template <class Rng, class Scorer, class Stack>
+SABRE_HD ChargedTrackResult transport_charged(const TransportParams& tp,
+                                              const ElectronOptions& opt, Particle& p,
+                                              Rng& rng, Scorer& scorer, Stack& stack) {
+  ChargedTrackResult res;
+  const GridGeometry& g = tp.phantom.grid;
+  const MaterialData& md = tp.materials;
+  const int sp = p.type == ParticleType::positron ? kPositron : kElectron;
+  const ChargedData& cd = md.charged[sp];
+  const GridTable& range = opt.csda_unrestricted ? cd.range_csda : cd.range_restricted;
+  const bool do_delta = !opt.csda_unrestricted && opt.delta_rays;
+  const bool do_brems = !opt.csda_unrestricted && opt.bremsstrahlung;
+  const bool do_ann = !opt.csda_unrestricted && opt.annihilation_in_flight && sp == kPositron;
+  const bool do_msc = opt.multiple_scattering;
+  const double e_cut = md.cuts.electron_absorption_mev;
+  const double w_cc = md.cuts.electron_production_mev;
+  const double w_cr = md.cuts.photon_production_mev;
+  // Lowest kinetic energy at which a hard delta ray is possible [MeV].
+  const double delta_threshold = sp == kPositron ? w_cc : 2 * w_cc;
+
+  std::int64_t v;
+  {
+    VoxelWalker w0;
+    if (!w0.init(g, p.pos_cm, p.dir)) {
+      scorer.escape(p.energy_mev * p.weight);
+      res.fate = ChargedFate::escaped;
+      return res;
+    }
+    v = w0.voxel(g);
+  }
+
+  for (;;) {
+    if (p.energy_mev <= e_cut) {
+      absorb_charged(p, v, rng, scorer, stack);
+      res.fate = ChargedFate::absorbed;
+      return res;
+    }
+    const int m = tp.phantom.material[v];
+    const double e0 = p.energy_mev;
+    const double r0 = range(m, e0);
+
+    // 1. Step limits [g/cm^2].
+    double e_low = e0 * (1 - opt.estepe);
+    bool to_cut = false;
+    if (e_low <= e_cut) {
+      e_low = e_cut;
+      to_cut = true;
+    }
+    double t = r0 - range(m, e_low);
+    if (!(t > 0)) {  // e0 within rounding of the cut: nothing left to move
+      absorb_charged(p, v, rng, scorer, stack);
+      res.fate = ChargedFate::absorbed;
+      return res;
+    }
+    double inv_l1_0 = 0;
+    if (do_msc) {
+      inv_l1_0 = cd.msc_inv_lambda1(m, e0);
+      if (inv_l1_0 > 0 && opt.msc_g1_max / inv_l1_0 < t) {
+        t = opt.msc_g1_max / inv_l1_0;
+        to_cut = false;
+      }
+    }
+    double sig_max = 0;  // majorant of the hard cross sections over [e_low, e0] [cm^2/g]
+    if (do_delta) sig_max += table_max_over(cd.sigma_hard_collision, m, e_low, e0);
+    if (do_brems) sig_max += table_max_over(cd.sigma_hard_brems, m, e_low, e0);
+    if (do_ann) sig_max += table_max_over(cd.sigma_annihilation, m, e_low, e0);
+    bool hard = false;
+    if (sig_max > 0) {
+      const double t_hard = -std::log(rng.uniform()) / sig_max;
+      if (t_hard < t) {
+        t = t_hard;
+        hard = true;
+        to_cut = false;
+      }
+    }
+
+    // 2.-3. Move with a random hinge.
+    double r = r0;
+    ++res.steps;
+    if (do_msc) {
+      const double e_end = to_cut ? e_cut : energy_from_range(range, m, r0 - t);
+      const double e_mid = energy_from_range(range, m, r0 - 0.5 * t);
+      const double g1 = msc_first_moment(t, inv_l1_0, cd.msc_inv_lambda1(m, e_mid),
+                                         cd.msc_inv_lambda1(m, e_end));
+      const double tau = rng.uniform() * t;
+      MoveEnd end = move_mass(tp, range, m, p, r, tau, -1.0, scorer, res, v);
+      if (end == MoveEnd::escaped) break;
+      if (end == MoveEnd::material_change) continue;
+      const double mu = sample_msc_cos_theta(g1, rng.uniform());
+      p.dir = rotate(p.dir, mu, kTwoPi * rng.uniform());
+      end = move_mass(tp, range, m, p, r, t - tau, to_cut ? e_cut : -1.0, scorer, res, v);
+      if (end == MoveEnd::escaped) break;
+      if (end == MoveEnd::material_change) continue;
+    } else {
+      const MoveEnd end =
+          move_mass(tp, range, m, p, r, t, to_cut ? e_cut : -1.0, scorer, res, v);
+      if (end == MoveEnd::escaped) break;
+      if (end == MoveEnd::material_change) continue;
+    }
+    if (!hard) continue;
+
+    // 5. Hard-event candidate at the end of the step: real or fictitious.
+    const double e = p.energy_mev;
+    const double s_delta = do_delta && e > delta_threshold ? cd.sigma_hard_collision(m, e) : 0;
+    const double s_brems = do_brems && e > w_cr ? cd.sigma_hard_brems(m, e) : 0;
+    const double s_ann = do_ann ? cd.sigma_annihilation(m, e) : 0;
+    const double s_delta_p = s_delta > 0 ? s_delta : 0;
+    const double s_brems_p = s_brems > 0 ? s_brems : 0;
+    const double s_ann_p = s_ann > 0 ? s_ann : 0;
+    double x = rng.uniform() * sig_max;
+    if (x >= s_delta_p + s_brems_p + s_ann_p) continue;  // fictitious
+    ++res.hard_events;
+    if (x < s_delta_p) {
+      const double w_mev = sp == kPositron ? sample_bhabha_delta_energy(e, w_cc, rng)
+                                           : sample_moller_delta_energy(e, w_cc, rng);
+      const TwoBodyResult k = delta_ray_kinematics(e, w_mev, p.dir, rng);
+      p.energy_mev = k.energy_mev[0];
+      p.dir = k.dir[0];
+      Particle d;
+      d.type = ParticleType::electron;
+      d.energy_mev = k.energy_mev[1];
+      d.pos_cm = p.pos_cm;
+      d.dir = k.dir[1];
+      d.weight = p.weight;
+      if (d.energy_mev <= e_cut) scorer.below_cut(v, d.energy_mev * d.weight);
+      else push_or_deposit(stack, scorer, d, v);
+      continue;
+    }
+    x -= s_delta_p;
+    if (x < s_brems_p) {
+      const double k_mev = sample_brems_photon_energy(md, sp, m, e, rng);
+      const double cos_t = sample_brems_photon_cos(e, rng);
+      Particle ph;
+      ph.type = ParticleType::photon;
+      ph.energy_mev = k_mev;
+      ph.pos_cm = p.pos_cm;
+      ph.dir = rotate(p.dir, cos_t, kTwoPi * rng.uniform());
+      ph.weight = p.weight;
+      p.energy_mev = e - k_mev;
+      push_or_deposit(stack, scorer, ph, v);
+      continue;
+    }
+    // Positron annihilation in flight: all its energy goes to the two photons.
+    const AnnihilationResult a = annihilate_in_flight(e, p.dir, rng);
+    scorer.rest_mass(2 * kElectronMassMeV * p.weight);
+    for (int n = 0; n < 2; ++n) {
+      Particle ph;
+      ph.type = ParticleType::photon;
+      ph.energy_mev = a.energy_mev[n];
+      ph.pos_cm = p.pos_cm;
+      ph.dir = a.dir[n];
+      ph.weight = p.weight;
+      push_or_deposit(stack, scorer, ph, v);
+    }
+    p.energy_mev = 0;
+    res.fate = ChargedFate::annihilated_in_flight;
+    return res;
+  }
+  // Left the grid: its kinetic energy escapes (a positron's rest mass was never released).
+  scorer.escape(p.energy_mev * p.weight);
+  res.fate = ChargedFate::escaped;
+  return res;
+}
+
+// The `Charged` policy of physics/transport/history.hh: class II condensed history with
+// the run's switches.
+struct CondensedHistoryCharged {
+  template <class Scorer, class Stack>
+  SABRE_HD static void transport(const TransportParams& tp, Particle& p, Rng& rng,
+                                 Scorer& scorer, Stack& stack) {
+    transport_charged(tp, electron_options(tp.switches), p, rng, scorer, stack);
+  }
+};
+
+}  // namespace sabre::phys

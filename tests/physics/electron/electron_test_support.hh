@@ -1,0 +1,84 @@
+// Shared by the electron tests: material tables, a uniform or layered phantom, and a
+// scorer/stack that keep an exact energy ledger. Test-only.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "physics/materials/material_tables.hh"
+#include "physics/materials/table_builder.hh"
+#include "physics/transport/transport_params.hh"
+#include "tests/support/skip.hh"
+
+namespace sabre::test::electron {
+
+// The physics tables the electron tests run on: the shipped physics/data/default.h5 when
+// it exists (what production uses), else water, lung and cortical bone built in memory by
+// the project's generator from ../shared/data/physics with the default cuts. Built once
+// per process. Returns nullptr when neither is available (the caller skips).
+inline const phys::MaterialTables* tables() {
+  static std::unique_ptr<phys::MaterialTables> t = [] {
+    std::unique_ptr<phys::MaterialTables> out;
+    const std::string shipped = std::string(SABRE_SOURCE_DIR) + "/physics/data/default.h5";
+    if (std::filesystem::exists(shipped)) {
+      out = std::make_unique<phys::MaterialTables>(shipped);
+      if (out->find("water") >= 0 && out->find("lung") >= 0 && out->find("bone_cortical") >= 0)
+        return out;
+    }
+    if (shared_dir().empty()) return std::unique_ptr<phys::MaterialTables>();
+    phys::tables::BuildOptions opt;
+    opt.source_dir = shared_dir() + "/data/physics";
+    opt.materials = {"water", "lung", "bone_cortical"};
+    return std::make_unique<phys::MaterialTables>(phys::tables::build_tables(opt));
+  }();
+  return t.get();
+}
+
+// A phantom of voxel layers along z; x and y one voxel each, `lateral_cm` wide (centred on
+// 0), z from 0. Owns its arrays.
+struct LayeredPhantom {
+  std::vector<std::int32_t> material;
+  std::vector<float> density;
+  phys::PhantomView view;
+
+  LayeredPhantom(const std::vector<double>& dz_cm, const std::vector<int>& mat,
+                 const std::vector<double>& rho, double lateral_cm) {
+    // Equal z spacing is what GridGeometry supports: dz_cm must all be equal.
+    material.assign(mat.begin(), mat.end());
+    density.assign(rho.begin(), rho.end());
+    view.grid.origin_cm = {-0.5 * lateral_cm, -0.5 * lateral_cm, 0};
+    view.grid.spacing_cm = {lateral_cm, lateral_cm, dz_cm.at(0)};
+    view.grid.nx = 1;
+    view.grid.ny = 1;
+    view.grid.nz = static_cast<int>(mat.size());
+    view.material = material.data();
+    view.density_g_cm3 = density.data();
+    float mx = 0;
+    for (float d : density) mx = d > mx ? d : mx;
+    view.max_density_g_cm3 = mx;
+  }
+};
+
+// Scorer with an energy ledger (MeV) and per-voxel energy.
+struct LedgerScorer {
+  std::vector<double> voxel_mev;
+  double deposited = 0, below = 0, escaped = 0, rest = 0;
+  explicit LedgerScorer(std::size_t n = 0) : voxel_mev(n, 0.0) {}
+  void deposit(std::int64_t v, double e) {
+    deposited += e;
+    if (!voxel_mev.empty()) voxel_mev[static_cast<std::size_t>(v)] += e;
+  }
+  void below_cut(std::int64_t v, double e) {
+    below += e;
+    if (!voxel_mev.empty()) voxel_mev[static_cast<std::size_t>(v)] += e;
+  }
+  void escape(double e) { escaped += e; }
+  void rest_mass(double e) { rest += e; }
+  void reset_ledger() { deposited = below = escaped = rest = 0; }
+};
+
+}  // namespace sabre::test::electron

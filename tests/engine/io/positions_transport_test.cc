@@ -70,7 +70,7 @@ Run run_position(const std::string& position, const test::HandTables& tables) {
   src.u_max_cm = src.v_max_cm = 2;
   src.mono_energy_mev = 6;
   SimulationSettings s;
-  s.histories = 20000;
+  s.histories = 5000;
   s.batches = 10;
   s.seed = 2024;
   s.threads = 2;

@@ -1,6 +1,8 @@
 // Physics table loader (see material_tables.hh).
 #include "physics/materials/material_tables.hh"
 
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
 
 #include "engine/core/build_info.hh"
@@ -44,6 +46,69 @@ void MaterialTables::bind() {
     a.edges = nullptr;  // uniform bins
     a.grid = set_.alias_grid;
   }
+}
+
+namespace {
+
+// Pointer <-> offset in a packed block. Offsets are stored in the pointer members of the
+// layout (as offset + 1, so that a null pointer stays null).
+template <class T>
+const T* as_offset(std::size_t off) {
+  return reinterpret_cast<const T*>(static_cast<std::uintptr_t>(off + 1));
+}
+template <class T>
+const T* rebase(const T* p, const unsigned char* base) {
+  if (!p) return nullptr;
+  const auto off = reinterpret_cast<std::uintptr_t>(p) - 1;
+  return reinterpret_cast<const T*>(base + off);
+}
+
+template <class F>
+void for_each_table(MaterialData& d, F f) {
+  for (auto& t : d.photon.mu_rho) f(t);
+  f(d.photon.mu_rho_total);
+  f(d.photon.majorant_mu_rho);
+  for (auto& c : d.charged)
+    for (int q = 0; q < tables::kNumChargedQuantities; ++q) f(c.*(tables::kChargedQuantities[q].member));
+}
+
+}  // namespace
+
+PackedMaterialData MaterialTables::pack() const {
+  PackedMaterialData p;
+  p.layout = data_;
+  auto append = [&](const void* src, std::size_t n) {
+    std::size_t off = (p.bytes.size() + 7) / 8 * 8;
+    p.bytes.resize(off + n);
+    if (n) std::memcpy(p.bytes.data() + off, src, n);
+    return off;
+  };
+  for_each_table(p.layout, [&](GridTable& t) {
+    const std::size_t rows = (&t == &p.layout.photon.majorant_mu_rho) ? 1 : static_cast<std::size_t>(data_.n_materials);
+    t.values = as_offset<double>(append(t.values, rows * static_cast<std::size_t>(t.grid.n) * sizeof(double)));
+  });
+  // the alias arrays are shared by both species: pack them once
+  const std::size_t na = set_.alias_prob.size();
+  const std::size_t prob = append(set_.alias_prob.data(), na * sizeof(double));
+  const std::size_t alias = append(set_.alias_index.data(), na * sizeof(std::int32_t));
+  for (auto& a : p.layout.brems_photon) {
+    a.prob = as_offset<double>(prob);
+    a.alias = as_offset<int>(alias);
+    a.edges = nullptr;
+  }
+  return p;
+}
+
+MaterialData PackedMaterialData::at(const void* base) const {
+  MaterialData d = layout;
+  const auto* b = static_cast<const unsigned char*>(base);
+  for_each_table(d, [&](GridTable& t) { t.values = rebase(t.values, b); });
+  for (auto& a : d.brems_photon) {
+    a.prob = rebase(a.prob, b);
+    a.alias = rebase(a.alias, b);
+    a.edges = rebase(a.edges, b);
+  }
+  return d;
 }
 
 std::string MaterialTables::default_file() {

@@ -16,6 +16,15 @@
 
 namespace sabre::phys {
 
+// All arrays of a MaterialData in one contiguous, 8-byte aligned block, so that a device
+// copy is a single memcpy: copy `bytes` to device memory at `base`, then use at(base).
+struct PackedMaterialData {
+  std::vector<unsigned char> bytes;
+  MaterialData layout;  // pointers hold byte offsets into `bytes` (not dereferenceable)
+  // The MaterialData whose arrays live at `base` (a copy of `bytes`, host or device).
+  MaterialData at(const void* base) const;
+};
+
 class MaterialTables {
  public:
   // Reads `path`; InputError naming the file on any problem (missing file, not a table
@@ -49,6 +58,8 @@ class MaterialTables {
   const std::string& file_sha256() const { return sha256_; }  // of the file's bytes; "" in memory
 
   const tables::TableSet& table_set() const { return set_; }
+  // One contiguous copy of every array (see PackedMaterialData).
+  PackedMaterialData pack() const;
 
  private:
   void bind();

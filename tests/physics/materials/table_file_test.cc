@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cstring>
+#include <vector>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -136,4 +138,30 @@ TEST_CASE("loaded MaterialData points into the table set", "[tables]") {
       CHECK(d.photon.majorant_mu_rho(0, e) >= d.photon.mu_rho_total(m, e));
   CHECK(d.brems_photon[kElectron].prob == d.brems_photon[kPositron].prob);
   CHECK(d.brems_photon[kElectron].bins == kAliasBins);
+}
+
+TEST_CASE("packed MaterialData is one block that reproduces every lookup", "[tables]") {
+  const MaterialTables t(shipped());
+  const PackedMaterialData p = t.pack();
+  // a copy of the block elsewhere (as a device copy would be)
+  std::vector<double> storage(p.bytes.size() / sizeof(double) + 1);
+  std::memcpy(storage.data(), p.bytes.data(), p.bytes.size());
+  const MaterialData a = t.data();
+  const MaterialData b = p.at(storage.data());
+  CHECK(p.bytes.size() < 4u << 20);
+  for (int m = 0; m < a.n_materials; ++m)
+    for (double e : {0.011, 0.2, 1.3, 17.0}) {
+      CHECK(b.photon.mu_rho_total(m, e) == a.photon.mu_rho_total(m, e));
+      CHECK(b.photon.mu_rho[kPhotoelectric](m, e) == a.photon.mu_rho[kPhotoelectric](m, e));
+      CHECK(b.photon.majorant_mu_rho(0, e) == a.photon.majorant_mu_rho(0, e));
+      for (int s = 0; s < kNumChargedSpecies; ++s)
+        for (int q = 0; q < kNumChargedQuantities; ++q)
+          CHECK((b.charged[s].*(kChargedQuantities[q].member))(m, e) ==
+                (a.charged[s].*(kChargedQuantities[q].member))(m, e));
+    }
+  const std::size_t n = static_cast<std::size_t>(a.n_materials) * a.brems_photon[0].grid.n * a.brems_photon[0].bins;
+  for (std::size_t i = 0; i < n; ++i) {
+    REQUIRE(b.brems_photon[1].prob[i] == a.brems_photon[1].prob[i]);
+    REQUIRE(b.brems_photon[0].alias[i] == a.brems_photon[0].alias[i]);
+  }
 }

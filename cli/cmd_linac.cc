@@ -145,9 +145,10 @@ void run_linac(const LinacOptions& o) {
   if (!o.plan.empty()) {
     plan = beams::read_rtplan(o.plan);
     if (plan.beams.empty()) throw InputError(o.plan, "no treatment beams");
+    const std::vector<beams::Machine> candidates{m};  // must outlive the choices below
     for (const auto& b : plan.beams) {
-      const auto c = beams::select_machine(b, {m}, o.plan);
-      if (c.beam != bm)
+      const auto c = beams::select_machine(b, candidates, o.plan);
+      if (c.beam->name != bm->name)
         throw InputError(o.plan, "beam " + std::to_string(b.number) + " needs " + c.beam->name + ", not --beam " + o.beam);
     }
     const auto& iso = plan.beams[0].control_points[0].iso_mm;

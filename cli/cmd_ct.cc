@@ -15,11 +15,13 @@ namespace {
 
 struct CtOptions {
   CtPhantomOptions load;
+  std::vector<std::string> overrides;
   std::string output;
   bool json = false;
 };
 
-void run_ct(const CtOptions& opt) {
+void run_ct(CtOptions& opt) {
+  for (const auto& o : opt.overrides) opt.load.overrides.push_back(parse_override(o));
   if (!opt.output.empty()) check_output_paths({opt.output});
   const auto p = load_ct_phantom(opt.load);
   const auto& ct = p.ct;
@@ -95,7 +97,7 @@ const bool registered = register_command(
       sub.add_option("--structures", opt->load.structures_path, "RT Structure Set file");
       sub.add_option("--calibration", opt->load.calibration,
                      "schneider (default), ramp4, or a calibration CSV (docs/ct-calibration.md)");
-      sub.add_option("--override", opt->load.overrides,
+      sub.add_option("--override", opt->overrides,
                      "ROI=density:G_CM3 and/or material:NAME (repeatable, in order)");
       sub.add_flag("--air-outside-body", opt->load.air_outside_body, "Voxels outside the body ROI become air");
       sub.add_option("--body-roi", opt->load.body_roi, "Body ROI name (default: EXTERNAL type, BODY...)");

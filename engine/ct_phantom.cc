@@ -14,7 +14,7 @@ namespace sabre {
 
 CtPhantom load_ct_phantom(const CtPhantomOptions& opt) {
   PhantomBuildOptions build;
-  for (const auto& o : opt.overrides) build.overrides.push_back(parse_override(o));
+  build.overrides = opt.overrides;
   build.air_outside_body = opt.air_outside_body;
   build.body_roi = opt.body_roi;
   if ((!build.overrides.empty() || build.air_outside_body) && opt.structures_path.empty())

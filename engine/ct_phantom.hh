@@ -19,7 +19,7 @@ struct CtPhantomOptions {
   std::string ct_path;                    // directory of slices (or one file)
   std::string structures_path;            // RT Structure Set file, "" = none
   std::string calibration = "schneider";  // name or CSV path (docs/ct-calibration.md)
-  std::vector<std::string> overrides;     // "ROI=density:1.0", "ROI=material:water"...
+  std::vector<StructureOverride> overrides;  // applied in order (parse_override for text)
   bool air_outside_body = false;
   std::string body_roi;                   // "" = automatic (EXTERNAL type, BODY...)
   double dose_grid_mm = 0;                // 0 = the CT grid, else cubic voxels of this size
@@ -37,8 +37,8 @@ struct CtPhantom {
   std::map<std::string, std::string> provenance;
 };
 
-// Throws InputError (bad files), UsageError (bad override syntax, overrides without a
-// structure set).
+// Throws InputError (bad files), UsageError (overrides or air outside the body without a
+// structure set). RunConfig (engine/run_config.hh) maps field by field onto the options.
 CtPhantom load_ct_phantom(const CtPhantomOptions& opt);
 
 // Writes the phantom (format "sabre-phantom" v1, docs/hdf5-output.md): /grid as in dose

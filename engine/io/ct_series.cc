@@ -58,6 +58,10 @@ bool read_slice(const std::string& path, Slice& s) {
   if (modality != "CT")
     throw InputError(path, "modality is '" + (modality.empty() ? std::string("none") : modality) +
                                "', not CT: sabre reads CT series only");
+  if (dicom::str(ds, DCM_ImageType).find("LOCALIZER") != std::string::npos) {
+    spdlog::debug("{}: skipped (a localizer / scout image)", path);
+    return false;
+  }
   s.file = path;
   s.series = dicom::require_str(ds, DCM_SeriesInstanceUID, path);
   s.frame = dicom::require_str(ds, DCM_FrameOfReferenceUID, path);

@@ -102,6 +102,20 @@ TEST_CASE("HFS, FFS, HFP and FFP series give the same phantom in patient coordin
   CHECK(ref_ct.hu[ref_ct.grid.index(i, j, k)] == -750.f);
 }
 
+TEST_CASE("localizer images and RT objects beside the slices are skipped", "[io][ct]") {
+  const auto dir = test::io::write_phantom("ct_localizer", small_thorax("HFS"));
+  const auto expected = io::read_ct_series(dir.string());  // RS.dcm is in the directory
+  fs::copy_file(dir / "CT_0001.dcm", dir / "SCOUT.dcm");
+  edit(dir / "SCOUT.dcm", [](DcmDataset& d) {
+    d.putAndInsertString(DCM_ImageType, "ORIGINAL\\PRIMARY\\LOCALIZER");
+    d.putAndInsertString(DCM_ImageOrientationPatient, "1\\0\\0\\0\\0\\-1");
+  });
+  std::ofstream(dir / "README.txt") << "not DICOM";
+  const auto ct = io::read_ct_series(dir.string());
+  CHECK(ct.hu == expected.hu);
+  CHECK(ct.files.size() == expected.files.size());
+}
+
 TEST_CASE("slices in any file order are sorted along the normal", "[io][ct]") {
   const auto dir = test::io::write_phantom("ct_shuffled", small_thorax("FFS"));
   const auto expected = io::read_ct_series(dir.string());

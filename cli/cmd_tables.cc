@@ -1,4 +1,4 @@
-// sabre tables build | query: generate physics table files and inspect them (docs/tables.md,
+// sabre tables build | query | info: generate physics table files and inspect them (docs/tables.md,
 // docs/cli.md).
 #include <cmath>
 #include <filesystem>
@@ -161,6 +161,48 @@ void run_query(const QueryCli& o) {
             << " at " << number(o.energy_mev) << " MeV: " << number(v) << " " << q->unit << "\n";
 }
 
+struct InfoCli {
+  std::string tables;
+  bool json = false;
+};
+
+void run_info(const InfoCli& o) {
+  const std::string path = o.tables.empty() ? default_tables() : o.tables;
+  const MaterialTables t(path);
+  const auto& c = t.cuts();
+  if (o.json) {
+    nlohmann::json j;
+    j["tables"] = path;
+    j["sha256"] = t.file_sha256();
+    j["format_version"] = t.format_version();
+    j["generator_version"] = t.generator_version();
+    j["set_name"] = t.set_name();
+    j["cuts_mev"] = {{"electron_production", c.electron_production_mev},
+                     {"photon_production", c.photon_production_mev},
+                     {"electron_absorption", c.electron_absorption_mev},
+                     {"photon_absorption", c.photon_absorption_mev}};
+    j["materials"] = nlohmann::json::array();
+    for (int m = 0; m < t.n_materials(); ++m)
+      j["materials"].push_back({{"name", t.names()[m]}, {"density_g_cm3", t.density_g_cm3(m)},
+                                {"i_value_ev", t.i_value_ev(m)}, {"definition", t.definition(m)}});
+    j["sources"] = nlohmann::json::array();
+    for (const auto& s : t.sources()) j["sources"].push_back({{"file", s.path}, {"sha256", s.sha256}});
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  std::cout << path << "\n  sha256 " << t.file_sha256() << "\n  format " << t.format_version()
+            << ", generator " << t.generator_version() << ", set '" << t.set_name() << "'\n"
+            << "  cuts [MeV]: electron production " << number(c.electron_production_mev)
+            << ", photon production " << number(c.photon_production_mev) << ", electron absorption "
+            << number(c.electron_absorption_mev) << ", photon absorption " << number(c.photon_absorption_mev)
+            << "\n  materials (" << t.n_materials() << "):\n";
+  for (int m = 0; m < t.n_materials(); ++m)
+    std::cout << "    " << t.names()[m] << ": " << number(t.density_g_cm3(m)) << " g/cm^3, I "
+              << number(t.i_value_ev(m)) << " eV, " << t.definition(m) << "\n";
+  std::cout << "  sources (" << t.sources().size() << "):\n";
+  for (const auto& s : t.sources()) std::cout << "    " << s.sha256 << "  " << s.path << "\n";
+}
+
 const bool registered = register_command(
     "tables", "Build physics table files from NIST data, or query a table file",
     [](CLI::App& sub) {
@@ -196,6 +238,12 @@ const bool registered = register_command(
       query->add_option("--species", q->species, "electron or positron")->capture_default_str();
       query->add_flag("--json", q->json, "Print one JSON object");
       query->callback([q] { run_query(*q); });
+
+      auto i = std::make_shared<InfoCli>();
+      auto* info = sub.add_subcommand("info", "Print a table file's provenance and materials");
+      info->add_option("--tables", i->tables, "Table file (default: physics/data/default.h5)");
+      info->add_flag("--json", i->json, "Print one JSON object");
+      info->callback([i] { run_info(*i); });
     });
 
 }  // namespace

@@ -103,3 +103,18 @@ TEST_CASE("tables build writes a queryable file with user materials", "[cli][tab
   for (const char* e : {"1", "5", "20"}) CHECK(value("h2o", e) == Approx(value("water", e)).epsilon(0.02));
   std::filesystem::remove(out);
 }
+
+TEST_CASE("tables info prints provenance, cuts and materials", "[cli][tables]") {
+  auto r = run(sabre_exe() + " tables info --tables " + shipped() + " --json");
+  REQUIRE(r.status == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["format_version"] == "1.0");
+  CHECK(j["set_name"] == "default");
+  CHECK(j["cuts_mev"]["photon_production"] == 0.010);
+  CHECK(j["sha256"].get<std::string>().size() == 64);
+  CHECK(j["materials"].size() == 13);
+  CHECK(j["sources"].size() == 19);
+  r = run(sabre_exe() + " tables info --tables " + shipped());
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("water: 1 g/cm^3, I 75 eV, compounds/water_liquid") != std::string::npos);
+}

@@ -237,7 +237,7 @@ class PointSearch {
   }
 
   // Minimum of gamma^2 = a|u|^2 + b (D_e(u) - D_r)^2 over the box [lo, hi] of the loaded
-  // cell: projected Gauss-Newton (the Hessian a I + b g g^T inverted with the
+  // cell, inside the search sphere (the start q, the cell's closest point, is inside it): projected Gauss-Newton (the Hessian a I + b g g^T inverted with the
   // Sherman-Morrison formula on the coordinates not held at a bound), with step halving.
   double minimise_in_cell(const double lo[3], const double hi[3], const double q[3]) {
     double u[3] = {q[0], q[1], q[2]}, e, g[3];
@@ -247,6 +247,7 @@ class PointSearch {
     for (int c = 0; c < 8; ++c) {
       const double v[3] = {(c & 1) ? hi[0] : lo[0], (c & 2) ? hi[1] : lo[1],
                            (c & 4) ? hi[2] : lo[2]};
+      if (v[0] * v[0] + v[1] * v[1] + v[2] * v[2] > r2max_) continue;  // beyond R_max
       double ev, gv[3];
       interpolate(v, ev, gv);
       const double vv = value(v, ev);
@@ -285,6 +286,8 @@ class PointSearch {
       for (int half = 0; half < 12 && !accepted; ++half, step *= 0.5) {
         double w[3], ew, gw[3];
         for (int m = 0; m < 3; ++m) w[m] = std::clamp(u[m] + step * delta[m], lo[m], hi[m]);
+        // Stay inside the search sphere (u is inside, so halving gets back in).
+        if (w[0] * w[0] + w[1] * w[1] + w[2] * w[2] > r2max_) continue;
         interpolate(w, ew, gw);
         const double vw = value(w, ew);
         if (vw < val) {

@@ -21,7 +21,8 @@
 // cell), started from the better of the cell's closest point and its best corner. Where the
 // evaluated dose is linear in a cell the result is exact; minima on cell faces, edges and
 // corners (dose plateaus, kinks of the interpolant) are reached exactly by the projection.
-// The search covers every cell that the sphere of radius R_max touches.
+// Only positions within R_max of r are searched: every cell that the sphere touches, with
+// the minimisation kept inside the sphere.
 #pragma once
 
 #include <cstdint>

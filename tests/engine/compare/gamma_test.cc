@@ -266,3 +266,23 @@ TEST_CASE("a zero threshold evaluates every voxel globally, and only dosed voxel
   CHECK(l.evaluated == 60);
   CHECK(l.max_gamma == 0.0);
 }
+
+TEST_CASE("the maximum search distance limits the positions searched", "[compare][gamma]") {
+  // The 2-mm-shifted step again: the reference voxel at x = 20.5 mm (3 Gy) needs a position
+  // 2 mm away. Within 1 mm the evaluated dose is 1 Gy at most: gamma = 2 Gy / 0.09 Gy at
+  // the point itself. Within 1.5 mm the best is the sphere's edge on the ramp, x = 22 mm
+  // (2 Gy): gamma = sqrt((1.5/3)^2 + (1/0.09)^2).
+  const auto ref = make_dose(40, 3, 3, {1, 1, 1}, {0, 0, 0}, [](Vec3 p) { return p.x < 20 ? 1.0 : 3.0; });
+  const auto ev = make_dose(40, 3, 3, {1, 1, 1}, {0, 0, 0}, [](Vec3 p) { return p.x < 22 ? 1.0 : 3.0; });
+  GammaCriteria c;
+  c.threshold_fraction = 0;
+  c.max_search_mm = 1.0;
+  auto r = compute_gamma(ref, ev, c);
+  CHECK(r.gamma[r.grid.index(20, 1, 1)] == Approx(2 / 0.09).margin(0.01));
+  c.max_search_mm = 1.5;
+  r = compute_gamma(ref, ev, c);
+  CHECK(r.gamma[r.grid.index(20, 1, 1)] == Approx(std::sqrt(0.25 + 1 / (0.09 * 0.09))).margin(0.01));
+  c.max_search_mm = 2.5;
+  r = compute_gamma(ref, ev, c);
+  CHECK(r.gamma[r.grid.index(20, 1, 1)] == Approx(ramp_gamma(2, 2, 0.09, 3)).margin(0.01));
+}

@@ -55,7 +55,8 @@ TEST_CASE("bundled machine files load with the documented values", "[machine]") 
   CHECK(hd.mlc.central_leaf_width_cm == Approx(0.25));
   CHECK(hd.mlc.leaf_end_radius_cm == Approx(16.0));
   CHECK(hd.tags.at("machine.sad_cm").basis == Basis::published);
-  CHECK(hd.tags.at("mlc.interleaf_gap_cm").basis == Basis::assumption);
+  CHECK(hd.tags.at("mlc.leaf_offset_cm").basis == Basis::assumption);
+  CHECK(hd.mlc.interleaf_gap_cm == Approx(0.05));
   REQUIRE(hd.beams.size() == 2);
   const BeamModel* b6 = hd.find_beam(6.0, true);
   REQUIRE(b6);

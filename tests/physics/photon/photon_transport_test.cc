@@ -45,11 +45,11 @@ struct Phantom {
   TransportParams tp;
 };
 
-// A column of nz voxels of `thick_cm` along z, lateral size 200 cm, water (material 0,
+// A column of nz voxels of `thick_cm` along z, lateral size 4 cm, water (material 0,
 // 1 g/cm3) except `bone_voxel` (material 1, 1.85 g/cm3) if >= 0, to force fictitious events.
 void make_slab(Phantom& ph, const MaterialData& md, int nz, double thick_cm, int bone_voxel) {
-  ph.grid.origin_cm = {-100, -100, 0};
-  ph.grid.spacing_cm = {200, 200, thick_cm};
+  ph.grid.origin_cm = {-2, -2, 0};
+  ph.grid.spacing_cm = {4, 4, thick_cm};
   ph.grid.nx = ph.grid.ny = 1;
   ph.grid.nz = nz;
   ph.mat.assign(nz, 0);

@@ -192,7 +192,45 @@ def main():
          bool(abs(s_pen - r_pen) <= 0.1), unit="cm",
          reference_edges_cm=[float(w) for w in r_w], sabre_edges_cm=[float(w) for w in s_w])
 
-    # field size (50 %) at 10 cm: informational
+    # Informational, lower noise: ABSOLUTE dose per history averaged over the central
+    # 9 x 9 voxels (4.5 x 4.5 cm) from the reference's full 3-D dose (R1_combined.3ddose.gz,
+    # Gy cm^2 / 100 cm^2 = Gy per history), no normalisation.
+    ddose = os.path.join(args.reference, "R1_combined.3ddose.gz")
+    if os.path.exists(ddose):
+        import gzip
+        with gzip.open(ddose, "rt") as f:
+            tok = f.read().split()
+        rnx, rny, rnz = int(tok[0]), int(tok[1]), int(tok[2])
+        p0 = 3 + rnx + 1 + rny + 1 + rnz + 1
+        nvr = rnx * rny * rnz
+        rd = np.array(tok[p0:p0 + nvr], float).reshape(rnz, rny, rnx) / 100.0
+        ru = np.array(tok[p0 + nvr:p0 + 2 * nvr], float).reshape(rnz, rny, rnx)
+        w = slice(26, 35)  # reference and sabre: x, y voxel 30 is the central one
+        r9 = rd[:, w, w].mean(axis=(1, 2))
+        r9_u = np.sqrt(((ru * rd)[:, w, w] ** 2).sum(axis=(1, 2))) / 81.0 / r9
+        s9f = absd[:, w, w].mean(axis=(1, 2))
+        s9f_var = var[:, w, w].sum(axis=(1, 2)) / 81.0 ** 2
+        s9 = np.empty(len(ref_z))
+        s9_u = np.empty(len(ref_z))
+        for n, (lo, hi) in enumerate(zip(ref_lo, ref_hi)):
+            k = np.where((z_fine > lo) & (z_fine < hi))[0]
+            s9[n] = s9f[k].mean()
+            s9_u[n] = np.sqrt(s9f_var[k].sum()) / len(k) / s9[n]
+        ratio = s9 / r9
+        rs = np.sqrt(s9_u ** 2 + r9_u ** 2)
+        sel = (ref_z >= 1.5) & (ref_z <= 25.0)
+        emit("absolute_dose_9x9_mean_ratio_1.5_to_25cm", 1.0, float(np.mean(ratio[sel])),
+             float(np.mean(ratio[sel]) - 1), None, None, unit="sabre/EGSnrc - 1, Gy/history",
+             max_abs_dev=float(np.max(np.abs(ratio[sel] - 1))),
+             chi2=float(np.sum(((ratio[sel] - 1) / rs[sel]) ** 2)), dof=int(sel.sum()),
+             mean_1sigma=float(np.mean(rs[sel])),
+             note="uncertainties of 9 x 9 means assume independent voxels (underestimate)")
+        for depth in (0.125, 1.5, 5.0, 10.0, 20.0):
+            n = int(np.argmin(np.abs(ref_z - depth)))
+            emit(f"absolute_dose_9x9_at_{depth:g}cm_Gy_per_history", float(r9[n]), float(s9[n]),
+                 float(ratio[n] - 1), None, None, unit="relative difference",
+                 combined_1sigma=float(rs[n]))
+
     emit("run", None, None, None, None, None, histories=histories, wall_seconds=seconds,
          device=device,
          sabre_mean_3x3_cax_rel_unc_beyond_1_5cm=float(np.mean(s_u[beyond])))

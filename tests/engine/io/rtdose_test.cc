@@ -104,6 +104,18 @@ TEST_CASE("CT -> phantom -> RT Dose round trip in every patient position", "[io]
   }
   CHECK(res.status == 0);
   CHECK(res.out.rfind("OK", 0) == 0);
+
+  // A third independent reader: plastimatch sees the RT Dose on the CT's geometry (origin,
+  // size, spacing, direction).
+  if (test::run("command -v plastimatch").status == 0) {
+    auto geometry = [](const std::string& what) {
+      const auto r = test::run("plastimatch header " + what + " 2>/dev/null | grep -E '^(Origin|Size|Spacing|Direction) = '");
+      return r.out;
+    };
+    const auto ct_geometry = geometry(dir.string());
+    CHECK(ct_geometry.find("Origin = ") != std::string::npos);
+    CHECK(geometry(rd_path) == ct_geometry);
+  }
 }
 
 TEST_CASE("RT Dose references the plan when one was used", "[io][rtdose]") {

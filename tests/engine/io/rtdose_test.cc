@@ -65,13 +65,17 @@ TEST_CASE("CT -> phantom -> RT Dose round trip in every patient position", "[io]
   io::RtDoseOptions opt;
   opt.orientation = ct.orientation;
   opt.ids = ct.ids;
-  // A clinical RT Dose references its RT Plan (DoseSummationType PLAN requires it): use
-  // pydicom's sample plan as the referenced plan (the dose here is a geometry probe).
-  if (!std::filesystem::exists(kPlanFile)) {
-    test::skip("pydicom's rtplan.dcm is not installed (python3-pydicom)");
-    return;
-  }
-  opt.plan_sop_instance_uid = io::read_rtplan_reference(kPlanFile).sop_instance_uid;
+  // A clinical RT Dose references its RT Plan (DoseSummationType PLAN requires it): a
+  // static plan on this CT from `sabre plan static` (the dose here is a geometry probe).
+  const auto rp_path = (dir.parent_path() / ("RP_" + position + ".dcm")).string();
+  const auto plan_run = test::run(test::sabre_exe() + " --log-level warn plan static -o " + rp_path +
+                                  " --ct " + dir.string() + " --field 3 3 --iso 43 -3 0 --mu 100 --position " +
+                                  position);
+  INFO(plan_run.err);
+  REQUIRE(plan_run.status == 0);
+  const auto plan = io::read_rtplan_reference(rp_path);
+  CHECK(plan.frame_of_reference_uid == ct.ids.frame_of_reference_uid);
+  opt.plan_sop_instance_uid = plan.sop_instance_uid;
   const auto rd_path = (dir.parent_path() / ("RD_" + position + ".dcm")).string();
   const auto h5_path = (dir.parent_path() / ("dose_" + position + ".h5")).string();
   io::write_rtdose(rd_path, result, opt);

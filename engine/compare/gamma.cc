@@ -240,10 +240,14 @@ class PointSearch {
   // cell, inside the search sphere (the start q, the cell's closest point, is inside it): projected Gauss-Newton (the Hessian a I + b g g^T inverted with the
   // Sherman-Morrison formula on the coordinates not held at a bound), with step halving.
   double minimise_in_cell(const double lo[3], const double hi[3], const double q[3]) {
-    double u[3] = {q[0], q[1], q[2]}, e, g[3];
-    interpolate(u, e, g);
-    double val = value(u, e);
-    // A corner of the box may be a better start (plateaus end at voxel centres).
+    // Two starts: the cell's closest point to r, and its best corner (plateaus end at voxel
+    // centres) when that is a different point; the trilinear level surface can curve, so
+    // the two may descend to different local minima.
+    double e, g[3];
+    interpolate(q, e, g);
+    const double val_q = value(q, e);
+    const double best_q = descend(lo, hi, q, e, g, val_q);
+    double corner[3] = {0, 0, 0}, ec = 0, gc[3] = {0, 0, 0}, val_c = kInf;
     for (int c = 0; c < 8; ++c) {
       const double v[3] = {(c & 1) ? hi[0] : lo[0], (c & 2) ? hi[1] : lo[1],
                            (c & 4) ? hi[2] : lo[2]};
@@ -251,15 +255,25 @@ class PointSearch {
       double ev, gv[3];
       interpolate(v, ev, gv);
       const double vv = value(v, ev);
-      if (vv < val) {
-        val = vv;
-        e = ev;
+      if (vv < val_c) {
+        val_c = vv;
+        ec = ev;
         for (int m = 0; m < 3; ++m) {
-          u[m] = v[m];
-          g[m] = gv[m];
+          corner[m] = v[m];
+          gc[m] = gv[m];
         }
       }
     }
+    if (!(val_c < kInf) || (corner[0] == q[0] && corner[1] == q[1] && corner[2] == q[2]))
+      return best_q;
+    return std::min(best_q, descend(lo, hi, corner, ec, gc, val_c));
+  }
+
+  // Projected Gauss-Newton descent from u (dose e, gradient g, value val) within the box
+  // [lo, hi] and the search sphere; returns the smallest gamma^2 reached.
+  double descend(const double lo[3], const double hi[3], const double u0[3], double e,
+                 const double g0[3], double val) const {
+    double u[3] = {u0[0], u0[1], u0[2]}, g[3] = {g0[0], g0[1], g0[2]};
     const double tiny = 1e-9 * (cg_.s_mm[0] + cg_.s_mm[1] + cg_.s_mm[2]);
     for (int iter = 0; iter < 40; ++iter) {
       const double r = e - dr_;

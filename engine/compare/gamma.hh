@@ -18,7 +18,7 @@
 // bound alone cannot (the early exit of Wendling et al. 2007, Med Phys 34:1647, applied to
 // cells instead of a lattice of sub-voxel positions). A cell that survives is minimised
 // over its continuous volume by a projected Gauss-Newton method (bound-constrained to the
-// cell), started from the better of the cell's closest point and its best corner. Where the
+// cell), started from the cell's closest point and from its best corner. Where the
 // evaluated dose is linear in a cell the result is exact; minima on cell faces, edges and
 // corners (dose plateaus, kinks of the interpolant) are reached exactly by the projection.
 // Only positions within R_max of r are searched: every cell that the sphere touches, with

@@ -47,6 +47,8 @@ struct LinacOptions {
   int threads = 0;
   bool calibrate = false;
   std::int64_t calib_histories = 0;   // 0: = histories
+  std::int64_t calib_seed = -1;       // -1: seed + 1000003
+  double dose_grid_mm = 0;            // CT: 0 = the CT grid
   double margin_cm = 0.5;
   std::string output;
 };
@@ -166,6 +168,7 @@ void run_linac(const LinacOptions& o) {
   if (!o.ct.empty()) {
     CtPhantomOptions co;
     co.ct_path = o.ct;
+    co.dose_grid_mm = o.dose_grid_mm;
     CtPhantom cp = load_ct_phantom(co);
     ph = std::move(cp.phantom);
     ph.resolve_materials(tmp_tables->names(), o.ct);
@@ -205,7 +208,8 @@ void run_linac(const LinacOptions& o) {
     const beams::Plan rplan = beams::reference_field_plan(m, *bm, field_iso, field_iso, riso, 100);
     beams::LinacSource rsrc(m, *bm, rplan, {}, lo);
     const std::int64_t nref = o.calib_histories > 0 ? o.calib_histories : o.histories;
-    SimulationRun rr = run(rs, rsrc, nref, o.batches, o.seed + 1000003, o.threads);
+    const std::uint64_t cseed = o.calib_seed >= 0 ? std::uint64_t(o.calib_seed) : o.seed + 1000003;
+    SimulationRun rr = run(rs, rsrc, nref, o.batches, cseed, o.threads);
     const double surface_y = riso[1] - (m.sad_cm - c.ssd_cm);
     const auto [dref, uref] = axis_dose(rr.dose, riso, surface_y, c.depth_cm, 1.0);
     // Histories per MU so that the reference point gets gy_per_mu.
@@ -250,6 +254,8 @@ const bool registered = register_command(
       sub.add_option("--threads", o->threads, "CPU threads (0: all)");
       sub.add_flag("--calibrate", o->calibrate, "Convert to Gy with the machine file's reference conditions");
       sub.add_option("--calib-histories", o->calib_histories, "Histories of the reference run (default: --histories)");
+      sub.add_option("--calib-seed", o->calib_seed, "Seed of the reference run (default: --seed + 1000003)");
+      sub.add_option("--dose-grid", o->dose_grid_mm, "CT: cubic dose voxels of this size [mm] (default: the CT grid)");
       sub.add_option("--margin", o->margin_cm, "Field-restriction margin at isocentre [cm]");
       sub.add_option("-o,--output", o->output, "HDF5 dose file");
       sub.callback([o] { run_linac(*o); });

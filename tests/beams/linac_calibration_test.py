@@ -3,8 +3,8 @@
 the plan is the reference field run with the reference run's seed (same histories, same
 water box): a wiring check of the calibration (region, SSD, field definition, MU scaling),
 free of statistics. The statistical version (independent seeds) is
-validation/linac-calibration. Also checks that a larger field gives more Gy/MU at the
-reference point (phantom scatter) and that the result is in Gy (100 MU ~ 0.6 Gy).
+validation/linac-calibration. (40 000 histories: far too few for any statistical
+comparison; none is made.)
 """
 import json
 import os
@@ -47,7 +47,7 @@ gy_per_mu = float(re.search(r"gy_per_mu = \{ value = ([0-9.eE+-]+)", block).grou
 fails = []
 with tempfile.TemporaryDirectory() as tmp:
     res = {}
-    for field in ("10", "20"):
+    for field in ("10",):
         out = os.path.join(tmp, f"f{field}.h5")
         r = subprocess.run([EXE, "linac", "--field", field, field, "--ssd", "100", "--size", "30", "30", "30",
                             "--voxel", "0.5", "0.5", "0.5", "--histories", "40000", "--calibrate", "--seed", "5",
@@ -60,11 +60,9 @@ with tempfile.TemporaryDirectory() as tmp:
         s = json.loads(r.stdout)
         res[field] = region_gy_per_mu(out, s["total_mu"])
     rel = res["10"] / gy_per_mu - 1
-    print(f"10 x 10 reproduces {res['10']:.6g} Gy/MU vs {gy_per_mu} (relative {rel:.2e}); 20 x 20: {res['20']:.6g}")
+    print(f"10 x 10 reproduces {res['10']:.6g} Gy/MU vs {gy_per_mu} (relative {rel:.2e})")
     if abs(rel) > 1e-9:
         fails.append(f"same-seed reference does not reproduce gy_per_mu: relative difference {rel}")
-    if not res["20"] > res["10"]:
-        fails.append("20 x 20 should give more Gy/MU than 10 x 10 at 10 cm depth")
 if fails:
     print("\n".join(fails))
     sys.exit(1)

@@ -12,6 +12,8 @@
 
 #include "beams/linac_build.hh"
 #include "beams/machine.hh"
+#include "beams/phsp_source.hh"
+#include "engine/core/log.hh"
 #include "beams/rtplan.hh"
 #include "cli/registry.hh"
 #include "engine/core/build_info.hh"
@@ -50,6 +52,8 @@ struct LinacOptions {
   std::int64_t calib_seed = -1;       // -1: seed + 1000003
   double dose_grid_mm = 0;            // CT: 0 = the CT grid
   double margin_cm = 0.5;
+  std::string phsp;                   // IAEA phase space above the jaws instead of the VSM
+  bool phsp_z_up = false;             // its z axis points toward the target
   std::string output;
 };
 
@@ -90,8 +94,47 @@ void prepare(Setup& s, const Phantom& ph) {
   s.tp.materials.photon.majorant_mu_rho.values = s.majorant.data();
 }
 
-SimulationRun run(const Setup& s, const beams::LinacSource& src, std::int64_t n, int batches, std::uint64_t seed,
+// A source for the transport: the VSM (beams/linac_source.hh) or an IAEA phase space above
+// the jaws (beams/phsp_source.hh), with the same delivery, collimators and IEC chain.
+struct AnySource {
+  std::unique_ptr<beams::LinacSource> vsm;
+  std::unique_ptr<beams::Delivery> delivery;  // phase-space source only
+  std::vector<beams::PhspParticle>* phsp = nullptr;
+  beams::PhspSourceView phsp_view;
+  double total_mu() const { return vsm ? vsm->total_mu() : delivery->total_mu(); }
+};
+
+AnySource make_source(const beams::Machine& m, const beams::BeamModel& b, const beams::Plan& plan,
+                      const beams::LinacOptions& lo, std::vector<beams::PhspParticle>* phsp) {
+  AnySource a;
+  if (!phsp) {
+    a.vsm = std::make_unique<beams::LinacSource>(m, b, plan, std::vector<int>{}, lo);
+    return a;
+  }
+  a.delivery = std::make_unique<beams::Delivery>(plan);
+  a.phsp = phsp;
+  a.phsp_view.n = std::int64_t(phsp->size());
+  a.phsp_view.particles = phsp->data();
+  a.phsp_view.delivery = a.delivery->view();
+  a.phsp_view.collimator = beams::make_collimator_geometry(m, a.delivery->boundaries_cm());
+  a.phsp_view.sad_cm = m.sad_cm;
+  a.phsp_view.roulette_threshold = lo.roulette_threshold;
+  return a;
+}
+
+template <class View>
+SimulationRun run_view(const Setup& s, const View& view, std::int64_t n, int batches, std::uint64_t seed,
+                       int threads);
+
+SimulationRun run(const Setup& s, const AnySource& src, std::int64_t n, int batches, std::uint64_t seed,
                   int threads) {
+  if (src.vsm) return run_view(s, src.vsm->view(), n, batches, seed, threads);
+  return run_view(s, src.phsp_view, n, batches, seed, threads);
+}
+
+template <class View>
+SimulationRun run_view(const Setup& s, const View& view, std::int64_t n, int batches, std::uint64_t seed,
+                       int threads) {
   SimulationSettings st;
   st.histories = n;
   st.batches = batches;
@@ -101,7 +144,7 @@ SimulationRun run(const Setup& s, const beams::LinacSource& src, std::int64_t n,
     interrupt::throw_if_requested();
     return true;
   };
-  return simulate<kernels::ProductionCharged>(s.tp, src.view(), st, h);
+  return simulate<kernels::ProductionCharged>(s.tp, view, st, h);
 }
 
 // Mean dose [Gy/history] and its relative uncertainty over the voxels whose centres lie
@@ -178,7 +221,13 @@ void run_linac(const LinacOptions& o) {
   }
   Setup s;
   prepare(s, ph);
-  beams::LinacSource src(m, *bm, plan, {}, lo);
+  std::vector<beams::PhspParticle> phsp;
+  if (!o.phsp.empty()) {
+    std::int64_t skipped = 0;
+    phsp = beams::load_phsp_particles(o.phsp, !o.phsp_z_up, &skipped);
+    if (skipped) spdlog::warn("{}: {} neutrons/protons skipped", o.phsp, skipped);
+  }
+  const AnySource src = make_source(m, *bm, plan, lo, o.phsp.empty() ? nullptr : &phsp);
   SimulationRun r = run(s, src, o.histories, o.batches, o.seed, o.threads);
   DoseResult& d = r.dose;
 
@@ -187,6 +236,7 @@ void run_linac(const LinacOptions& o) {
   summary["beam"] = bm->name;
   summary["plan"] = o.plan.empty() ? json(nullptr) : json(o.plan);
   summary["total_mu"] = src.total_mu();
+  summary["source"] = o.phsp.empty() ? std::string("vsm") : "phase space " + o.phsp;
   summary["histories"] = d.histories;
   summary["wall_seconds"] = d.wall_seconds;
   summary["mean_rel_uncertainty_50"] = d.mean_rel_uncertainty_50;
@@ -206,7 +256,7 @@ void run_linac(const LinacOptions& o) {
     Setup rs;
     prepare(rs, rph);
     const beams::Plan rplan = beams::reference_field_plan(m, *bm, field_iso, field_iso, riso, 100);
-    beams::LinacSource rsrc(m, *bm, rplan, {}, lo);
+    const AnySource rsrc = make_source(m, *bm, rplan, lo, o.phsp.empty() ? nullptr : &phsp);
     const std::int64_t nref = o.calib_histories > 0 ? o.calib_histories : o.histories;
     const std::uint64_t cseed = o.calib_seed >= 0 ? std::uint64_t(o.calib_seed) : o.seed + 1000003;
     SimulationRun rr = run(rs, rsrc, nref, o.batches, cseed, o.threads);
@@ -256,6 +306,8 @@ const bool registered = register_command(
       sub.add_option("--calib-histories", o->calib_histories, "Histories of the reference run (default: --histories)");
       sub.add_option("--calib-seed", o->calib_seed, "Seed of the reference run (default: --seed + 1000003)");
       sub.add_option("--dose-grid", o->dose_grid_mm, "CT: cubic dose voxels of this size [mm] (default: the CT grid)");
+      sub.add_option("--phsp", o->phsp, "IAEA phase space (NAME[.IAEAheader]) scored above the jaws, instead of the VSM");
+      sub.add_flag("--phsp-z-up", o->phsp_z_up, "The phase space's z axis points toward the target (default: toward the isocentre)");
       sub.add_option("--margin", o->margin_cm, "Field-restriction margin at isocentre [cm]");
       sub.add_option("-o,--output", o->output, "HDF5 dose file");
       sub.callback([o] { run_linac(*o); });

@@ -20,7 +20,8 @@
 //    mass). Delta rays are transported. Full class II physics otherwise.
 //  - Statistics: history by history (each history's region energies), 1 sigma printed.
 // Longer runs (10 MeV, more histories): validation/fano/ (SABRE_FANO_SCALE multiplies the
-// histories; the [.fano-long] case is hidden from the default run).
+// histories, SABRE_FANO_SEED sets the seed; the [.fano-long] case is hidden from the
+// default run).
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -201,6 +202,8 @@ TEST_CASE("Fano cavity test, 1 MeV electrons, water slabs at 1/4, 1/10, 1/100",
 TEST_CASE("Fano cavity test, 1 and 10 MeV, long (validation/fano)", "[.fano-long]") {
   const MaterialTables* tab = et::tables();
   if (!tab) { sabre::test::skip("needs physics tables"); return; }
-  run_fano(*tab, 1.0, {0.25, 0.1, 0.01}, scaled(1500000), 1955, true);
-  run_fano(*tab, 10.0, {0.25, 0.1, 0.01}, scaled(300000), 1956, true);
+  const char* seed_env = std::getenv("SABRE_FANO_SEED");
+  const std::uint64_t seed = seed_env ? std::strtoull(seed_env, nullptr, 10) : 1955;
+  run_fano(*tab, 1.0, {0.25, 0.1, 0.01}, scaled(4000000), seed, true);
+  run_fano(*tab, 10.0, {0.25, 0.1, 0.01}, scaled(2000000), seed + 1, true);
 }

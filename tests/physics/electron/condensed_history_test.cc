@@ -213,3 +213,49 @@ TEST_CASE("MSC over many steps keeps the exact first moment exp(-int ds/lambda1)
               mean, se, ref);
   CHECK(std::fabs(mean - ref) < 4 * se + 0.002 * ref);
 }
+
+TEST_CASE("a step stops at a material change and continues with the new tables",
+          "[electron][ch][interface]") {
+  // CSDA mode, no multiple scattering: an electron along +z through 1 cm of water into
+  // bone. Reference (from the range tables, independent of the step pattern): it enters the
+  // bone with E1 = R_w^-1(R_w(E0) - 1 g/cm^2) and travels R_b(E1) - R_b(Ecut) in it; the
+  // energy deposited in the water layers is E0 - E1. Tolerance 1e-9 relative (rounding).
+  const MaterialTables* tab = et::tables();
+  if (!tab) { sabre::test::skip("needs physics tables"); return; }
+  const int water = tab->index("water"), bone = tab->index("bone_cortical");
+  const double rho_b = tab->density_g_cm3(bone);
+  // 4 layers of 0.25 cm water (1 g/cm^2), then 40 layers of bone.
+  std::vector<int> mat(44, bone);
+  std::vector<double> rho(44, rho_b);
+  for (int k = 0; k < 4; ++k) { mat[k] = water; rho[k] = 1.0; }
+  const et::LayeredPhantom ph(std::vector<double>(44, 0.25), mat, rho, 1e4);
+  TransportParams tp;
+  tp.phantom = ph.view;
+  tp.materials = tab->data();
+  ElectronOptions o;
+  o.csda_unrestricted = true;
+  o.multiple_scattering = false;
+  const GridTable& rw = tp.materials.charged[kElectron].range_csda;
+  const double e_cut = tp.materials.cuts.electron_absorption_mev;
+  for (double e0 : {3.0, 10.0}) {
+    et::LedgerScorer sc(44);
+    FixedStack<16> st;
+    Rng rng(1, 0, kStreamTest);
+    Particle p;
+    p.type = ParticleType::electron;
+    p.energy_mev = e0;
+    p.pos_cm = {0, 0, 0};
+    p.dir = {0, 0, 1};
+    const ChargedTrackResult r = transport_charged(tp, o, p, rng, sc, st);
+    const double e1 = energy_from_range(rw, water, rw(water, e0) - 1.0);
+    const double bone_path_g = rw(bone, e1) - rw(bone, e_cut);
+    double in_water = 0;
+    for (int k = 0; k < 4; ++k) in_water += sc.voxel_mev[k];
+    std::printf("interface E0 %.0f MeV: enters bone at %.6f MeV (tables %.6f), path %.6f g/cm^2 "
+                "(tables %.6f)\n", e0, e0 - in_water, e1, r.path_g_cm2, 1.0 + bone_path_g);
+    CHECK(r.fate == ChargedFate::absorbed);
+    CHECK(e0 - in_water == Approx(e1).epsilon(1e-9));
+    CHECK(r.path_g_cm2 == Approx(1.0 + bone_path_g).epsilon(1e-9));
+    CHECK(r.path_cm == Approx(1.0 + bone_path_g / double(float(rho_b))).epsilon(1e-6));
+  }
+}

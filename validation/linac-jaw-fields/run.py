@@ -75,11 +75,12 @@ def main():
     ap.add_argument("exe")
     ap.add_argument("--histories-10x10", type=float, default=3e6)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--fields", default=",".join(map(str, FIELDS)), help="comma-separated subset (must include 10)")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results.json"))
     a = ap.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        for f in FIELDS:
+        for f in [int(v) for v in a.fields.split(",")]:
             n = int(min(2 * a.histories_10x10, max(1e6, a.histories_10x10 * (f / 10) ** 2)))
             out = os.path.join(tmp, f"f{f}.h5")
             cmd = [a.exe, "linac", "--field", str(f), str(f), "--ssd", "100", "--size", "30", "20", "30",

@@ -60,50 +60,96 @@ void finish_stats(const phys::PhantomView& ph, const std::vector<double>& s1_mev
 
 }  // namespace
 
+int batch_count(const SimulationSettings& s) {
+  if (s.batch_histories > 0) {
+    const std::int64_t b = (s.histories + s.batch_histories - 1) / s.batch_histories;
+    if (b > std::int64_t(1) << 30) throw UsageError("too many batches (histories / batch size)");
+    return int(b);
+  }
+  return s.batches;
+}
+
+std::pair<std::int64_t, std::int64_t> batch_range(const SimulationSettings& s, int b) {
+  if (s.batch_histories > 0) {
+    const std::int64_t first = std::int64_t(b) * s.batch_histories;
+    return {first, std::min(s.histories, first + s.batch_histories)};
+  }
+  return {s.histories * b / s.batches, s.histories * (b + 1) / s.batches};
+}
+
+HostBackend::HostBackend(HistoryRangeFn fn, int threads, std::int64_t chunk)
+    : fn_(std::move(fn)), nthreads_(resolve_thread_count(threads)),
+      chunk_(std::max<std::int64_t>(1, chunk)) {
+  for (int t = 0; t < nthreads_; ++t) stacks_.push_back(std::make_unique<kernels::HostStack>());
+}
+
+HostBackend::~HostBackend() = default;
+
+std::string HostBackend::description() const {
+  return "cpu:" + std::to_string(nthreads_) + (nthreads_ == 1 ? " thread" : " threads");
+}
+
+void HostBackend::run_range(std::uint64_t first, std::uint64_t count,
+                            std::vector<std::int64_t>& energy_fp,
+                            kernels::EnergyBalance& balance) {
+  const std::int64_t last = std::int64_t(first + count);
+  std::atomic<std::int64_t> next{std::int64_t(first)};
+  std::vector<kernels::EnergyBalance> thread_balance(nthreads_);
+  auto worker = [&](int t) {
+    kernels::HostScorer scorer;
+    scorer.energy_fp = energy_fp.data();
+    for (;;) {
+      const std::int64_t a = next.fetch_add(chunk_);
+      if (a >= last) break;
+      const std::int64_t n = std::min(chunk_, last - a);
+      fn_(std::uint64_t(a), std::uint64_t(n), scorer, *stacks_[t]);
+    }
+    thread_balance[t].add(scorer.balance);
+  };
+  if (nthreads_ == 1) {
+    worker(0);
+  } else {
+    std::vector<std::thread> pool;
+    for (int t = 0; t < nthreads_; ++t) pool.emplace_back(worker, t);
+    for (auto& th : pool) th.join();
+  }
+  for (const auto& tb : thread_balance) balance.add(tb);
+}
+
 SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSettings& settings,
                           const HistoryRangeFn& range_fn, const ProgressHook& hook) {
+  HostBackend backend(range_fn, settings.threads, settings.chunk);
+  return run_batches(phantom, settings, backend, hook);
+}
+
+SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSettings& settings,
+                          BatchBackend& backend, const ProgressHook& hook) {
   if (settings.histories <= 0) throw UsageError("the number of histories must be > 0");
-  if (settings.batches < 2) throw UsageError("at least 2 batches are needed for an uncertainty");
-  if (settings.histories < settings.batches)
-    throw UsageError("fewer histories (" + std::to_string(settings.histories) + ") than batches (" +
-                     std::to_string(settings.batches) + ")");
+  if (settings.batch_histories > 0) {
+    if (settings.histories < 2 * settings.batch_histories)
+      throw UsageError("open-ended run: the history limit (" + std::to_string(settings.histories) +
+                       ") must allow at least 2 batches of " +
+                       std::to_string(settings.batch_histories));
+  } else {
+    if (settings.batches < 2) throw UsageError("at least 2 batches are needed for an uncertainty");
+    if (settings.histories < settings.batches)
+      throw UsageError("fewer histories (" + std::to_string(settings.histories) +
+                       ") than batches (" + std::to_string(settings.batches) + ")");
+  }
   SABRE_EXPECT(phantom.material && phantom.density_g_cm3, "phantom view without arrays");
   const auto t0 = std::chrono::steady_clock::now();
   const std::int64_t nv = phantom.grid.size();
-  const int nthreads = resolve_thread_count(settings.threads);
-  const std::int64_t chunk = std::max<std::int64_t>(1, settings.chunk);
+  const int nbatches = batch_count(settings);
 
   std::vector<std::int64_t> batch_fp(nv, 0);
   std::vector<double> s1(nv, 0.0), sx(nv, 0.0), sx2(nv, 0.0);
-  std::vector<kernels::EnergyBalance> thread_balance(nthreads);
-  std::vector<std::unique_ptr<kernels::HostStack>> stacks;
-  for (int t = 0; t < nthreads; ++t) stacks.push_back(std::make_unique<kernels::HostStack>());
 
   SimulationRun run;
   int done_batches = 0;
   std::int64_t done_histories = 0;
-  for (int b = 0; b < settings.batches; ++b) {
-    const std::int64_t first = settings.histories * b / settings.batches;
-    const std::int64_t last = settings.histories * (b + 1) / settings.batches;
-    std::atomic<std::int64_t> next{first};
-    auto worker = [&](int t) {
-      kernels::HostScorer scorer;
-      scorer.energy_fp = batch_fp.data();
-      for (;;) {
-        const std::int64_t a = next.fetch_add(chunk);
-        if (a >= last) break;
-        const std::int64_t n = std::min(chunk, last - a);
-        range_fn(std::uint64_t(a), std::uint64_t(n), scorer, *stacks[t]);
-      }
-      thread_balance[t].add(scorer.balance);
-    };
-    if (nthreads == 1) {
-      worker(0);
-    } else {
-      std::vector<std::thread> pool;
-      for (int t = 0; t < nthreads; ++t) pool.emplace_back(worker, t);
-      for (auto& th : pool) th.join();
-    }
+  for (int b = 0; b < nbatches; ++b) {
+    const auto [first, last] = batch_range(settings, b);
+    backend.run_range(std::uint64_t(first), std::uint64_t(last - first), batch_fp, run.balance);
     // Fold the batch (in batch order: deterministic) and clear it.
     const double n_b = double(last - first);
     for (std::int64_t v = 0; v < nv; ++v) {
@@ -119,7 +165,7 @@ SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSett
     if (hook) {
       BatchProgress p;
       p.batches_done = done_batches;
-      p.batches_total = settings.batches;
+      p.batches_total = nbatches;
       p.histories_done = done_histories;
       p.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (done_batches >= 2) {
@@ -137,12 +183,11 @@ SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSett
   run.dose.histories = done_histories;
   run.dose.batches = done_batches;
   run.dose.seed = settings.seed;
-  run.dose.device = "cpu:" + std::to_string(nthreads) + (nthreads == 1 ? " thread" : " threads");
+  run.dose.device = backend.description();
   run.dose.mean_rel_uncertainty_50 =
       mean_rel_uncertainty_above_half_max(run.dose.dose_gy, run.dose.rel_uncertainty);
   run.dose.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  for (const auto& tb : thread_balance) run.balance.add(tb);
   run.energy_mev = std::move(s1);
   return run;
 }

@@ -15,13 +15,25 @@
 // The headline figure is the mean relative uncertainty over voxels whose dose exceeds
 // 50 % of the maximum dose.
 //
+// Open-ended runs (target uncertainty, time limit): with `batch_histories` > 0 the batches
+// hold that many consecutive histories each (the last one the remainder) and `histories` is
+// the most the run may take; the progress hook decides when to stop. Batch b always holds
+// the same history indices, so a run stopped after b batches gives the same dose as a
+// fixed run of those histories split the same way.
+//
 // Stopping: after each batch a progress hook is called (batches run in order); it may
 // stop the run early (target uncertainty, time limit, interrupt). A stopped run reports
 // the batches completed (>= 2 needed for an uncertainty).
+//
+// Back ends: a batch's histories are handed to a BatchBackend — CPU threads (HostBackend)
+// or CUDA devices (engine/cuda_backend.hh) — which adds their fixed-point energy into the
+// batch array. The fold into the statistics is the same for all back ends.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -37,7 +49,12 @@ struct SimulationSettings {
   std::uint64_t seed = 1;
   int threads = 0;               // 0: all hardware threads
   std::int64_t chunk = 64;       // histories a thread takes at a time
+  std::int64_t batch_histories = 0;  // > 0: open-ended batches of this size (see above)
 };
+
+// Number of batches and the history range of batch b under these settings.
+int batch_count(const SimulationSettings& s);
+std::pair<std::int64_t, std::int64_t> batch_range(const SimulationSettings& s, int b);
 
 struct BatchProgress {
   int batches_done = 0;
@@ -55,6 +72,36 @@ using ProgressHook = std::function<bool(const BatchProgress&)>;
 using HistoryRangeFn = std::function<void(std::uint64_t first, std::uint64_t count,
                                           kernels::HostScorer&, kernels::HostStack&)>;
 
+// Runs the histories of one batch (or part of it) and ADDS their energy per voxel, in
+// fixed point (kernels::kEnergyQuantaPerMeV), into `energy_fp` (grid.size() entries) and
+// their bookkeeping into `balance`. Integer addition: the result does not depend on how
+// the back end splits or orders the work.
+class BatchBackend {
+ public:
+  virtual ~BatchBackend() = default;
+  virtual void run_range(std::uint64_t first, std::uint64_t count,
+                         std::vector<std::int64_t>& energy_fp,
+                         kernels::EnergyBalance& balance) = 0;
+  virtual std::string description() const = 0;  // e.g. "cpu:2 threads", "cuda:0,1"
+};
+
+// CPU threads taking chunks of histories from a shared counter.
+class HostBackend final : public BatchBackend {
+ public:
+  HostBackend(HistoryRangeFn fn, int threads, std::int64_t chunk = 64);
+  ~HostBackend() override;
+  void run_range(std::uint64_t first, std::uint64_t count, std::vector<std::int64_t>& energy_fp,
+                 kernels::EnergyBalance& balance) override;
+  std::string description() const override;
+  int threads() const { return nthreads_; }
+
+ private:
+  HistoryRangeFn fn_;
+  int nthreads_;
+  std::int64_t chunk_;
+  std::vector<std::unique_ptr<kernels::HostStack>> stacks_;
+};
+
 struct SimulationRun {
   DoseResult dose;                 // filled except material maps/provenance
   kernels::EnergyBalance balance;  // summed over threads (diagnostic)
@@ -62,6 +109,10 @@ struct SimulationRun {
 };
 
 // Runs the batches. `phantom` gives the grid and densities (dose = energy / (rho V)).
+SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSettings& settings,
+                          BatchBackend& backend, const ProgressHook& hook = {});
+
+// The same on CPU threads (settings.threads, settings.chunk).
 SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSettings& settings,
                           const HistoryRangeFn& range_fn, const ProgressHook& hook = {});
 

@@ -9,17 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "kernels/charged_policy.hh"
 #include "kernels/cuda_support.hh"
 #include "kernels/params_relocation.hh"
 #include "kernels/transport_cuda.hh"
 #include "physics/transport/history.hh"
 #include "physics/transport/local_deposit.hh"
 #include "physics/transport/secondaries.hh"
-
-#if __has_include("physics/electron/condensed_history.hh")
-#include "physics/electron/condensed_history.hh"
-#define SABRE_HAVE_CONDENSED_HISTORY 1
-#endif
 
 namespace sabre::kernels {
 namespace {
@@ -111,11 +107,9 @@ struct CudaTransport::Impl {
 CudaTransport::CudaTransport(int device, const phys::TransportParams& tp,
                              const beams::SimpleSource& source, ChargedModel model)
     : impl_(std::make_unique<Impl>()) {
-#ifndef SABRE_HAVE_CONDENSED_HISTORY
-  if (model == ChargedModel::condensed_history)
+  if (!kChargedTransportAvailable && model == ChargedModel::condensed_history)
     throw DeviceError("the CUDA back end was built without the condensed-history electron "
                       "transport");
-#endif
   cuda::set_device(device);
   impl_->device = device;
   impl_->model = model;
@@ -152,9 +146,7 @@ void CudaTransport::run(std::uint64_t seed, std::uint64_t first, std::uint64_t c
     if (m.model == ChargedModel::local_deposit) {
       m.launch<phys::LocalDepositCharged>(blocks, seed, first, count);
     } else {
-#ifdef SABRE_HAVE_CONDENSED_HISTORY
-      m.launch<phys::CondensedHistory>(blocks, seed, first, count);
-#endif
+      m.launch<ProductionCharged>(blocks, seed, first, count);
     }
     cudaError_t rc = cudaGetLastError();
     if (rc == cudaSuccess) rc = cudaDeviceSynchronize();

@@ -1,0 +1,65 @@
+// Choosing the back end that runs a simulation's batches for a --device choice
+// (engine/device_spec.hh): CPU threads (HostBackend) or CUDA devices (CudaBackend).
+//
+// A source type runs on CUDA when kernels/ instantiate the transport kernel for it; for
+// such types `make_cuda_backend` has an overload below. For any other source type a CUDA
+// request is a DeviceError, and `auto` resolves to the CPU with a log line saying why.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "beams/source.hh"
+#include "engine/core/errors.hh"
+#include "engine/device_spec.hh"
+#include "engine/simulation.hh"
+#include "kernels/charged_policy.hh"
+#include "kernels/transport.hh"
+#include "physics/transport/transport_params.hh"
+
+namespace sabre {
+
+// CUDA devices sharing each batch's histories (split into contiguous parts, one host
+// thread per device; each part's fixed-point energy is added on the host, so the result
+// does not depend on the number of devices). Throws DeviceError (also without CUDA).
+std::unique_ptr<BatchBackend> make_cuda_backend(const std::vector<int>& devices,
+                                                const phys::TransportParams& tp,
+                                                const beams::SimpleSource& source,
+                                                std::uint64_t seed);
+
+// Whether `Source` has a CUDA path (an overload of make_cuda_backend).
+template <class Source>
+inline constexpr bool kSourceRunsOnCuda = std::is_same_v<Source, beams::SimpleSource>;
+
+// The back end for `requested` (parsed, not yet resolved): resolves it, and for a source
+// type without a CUDA path turns `auto` into the CPU. `threads` from the spec (0: all).
+template <class Source>
+std::unique_ptr<BatchBackend> make_backend(const DeviceSpec& requested,
+                                           const phys::TransportParams& tp,
+                                           const Source& source, std::uint64_t seed,
+                                           std::int64_t chunk = 64) {
+  DeviceSpec spec = requested;
+  if constexpr (!kSourceRunsOnCuda<Source>) {
+    if (spec.kind == DeviceSpec::Kind::cuda)
+      throw DeviceError("this source has no CUDA path yet: use --device cpu");
+    if (spec.kind == DeviceSpec::Kind::automatic) spec.kind = DeviceSpec::Kind::cpu;
+  }
+  spec = resolve_device_spec(spec);
+  if constexpr (kSourceRunsOnCuda<Source>) {
+    if (spec.kind == DeviceSpec::Kind::cuda)
+      return make_cuda_backend(spec.cuda_devices, tp, source, seed);
+  }
+  const phys::TransportParams* tpp = &tp;
+  const Source* src = &source;
+  HistoryRangeFn fn = [tpp, src, seed](std::uint64_t first, std::uint64_t count,
+                                       kernels::HostScorer& sc, kernels::HostStack& st) {
+    kernels::transport_range_host<kernels::ProductionCharged>(*tpp, *src, seed, first, count,
+                                                              sc, st);
+  };
+  return std::make_unique<HostBackend>(std::move(fn), int(spec.cpu_threads), chunk);
+}
+
+}  // namespace sabre

@@ -12,29 +12,31 @@ namespace sabre::beams {
 inline constexpr int kTungstenGridN = 64;
 inline constexpr double kTungstenLnE0 = -4.605170185988091;  // ln(0.01 MeV)
 inline constexpr double kTungstenDLnE = 0.12419120652152843;
-// ln(mu/rho [cm^2/g]) at E_k = exp(kTungstenLnE0 + k * kTungstenDLnE)
-inline constexpr double kTungstenLnMuRho[kTungstenGridN] = {
-    4.573733, 5.180076, 5.328783, 5.016677,
-    4.698615, 4.374360, 4.049035, 3.724012,
-    3.398482, 3.073316, 2.747006, 2.420262,
-    2.094065, 1.770249, 1.448072, 1.129735,
-    2.294439, 1.974325, 1.659373, 1.344503,
-    1.027509, 0.710391, 0.397766, 0.091444,
-    -0.207164, -0.494857, -0.770772, -1.031454,
-    -1.275019, -1.501230, -1.707696, -1.895436,
-    -2.065696, -2.219707, -2.358648, -2.484857,
-    -2.600236, -2.708535, -2.809626, -2.898448,
-    -2.974066, -3.037605, -3.089803, -3.130321,
-    -3.162246, -3.186352, -3.202504, -3.210512,
-    -3.211270, -3.205749, -3.194648, -3.178316,
-    -3.157308, -3.131789, -3.102379, -3.069440,
-    -3.034403, -2.996171, -2.956936, -2.917127,
-    -2.877590, -2.839346, -2.800819, -2.763233,
-};
 
 // Mass attenuation coefficient of tungsten [cm^2/g] at energy_mev, log-log interpolated
-// (clamped to the grid's ends, 0.01-25 MeV).
+// (clamped to the grid's ends, 0.01-25 MeV). The table is a function-scope static so
+// that device code can index it (nvcc: implicitly __device__ in the device pass; a
+// namespace-scope constexpr array is host-only).
 SABRE_HD_INLINE double tungsten_mu_rho_cm2_g(double energy_mev) {
+  // ln(mu/rho [cm^2/g]) at E_k = exp(kTungstenLnE0 + k * kTungstenDLnE)
+  static constexpr double kTungstenLnMuRho[kTungstenGridN] = {
+      4.573733, 5.180076, 5.328783, 5.016677,
+      4.698615, 4.374360, 4.049035, 3.724012,
+      3.398482, 3.073316, 2.747006, 2.420262,
+      2.094065, 1.770249, 1.448072, 1.129735,
+      2.294439, 1.974325, 1.659373, 1.344503,
+      1.027509, 0.710391, 0.397766, 0.091444,
+      -0.207164, -0.494857, -0.770772, -1.031454,
+      -1.275019, -1.501230, -1.707696, -1.895436,
+      -2.065696, -2.219707, -2.358648, -2.484857,
+      -2.600236, -2.708535, -2.809626, -2.898448,
+      -2.974066, -3.037605, -3.089803, -3.130321,
+      -3.162246, -3.186352, -3.202504, -3.210512,
+      -3.211270, -3.205749, -3.194648, -3.178316,
+      -3.157308, -3.131789, -3.102379, -3.069440,
+      -3.034403, -2.996171, -2.956936, -2.917127,
+      -2.877590, -2.839346, -2.800819, -2.763233,
+  };
   double t = (std::log(energy_mev) - kTungstenLnE0) / kTungstenDLnE;
   if (!(t > 0)) t = 0;
   if (t > kTungstenGridN - 1) t = kTungstenGridN - 1;

@@ -1,5 +1,6 @@
 // sabre simulate FILE.toml: transport in a phantom described by a small text file
-// (docs/phantom-file.md), on all CPU cores; prints a summary, writes the dose as HDF5.
+// (docs/phantom-file.md), on CPU threads or CUDA devices (--device auto|cpu[:N]|cuda[:N,M]);
+// prints a summary, writes the dose as HDF5.
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -7,6 +8,7 @@
 
 #include "cli/registry.hh"
 #include "engine/core/errors.hh"
+#include "engine/device_spec.hh"
 #include "engine/core/interrupt.hh"
 #include "engine/core/log.hh"
 #include "engine/core/output_file.hh"
@@ -22,6 +24,7 @@ struct SimulateOptions {
   std::int64_t histories = 0;
   int threads = -1;
   std::int64_t seed = -1;
+  std::string device = "auto";
 };
 
 void run_simulate(const SimulateOptions& o) {
@@ -38,6 +41,7 @@ void run_simulate(const SimulateOptions& o) {
     if (o.seed < 0) throw UsageError("--seed must be >= 0");
     ov.seed = std::uint64_t(o.seed);
   }
+  ov.device = parse_device_spec(o.device);  // UsageError (exit 2) on a bad string
   // The output path: --output wins over the file's [output] hdf5. Check it before work.
   std::string output = o.output;
   if (output.empty()) output = load_phantom_file(o.file).output;
@@ -84,6 +88,9 @@ const bool registered = register_command(
       sub.add_option("--histories", o->histories, "Number of primary histories");
       sub.add_option("--threads", o->threads, "CPU threads (0 = all cores)");
       sub.add_option("--seed", o->seed, "Random seed (>= 0)");
+      sub.add_option("--device", o->device,
+                     "auto (every GPU, else all CPU threads), cpu, cpu:N, cuda, cuda:N[,M...]")
+          ->capture_default_str();
       sub.callback([o] { run_simulate(*o); });
     });
 

@@ -12,6 +12,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "beams/linac_source.hh"
+#include "beams/phsp_source.hh"
 #include "beams/source.hh"
 #include "engine/core/errors.hh"
 #include "engine/device_spec.hh"
@@ -29,10 +31,20 @@ std::unique_ptr<BatchBackend> make_cuda_backend(const std::vector<int>& devices,
                                                 const phys::TransportParams& tp,
                                                 const beams::SimpleSource& source,
                                                 std::uint64_t seed);
+std::unique_ptr<BatchBackend> make_cuda_backend(const std::vector<int>& devices,
+                                                const phys::TransportParams& tp,
+                                                const beams::LinacSourceView& source,
+                                                std::uint64_t seed);
+std::unique_ptr<BatchBackend> make_cuda_backend(const std::vector<int>& devices,
+                                                const phys::TransportParams& tp,
+                                                const beams::PhspSourceView& source,
+                                                std::uint64_t seed);
 
 // Whether `Source` has a CUDA path (an overload of make_cuda_backend).
 template <class Source>
-inline constexpr bool kSourceRunsOnCuda = std::is_same_v<Source, beams::SimpleSource>;
+inline constexpr bool kSourceRunsOnCuda = std::is_same_v<Source, beams::SimpleSource> ||
+                                          std::is_same_v<Source, beams::LinacSourceView> ||
+                                          std::is_same_v<Source, beams::PhspSourceView>;
 
 // The back end for `requested` (parsed, not yet resolved): resolves it, and for a source
 // type without a CUDA path turns `auto` into the CPU. `threads` from the spec (0: all).

@@ -1,10 +1,12 @@
 // CudaBackend: a batch's histories shared by one or more CUDA devices (engine/backend.hh).
+#include <exception>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "engine/backend.hh"
+#include "kernels/launch_plan.hh"
 #include "kernels/transport_cuda.hh"
 
 namespace sabre {
@@ -12,8 +14,9 @@ namespace {
 
 class CudaBackend final : public BatchBackend {
  public:
+  template <class Source>
   CudaBackend(const std::vector<int>& devices, const phys::TransportParams& tp,
-              const beams::SimpleSource& source, std::uint64_t seed)
+              const Source& source, std::uint64_t seed)
       : seed_(seed), n_voxels_(std::size_t(tp.phantom.grid.size())) {
     if (devices.empty()) throw DeviceError("no CUDA device to run on");
     for (int d : devices) {
@@ -37,7 +40,8 @@ class CudaBackend final : public BatchBackend {
     std::vector<std::exception_ptr> errors(n);
     std::vector<std::thread> pool;
     for (std::size_t i = 0; i < n; ++i) {
-      const std::uint64_t a = first + count * i / n, b = first + count * (i + 1) / n;
+      const auto part = kernels::share_of_range(first, count, n, i);
+      const std::uint64_t a = part.first, b = part.second;
       pool.emplace_back([&, i, a, b] {
         try {
           if (b > a) units_[i]->run(seed_, a, b - a, parts[i], bal[i]);
@@ -69,6 +73,20 @@ class CudaBackend final : public BatchBackend {
 std::unique_ptr<BatchBackend> make_cuda_backend(const std::vector<int>& devices,
                                                 const phys::TransportParams& tp,
                                                 const beams::SimpleSource& source,
+                                                std::uint64_t seed) {
+  return std::make_unique<CudaBackend>(devices, tp, source, seed);
+}
+
+std::unique_ptr<BatchBackend> make_cuda_backend(const std::vector<int>& devices,
+                                                const phys::TransportParams& tp,
+                                                const beams::LinacSourceView& source,
+                                                std::uint64_t seed) {
+  return std::make_unique<CudaBackend>(devices, tp, source, seed);
+}
+
+std::unique_ptr<BatchBackend> make_cuda_backend(const std::vector<int>& devices,
+                                                const phys::TransportParams& tp,
+                                                const beams::PhspSourceView& source,
                                                 std::uint64_t seed) {
   return std::make_unique<CudaBackend>(devices, tp, source, seed);
 }

@@ -68,8 +68,8 @@ DeviceSpec resolve_device_spec(const DeviceSpec& spec) {
   const auto gpus = devices::cuda_devices(&why);
   if (spec.kind == DeviceSpec::Kind::automatic) {
     if (gpus.empty()) {
-      out.kind = DeviceSpec::Kind::cpu;
-      out.cpu_threads = devices::cpu_threads();
+      out.kind = DeviceSpec::Kind::cpu;  // a thread count set by the caller is kept
+      if (out.cpu_threads == 0) out.cpu_threads = devices::cpu_threads();
       return out;
     }
     out.kind = DeviceSpec::Kind::cuda;

@@ -5,9 +5,11 @@
 #include <memory>
 
 #include "beams/spectrum.hh"
+#include "engine/backend.hh"
 #include "engine/core/build_info.hh"
 #include "engine/core/errors.hh"
 #include "engine/core/interrupt.hh"
+#include "engine/core/log.hh"
 #include "kernels/charged_policy.hh"
 #include "physics/materials/material_tables.hh"
 #include "physics/transport/majorant.hh"
@@ -37,6 +39,10 @@ PhantomSimulation simulate_phantom_file(const std::string& path, const SimulateO
   if (pf.histories < pf.batches)
     throw UsageError("histories (" + std::to_string(pf.histories) + ") must be >= batches (" +
                      std::to_string(pf.batches) + ")");
+  // The device first: a missing GPU is reported before the tables are read.
+  DeviceSpec spec = ov.device ? *ov.device : DeviceSpec{};
+  if (spec.cpu_threads == 0 && pf.threads > 0) spec.cpu_threads = unsigned(pf.threads);
+  spec = resolve_device_spec(spec);
 
   out.tables_path = pf.tables.empty() ? default_tables_path() : pf.tables;
   const phys::MaterialTables tables(out.tables_path);
@@ -83,7 +89,9 @@ PhantomSimulation simulate_phantom_file(const std::string& path, const SimulateO
     interrupt::throw_if_requested();
     return hook ? hook(p) : true;
   };
-  out.run = simulate<kernels::ProductionCharged>(tp, source, s, h);
+  const auto backend = make_backend(spec, tp, source, s.seed, s.chunk);
+  spdlog::info("device: {}", backend->description());
+  out.run = run_batches(tp.phantom, s, *backend, h);
 
   DoseResult& d = out.run.dose;
   d.material = phantom.material;

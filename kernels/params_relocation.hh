@@ -12,12 +12,19 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <vector>
+
+#include "beams/delivery.hh"
+#include "beams/linac_source.hh"
+#include "beams/phsp_source.hh"
 #include "beams/source.hh"
 #include "physics/transport/transport_params.hh"
 
 namespace sabre::kernels {
 
 // Copier concept:  template <class T> const T* copy(const T* src, std::size_t count);
+// `copy` must copy at once (relocation hands it temporaries: the patched array of beam
+// views), and must accept count == 0 only through the null checks below (never called).
 
 template <class Copier>
 void relocate_table(phys::GridTable& t, int rows, Copier& c) {
@@ -67,6 +74,68 @@ beams::SimpleSource relocate(const beams::SimpleSource& host, Copier& c) {
     s.spectrum.edges_mev = c.copy(s.spectrum.edges_mev, std::size_t(s.spectrum.n_bins) + 1);
     s.spectrum.cdf = c.copy(s.spectrum.cdf, std::size_t(s.spectrum.n_bins) + 1);
   }
+  return s;
+}
+
+// Delivery: the per-beam control-point arrays, then the array of beam views itself (a
+// patched temporary copy, so the views in the new memory point at the new arrays).
+template <class Copier>
+beams::DeliveryView relocate(const beams::DeliveryView& host, Copier& c) {
+  beams::DeliveryView d = host;
+  if (host.n_beams <= 0) return d;
+  std::vector<beams::BeamDeliveryView> views(host.beams, host.beams + host.n_beams);
+  for (auto& b : views) {
+    const std::size_t n = std::size_t(b.n_cp);
+    if (n == 0) continue;
+    for (const double** a : {&b.meterset, &b.gantry_deg, &b.collimator_deg, &b.couch_deg,
+                             &b.pitch_deg, &b.roll_deg})
+      if (*a) *a = c.copy(*a, n);
+    if (b.jaws_cm) b.jaws_cm = c.copy(b.jaws_cm, 4 * n);
+    if (b.leaves_cm && b.n_pairs > 0)
+      b.leaves_cm = c.copy(b.leaves_cm, 2 * std::size_t(b.n_pairs) * n);
+  }
+  d.beams = c.copy(views.data(), views.size());
+  if (host.beam_cdf) d.beam_cdf = c.copy(host.beam_cdf, std::size_t(host.n_beams) + 1);
+  return d;
+}
+
+template <class Copier>
+beams::CollimatorGeometry relocate(const beams::CollimatorGeometry& host, Copier& c) {
+  beams::CollimatorGeometry g = host;
+  if (g.boundaries_cm && g.n_pairs > 0)
+    g.boundaries_cm = c.copy(g.boundaries_cm, std::size_t(g.n_pairs) + 1);
+  return g;
+}
+
+template <class Copier>
+beams::VsmView relocate(const beams::VsmView& host, Copier& c) {
+  beams::VsmView v = host;
+  if (v.n_bins > 0) {
+    if (v.edges_mev) v.edges_mev = c.copy(v.edges_mev, std::size_t(v.n_bins) + 1);
+    if (v.cdf) v.cdf = c.copy(v.cdf, std::size_t(v.n_bins) + 1);
+  }
+  if (v.n_fluence > 0) {
+    if (v.fluence_r_cm) v.fluence_r_cm = c.copy(v.fluence_r_cm, std::size_t(v.n_fluence));
+    if (v.fluence_rel) v.fluence_rel = c.copy(v.fluence_rel, std::size_t(v.n_fluence));
+  }
+  return v;
+}
+
+template <class Copier>
+beams::LinacSourceView relocate(const beams::LinacSourceView& host, Copier& c) {
+  beams::LinacSourceView s = host;
+  s.delivery = relocate(host.delivery, c);
+  s.vsm = relocate(host.vsm, c);
+  s.collimator = relocate(host.collimator, c);
+  return s;
+}
+
+template <class Copier>
+beams::PhspSourceView relocate(const beams::PhspSourceView& host, Copier& c) {
+  beams::PhspSourceView s = host;
+  if (s.particles && s.n > 0) s.particles = c.copy(s.particles, std::size_t(s.n));
+  s.delivery = relocate(host.delivery, c);
+  s.collimator = relocate(host.collimator, c);
   return s;
 }
 

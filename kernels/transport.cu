@@ -1,16 +1,22 @@
-// CUDA twin of kernels/transport.cc: one GPU thread per history (grid-stride loop), each
-// running phys::run_history with a device scorer and a per-thread secondary stack.
-// Host-side set-up (device copies of the params, launches, out-of-memory fallback) is
-// in this file too; the physics is all in the shared headers.
+// CUDA twin of kernels/transport.hh (transport_range_host): one GPU thread per history in a
+// grid-stride loop (kernels::transport_strided, shared with the host tests), each running
+// phys::run_history with a device scorer and a per-thread secondary stack. Host-side
+// set-up (device copies of the params and the source, launches, the out-of-memory
+// fallback of kernels/launch_plan.hh) is in this file too; the physics is all in the
+// shared headers. Instantiated for SimpleSource, LinacSourceView and PhspSourceView, each
+// with the production and the local-deposit charged-particle policy.
 #include <cuda_runtime.h>
 
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
 #include "kernels/charged_policy.hh"
 #include "kernels/cuda_support.hh"
+#include "kernels/launch_plan.hh"
 #include "kernels/params_relocation.hh"
 #include "kernels/transport_cuda.hh"
 #include "physics/transport/history.hh"
@@ -23,7 +29,6 @@ namespace {
 // Per-thread secondary stack on the device (local memory). A history that would push
 // beyond it deposits the particle locally and is counted (EnergyBalance::stack_overflows).
 constexpr int kDeviceStackCapacity = 64;
-constexpr int kThreadsPerBlock = 128;
 
 enum BalanceSlot { kEmitted = 0, kRestMass, kDeposited, kBelowCut, kEscaped, kNumSlots };
 
@@ -32,9 +37,8 @@ struct DeviceScorer {
   double deposited = 0, below = 0, escaped = 0, rest = 0;
 
   __device__ void add(std::int64_t voxel, double e_mev) {
-    const long long q = llround(e_mev * kEnergyQuantaPerMeV);
     // Two's-complement addition: the unsigned atomic adds signed quanta exactly.
-    atomicAdd(energy_fp + voxel, static_cast<unsigned long long>(q));
+    atomicAdd(energy_fp + voxel, static_cast<unsigned long long>(quantize_energy(e_mev)));
   }
   __device__ void deposit(std::int64_t voxel, double e_mev) {
     add(voxel, e_mev);
@@ -55,11 +59,10 @@ __global__ void transport_kernel(phys::TransportParams tp, Source source, std::u
                                  unsigned long long* overflows) {
   DeviceScorer scorer{energy_fp};
   phys::FixedStack<kDeviceStackCapacity> stack;
-  double emitted = 0;
   const std::uint64_t stride = std::uint64_t(gridDim.x) * blockDim.x;
-  for (std::uint64_t i = std::uint64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
-       i += stride)
-    emitted += phys::run_history<Charged>(tp, source, seed, first + i, scorer, stack);
+  const std::uint64_t thread = std::uint64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  const double emitted = transport_strided<Charged>(tp, source, seed, first, count, thread,
+                                                    stride, scorer, stack);
   // Diagnostics only (double atomics are order dependent; the dose is not).
   atomicAdd(balance + kEmitted, emitted);
   atomicAdd(balance + kRestMass, scorer.rest);
@@ -89,47 +92,71 @@ struct CudaTransport::Impl {
   ChargedModel model = ChargedModel::condensed_history;
   DeviceCopier copier;
   phys::TransportParams tp;
-  beams::SimpleSource source;
+  std::variant<beams::SimpleSource, beams::LinacSourceView, beams::PhspSourceView> source;
   std::size_t n_voxels = 0;
   cuda::DeviceBuffer<unsigned long long> energy;
   cuda::DeviceBuffer<double> balance;
   cuda::DeviceBuffer<unsigned long long> overflows;
-  std::uint64_t max_blocks = 0;
+  LaunchPlan plan;
 
   template <class Charged>
   void launch(std::uint64_t blocks, std::uint64_t seed, std::uint64_t first,
               std::uint64_t count) {
-    transport_kernel<Charged, beams::SimpleSource><<<unsigned(blocks), kThreadsPerBlock>>>(
-        tp, source, seed, first, count, energy.get(), balance.get(), overflows.get());
+    std::visit(
+        [&](const auto& src) {
+          using Source = std::decay_t<decltype(src)>;
+          transport_kernel<Charged, Source>
+              <<<unsigned(blocks), unsigned(LaunchPlan::kThreadsPerBlock)>>>(
+                  tp, src, seed, first, count, energy.get(), balance.get(), overflows.get());
+        },
+        source);
+  }
+
+  // Everything but the source: device, params copy, tallies, launch plan.
+  static std::unique_ptr<Impl> create(int device, const phys::TransportParams& host_tp,
+                                      ChargedModel model) {
+    if (!kChargedTransportAvailable && model == ChargedModel::condensed_history)
+      throw DeviceError("the CUDA back end was built without the condensed-history electron "
+                        "transport");
+    auto m = std::make_unique<Impl>();
+    cuda::set_device(device);
+    m->device = device;
+    m->model = model;
+    m->tp = relocate(host_tp, m->copier);
+    m->n_voxels = std::size_t(host_tp.phantom.grid.size());
+    m->energy.allocate(m->n_voxels);
+    m->balance.allocate(kNumSlots);
+    m->overflows.allocate(1);
+    cudaDeviceProp prop{};
+    cuda::check(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
+    m->plan = LaunchPlan::for_device(prop.multiProcessorCount);
+    return m;
   }
 };
 
 CudaTransport::CudaTransport(int device, const phys::TransportParams& tp,
                              const beams::SimpleSource& source, ChargedModel model)
-    : impl_(std::make_unique<Impl>()) {
-  if (!kChargedTransportAvailable && model == ChargedModel::condensed_history)
-    throw DeviceError("the CUDA back end was built without the condensed-history electron "
-                      "transport");
-  cuda::set_device(device);
-  impl_->device = device;
-  impl_->model = model;
-  impl_->tp = relocate(tp, impl_->copier);
+    : impl_(Impl::create(device, tp, model)) {
   impl_->source = relocate(source, impl_->copier);
-  impl_->n_voxels = std::size_t(tp.phantom.grid.size());
-  impl_->energy.allocate(impl_->n_voxels);
-  impl_->balance.allocate(kNumSlots);
-  impl_->overflows.allocate(1);
-  cudaDeviceProp prop{};
-  cuda::check(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
-  // Enough resident blocks to fill the device several times over.
-  impl_->max_blocks = std::uint64_t(prop.multiProcessorCount) * 16;
+}
+
+CudaTransport::CudaTransport(int device, const phys::TransportParams& tp,
+                             const beams::LinacSourceView& source, ChargedModel model)
+    : impl_(Impl::create(device, tp, model)) {
+  impl_->source = relocate(source, impl_->copier);
+}
+
+CudaTransport::CudaTransport(int device, const phys::TransportParams& tp,
+                             const beams::PhspSourceView& source, ChargedModel model)
+    : impl_(Impl::create(device, tp, model)) {
+  impl_->source = relocate(source, impl_->copier);
 }
 
 CudaTransport::~CudaTransport() = default;
 
 int CudaTransport::device() const { return impl_->device; }
 std::uint64_t CudaTransport::max_threads_in_flight() const {
-  return impl_->max_blocks * kThreadsPerBlock;
+  return impl_->plan.max_blocks * LaunchPlan::kThreadsPerBlock;
 }
 
 void CudaTransport::run(std::uint64_t seed, std::uint64_t first, std::uint64_t count,
@@ -137,12 +164,12 @@ void CudaTransport::run(std::uint64_t seed, std::uint64_t first, std::uint64_t c
   Impl& m = *impl_;
   cuda::set_device(m.device);
   if (energy_fp.size() != m.n_voxels) energy_fp.assign(m.n_voxels, 0);
-  m.energy.zero();
-  m.balance.zero();
-  m.overflows.zero();
   while (true) {
-    const std::uint64_t needed = (count + kThreadsPerBlock - 1) / kThreadsPerBlock;
-    const std::uint64_t blocks = std::max<std::uint64_t>(1, std::min(needed, m.max_blocks));
+    // Zeroed for every attempt: a launch that failed part-way must not leave its deposits.
+    m.energy.zero();
+    m.balance.zero();
+    m.overflows.zero();
+    const std::uint64_t blocks = m.plan.blocks_for(count);
     if (m.model == ChargedModel::local_deposit) {
       m.launch<phys::LocalDepositCharged>(blocks, seed, first, count);
     } else {
@@ -151,11 +178,10 @@ void CudaTransport::run(std::uint64_t seed, std::uint64_t first, std::uint64_t c
     cudaError_t rc = cudaGetLastError();
     if (rc == cudaSuccess) rc = cudaDeviceSynchronize();
     if ((rc == cudaErrorMemoryAllocation || rc == cudaErrorLaunchOutOfResources) &&
-        m.max_blocks > 1) {
+        m.plan.shrink()) {
       // Local memory for the per-thread stacks scales with the launch: retry smaller.
       // Nothing was scored by a launch that failed to start.
       cudaGetLastError();
-      m.max_blocks /= 2;
       continue;
     }
     cuda::check(rc, "transport kernel (histories " + std::to_string(first) + " to " +

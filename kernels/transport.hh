@@ -13,12 +13,19 @@
 #include <cmath>
 #include <cstdint>
 
+#include "physics/core/macros.hh"
 #include "physics/transport/history.hh"
 #include "physics/transport/transport_params.hh"
 
 namespace sabre::kernels {
 
 inline constexpr double kEnergyQuantaPerMeV = 4294967296.0;  // 2^32 quanta per MeV
+
+// One deposit in fixed point: round to the nearest quantum (host and device alike; the
+// device scorer in kernels/transport.cu calls this too).
+SABRE_HD_INLINE std::int64_t quantize_energy(double e_mev) {
+  return static_cast<std::int64_t>(::llround(e_mev * kEnergyQuantaPerMeV));
+}
 
 struct EnergyBalance {
   double emitted_mev = 0;     // primaries' kinetic energy
@@ -51,9 +58,7 @@ struct HostScorer {
   std::int64_t* energy_fp = nullptr;  // [voxel] shared by all threads, fixed point
   EnergyBalance balance;              // this thread's
 
-  static std::int64_t quantize(double e_mev) {
-    return std::llround(e_mev * kEnergyQuantaPerMeV);
-  }
+  static std::int64_t quantize(double e_mev) { return quantize_energy(e_mev); }
   void add(std::int64_t voxel, double e_mev) {
     std::atomic_ref<std::int64_t>(energy_fp[voxel]).fetch_add(quantize(e_mev),
                                                               std::memory_order_relaxed);
@@ -72,6 +77,21 @@ struct HostScorer {
 
 inline constexpr int kHostStackCapacity = 256;
 using HostStack = phys::FixedStack<kHostStackCapacity>;
+
+// The work of one GPU thread (kernels/transport.cu): histories first + i for
+// i = thread, thread + stride, ... below count (a grid-stride loop). Returns the emitted
+// energy. Shared with the host so that the kernel's indexing is tested on the CPU
+// (tests/kernels/transport_cuda_twin_test.cc).
+template <class Charged, class Source, class Scorer, class Stack>
+SABRE_HD double transport_strided(const phys::TransportParams& tp, const Source& source,
+                                  std::uint64_t seed, std::uint64_t first, std::uint64_t count,
+                                  std::uint64_t thread, std::uint64_t stride, Scorer& scorer,
+                                  Stack& stack) {
+  double emitted = 0;
+  for (std::uint64_t i = thread; i < count; i += stride)
+    emitted += phys::run_history<Charged>(tp, source, seed, first + i, scorer, stack);
+  return emitted;
+}
 
 // Runs histories [first, first + count) under `seed` into `scorer`.
 template <class Charged, class Source>

@@ -8,6 +8,10 @@
 // identically (FMA contraction and libm differ between nvcc and g++, so host vs GPU is a
 // statistical, not a bitwise, equivalence).
 //
+// Sources: the kernel is instantiated for beams::SimpleSource, beams::LinacSourceView and
+// beams::PhspSourceView (one constructor each); the source's arrays are copied to the
+// device with the transport data (kernels/params_relocation.hh).
+//
 // Without CUDA (SABRE_HAVE_CUDA undefined) the class exists but its constructor throws
 // DeviceError("built without CUDA").
 #pragma once
@@ -16,6 +20,8 @@
 #include <memory>
 #include <vector>
 
+#include "beams/linac_source.hh"
+#include "beams/phsp_source.hh"
 #include "beams/source.hh"
 #include "kernels/transport.hh"
 #include "physics/transport/transport_params.hh"
@@ -29,6 +35,11 @@ class CudaTransport {
  public:
   // Selects `device`, copies the phantom, tables and source to it. Throws DeviceError.
   CudaTransport(int device, const phys::TransportParams& tp, const beams::SimpleSource& source,
+                ChargedModel model = ChargedModel::condensed_history);
+  CudaTransport(int device, const phys::TransportParams& tp,
+                const beams::LinacSourceView& source,
+                ChargedModel model = ChargedModel::condensed_history);
+  CudaTransport(int device, const phys::TransportParams& tp, const beams::PhspSourceView& source,
                 ChargedModel model = ChargedModel::condensed_history);
   ~CudaTransport();
   CudaTransport(const CudaTransport&) = delete;

@@ -8,9 +8,23 @@ namespace sabre::kernels {
 
 struct CudaTransport::Impl {};
 
+namespace {
+[[noreturn]] void not_built() {
+  throw DeviceError("this sabre was built without CUDA (rebuild with -DSABRE_CUDA=ON)");
+}
+}  // namespace
+
 CudaTransport::CudaTransport(int, const phys::TransportParams&, const beams::SimpleSource&,
                              ChargedModel) {
-  throw DeviceError("this sabre was built without CUDA (rebuild with -DSABRE_CUDA=ON)");
+  not_built();
+}
+CudaTransport::CudaTransport(int, const phys::TransportParams&, const beams::LinacSourceView&,
+                             ChargedModel) {
+  not_built();
+}
+CudaTransport::CudaTransport(int, const phys::TransportParams&, const beams::PhspSourceView&,
+                             ChargedModel) {
+  not_built();
 }
 CudaTransport::~CudaTransport() = default;
 void CudaTransport::run(std::uint64_t, std::uint64_t, std::uint64_t, std::vector<std::int64_t>&,

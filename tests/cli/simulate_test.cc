@@ -65,7 +65,7 @@ TEST_CASE("simulate runs a phantom file and writes the dose as HDF5", "[cli][sim
   const auto out = (tmpdir() / "dose.h5").string();
   fs::remove(out);
   const auto r = run(sabre_exe() + " --log-level warn simulate " + file + " -o " + out +
-                     " --histories 3000 --threads 2 --seed 9");
+                     " --histories 3000 --threads 2 --seed 9 --device cpu");
   if (r.status == code(sabre::ExitCode::runtime) &&
       r.err.find("no electron/positron transport") != std::string::npos) {
     sabre::test::skip("this build has no charged-particle transport");

@@ -1,0 +1,146 @@
+// engine/backend.hh: make_backend for each --device choice and each source type.
+//   - the three source views have a CUDA path (compile-time);
+//   - cpu:N gives N host threads, auto gives the CPU without a GPU;
+//   - cuda without a GPU is a DeviceError for every source type (and for a cuda:N list);
+//   - the host back end made by make_backend gives the same dose bits as the direct
+//     host run (simulate<>), on 1 and 2 threads.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "beams/linac_source.hh"
+#include "beams/phsp_source.hh"
+#include "beams/source.hh"
+#include "engine/backend.hh"
+#include "engine/core/build_info.hh"
+#include "engine/core/errors.hh"
+#include "engine/device_spec.hh"
+#include "engine/simulation.hh"
+#include "kernels/charged_policy.hh"
+#include "physics/materials/material_tables.hh"
+#include "physics/transport/majorant.hh"
+#include "tests/support/skip.hh"
+
+using namespace sabre;
+
+static_assert(kSourceRunsOnCuda<beams::SimpleSource>);
+static_assert(kSourceRunsOnCuda<beams::LinacSourceView>);
+static_assert(kSourceRunsOnCuda<beams::PhspSourceView>);
+static_assert(!kSourceRunsOnCuda<int>);
+
+namespace {
+
+std::string tables_path() {
+  return (std::filesystem::path(build::data_dir()) / "physics" / "data" / "default.h5").string();
+}
+
+const phys::MaterialTables* shipped_tables() {
+  static std::unique_ptr<phys::MaterialTables> t;
+  static bool tried = false;
+  if (!tried) {
+    tried = true;
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(tables_path(), ec))
+      t = std::make_unique<phys::MaterialTables>(tables_path());
+  }
+  return t.get();
+}
+
+struct WaterBox {
+  std::vector<std::int32_t> mat;
+  std::vector<float> rho;
+  std::vector<double> majorant;
+  phys::TransportParams tp;
+  explicit WaterBox(const phys::MaterialTables& t) {
+    phys::GridGeometry g;
+    g.origin_cm = {-4, -4, 0};
+    g.spacing_cm = {1, 1, 1};
+    g.nx = g.ny = 8;
+    g.nz = 12;
+    mat.assign(std::size_t(g.size()), t.index("water"));
+    rho.assign(std::size_t(g.size()), 1.0f);
+    tp.phantom.grid = g;
+    tp.phantom.material = mat.data();
+    tp.phantom.density_g_cm3 = rho.data();
+    tp.phantom.max_density_g_cm3 = 1;
+    tp.materials = t.data();
+    majorant = phys::phantom_majorant_row(tp.phantom, tp.materials);
+    tp.materials.photon.majorant_mu_rho.grid = tp.materials.photon.mu_rho_total.grid;
+    tp.materials.photon.majorant_mu_rho.values = majorant.data();
+  }
+  WaterBox(const WaterBox&) = delete;
+};
+
+beams::SimpleSource field() {
+  beams::SimpleSource s;
+  s.position_cm = {0, 0, -100};
+  s.u_min_cm = s.v_min_cm = -2;
+  s.u_max_cm = s.v_max_cm = 2;
+  s.mono_energy_mev = 2;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("make_backend: cpu:N threads; auto is the CPU without a GPU", "[engine][backend]") {
+  const phys::TransportParams tp;  // not transported here
+  const auto src = field();
+  const auto one = make_backend(parse_device_spec("cpu:1"), tp, src, 1);
+  CHECK(one->description() == "cpu:1 thread");
+  const auto two = make_backend(parse_device_spec("cpu:2"), tp, src, 1);
+  CHECK(two->description() == "cpu:2 threads");
+  if (!sabre::test::no_gpu_reason().empty()) {
+    const auto a = make_backend(parse_device_spec("auto"), tp, src, 1);
+    CHECK(a->description().rfind("cpu:", 0) == 0);
+  }
+}
+
+TEST_CASE("make_backend: cuda without a GPU is one DeviceError for every source type",
+          "[engine][backend]") {
+  if (sabre::test::no_gpu_reason().empty()) {
+    sabre::test::skip("a CUDA GPU is present: the no-GPU error path cannot be exercised");
+    return;
+  }
+  const phys::TransportParams tp;
+  const beams::LinacSourceView linac;
+  const beams::PhspSourceView phsp;
+  for (const char* spec : {"cuda", "cuda:0", "cuda:0,1"}) {
+    INFO(spec);
+    CHECK_THROWS_AS(make_backend(parse_device_spec(spec), tp, field(), 1), DeviceError);
+    CHECK_THROWS_AS(make_backend(parse_device_spec(spec), tp, linac, 1), DeviceError);
+    CHECK_THROWS_AS(make_backend(parse_device_spec(spec), tp, phsp, 1), DeviceError);
+  }
+  // make_cuda_backend directly (what a resolved spec calls): also a DeviceError.
+  CHECK_THROWS_AS(make_cuda_backend({0}, tp, field(), 1), DeviceError);
+  CHECK_THROWS_AS(make_cuda_backend({}, tp, field(), 1), DeviceError);
+}
+
+TEST_CASE("make_backend's host back end gives the same dose bits as the direct host run",
+          "[engine][backend]") {
+  if (!shipped_tables()) {
+    sabre::test::skip("no physics table file at " + tables_path());
+    return;
+  }
+  if (!kernels::kChargedTransportAvailable) {
+    sabre::test::skip("no charged-particle transport in this build");
+    return;
+  }
+  const WaterBox box(*shipped_tables());
+  const auto src = field();
+  SimulationSettings s;
+  s.histories = 2000;
+  s.batches = 10;
+  s.seed = 17;
+  s.threads = 1;
+  const auto direct = simulate<kernels::ProductionCharged>(box.tp, src, s);
+  for (const char* spec : {"cpu:1", "cpu:2"}) {
+    const auto be = make_backend(parse_device_spec(spec), box.tp, src, s.seed, s.chunk);
+    const auto r = run_batches(box.tp.phantom, s, *be);
+    INFO(spec);
+    CHECK(r.dose.dose_gy == direct.dose.dose_gy);
+    CHECK(r.dose.rel_uncertainty == direct.dose.rel_uncertainty);
+    CHECK(r.dose.device == be->description());
+  }
+}

@@ -122,9 +122,7 @@ def fmt(v):
     if isinstance(v, (float, np.floating)):
         if v == 0:
             return "0"
-        if abs(v) >= 1e4 or abs(v) < 1e-3:
-            return f"{v:.4g}"
-        return f"{v:.4f}".rstrip("0").rstrip(".") if abs(v) < 100 else f"{v:.1f}"
+        return f"{v:.5g}" if abs(v) >= 1 else f"{v:.4g}"
     return str(v)
 
 
@@ -634,7 +632,7 @@ def write_report(c, wall, times, loads, started):
         extra = []
         for k in ("sigma", "sigma_rel", "combined_1sigma", "mean_combined_1sigma", "chi2", "dof", "histories", "status",
                   "error"):
-            if k in r and r[k] is not None:
+            if k in r and r[k] is not None and not (k.startswith("sigma") and r[k] == 0):
                 extra.append(f"{k} {fmt(r[k])}")
         q = r["quantity"] + (f" ({'; '.join(extra)})" if extra else "")
         L.append(f"| {r['case']} | {q} | {fmt(r['reference'])} | {fmt(r['sabre'])} | {fmt(r['difference'])} | "

@@ -23,6 +23,7 @@
 #include "engine/ct_phantom.hh"
 #include "engine/io/dose_hdf5.hh"
 #include "engine/phantom.hh"
+#include "engine/plan_dose.hh"
 #include "engine/simulate_phantom.hh"
 #include "engine/simulation.hh"
 #include "kernels/charged_policy.hh"
@@ -57,42 +58,18 @@ struct LinacOptions {
   std::string output;
 };
 
-struct Setup {
-  std::unique_ptr<phys::MaterialTables> tables;
-  std::vector<double> majorant;
-  phys::TransportParams tp;
-};
-
 // Water box (HFS patient frame, cm): x, z centred on the isocentre; y (depth for a gantry-0
 // beam, which travels +y) from the surface at iso.y - (SAD - SSD), or centred.
 Phantom water_box(const LinacOptions& o, const std::array<double, 3>& iso_cm, double sad_cm,
                   const phys::MaterialTables& t) {
-  Phantom p;
-  auto& g = p.grid;
-  g.nx = int(std::lround(o.size[0] / o.voxel[0]));
-  g.ny = int(std::lround(o.size[1] / o.voxel[1]));
-  g.nz = int(std::lround(o.size[2] / o.voxel[2]));
-  if (g.nx < 1 || g.ny < 1 || g.nz < 1) throw UsageError("--size must hold at least one --voxel");
-  g.spacing_cm = {o.voxel[0], o.voxel[1], o.voxel[2]};
-  const double y0 = o.centred ? iso_cm[1] - 0.5 * g.ny * o.voxel[1] : iso_cm[1] - (sad_cm - o.ssd_cm);
-  g.origin_cm = {iso_cm[0] - 0.5 * g.nx * o.voxel[0], y0, iso_cm[2] - 0.5 * g.nz * o.voxel[2]};
-  p.material.assign(g.size(), 0);
-  p.material_names = {"water"};
-  p.resolve_materials(t.names(), "(water box)");
-  int water = p.material.empty() ? 0 : p.material[0];
-  p.density_g_cm3.assign(g.size(), float(t.density_g_cm3(water)));
-  return p;
+  if (o.size.size() != 3 || o.voxel.size() != 3) throw UsageError("--size and --voxel need 3 values");
+  const double ny = std::lround(o.size[1] / o.voxel[1]);
+  const double y0 = o.centred ? iso_cm[1] - 0.5 * ny * o.voxel[1] : iso_cm[1] - (sad_cm - o.ssd_cm);
+  return sabre::water_box({o.size[0], o.size[1], o.size[2]}, {o.voxel[0], o.voxel[1], o.voxel[2]}, iso_cm, y0, t);
 }
 
-void prepare(Setup& s, const Phantom& ph) {
-  const std::string tables_path = default_tables_path();
-  s.tables = std::make_unique<phys::MaterialTables>(tables_path);
-  s.tp.phantom = ph.view();
-  s.tp.materials = s.tables->data();
-  s.majorant = phys::phantom_majorant_row(s.tp.phantom, s.tp.materials);
-  s.tp.materials.photon.majorant_mu_rho.grid = s.tp.materials.photon.mu_rho_total.grid;
-  s.tp.materials.photon.majorant_mu_rho.values = s.majorant.data();
-}
+using Setup = TransportSetup;
+void prepare(Setup& s, const Phantom& ph) { prepare_transport(s, ph, std::string()); }
 
 // A source for the transport: the VSM (beams/linac_source.hh) or an IAEA phase space above
 // the jaws (beams/phsp_source.hh), with the same delivery, collimators and IEC chain.
@@ -145,32 +122,6 @@ SimulationRun run_view(const Setup& s, const View& view, std::int64_t n, int bat
     return true;
   };
   return simulate<kernels::ProductionCharged>(s.tp, view, st, h);
-}
-
-// Mean dose [Gy/history] and its relative uncertainty over the voxels whose centres lie
-// within `half_cm` of the central axis in x and z and within 0.5 cm of `depth_cm` below the
-// surface (gantry-0 water box). The calibration region; validation/linac-calibration reads
-// the same region. Voxel errors add in quadrature (neighbour correlations ignored: an
-// estimate).
-std::pair<double, double> axis_dose(const DoseResult& d, const std::array<double, 3>& iso, double surface_y,
-                                    double depth_cm, double half_cm) {
-  const auto& g = d.grid;
-  double sum = 0, var = 0;
-  int n = 0;
-  for (int k = 0; k < g.nz; ++k)
-    for (int j = 0; j < g.ny; ++j)
-      for (int i = 0; i < g.nx; ++i) {
-        const auto c = g.voxel_centre(i, j, k);
-        if (std::abs(c.x - iso[0]) > half_cm || std::abs(c.z - iso[2]) > half_cm ||
-            std::abs(c.y - surface_y - depth_cm) > 0.5)
-          continue;
-        const auto idx = g.index(i, j, k);
-        sum += d.dose_gy[idx];
-        var += std::pow(d.dose_gy[idx] * d.rel_uncertainty[idx], 2);
-        ++n;
-      }
-  if (n == 0 || sum <= 0) throw RuntimeError("calibration: no dose on the axis at the reference depth");
-  return {sum / n, std::sqrt(var) / sum};
 }
 
 void run_linac(const LinacOptions& o) {

@@ -3,6 +3,8 @@
 #include "dcmtk/config/osconfig.h"  // must come first for DCMTK
 #include "dcmtk/dcmdata/dctk.h"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -135,6 +137,9 @@ struct GenOptions {
   double start = 181, stop = 179;
   std::string direction = "CW";
   double modulation = 0;
+  bool return_arc = false;             // arc: a second arc back (stop -> start) at each isocentre
+  double return_collimator = -1;       // its collimator angle [deg]; < 0: 360 - collimator
+  int fractions = 1;                   // NumberOfFractionsPlanned (MU are per fraction)
 };
 
 void add_common(CLI::App& s, GenOptions& o) {
@@ -152,6 +157,7 @@ void add_common(CLI::App& s, GenOptions& o) {
   s.add_option("--collimator", o.collimator, "Collimator angle [deg]");
   s.add_option("--couch", o.couch, "Couch (patient support) angle [deg]");
   s.add_option("--position", o.position, "Patient position: HFS, HFP, FFS, FFP");
+  s.add_option("--fractions", o.fractions, "Number of fractions planned (MU are per fraction; default 1)");
 }
 
 void generate(const std::string& kind, const GenOptions& o) {
@@ -173,7 +179,8 @@ void generate(const std::string& kind, const GenOptions& o) {
   beams::Plan plan;
   plan.label = kind.substr(0, 16);
   plan.name = "sabre " + kind + " " + m.name + " " + bm->name;
-  plan.fractions_planned = 1;
+  if (o.fractions < 1) throw UsageError("--fractions must be >= 1");
+  plan.fractions_planned = o.fractions;
   if (!o.ct.empty()) {
     const auto ct = io::read_ct_series(o.ct);
     plan.frame_of_reference_uid = ct.ids.frame_of_reference_uid;
@@ -231,6 +238,15 @@ void generate(const std::string& kind, const GenOptions& o) {
                                o.modulation, number, nm);
     plan.beams.push_back(b);
     ++number;
+    if (kind == "arc" && o.return_arc) {
+      // Back from stop to start in the other direction, collimator mirrored by default.
+      beams::FieldSpec r = f;
+      r.collimator_deg = o.return_collimator >= 0 ? o.return_collimator : std::fmod(360 - o.collimator, 360.0);
+      const std::string back = o.direction == "CW" ? "CC" : o.direction == "CC" ? "CW" : o.direction;
+      plan.beams.push_back(beams::make_arc_beam(r, o.stop, o.start, back, o.control_points > 0 ? o.control_points : 91,
+                                                o.modulation, number, kind + " " + std::to_string(number)));
+      ++number;
+    }
   }
   beams::write_rtplan(plan, o.out);
   std::cout << "wrote " << o.out << ": " << plan.beams.size() << " beam(s), " << kind << ", " << m.name << " "
@@ -266,6 +282,8 @@ const bool registered = register_command(
           s->add_option("--direction", o->direction, "CW, CC, or NONE (no gantry motion: start = stop)");
           s->add_option("--control-points", o->control_points, "Control points (default 91)");
           s->add_option("--modulation", o->modulation, "Aperture modulation in [0, 1) (0: fixed leaves)");
+          s->add_flag("--return-arc", o->return_arc, "Add a second arc back (stop -> start, other direction) at each isocentre");
+          s->add_option("--return-collimator", o->return_collimator, "Collimator of the return arc [deg] (default 360 - --collimator)");
         }
         s->callback([o, kind] { generate(kind, *o); });
       }

@@ -123,6 +123,9 @@ void load_run_file(const std::string& path, RunConfig& cfg) {
   std::int64_t batches = cfg.batches;
   r.integer("batches", batches);
   cfg.batches = int(batches);
+  r.integer("batch_histories", cfg.batch_histories);
+  r.integer("calibration_histories", cfg.calibration_histories);
+  r.flag("calibration_cache", cfg.calibration_cache);
   r.flag("quiet", cfg.quiet);
   r.known("output");
   if (const auto* out = root.get("output")) {
@@ -133,6 +136,8 @@ void load_run_file(const std::string& path, RunConfig& cfg) {
     o.str("rtdose", cfg.output_rtdose, true);
     o.str("png_dir", cfg.output_png_dir, true);
     o.str("summary_json", cfg.summary_json, true);
+    o.str("slice_at", cfg.slice_at);
+    o.flag("phantom_plots", cfg.phantom_plots);
     o.finish();
   }
   r.known("override");
@@ -171,6 +176,11 @@ void validate(const RunConfig& cfg) {
   if (cfg.time_limit_s < 0) throw UsageError("--time-limit must be positive");
   if (cfg.dose_grid_mm < 0) throw UsageError("--dose-grid must be positive (mm)");
   if (cfg.batches < 10) throw UsageError("--batches must be at least 10");
+  if (cfg.batch_histories < 0) throw UsageError("--batch-histories must be positive");
+  if (cfg.calibration_histories < 1000)
+    throw UsageError("--calibration-histories must be at least 1000");
+  if (cfg.slice_at != "iso" && cfg.slice_at != "max")
+    throw UsageError("--slice-at must be iso or max");
   if (cfg.output_h5.empty() && cfg.output_rtdose.empty())
     throw UsageError("no output: give --output-h5 and/or --output-rtdose");
   std::error_code ec;

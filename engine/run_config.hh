@@ -34,12 +34,19 @@ struct RunConfig {
   // execution
   std::uint64_t seed = 1;
   std::string device = "auto";
-  int batches = 10;                  // batches per statistics unit (>= 10)
+  int batches = 10;                  // batches of a fixed-count run (>= 10)
+  std::int64_t batch_histories = 0;  // open-ended runs: histories per batch (0 = automatic)
+  // calibration to Gy (engine/plan_dose.hh)
+  std::int64_t calibration_histories = 4000000;  // reference-field run in water
+  bool calibration_cache = true;     // reuse a cached reference result with the same key
+  std::string calibration_cache_dir; // "" = default (SABRE_CACHE_DIR, XDG_CACHE_HOME, HOME)
   // outputs ("" = not written)
   std::string output_h5;
   std::string output_rtdose;
   std::string output_png_dir;
   std::string summary_json;
+  std::string slice_at = "iso";      // pictures through "iso" (first beam) or "max" (dose maximum)
+  bool phantom_plots = false;        // depth-dose and profile plots (water phantom runs)
   bool quiet = false;
 
   std::string source_file;  // the run file this came from, "" when flags only

@@ -35,6 +35,25 @@ double mean_rel_uncertainty_above_half_max(const std::vector<double>& dose,
   return n ? sum / double(n) : 0;
 }
 
+double mean_rel_uncertainty_above_half_max(const std::vector<double>& dose,
+                                           const std::vector<double>& rel_unc,
+                                           const std::vector<std::uint8_t>& mask) {
+  SABRE_EXPECT(mask.size() == dose.size(), "headline mask size differs from the dose grid");
+  double dmax = 0;
+  for (std::size_t v = 0; v < dose.size(); ++v)
+    if (mask[v]) dmax = std::max(dmax, dose[v]);
+  if (!(dmax > 0)) return 0;
+  double sum = 0;
+  std::int64_t n = 0;
+  for (std::size_t v = 0; v < dose.size(); ++v) {
+    if (mask[v] && dose[v] > 0.5 * dmax) {
+      sum += rel_unc[v];
+      ++n;
+    }
+  }
+  return n ? sum / double(n) : 0;
+}
+
 namespace {
 
 // Per-voxel dose and relative uncertainty from the batch sums so far.
@@ -171,7 +190,9 @@ SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSett
       if (done_batches >= 2) {
         std::vector<double> d, u;
         finish_stats(phantom, s1, sx, sx2, done_batches, done_histories, d, u);
-        p.mean_rel_uncertainty_50 = mean_rel_uncertainty_above_half_max(d, u);
+        p.mean_rel_uncertainty_50 = settings.headline_mask
+                                        ? mean_rel_uncertainty_above_half_max(d, u, *settings.headline_mask)
+                                        : mean_rel_uncertainty_above_half_max(d, u);
       }
       if (!hook(p)) break;
     }
@@ -185,7 +206,9 @@ SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSett
   run.dose.seed = settings.seed;
   run.dose.device = backend.description();
   run.dose.mean_rel_uncertainty_50 =
-      mean_rel_uncertainty_above_half_max(run.dose.dose_gy, run.dose.rel_uncertainty);
+      settings.headline_mask
+          ? mean_rel_uncertainty_above_half_max(run.dose.dose_gy, run.dose.rel_uncertainty, *settings.headline_mask)
+          : mean_rel_uncertainty_above_half_max(run.dose.dose_gy, run.dose.rel_uncertainty);
   run.dose.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   run.energy_mev = std::move(s1);

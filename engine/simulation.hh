@@ -50,6 +50,9 @@ struct SimulationSettings {
   int threads = 0;               // 0: all hardware threads
   std::int64_t chunk = 64;       // histories a thread takes at a time
   std::int64_t batch_histories = 0;  // > 0: open-ended batches of this size (see above)
+  // Voxels that count for the headline uncertainty (maximum and 50 % threshold), e.g. the
+  // patient without the air around it; nullptr = all voxels. Must outlive the run.
+  const std::vector<std::uint8_t>* headline_mask = nullptr;
 };
 
 // Number of batches and the history range of batch b under these settings.
@@ -132,6 +135,10 @@ SimulationRun simulate(const phys::TransportParams& tp, const Source& source,
 // Mean relative uncertainty over voxels with dose > 50 % of the maximum (0 if none).
 double mean_rel_uncertainty_above_half_max(const std::vector<double>& dose,
                                            const std::vector<double>& rel_unc);
+// The same over the voxels with mask[v] != 0 (maximum and mean both within the mask).
+double mean_rel_uncertainty_above_half_max(const std::vector<double>& dose,
+                                           const std::vector<double>& rel_unc,
+                                           const std::vector<std::uint8_t>& mask);
 
 // Number of threads `threads` means on this machine (0 -> hardware concurrency, >= 1).
 int resolve_thread_count(int threads);

@@ -1,0 +1,507 @@
+#include "engine/run_job.hh"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <unistd.h>
+
+#include "beams/linac_build.hh"
+#include "beams/rtplan.hh"
+#include "engine/backend.hh"
+#include "engine/core/build_info.hh"
+#include "engine/core/errors.hh"
+#include "engine/core/interrupt.hh"
+#include "engine/core/log.hh"
+#include "engine/core/output_file.hh"
+#include "engine/core/sha256.hh"
+#include "engine/ct_phantom.hh"
+#include "engine/device_spec.hh"
+#include "engine/io/dose_hdf5.hh"
+#include "engine/io/rtdose.hh"
+#include "engine/plan_dose.hh"
+#include "engine/simulate_phantom.hh"
+#include "engine/viz/dose_pictures.hh"
+#include "engine/viz/png.hh"
+#include "kernels/charged_policy.hh"
+
+namespace sabre {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Voxels that count for the headline uncertainty and the maximum dose: mass density at
+// least this [g/cm^3]. Excludes the air around the patient (and air in the airways), where
+// a few electrons give huge, meaningless doses; keeps lung (about 0.26 g/cm^3).
+constexpr double kHeadlineMinDensity = 0.05;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// The PNG directory: an existing writable directory, or one whose parent is (created at
+// the end, only when everything else succeeded).
+void check_png_dir(const std::string& dir) {
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    if (!fs::is_directory(dir, ec)) throw RuntimeError(dir + ": cannot write pictures: not a directory");
+    check_output_paths({(fs::path(dir) / "axial.png").string()});
+  } else {
+    check_output_paths({dir});  // its parent exists and is writable
+  }
+}
+
+struct RoiStats {
+  std::string name;
+  double volume_cm3 = 0, mean = 0, min = 0, max = 0, d95 = 0, d2 = 0;
+};
+
+std::vector<RoiStats> roi_stats(const io::StructureSet& rs, const DoseResult& d, const std::string& rs_path) {
+  std::vector<RoiStats> out;
+  const double vox_cm3 = d.grid.spacing_cm.x * d.grid.spacing_cm.y * d.grid.spacing_cm.z;
+  for (const auto& roi : rs.rois) {
+    std::vector<std::uint8_t> mask;
+    try {
+      mask = io::rasterise(roi, d.grid, rs_path);
+    } catch (const InputError&) {
+      continue;
+    }
+    std::vector<double> v;
+    for (std::size_t i = 0; i < mask.size(); ++i)
+      if (mask[i]) v.push_back(d.dose_gy[i]);
+    if (v.empty()) continue;
+    std::sort(v.begin(), v.end());
+    RoiStats s;
+    s.name = roi.name;
+    s.volume_cm3 = double(v.size()) * vox_cm3;
+    double sum = 0;
+    for (double x : v) sum += x;
+    s.mean = sum / double(v.size());
+    s.min = v.front();
+    s.max = v.back();
+    // D95: the dose that 95 % of the volume receives at least (voxel counting).
+    auto dvol = [&](double frac) {
+      const std::size_t idx = std::size_t(std::floor((1.0 - frac) * double(v.size() - 1)));
+      return v[std::min(idx, v.size() - 1)];
+    };
+    s.d95 = dvol(0.95);
+    s.d2 = dvol(0.02);
+    out.push_back(s);
+  }
+  return out;
+}
+
+// Beam 1's central axis direction (patient LPS) for an HFS patient, couch 0: gantry 0 beams
+// travel +y (anterior to posterior), gantry 90 beams -x.
+std::array<double, 3> beam_direction(double gantry_deg) {
+  const double t = gantry_deg * M_PI / 180.0;
+  return {-std::sin(t), std::cos(t), 0.0};
+}
+
+std::string csv_of(const std::vector<double>& x, const std::vector<double>& y, const char* xname) {
+  std::ostringstream s;
+  s.precision(8);
+  s << xname << ",dose_gy\n";
+  for (std::size_t i = 0; i < x.size(); ++i) s << x[i] << "," << y[i] << "\n";
+  return s.str();
+}
+
+}  // namespace
+
+json run_job(const RunConfig& cfg, ProgressReporter::Mode progress_mode) {
+  const auto t_start = Clock::now();
+  validate(cfg);
+  if (cfg.dose_to_water)
+    throw UsageError(
+        "--dose-to water is not available: this version has no water/medium stopping-power-ratio "
+        "conversion; use --dose-to medium (the default)");
+  if (!kernels::kChargedTransportAvailable)
+    throw RuntimeError("this build has no electron/positron transport: refusing to compute dose");
+  const DeviceSpec device = parse_device_spec(cfg.device);
+  // Every output path before any work.
+  std::vector<std::string> outs;
+  for (const auto* p : {&cfg.output_h5, &cfg.output_rtdose, &cfg.summary_json})
+    if (!p->empty()) outs.push_back(*p);
+  check_output_paths(outs);
+  if (!cfg.output_png_dir.empty()) check_png_dir(cfg.output_png_dir);
+
+  // Plan and machine.
+  const beams::Plan plan = beams::read_rtplan(cfg.rtplan);
+  if (plan.beams.empty()) throw InputError(cfg.rtplan, "no treatment beams");
+  const PlanMachine pm = choose_machine(plan, cfg.machine, cfg.rtplan);
+  const beams::BeamModel& bm = pm.beam();
+
+  // CT, structures, phantom on the dose grid.
+  CtPhantomOptions co;
+  co.ct_path = cfg.ct_dir;
+  co.structures_path = cfg.rtstruct;
+  if (!cfg.calibration.empty()) co.calibration = cfg.calibration;
+  co.overrides = cfg.overrides;
+  co.air_outside_body = cfg.outside_body_to_air;
+  co.dose_grid_mm = cfg.dose_grid_mm;
+  CtPhantom cp = load_ct_phantom(co);
+  const std::string& ct_for = cp.ct.ids.frame_of_reference_uid;
+  if (!plan.frame_of_reference_uid.empty() && !ct_for.empty() && plan.frame_of_reference_uid != ct_for)
+    throw InputError(cfg.rtplan, "its frame of reference " + plan.frame_of_reference_uid + " is not the CT's (" +
+                                     ct_for + ")");
+  const std::string tables_path = cfg.tables.empty() ? default_tables_path() : cfg.tables;
+  auto tables = std::make_unique<phys::MaterialTables>(tables_path);
+  const std::string tables_sha = tables->file_sha256();
+  const auto cuts = tables->cuts();
+  cp.phantom.resolve_materials(tables->names(), cfg.ct_dir);
+  interrupt::throw_if_requested();
+
+  ProgressReporter cal_reporter(progress_mode);
+  // Calibration (reference field in water, or the cache).
+  CalibrationSettings cs;
+  cs.histories = cfg.calibration_histories;
+  cs.seed = cfg.seed + 1000003;
+  cs.tables_path = tables_path;
+  cs.device = device;
+  cs.use_cache = cfg.calibration_cache;
+  cs.cache_dir = cfg.calibration_cache_dir;
+  const auto t_cal = Clock::now();
+  const CalibrationResult cal = calibrate(pm, cs, [&](const BatchProgress& p) {
+    interrupt::throw_if_requested();
+    ProgressState s;
+    s.histories = p.histories_done;
+    s.elapsed_s = p.elapsed_s;
+    s.uncertainty = p.batches_done >= 2 ? p.mean_rel_uncertainty_50 : -1;
+    s.target_histories = cs.histories;
+    cal_reporter.update(s);
+    return true;
+  });
+  cal_reporter.finish();
+  const double cal_seconds = seconds_since(t_cal);
+
+  // The plan's run.
+  TransportSetup ts;
+  prepare_transport(ts, cp.phantom, std::move(tables));
+  beams::LinacOptions lo;
+  const beams::LinacSource src(pm.machine, bm, plan, {}, lo);
+  auto backend = make_backend(device, ts.tp, src.view(), cfg.seed);
+  std::vector<std::uint8_t> headline(cp.phantom.density_g_cm3.size(), 0);
+  for (std::size_t v = 0; v < headline.size(); ++v)
+    headline[v] = cp.phantom.density_g_cm3[v] >= kHeadlineMinDensity ? 1 : 0;
+  SimulationSettings st;
+  st.seed = cfg.seed;
+  st.headline_mask = &headline;
+  const bool open_ended = cfg.target_uncertainty > 0 || cfg.time_limit_s > 0;
+  if (open_ended) {
+    st.batch_histories = cfg.batch_histories > 0 ? cfg.batch_histories
+                         : cfg.histories > 0     ? std::max<std::int64_t>(1, (cfg.histories + cfg.batches - 1) / cfg.batches)
+                                                 : 20000;
+    st.histories = cfg.histories > 0 ? cfg.histories : st.batch_histories * (std::int64_t(1) << 29);
+    if (st.histories < 2 * st.batch_histories)
+      throw UsageError("--histories " + std::to_string(cfg.histories) + " must allow at least 2 batches of " +
+                       std::to_string(st.batch_histories) + " (--batch-histories)");
+  } else {
+    st.histories = cfg.histories;
+    st.batches = cfg.batches;
+  }
+  spdlog::info("run: {} beam(s), {:.1f} MU, {} {} ({}), {} ({})", plan.beams.size(), src.total_mu(),
+               pm.machine.name, bm.name, pm.file, backend->description(),
+               open_ended ? "open-ended batches of " + std::to_string(st.batch_histories) + " histories"
+                          : std::to_string(st.batches) + " batches");
+  ProgressReporter reporter(progress_mode);
+  std::string stopped_by = "histories";
+  double last_batch_s = 0, prev_elapsed = 0;
+  const SimulationRun run = run_batches(ts.tp.phantom, st, *backend, [&](const BatchProgress& p) {
+    interrupt::throw_if_requested();
+    last_batch_s = p.elapsed_s - prev_elapsed;
+    prev_elapsed = p.elapsed_s;
+    ProgressState s;
+    s.histories = p.histories_done;
+    s.elapsed_s = p.elapsed_s;
+    s.uncertainty = p.batches_done >= 2 ? p.mean_rel_uncertainty_50 : -1;
+    s.target_histories = cfg.histories;
+    s.target_uncertainty = cfg.target_uncertainty;
+    s.time_limit_s = cfg.time_limit_s;
+    reporter.update(s);
+    if (!open_ended) return true;
+    if (cfg.target_uncertainty > 0 && p.batches_done >= 10 && p.mean_rel_uncertainty_50 > 0 &&
+        p.mean_rel_uncertainty_50 <= cfg.target_uncertainty) {
+      stopped_by = "target_uncertainty";
+      return false;
+    }
+    // Stop when the next batch would end past the limit (keeping >= 2 batches).
+    if (cfg.time_limit_s > 0 && p.batches_done >= 2 && p.elapsed_s + last_batch_s > cfg.time_limit_s) {
+      stopped_by = "time_limit";
+      return false;
+    }
+    return true;
+  });
+  reporter.finish();
+  interrupt::throw_if_requested();
+  DoseResult d = run.dose;
+
+  // Gy per fraction: histories per MU from the reference run, times the plan's MU.
+  const double scale = cal.histories_per_mu * src.total_mu();
+  for (double& v : d.dose_gy) v *= scale;
+  d.dose_unit = "Gy";
+  d.dose_to_water = false;
+  d.mean_rel_uncertainty_50 = mean_rel_uncertainty_above_half_max(d.dose_gy, d.rel_uncertainty, headline);
+  d.material = cp.phantom.material;
+  d.density_g_cm3 = cp.phantom.density_g_cm3;
+  d.material_names = cp.phantom.material_names;
+  d.provenance = cp.provenance;
+  d.provenance["rt_plan"] = cfg.rtplan;
+  d.provenance["input_sha256:rt_plan"] = sha256_file(cfg.rtplan);
+  d.provenance["rt_plan_sop_instance_uid"] = plan.sop_instance_uid;
+  d.provenance["machine_file"] = pm.file;
+  d.provenance["input_sha256:machine_file"] = sha256_file(pm.file);
+  d.provenance["machine_beam"] = bm.name;
+  d.provenance["tables"] = tables_path;
+  d.provenance["input_sha256:tables"] = tables_sha;
+  d.provenance["total_mu"] = std::to_string(src.total_mu());
+  d.provenance["dose_per"] = "fraction";
+  d.provenance["fractions_planned"] = std::to_string(plan.fractions_planned);
+  d.provenance["stopped_by"] = stopped_by;
+  d.provenance["calibration_histories_per_mu"] = std::to_string(cal.histories_per_mu);
+  d.provenance["calibration_reference_rel_uncertainty"] = std::to_string(cal.ref_rel_uncertainty);
+  d.provenance["calibration_from_cache"] = cal.from_cache ? "true" : "false";
+  if (!cfg.source_file.empty()) d.provenance["run_file"] = cfg.source_file;
+
+  d.provenance["headline_voxels"] = "density_g_cm3 >= 0.05";
+  // Maximum dose (over the headline voxels) and where.
+  std::size_t imax = 0;
+  for (std::size_t i = 1; i < d.dose_gy.size(); ++i)
+    if (headline[i] && (!headline[imax] || d.dose_gy[i] > d.dose_gy[imax])) imax = i;
+  const auto& g = d.grid;
+  const int mi = int(imax % std::size_t(g.nx)), mj = int((imax / std::size_t(g.nx)) % std::size_t(g.ny)),
+            mk = int(imax / (std::size_t(g.nx) * std::size_t(g.ny)));
+  const auto cmax = g.voxel_centre(mi, mj, mk);
+  const double dmax = d.dose_gy.empty() ? 0 : d.dose_gy[imax];
+
+  json summary;
+  summary["status"] = "completed";
+  summary["stopped_by"] = stopped_by;
+  summary["histories"] = d.histories;
+  summary["batches"] = d.batches;
+  summary["transport_seconds"] = d.wall_seconds;
+  summary["histories_per_second"] = d.wall_seconds > 0 ? double(d.histories) / d.wall_seconds : 0.0;
+  summary["mean_rel_uncertainty_50"] = d.mean_rel_uncertainty_50;
+  summary["uncertainty_definition"] =
+      "mean relative 1-sigma (batch method) over voxels of density >= 0.05 g/cm3 whose dose exceeds 50 % of "
+      "the maximum dose among those voxels";
+  summary["stopping_rules"] = {{"histories", cfg.histories},
+                               {"target_uncertainty", cfg.target_uncertainty},
+                               {"time_limit_s", cfg.time_limit_s}};
+  summary["seed"] = cfg.seed;
+  summary["device"] = d.device;
+  summary["dose"] = {{"unit", "Gy per fraction"},
+                     {"quantity", "dose to medium"},
+                     {"fractions_planned", plan.fractions_planned},
+                     {"max_gy", dmax},
+                     {"max_total_gy", dmax * std::max(1, plan.fractions_planned)},
+                     {"max_position_mm", {10 * cmax.x, 10 * cmax.y, 10 * cmax.z}},
+                     {"grid_spacing_mm", {10 * g.spacing_cm.x, 10 * g.spacing_cm.y, 10 * g.spacing_cm.z}},
+                     {"grid_shape_xyz", {g.nx, g.ny, g.nz}}};
+  summary["plan"] = {{"path", cfg.rtplan},
+                     {"label", plan.label},
+                     {"beams", plan.beams.size()},
+                     {"total_mu", src.total_mu()}};
+  summary["machine"] = {{"file", pm.file}, {"name", pm.machine.name}, {"beam", bm.name}};
+  summary["physics"] = {{"tables", tables_path},
+                        {"tables_sha256", tables_sha},
+                        {"cuts_mev",
+                         {{"electron_production", cuts.electron_production_mev},
+                          {"photon_production", cuts.photon_production_mev},
+                          {"electron_absorption", cuts.electron_absorption_mev},
+                          {"photon_absorption", cuts.photon_absorption_mev}}}};
+  summary["calibration"] = {{"reference_dose_gy_per_history", cal.ref_dose_gy_per_history},
+                            {"reference_rel_uncertainty", cal.ref_rel_uncertainty},
+                            {"histories_per_mu", cal.histories_per_mu},
+                            {"gy_per_mu_reference", cal.gy_per_mu},
+                            {"reference_histories", cal.histories},
+                            {"reference_seed", cal.seed},
+                            {"from_cache", cal.from_cache},
+                            {"cache_file", cal.cache_file},
+                            {"key_sha256", cal.key},
+                            {"seconds", cal_seconds}};
+  if (cp.structures) {
+    json rois = json::array();
+    for (const auto& s : roi_stats(*cp.structures, d, cfg.rtstruct))
+      rois.push_back({{"name", s.name},
+                      {"volume_cm3", s.volume_cm3},
+                      {"mean_gy", s.mean},
+                      {"min_gy", s.min},
+                      {"max_gy", s.max},
+                      {"d95_gy", s.d95},
+                      {"d2_gy", s.d2}});
+    summary["structures"] = rois;
+  }
+
+  // Outputs: all written under temporary names, renamed together at the end.
+  std::vector<std::unique_ptr<OutputFile>> files;
+  json outputs = json::object();
+  if (!cfg.output_h5.empty()) {
+    files.push_back(std::make_unique<OutputFile>(cfg.output_h5));
+    io::write_dose_hdf5(files.back()->temp_path(), d);
+    outputs["hdf5"] = cfg.output_h5;
+  }
+  if (!cfg.output_rtdose.empty()) {
+    io::RtDoseOptions ro;
+    ro.orientation = cp.ct.orientation;
+    ro.ids = cp.ct.ids;
+    ro.plan_sop_instance_uid = plan.sop_instance_uid;
+    ro.series_description = "sabre MC dose, Gy per fraction";
+    files.push_back(std::make_unique<OutputFile>(cfg.output_rtdose));
+    io::write_rtdose(files.back()->temp_path(), d, ro);
+    outputs["rtdose"] = cfg.output_rtdose;
+  }
+  // Pictures: into a staging directory next to the target, renamed into place.
+  std::string png_stage;
+  bool png_dir_existed = false;
+  std::vector<std::pair<std::size_t, std::string>> staged;  // files[index] -> final path
+  if (!cfg.output_png_dir.empty() && dmax > 0) {
+    fs::path dir = fs::path(cfg.output_png_dir).lexically_normal();
+    if (dir.filename().empty()) dir = dir.parent_path();
+    png_dir_existed = fs::exists(dir);
+    std::array<double, 3> at{cmax.x, cmax.y, cmax.z};
+    if (cfg.slice_at == "iso") {
+      const auto& iso = plan.beams[0].control_points[0].iso_mm;
+      at = {iso[0] / 10, iso[1] / 10, iso[2] / 10};
+    }
+    // The pictures show the headline voxels only (no isodose islands in the air around).
+    DoseResult shown;
+    shown.grid = d.grid;
+    shown.dose_gy = d.dose_gy;
+    for (std::size_t v = 0; v < shown.dose_gy.size(); ++v)
+      if (!headline[v]) shown.dose_gy[v] = 0;
+    viz::DoseOverCtOptions vo;
+    vo.point_cm = at;
+    vo.reference_gy = dmax;
+    if (cp.structures) vo.structures = &*cp.structures;
+    // Where a picture file is written before the commit: in the directory when it exists,
+    // else next to it as ".DIR-NAME" (moved in when the directory is created at the end).
+    auto stage_path = [&](const std::string& name) {
+      if (png_dir_existed) return (dir / name).string();
+      const fs::path parent = dir.parent_path().empty() ? fs::path(".") : dir.parent_path();
+      staged.push_back({files.size(), (dir / name).string()});
+      return (parent / ("." + dir.filename().string() + "-" + name)).string();
+    };
+    json pngs = json::array();
+    for (auto p : {viz::Plane::axial, viz::Plane::coronal, viz::Plane::sagittal}) {
+      const std::string name = std::string(viz::plane_name(p)) + ".png";
+      files.push_back(std::make_unique<OutputFile>(stage_path(name)));
+      viz::write_png(files.back()->temp_path(), viz::dose_over_ct(cp.ct, shown, p, vo));
+      pngs.push_back((dir / name).string());
+    }
+    if (cfg.phantom_plots) {
+      const auto& cp0 = plan.beams[0].control_points[0];
+      const std::array<double, 3> iso{cp0.iso_mm[0] / 10, cp0.iso_mm[1] / 10, cp0.iso_mm[2] / 10};
+      const auto dir3 = beam_direction(cp0.gantry_deg);
+      const std::array<double, 3> lat{dir3[1], -dir3[0], 0.0};  // perpendicular, in the axial plane
+      const double step = 0.5 * std::min({g.spacing_cm.x, g.spacing_cm.y, g.spacing_cm.z});
+      const double half = 0.5 * std::sqrt(std::pow(g.nx * g.spacing_cm.x, 2) + std::pow(g.ny * g.spacing_cm.y, 2) +
+                                          std::pow(g.nz * g.spacing_cm.z, 2));
+      // Depth dose: from the first voxel of density > 0.5 g/cm3 along the axis.
+      std::vector<double> depth, pdd, off, prof;
+      std::optional<double> surface;
+      for (double t = -half; t <= half; t += step) {
+        const double x = iso[0] + t * dir3[0], y = iso[1] + t * dir3[1], z = iso[2] + t * dir3[2];
+        int i, j, k;
+        if (!g.locate({x, y, z}, i, j, k)) continue;
+        if (!surface) {
+          if (cp.phantom.density_g_cm3[std::size_t(g.index(i, j, k))] <= 0.5f) continue;
+          surface = t;
+        }
+        depth.push_back(t - *surface);
+        pdd.push_back(viz::sample_dose(d, x, y, z));
+      }
+      for (double t = -half; t <= half; t += step) {
+        const double x = iso[0] + t * lat[0], y = iso[1] + t * lat[1], z = iso[2];
+        int i, j, k;
+        if (!g.locate({x, y, z}, i, j, k)) continue;
+        off.push_back(t);
+        prof.push_back(viz::sample_dose(d, x, y, z));
+      }
+      auto plot = [&](const std::string& name, const std::vector<double>& x, const std::vector<double>& y,
+                      const char* xname) {
+        if (x.size() < 2) return;
+        files.push_back(std::make_unique<OutputFile>(stage_path(name + ".png")));
+        viz::write_png(files.back()->temp_path(), viz::line_plot(x, y, 1.0));
+        pngs.push_back((dir / (name + ".png")).string());
+        files.push_back(std::make_unique<OutputFile>(stage_path(name + ".csv")));
+        std::ofstream f(files.back()->temp_path());
+        f << csv_of(x, y, xname);
+        if (!f) throw RuntimeError(files.back()->path() + ": cannot write");
+        pngs.push_back((dir / (name + ".csv")).string());
+      };
+      plot("depth_dose", depth, pdd, "depth_cm");
+      plot("profile", off, prof, "off_axis_cm");
+    }
+    outputs["pictures"] = pngs;
+    png_stage = dir.string();
+  }
+  if (!cfg.summary_json.empty()) outputs["summary_json"] = cfg.summary_json;
+  summary["outputs"] = outputs;
+  summary["wall_seconds"] = seconds_since(t_start);
+  std::optional<OutputFile> sj;
+  if (!cfg.summary_json.empty()) {
+    sj.emplace(cfg.summary_json);
+    std::ofstream f(sj->temp_path());
+    f << summary.dump(2) << "\n";
+    if (!f) throw RuntimeError(cfg.summary_json + ": cannot write");
+  }
+  interrupt::throw_if_requested();
+  // Commit: the picture directory first (created only now), then the files.
+  if (!png_stage.empty() && !png_dir_existed) {
+    fs::create_directory(png_stage);
+    for (const auto& [index, target] : staged) {
+      auto& f = files[index];
+      if (::rename(f->temp_path().c_str(), target.c_str()) != 0)
+        throw RuntimeError(target + ": cannot write");
+      f.reset();  // its temporary is gone; nothing left to remove
+    }
+  }
+  for (auto& f : files)
+    if (f) f->commit();
+  if (sj) sj->commit();
+  return summary;
+}
+
+std::string format_summary(const json& s) {
+  std::ostringstream o;
+  o.setf(std::ios::fixed);
+  o.precision(1);
+  o << "sabre run: " << s.value("status", std::string()) << " (stopped by " << s["stopped_by"].get<std::string>()
+    << ")\n";
+  o << "  time        " << s["wall_seconds"].get<double>() << " s total, " << s["transport_seconds"].get<double>()
+    << " s transport, calibration " << s["calibration"]["seconds"].get<double>() << " s"
+    << (s["calibration"]["from_cache"].get<bool>() ? " (cached)" : "") << "\n";
+  o.precision(3);
+  o << "  histories   " << s["histories"].get<std::int64_t>() << " in " << s["batches"].get<int>() << " batches, "
+    << std::scientific << s["histories_per_second"].get<double>() << std::fixed << " /s on "
+    << s["device"].get<std::string>() << "\n";
+  o << "  uncertainty " << 100 * s["mean_rel_uncertainty_50"].get<double>()
+    << " % (mean relative 1 sigma, voxels > 50 % of max); calibration "
+    << 100 * s["calibration"]["reference_rel_uncertainty"].get<double>() << " %\n";
+  const auto& d = s["dose"];
+  o << "  max dose    " << d["max_gy"].get<double>() << " Gy per fraction (" << d["fractions_planned"].get<int>()
+    << " fractions: " << d["max_total_gy"].get<double>() << " Gy) at (" << d["max_position_mm"][0].get<double>()
+    << ", " << d["max_position_mm"][1].get<double>() << ", " << d["max_position_mm"][2].get<double>()
+    << ") mm, dose to medium\n";
+  if (s.contains("structures"))
+    for (const auto& r : s["structures"])
+      o << "  " << r["name"].get<std::string>() << ": mean " << r["mean_gy"].get<double>() << " Gy, D95 "
+        << r["d95_gy"].get<double>() << " Gy, max " << r["max_gy"].get<double>() << " Gy\n";
+  const auto& out = s["outputs"];
+  o << "outputs:\n";
+  if (out.contains("hdf5")) o << "  HDF5      " << out["hdf5"].get<std::string>() << "\n";
+  if (out.contains("rtdose")) o << "  RT Dose   " << out["rtdose"].get<std::string>() << "\n";
+  if (out.contains("pictures"))
+    for (const auto& p : out["pictures"]) o << "  picture   " << p.get<std::string>() << "\n";
+  if (out.contains("summary_json")) o << "  summary   " << out["summary_json"].get<std::string>() << "\n";
+  return o.str();
+}
+
+}  // namespace sabre

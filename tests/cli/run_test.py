@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""`sabre run` end to end on a small water phantom (80 x 80 x 60 mm, 5 mm voxels) with a
+3 x 3 cm 6X-FFF field: the acceptance checks of the main job.
+
+  target      --target-uncertainty stops at the first batch (>= 10) where the headline
+              uncertainty is reached: the reported figure equals the one recomputed from the
+              HDF5 (h5py), is <= the target, and the same run one batch shorter is above it.
+  interrupt   SIGINT and SIGTERM during the transport: exit 5, no output file and no
+              temporary left in the output directory.
+  reproduce   two runs with the same seed and histories give bit-identical dose and
+              uncertainty (on 1 and 2 CPU threads).
+  errors      a missing CT directory, a plan with no matching machine, a structure set from
+              another frame of reference, an unwritable output path: exit 3/3/3/4, one line
+              "sabre: error: ..." naming the file, nothing written.
+
+Fixed seeds; the calibration's reference run is small (20 000 histories, cached in the
+test's temporary directory): these checks are about the job, not the physics.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+try:
+    import h5py
+    import numpy as np
+except ImportError:
+    print("SKIPPED: h5py/numpy not available")
+    sys.exit(77)
+
+EXE = os.environ.get("SABRE_EXE")
+SRC = os.environ.get("SABRE_SOURCE_DIR")
+if not EXE or not SRC:
+    print("SKIPPED: SABRE_EXE / SABRE_SOURCE_DIR not set")
+    sys.exit(77)
+if not os.path.exists(os.path.join(SRC, "physics", "data", "default.h5")):
+    print("SKIPPED: no physics tables")
+    sys.exit(77)
+
+fails = []
+
+
+def check(cond, what):
+    if not cond:
+        fails.append(what)
+        print("FAIL:", what)
+
+
+def sabre(*args, **kw):
+    return subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, **kw)
+
+
+def headline_uncertainty(h5):
+    """Mean relative 1-sigma over voxels of density >= 0.05 g/cm3 with dose > 50 % of their max."""
+    with h5py.File(h5, "r") as f:
+        d = f["dose/dose"][...]
+        u = f["dose/rel_uncertainty"][...]
+        rho = f["phantom/density_g_cm3"][...].astype(np.float64)
+    m = rho >= 0.05
+    dmax = d[m].max()
+    sel = m & (d > 0.5 * dmax)
+    return float(u[sel].mean()), float(dmax)
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    env = dict(os.environ, SABRE_CACHE_DIR=os.path.join(tmp, "cache"))
+    ct = os.path.join(tmp, "ct")
+    r = sabre("--log-level", "warn", "phantom", "water", "-o", ct, "--size", 60, 60, 60, "--spacing", 5, "--slice", 5)
+    if r.returncode != 0:
+        sys.exit(f"sabre phantom failed: {r.stderr}")
+    plan = os.path.join(tmp, "RP.dcm")
+    r = sabre("--log-level", "warn", "plan", "static", "-o", plan, "--ct", ct, "--rtstruct", os.path.join(ct, "RS.dcm"),
+              "--field", 3, 3, "--iso", 0, 0, 0, "--mu", 100)
+    if r.returncode != 0:
+        sys.exit(f"sabre plan failed: {r.stderr}")
+    base = ["run", "--ct", ct, "--plan", plan, "--structures", os.path.join(ct, "RS.dcm"),
+            "--calibration-histories", 20000, "--seed", 3]
+
+    def outdir(name):
+        d = os.path.join(tmp, name)
+        os.makedirs(d)
+        return d
+
+    # --- target uncertainty -------------------------------------------------------------
+    o = outdir("target")
+    target = 0.08
+    r = sabre(*base, "--target-uncertainty", "8%", "--batch-histories", 2000, "--histories", 4000000,
+              "--output-h5", os.path.join(o, "d.h5"), "--summary-json", os.path.join(o, "s.json"), env=env)
+    if r.returncode != 0 and "no electron/positron transport" in r.stderr:
+        print("SKIPPED: built without charged transport")
+        sys.exit(77)
+    check(r.returncode == 0, f"target run exit {r.returncode}: {r.stderr[-500:]}")
+    if r.returncode == 0:
+        s = json.load(open(os.path.join(o, "s.json")))
+        u, dmax = headline_uncertainty(os.path.join(o, "d.h5"))
+        print(f"target: stopped by {s['stopped_by']} after {s['batches']} batches, {s['histories']} histories, "
+              f"reported {s['mean_rel_uncertainty_50']:.6f}, from HDF5 {u:.6f}")
+        check(s["stopped_by"] == "target_uncertainty", f"stopped by {s['stopped_by']}")
+        check(s["batches"] >= 10, f"only {s['batches']} batches")
+        check(s["mean_rel_uncertainty_50"] <= target, "reported uncertainty above the target")
+        check(abs(s["mean_rel_uncertainty_50"] - u) <= 1e-12 * u, f"reported {s['mean_rel_uncertainty_50']} != HDF5 {u}")
+        check(abs(s["dose"]["max_gy"] - dmax) <= 1e-12 * dmax, "reported max dose != HDF5")
+        if s["batches"] > 10:
+            # One batch fewer (the same histories: batch b always holds the same ones) is
+            # still above the target: the run stopped at the first batch that reached it.
+            o2 = outdir("target-1")
+            r2 = sabre(*base, "--histories", (s["batches"] - 1) * 2000, "--batch-histories", 2000,
+                       "--time-limit", 1e9, "--output-h5", os.path.join(o2, "d.h5"), "--quiet", env=env)
+            check(r2.returncode == 0, f"shorter run: {r2.stderr[-300:]}")
+            if r2.returncode == 0:
+                u2, _ = headline_uncertainty(os.path.join(o2, "d.h5"))
+                print(f"target: one batch fewer gives {u2:.6f}")
+                check(u2 > target, f"one batch fewer already reached the target ({u2})")
+
+    # --- interrupt ------------------------------------------------------------------------
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        o = outdir(f"sig{int(sig)}")
+        p = subprocess.Popen([EXE, *map(str, base), "--target-uncertainty", "0.0001", "--batch-histories", 5000,
+                              "--histories", 100000000, "--output-h5", os.path.join(o, "d.h5"),
+                              "--output-rtdose", os.path.join(o, "RD.dcm"), "--png-dir", os.path.join(o, "png"),
+                              "--summary-json", os.path.join(o, "s.json")],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        # Wait until the plan's transport has started (the "run:" log line), then signal.
+        started = False
+        t0 = time.time()
+        while time.time() - t0 < 120:
+            line = p.stderr.readline()
+            if not line:
+                break
+            if "] run:" in line:
+                started = True
+                break
+        time.sleep(1.0)
+        p.send_signal(sig)
+        try:
+            out, err = p.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+        check(started, f"{sig.name}: the run never started")
+        check(p.returncode == 5, f"{sig.name}: exit {p.returncode} (expected 5): {err[-300:]}")
+        check("interrupted" in err, f"{sig.name}: no 'interrupted' message")
+        left = os.listdir(o)
+        check(left == [], f"{sig.name}: left in the output directory: {left}")
+        print(f"interrupt {sig.name}: exit {p.returncode}, output directory {left}")
+
+    # --- reproducibility ------------------------------------------------------------------
+    doses = []
+    for i, dev in enumerate(("cpu:2", "cpu:2", "cpu:1")):
+        o = outdir(f"rep{i}")
+        r = sabre(*base, "--histories", 30000, "--device", dev, "--output-h5", os.path.join(o, "d.h5"), "--quiet",
+                  env=env)
+        check(r.returncode == 0, f"reproducibility run {i}: {r.stderr[-300:]}")
+        if r.returncode == 0:
+            with h5py.File(os.path.join(o, "d.h5"), "r") as f:
+                doses.append((f["dose/dose"][...], f["dose/rel_uncertainty"][...]))
+    if len(doses) == 3:
+        for i in (1, 2):
+            check(np.array_equal(doses[0][0], doses[i][0]), f"dose of run {i} differs from run 0")
+            check(np.array_equal(doses[0][1], doses[i][1]), f"uncertainty of run {i} differs from run 0")
+        print(f"reproduce: max dose {doses[0][0].max():.6g} Gy, identical: "
+              f"{all(np.array_equal(doses[0][0], d[0]) for d in doses)}")
+
+    # --- input errors ---------------------------------------------------------------------
+    bad_plan = os.path.join(tmp, "RP-other-machine.dcm")
+    r = sabre("--log-level", "warn", "plan", "static", "-o", bad_plan, "--ct", ct, "--field", 3, 3,
+              "--machine-name", "Unknown Linac 9")
+    check(r.returncode == 0, f"plan for the machine error: {r.stderr}")
+    other = os.path.join(tmp, "other")
+    r = sabre("--log-level", "warn", "phantom", "water", "-o", other, "--size", 60, 60, 60, "--spacing", 5,
+              "--slice", 5, "--random-uids")
+    check(r.returncode == 0, f"second phantom: {r.stderr}")
+    missing_ct = os.path.join(tmp, "no-such-ct")
+    other_rs = os.path.join(other, "RS.dcm")
+    cases = [
+        ("missing CT directory", ["--ct", missing_ct], 3, missing_ct),
+        ("plan with no matching machine", ["--plan", bad_plan], 3, bad_plan),
+        ("structure set from another frame of reference", ["--structures", other_rs], 3, other_rs),
+        ("unwritable output path", ["--output-h5", os.path.join(tmp, "no-such-dir", "d.h5")], 4, "no-such-dir"),
+    ]
+    for what, extra, code, name in cases:
+        o = outdir("err-" + what.replace(" ", "-"))
+        args = ["run", "--ct", ct, "--plan", plan, "--structures", os.path.join(ct, "RS.dcm"),
+                "--calibration-histories", 20000, "--histories", 20000, "--seed", 3,
+                "--output-h5", os.path.join(o, "d.h5"), "--output-rtdose", os.path.join(o, "RD.dcm"),
+                "--png-dir", os.path.join(o, "png"), "--summary-json", os.path.join(o, "s.json")]
+        # Later occurrences of an option win in CLI11 only for vectors; rebuild instead.
+        merged = list(args)
+        for k in range(0, len(extra), 2):
+            i = merged.index(extra[k])
+            merged[i + 1] = extra[k + 1]
+        r = sabre(*merged, "--quiet", env=env)
+        lines = [l for l in r.stderr.splitlines() if l.strip()]
+        print(f"error '{what}': exit {r.returncode}: {r.stderr.strip()}")
+        check(r.returncode == code, f"{what}: exit {r.returncode}, expected {code}")
+        check(len(lines) == 1, f"{what}: {len(lines)} lines on stderr")
+        check(bool(lines) and lines[0].startswith("sabre: error: "), f"{what}: not a 'sabre: error:' line")
+        check(bool(lines) and name in lines[0], f"{what}: the message does not name {name}")
+        check(os.listdir(o) == [], f"{what}: left {os.listdir(o)}")
+        check(r.stdout == "", f"{what}: printed on stdout")
+
+if fails:
+    print(f"{len(fails)} failure(s)")
+    sys.exit(1)
+print("OK")

@@ -148,6 +148,11 @@ json run_job(const RunConfig& cfg, ProgressReporter::Mode progress_mode) {
   co.dose_grid_mm = cfg.dose_grid_mm;
   CtPhantom cp = load_ct_phantom(co);
   const std::string& ct_for = cp.ct.ids.frame_of_reference_uid;
+  if (cp.structures && !ct_for.empty() && cp.structures->frame_of_reference_uid != ct_for)
+    throw InputError(cfg.rtstruct, "its frame of reference " +
+                                       (cp.structures->frame_of_reference_uid.empty() ? std::string("(none)")
+                                                                                      : cp.structures->frame_of_reference_uid) +
+                                       " is not the CT's (" + ct_for + ")");
   if (!plan.frame_of_reference_uid.empty() && !ct_for.empty() && plan.frame_of_reference_uid != ct_for)
     throw InputError(cfg.rtplan, "its frame of reference " + plan.frame_of_reference_uid + " is not the CT's (" +
                                      ct_for + ")");

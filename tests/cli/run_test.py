@@ -118,10 +118,10 @@ with tempfile.TemporaryDirectory() as tmp:
     # --- interrupt ------------------------------------------------------------------------
     for sig in (signal.SIGINT, signal.SIGTERM):
         o = outdir(f"sig{int(sig)}")
-        p = subprocess.Popen([EXE, *map(str, base), "--target-uncertainty", "0.0001", "--batch-histories", 5000,
-                              "--histories", 100000000, "--output-h5", os.path.join(o, "d.h5"),
-                              "--output-rtdose", os.path.join(o, "RD.dcm"), "--png-dir", os.path.join(o, "png"),
-                              "--summary-json", os.path.join(o, "s.json")],
+        args = [*base, "--target-uncertainty", "0.0001", "--batch-histories", 5000, "--histories", 100000000,
+                "--output-h5", os.path.join(o, "d.h5"), "--output-rtdose", os.path.join(o, "RD.dcm"),
+                "--png-dir", os.path.join(o, "png"), "--summary-json", os.path.join(o, "s.json")]
+        p = subprocess.Popen([EXE, *map(str, args)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         # Wait until the plan's transport has started (the "run:" log line), then signal.
         started = False

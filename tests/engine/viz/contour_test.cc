@@ -11,23 +11,24 @@
 using namespace sabre::viz;
 
 TEST_CASE("isolines of a cone are a closed polygon on the right circle", "[viz]") {
-  // f = r (distance from (20, 20)); the level-10 isoline is the circle of radius 10.
+  // f = r (distance from (20, 20)); the level-10.3 isoline is the circle of radius 10.3
+  // (a radius that passes through no grid point: each crossing is shared by two cells).
   const int n = 41;
   std::vector<double> f(n * n);
   for (int j = 0; j < n; ++j)
     for (int i = 0; i < n; ++i) f[i + n * j] = std::hypot(i - 20.0, j - 20.0);
-  const auto segs = isolines(f, n, n, 10.0);
+  const auto segs = isolines(f, n, n, 10.3);
   REQUIRE(segs.size() > 40);
   double len = 0;
   for (const auto& s : segs) {
     // Every end point lies on the circle (linear interpolation of r along grid edges:
     // off by far less than a cell).
-    CHECK(std::abs(std::hypot(s.x0 - 20, s.y0 - 20) - 10) < 0.05);
-    CHECK(std::abs(std::hypot(s.x1 - 20, s.y1 - 20) - 10) < 0.05);
+    CHECK(std::abs(std::hypot(s.x0 - 20, s.y0 - 20) - 10.3) < 0.05);
+    CHECK(std::abs(std::hypot(s.x1 - 20, s.y1 - 20) - 10.3) < 0.05);
     len += std::hypot(s.x1 - s.x0, s.y1 - s.y0);
   }
   // Perimeter 2 pi r, chords slightly shorter.
-  CHECK(len == Approx(2 * M_PI * 10).epsilon(0.01));
+  CHECK(len == Approx(2 * M_PI * 10.3).epsilon(0.01));
   // Closed: every end point is shared by exactly two segment ends.
   int unmatched = 0;
   for (std::size_t a = 0; a < segs.size(); ++a) {

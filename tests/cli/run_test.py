@@ -147,12 +147,31 @@ with tempfile.TemporaryDirectory() as tmp:
         check(left == [], f"{sig.name}: left in the output directory: {left}")
         print(f"interrupt {sig.name}: exit {p.returncode}, output directory {left}")
 
+    # --- time limit ---------------------------------------------------------------------------
+    o = outdir("time")
+    r = sabre(*base, "--time-limit", 2, "--batch-histories", 2000, "--output-h5", os.path.join(o, "d.h5"),
+              "--summary-json", os.path.join(o, "s.json"), "--quiet", env=env)
+    check(r.returncode == 0, f"time-limit run: {r.stderr[-300:]}")
+    if r.returncode == 0:
+        s = json.load(open(os.path.join(o, "s.json")))
+        print(f"time limit 2 s: stopped by {s['stopped_by']} after {s['transport_seconds']:.2f} s, "
+              f"{s['batches']} batches")
+        check(s["stopped_by"] == "time_limit", f"time limit: stopped by {s['stopped_by']}")
+        check(s["transport_seconds"] < 2.0 + 1.0, f"time limit: ran {s['transport_seconds']} s")
+
+    # --- dose to water is refused, not faked -------------------------------------------------
+    o = outdir("water")
+    r = sabre(*base, "--histories", 20000, "--dose-to", "water", "--output-h5", os.path.join(o, "d.h5"), env=env)
+    check(r.returncode == 2 and r.stderr.count("\n") == 1 and "dose-to water" in r.stderr,
+          f"--dose-to water: exit {r.returncode}: {r.stderr}")
+    check(os.listdir(o) == [], "--dose-to water wrote something")
+
     # --- reproducibility ------------------------------------------------------------------
     doses = []
     for i, dev in enumerate(("cpu:2", "cpu:2", "cpu:1")):
         o = outdir(f"rep{i}")
         r = sabre(*base, "--histories", 30000, "--device", dev, "--output-h5", os.path.join(o, "d.h5"), "--quiet",
-                  env=env)
+                  "--output-rtdose", os.path.join(o, "RD.dcm"), env=env)
         check(r.returncode == 0, f"reproducibility run {i}: {r.stderr[-300:]}")
         if r.returncode == 0:
             with h5py.File(os.path.join(o, "d.h5"), "r") as f:
@@ -161,6 +180,16 @@ with tempfile.TemporaryDirectory() as tmp:
         for i in (1, 2):
             check(np.array_equal(doses[0][0], doses[i][0]), f"dose of run {i} differs from run 0")
             check(np.array_equal(doses[0][1], doses[i][1]), f"uncertainty of run {i} differs from run 0")
+        # The RT Dose holds the same dose (16-bit, scaled to its maximum) in Gy.
+        try:
+            import pydicom
+            rd = pydicom.dcmread(os.path.join(tmp, "rep0", "RD.dcm"))
+            arr = rd.pixel_array.astype(np.float64) * float(rd.DoseGridScaling)
+            check(rd.DoseUnits == "GY", f"RT Dose units {rd.DoseUnits}")
+            check(rd.DoseSummationType == "PLAN", f"RT Dose summation {rd.DoseSummationType}")
+            check(abs(arr.max() - doses[0][0].max()) <= 1e-4 * doses[0][0].max(), "RT Dose maximum != HDF5")
+        except ImportError:
+            print("pydicom missing: RT Dose not checked")
         print(f"reproduce: max dose {doses[0][0].max():.6g} Gy, identical: "
               f"{all(np.array_equal(doses[0][0], d[0]) for d in doses)}")
 

@@ -260,11 +260,11 @@ json run_job(const RunConfig& cfg, ProgressReporter::Mode progress_mode) {
   d.provenance["rt_plan"] = cfg.rtplan;
   d.provenance["input_sha256:rt_plan"] = sha256_file(cfg.rtplan);
   d.provenance["rt_plan_sop_instance_uid"] = plan.sop_instance_uid;
-  d.provenance["machine_file"] = pm.file;
-  d.provenance["input_sha256:machine_file"] = sha256_file(pm.file);
+  d.provenance["machine_model"] = pm.file;
+  d.provenance["machine_model_sha256"] = sha256_file(pm.file);
   d.provenance["machine_beam"] = bm.name;
-  d.provenance["tables"] = tables_path;
-  d.provenance["input_sha256:tables"] = tables_sha;
+  d.provenance["physics_tables"] = tables_path;
+  d.provenance["physics_tables_sha256"] = tables_sha;
   d.provenance["total_mu"] = std::to_string(src.total_mu());
   d.provenance["dose_per"] = "fraction";
   d.provenance["fractions_planned"] = std::to_string(plan.fractions_planned);
@@ -272,7 +272,10 @@ json run_job(const RunConfig& cfg, ProgressReporter::Mode progress_mode) {
   d.provenance["calibration_histories_per_mu"] = std::to_string(cal.histories_per_mu);
   d.provenance["calibration_reference_rel_uncertainty"] = std::to_string(cal.ref_rel_uncertainty);
   d.provenance["calibration_from_cache"] = cal.from_cache ? "true" : "false";
-  if (!cfg.source_file.empty()) d.provenance["run_file"] = cfg.source_file;
+  if (!cfg.source_file.empty()) {
+    d.provenance["run_file"] = cfg.source_file;
+    d.provenance["input_sha256:run_file"] = sha256_file(cfg.source_file);
+  }
 
   d.provenance["headline_voxels"] = "density_g_cm3 >= 0.05";
   // Maximum dose (over the headline voxels) and where.

@@ -73,3 +73,37 @@ TEST_CASE("validation requires inputs, a stopping rule and an output", "[engine]
   cfg.output_h5 = "dose.h5";
   CHECK_THROWS_WITH(sabre::validate(cfg), Catch::Contains("/no/such/ct: CT directory not found"));
 }
+
+TEST_CASE("run file keys of sabre run's job: batches, calibration, pictures", "[engine]") {
+  const auto path = write_file("run_job.toml", R"(
+ct = "ct"
+plan = "plan.dcm"
+time_limit_s = 60
+batch_histories = 5000
+calibration_histories = 2000000
+calibration_cache = false
+[output]
+hdf5 = "out/d.h5"
+png_dir = "out/png"
+slice_at = "max"
+phantom_plots = true
+)");
+  sabre::RunConfig cfg;
+  sabre::load_run_file(path, cfg);
+  CHECK(cfg.batch_histories == 5000);
+  CHECK(cfg.calibration_histories == 2000000);
+  CHECK_FALSE(cfg.calibration_cache);
+  CHECK(cfg.slice_at == "max");
+  CHECK(cfg.phantom_plots);
+  CHECK(fs::path(cfg.output_png_dir).filename() == "png");
+
+  sabre::RunConfig bad = cfg;
+  bad.slice_at = "centre";
+  CHECK_THROWS_AS(sabre::validate(bad), sabre::UsageError);
+  bad = cfg;
+  bad.calibration_histories = 10;
+  CHECK_THROWS_AS(sabre::validate(bad), sabre::UsageError);
+  bad = cfg;
+  bad.batch_histories = -1;
+  CHECK_THROWS_AS(sabre::validate(bad), sabre::UsageError);
+}

@@ -16,6 +16,7 @@
 #include "beams/phsp_source.hh"
 #include "beams/source.hh"
 #include "engine/core/errors.hh"
+#include "engine/core/log.hh"
 #include "engine/device_spec.hh"
 #include "engine/simulation.hh"
 #include "kernels/charged_policy.hh"
@@ -48,6 +49,8 @@ inline constexpr bool kSourceRunsOnCuda = std::is_same_v<Source, beams::SimpleSo
 
 // The back end for `requested` (parsed, not yet resolved): resolves it, and for a source
 // type without a CUDA path turns `auto` into the CPU. `threads` from the spec (0: all).
+// With `auto`, a GPU whose set-up fails (DeviceError: e.g. the phantom does not fit in its
+// memory) is replaced by the CPU with a warning; `cuda`/`cuda:N` report the error.
 template <class Source>
 std::unique_ptr<BatchBackend> make_backend(const DeviceSpec& requested,
                                            const phys::TransportParams& tp,
@@ -61,8 +64,22 @@ std::unique_ptr<BatchBackend> make_backend(const DeviceSpec& requested,
   }
   spec = resolve_device_spec(spec);
   if constexpr (kSourceRunsOnCuda<Source>) {
-    if (spec.kind == DeviceSpec::Kind::cuda)
-      return make_cuda_backend(spec.cuda_devices, tp, source, seed);
+    if (spec.kind == DeviceSpec::Kind::cuda) {
+      if (requested.kind != DeviceSpec::Kind::automatic)
+        return make_cuda_backend(spec.cuda_devices, tp, source, seed);
+      // auto: a GPU that cannot take this run (out of memory for the phantom and tables,
+      // a driver error) gives way to the CPU, with a warning; an explicit cuda does not.
+      try {
+        return make_cuda_backend(spec.cuda_devices, tp, source, seed);
+      } catch (const DeviceError& e) {
+        spdlog::warn("--device auto: the GPU could not be set up ({}); running on the CPU",
+                     e.what());
+        DeviceSpec cpu;
+        cpu.kind = DeviceSpec::Kind::cpu;
+        cpu.cpu_threads = requested.cpu_threads;
+        spec = resolve_device_spec(cpu);
+      }
+    }
   }
   const phys::TransportParams* tpp = &tp;
   const Source* src = &source;

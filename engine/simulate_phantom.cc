@@ -42,7 +42,7 @@ PhantomSimulation simulate_phantom_file(const std::string& path, const SimulateO
   // The device first: a missing GPU is reported before the tables are read.
   DeviceSpec spec = ov.device ? *ov.device : DeviceSpec{};
   if (spec.cpu_threads == 0 && pf.threads > 0) spec.cpu_threads = unsigned(pf.threads);
-  spec = resolve_device_spec(spec);
+  resolve_device_spec(spec);  // throws now; make_backend resolves again (auto: CPU fallback)
 
   out.tables_path = pf.tables.empty() ? default_tables_path() : pf.tables;
   const phys::MaterialTables tables(out.tables_path);

@@ -44,6 +44,22 @@ struct LaunchPlan {
   }
 };
 
+// What one launch attempt reports to launch_with_fallback.
+enum class LaunchStatus { ok, out_of_memory, failed };
+
+// Calls `attempt(blocks)` (which launches, waits, and reports) with the plan's block count
+// for `count` histories; after out_of_memory, halves the plan and tries again, until a
+// launch succeeds, fails otherwise, or one block still runs out of memory. Returns the
+// last status. The plan keeps its reduced size for later batches.
+template <class Attempt>
+LaunchStatus launch_with_fallback(LaunchPlan& plan, std::uint64_t count, Attempt&& attempt) {
+  while (true) {
+    const LaunchStatus s = attempt(plan.blocks_for(count));
+    if (s == LaunchStatus::out_of_memory && plan.shrink()) continue;
+    return s;
+  }
+}
+
 // Part `i` of `n` of the history range [first, first + count): contiguous, in order, sizes
 // differing by at most one (several devices sharing one batch). Returns [begin, end).
 inline std::pair<std::uint64_t, std::uint64_t> share_of_range(std::uint64_t first,

@@ -164,30 +164,31 @@ void CudaTransport::run(std::uint64_t seed, std::uint64_t first, std::uint64_t c
   Impl& m = *impl_;
   cuda::set_device(m.device);
   if (energy_fp.size() != m.n_voxels) energy_fp.assign(m.n_voxels, 0);
-  while (true) {
+  cudaError_t rc = cudaSuccess;
+  launch_with_fallback(m.plan, count, [&](std::uint64_t blocks) {
     // Zeroed for every attempt: a launch that failed part-way must not leave its deposits.
     m.energy.zero();
     m.balance.zero();
     m.overflows.zero();
-    const std::uint64_t blocks = m.plan.blocks_for(count);
     if (m.model == ChargedModel::local_deposit) {
       m.launch<phys::LocalDepositCharged>(blocks, seed, first, count);
     } else {
       m.launch<ProductionCharged>(blocks, seed, first, count);
     }
-    cudaError_t rc = cudaGetLastError();
+    rc = cudaGetLastError();
     if (rc == cudaSuccess) rc = cudaDeviceSynchronize();
-    if ((rc == cudaErrorMemoryAllocation || rc == cudaErrorLaunchOutOfResources) &&
-        m.plan.shrink()) {
-      // Local memory for the per-thread stacks scales with the launch: retry smaller.
-      // Nothing was scored by a launch that failed to start.
+    if (rc == cudaSuccess) return LaunchStatus::ok;
+    if (rc == cudaErrorMemoryAllocation || rc == cudaErrorLaunchOutOfResources) {
+      // Local memory for the per-thread stacks scales with the launch: retry smaller
+      // (launch_with_fallback halves the plan). Clear the (non-sticky) error first.
       cudaGetLastError();
-      continue;
+      return LaunchStatus::out_of_memory;
     }
-    cuda::check(rc, "transport kernel (histories " + std::to_string(first) + " to " +
-                        std::to_string(first + count) + ")");
-    break;
-  }
+    return LaunchStatus::failed;
+  });
+  cuda::check(rc, "transport kernel (histories " + std::to_string(first) + " to " +
+                      std::to_string(first + count) + ", " +
+                      std::to_string(m.plan.max_blocks) + " blocks)");
   const auto e = m.energy.to_host();
   for (std::size_t v = 0; v < m.n_voxels; ++v) energy_fp[v] += static_cast<std::int64_t>(e[v]);
   const auto b = m.balance.to_host();

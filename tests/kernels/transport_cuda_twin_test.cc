@@ -155,6 +155,53 @@ TEST_CASE("kernel twin: launch sizing and the out-of-memory fallback", "[kernels
   CHECK(LaunchPlan::for_device(0).max_blocks >= 1);
 }
 
+TEST_CASE("kernel twin: out-of-memory launches are retried with half the blocks",
+          "[kernels][cuda-twin]") {
+  using kernels::LaunchStatus;
+  const std::uint64_t count = 1000000;  // needs 7813 blocks; the plan allows 2112
+  SECTION("succeeds once the launch is small enough; the plan keeps the smaller size") {
+    LaunchPlan p = LaunchPlan::for_device(132);
+    std::vector<std::uint64_t> tried;
+    const auto s = kernels::launch_with_fallback(p, count, [&](std::uint64_t blocks) {
+      tried.push_back(blocks);
+      return blocks > 300 ? LaunchStatus::out_of_memory : LaunchStatus::ok;
+    });
+    CHECK(s == LaunchStatus::ok);
+    CHECK(tried == std::vector<std::uint64_t>{2112, 1056, 528, 264});
+    CHECK(p.max_blocks == 264);
+    // The next batch starts at the reduced size (one attempt).
+    tried.clear();
+    kernels::launch_with_fallback(p, count, [&](std::uint64_t blocks) {
+      tried.push_back(blocks);
+      return LaunchStatus::ok;
+    });
+    CHECK(tried == std::vector<std::uint64_t>{264});
+  }
+  SECTION("gives up after one block still runs out of memory") {
+    LaunchPlan p = LaunchPlan::for_device(2);  // 32 blocks
+    int attempts = 0;
+    const auto s = kernels::launch_with_fallback(p, count, [&](std::uint64_t blocks) {
+      ++attempts;
+      CHECK(blocks >= 1);
+      return LaunchStatus::out_of_memory;
+    });
+    CHECK(s == LaunchStatus::out_of_memory);
+    CHECK(attempts == 6);  // 32, 16, 8, 4, 2, 1
+    CHECK(p.max_blocks == 1);
+  }
+  SECTION("any other failure is not retried") {
+    LaunchPlan p = LaunchPlan::for_device(132);
+    int attempts = 0;
+    const auto s = kernels::launch_with_fallback(p, count, [&](std::uint64_t) {
+      ++attempts;
+      return LaunchStatus::failed;
+    });
+    CHECK(s == LaunchStatus::failed);
+    CHECK(attempts == 1);
+    CHECK(p.max_blocks == 2112);
+  }
+}
+
 TEST_CASE("kernel twin: several devices share a batch in contiguous parts",
           "[kernels][cuda-twin]") {
   for (const std::uint64_t n : {1u, 2u, 3u, 8u}) {

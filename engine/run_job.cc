@@ -436,7 +436,8 @@ json run_job(const RunConfig& cfg, ProgressReporter::Mode progress_mode) {
                       const char* xname) {
         if (x.size() < 2) return;
         files.push_back(std::make_unique<OutputFile>(stage_path(name + ".png")));
-        viz::write_png(files.back()->temp_path(), viz::line_plot(x, y, 1.0));
+        viz::write_png(files.back()->temp_path(),
+                       viz::line_plot(x, y, 1.0, name == "depth_dose" ? "depth (cm)" : "off-axis (cm)", "dose (Gy)"));
         pngs.push_back((dir / (name + ".png")).string());
         files.push_back(std::make_unique<OutputFile>(stage_path(name + ".csv")));
         std::ofstream f(files.back()->temp_path());
@@ -491,11 +492,11 @@ std::string format_summary(const json& s) {
     << std::scientific << s["histories_per_second"].get<double>() << std::fixed << " /s on "
     << s["device"].get<std::string>() << "\n";
   o << "  uncertainty " << 100 * s["mean_rel_uncertainty_50"].get<double>()
-    << " % (mean relative 1 sigma, voxels > 50 % of max); calibration "
+    << " % (mean relative 1 sigma, voxels of density >= 0.05 g/cm3 above 50 % of max); calibration "
     << 100 * s["calibration"]["reference_rel_uncertainty"].get<double>() << " %\n";
   const auto& d = s["dose"];
   o << "  max dose    " << d["max_gy"].get<double>() << " Gy per fraction (" << d["fractions_planned"].get<int>()
-    << " fractions: " << d["max_total_gy"].get<double>() << " Gy) at (" << d["max_position_mm"][0].get<double>()
+    << (d["fractions_planned"].get<int>() == 1 ? " fraction: " : " fractions: ") << d["max_total_gy"].get<double>() << " Gy) at (" << d["max_position_mm"][0].get<double>()
     << ", " << d["max_position_mm"][1].get<double>() << ", " << d["max_position_mm"][2].get<double>()
     << ") mm, dose to medium\n";
   if (s.contains("structures"))

@@ -5,6 +5,9 @@
 #include <stdexcept>
 
 #include "engine/viz/contour.hh"
+#include "engine/viz/text.hh"
+
+#include <cstdio>
 
 namespace sabre::viz {
 
@@ -100,8 +103,8 @@ Image dose_over_ct(const io::CtImage& ct, const DoseResult& dose, Plane plane, c
   m.u0 = lo[ua];
   m.v0 = (va == 2) ? hi[2] : lo[va];
 
-  const int bar_h = 16, gap = 6;
-  Image im(m.w, m.h + gap + bar_h + gap, Rgb{255, 255, 255});
+  const int bar_h = 16, gap = 6, text_h = 7;
+  Image im(m.w, m.h + gap + bar_h + 3 + text_h + 4 + text_h + gap, Rgb{255, 255, 255});
   std::vector<double> field(std::size_t(m.w) * m.h);
   for (int py = 0; py < m.h; ++py)
     for (int px = 0; px < m.w; ++px) {
@@ -166,13 +169,30 @@ Image dose_over_ct(const io::CtImage& ct, const DoseResult& dose, Plane plane, c
   };
   for (double lv : opt.levels) tick(lv, bar_h / 3);
   tick(1.0, bar_h);
+  const Rgb black{0, 0, 0};
+  auto label_at = [&](double f, const std::string& t) {
+    const int x = int(std::lround(f / 1.1 * (m.w - 1))) - text_width(t) / 2;
+    draw_text(im, std::clamp(x, 0, std::max(0, m.w - text_width(t))), y0 + bar_h + 3, t, black);
+  };
+  for (double lv : opt.levels) label_at(lv, std::to_string(int(std::lround(100 * lv))));
+  label_at(1.0, "100%");
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "100%% = %.4g Gy", opt.reference_gy);
+  draw_text(im, 2, y0 + bar_h + 3 + text_h + 4, buf, black);
+  // Plane and position, white with a dark shadow.
+  const char* axis = plane == Plane::axial ? "z" : plane == Plane::coronal ? "y" : "x";
+  const double pos_mm = 10 * opt.point_cm[plane == Plane::axial ? 2 : plane == Plane::coronal ? 1 : 0];
+  std::snprintf(buf, sizeof buf, "%s %s = %.1f mm", plane_name(plane), axis, pos_mm);
+  draw_text(im, 5, 5, buf, Rgb{0, 0, 0}, 2);
+  draw_text(im, 4, 4, buf, Rgb{255, 255, 255}, 2);
   return im;
 }
 
-Image line_plot(const std::vector<double>& x, const std::vector<double>& y, double x_tick, int width, int height) {
+Image line_plot(const std::vector<double>& x, const std::vector<double>& y, double x_tick,
+                const std::string& x_title, const std::string& y_title, int width, int height) {
   if (x.size() != y.size() || x.size() < 2) throw std::invalid_argument("line_plot: need >= 2 points");
   Image im(width, height, Rgb{255, 255, 255});
-  const int l = 40, r = 15, t = 15, b = 35;
+  const int l = 60, r = 15, t = 20, b = 40;
   const double xmin = *std::min_element(x.begin(), x.end()), xmax = *std::max_element(x.begin(), x.end());
   double ymax = *std::max_element(y.begin(), y.end());
   if (!(ymax > 0)) ymax = 1;
@@ -191,6 +211,20 @@ Image line_plot(const std::vector<double>& x, const std::vector<double>& y, doub
   draw_segment(im, Segment{double(l), double(t), double(l), double(height - b)}, axis, 1);
   for (std::size_t i = 0; i + 1 < x.size(); ++i)
     draw_segment(im, Segment{px(x[i]), py(y[i]), px(x[i + 1]), py(y[i + 1])}, curve, 2);
+  const Rgb black{0, 0, 0};
+  char buf[64];
+  if (x_tick > 0)
+    for (double v = std::ceil(xmin / (5 * x_tick)) * 5 * x_tick; v <= xmax + 1e-9; v += 5 * x_tick) {
+      std::snprintf(buf, sizeof buf, "%g", std::abs(v) < 1e-12 ? 0.0 : v);
+      draw_text(im, int(px(v)) - text_width(buf) / 2, height - b + 5, buf, black);
+    }
+  const double ydata = ymax / 1.05;
+  for (double q : {0.0, 0.5, 1.0}) {
+    std::snprintf(buf, sizeof buf, "%.3g", q * ydata);
+    draw_text(im, l - 4 - text_width(buf), int(py(q * ydata)) - 3, buf, black);
+  }
+  if (!x_title.empty()) draw_text(im, (l + width - r) / 2 - text_width(x_title) / 2, height - 14, x_title, black);
+  if (!y_title.empty()) draw_text(im, 4, 4, y_title, black);
   return im;
 }
 

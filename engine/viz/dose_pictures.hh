@@ -32,7 +32,9 @@ struct DoseOverCtOptions {
 };
 
 // Dose (trilinear between voxel centres, 0 outside the grid) over the CT (nearest voxel).
-// The colour bar under the picture spans [0, 1.1] x reference with ticks at the levels.
+// The colour bar under the picture spans [0, 1.1] x reference with ticks at the levels,
+// labelled in % of the reference, and "100% = X Gy" under it; the plane's name and
+// position at the top left.
 Image dose_over_ct(const io::CtImage& ct, const DoseResult& dose, Plane plane,
                    const DoseOverCtOptions& opt);
 
@@ -40,8 +42,10 @@ Image dose_over_ct(const io::CtImage& ct, const DoseResult& dose, Plane plane,
 double sample_dose(const DoseResult& d, double x_cm, double y_cm, double z_cm);
 
 // A simple line plot: white background, axes, a grid every `x_tick` in x and at tenths of
-// the y range, the curve in dark blue. Axis ranges from the data (y from 0).
-Image line_plot(const std::vector<double>& x, const std::vector<double>& y, double x_tick, int width = 640,
+// the y range, the curve in dark blue. Axis ranges from the data (y from 0). Numbers every
+// 5 x ticks on x, at 0, 50 % and 100 % of the data maximum on y; axis titles.
+Image line_plot(const std::vector<double>& x, const std::vector<double>& y, double x_tick,
+                const std::string& x_title = "", const std::string& y_title = "", int width = 640,
                 int height = 400);
 
 }  // namespace sabre::viz

@@ -5,7 +5,7 @@
 # examples/lung-sbrt/generated/. Writes HDF5, RT Dose, PNGs and a summary into
 # examples/lung-sbrt/output/ and prints where they are. Uses every CUDA GPU when there is
 # one, else all CPU cores; on 2 CPU cores it stops at 2 % uncertainty or after 330 s of
-# transport (about 2.4 %), whichever comes first (examples/lung-sbrt/README.md).
+# transport (about 2.5 %), whichever comes first (examples/lung-sbrt/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

@@ -148,11 +148,13 @@ json run_job(const RunConfig& cfg, ProgressReporter::Mode progress_mode) {
   co.dose_grid_mm = cfg.dose_grid_mm;
   CtPhantom cp = load_ct_phantom(co);
   const std::string& ct_for = cp.ct.ids.frame_of_reference_uid;
-  if (cp.structures && !ct_for.empty() && cp.structures->frame_of_reference_uid != ct_for)
-    throw InputError(cfg.rtstruct, "its frame of reference " +
-                                       (cp.structures->frame_of_reference_uid.empty() ? std::string("(none)")
-                                                                                      : cp.structures->frame_of_reference_uid) +
-                                       " is not the CT's (" + ct_for + ")");
+  if (cp.structures) {
+    const std::string& rs_for = cp.structures->frame_of_reference_uid;
+    if (rs_for.empty())
+      spdlog::warn("{}: no frame of reference; assuming the CT's", cfg.rtstruct);
+    else if (!ct_for.empty() && rs_for != ct_for)
+      throw InputError(cfg.rtstruct, "its frame of reference " + rs_for + " is not the CT's (" + ct_for + ")");
+  }
   if (!plan.frame_of_reference_uid.empty() && !ct_for.empty() && plan.frame_of_reference_uid != ct_for)
     throw InputError(cfg.rtplan, "its frame of reference " + plan.frame_of_reference_uid + " is not the CT's (" +
                                      ct_for + ")");

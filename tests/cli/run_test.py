@@ -202,12 +202,16 @@ with tempfile.TemporaryDirectory() as tmp:
     r = sabre("--log-level", "warn", "phantom", "water", "-o", other, "--size", 60, 60, 60, "--spacing", 5,
               "--slice", 5, "--random-uids")
     check(r.returncode == 0, f"second phantom: {r.stderr}")
+    other_plan = os.path.join(tmp, "RP-other-frame.dcm")
+    r = sabre("--log-level", "warn", "plan", "static", "-o", other_plan, "--ct", other, "--field", 3, 3)
+    check(r.returncode == 0, f"plan on the other CT: {r.stderr}")
     missing_ct = os.path.join(tmp, "no-such-ct")
     other_rs = os.path.join(other, "RS.dcm")
     cases = [
         ("missing CT directory", ["--ct", missing_ct], 3, missing_ct),
         ("plan with no matching machine", ["--plan", bad_plan], 3, bad_plan),
         ("structure set from another frame of reference", ["--structures", other_rs], 3, other_rs),
+        ("plan from another frame of reference", ["--plan", other_plan], 3, other_plan),
         ("unwritable output path", ["--output-h5", os.path.join(tmp, "no-such-dir", "d.h5")], 4, "no-such-dir"),
     ]
     for what, extra, code, name in cases:

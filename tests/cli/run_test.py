@@ -88,7 +88,8 @@ with tempfile.TemporaryDirectory() as tmp:
     o = outdir("target")
     target = 0.08
     r = sabre(*base, "--target-uncertainty", "8%", "--batch-histories", 2000, "--histories", 4000000,
-              "--output-h5", os.path.join(o, "d.h5"), "--summary-json", os.path.join(o, "s.json"), env=env)
+              "--output-h5", os.path.join(o, "d.h5"), "--summary-json", os.path.join(o, "s.json"),
+              "--png-dir", os.path.join(o, "png"), "--phantom-plots", env=env)
     if r.returncode != 0 and "no electron/positron transport" in r.stderr:
         print("SKIPPED: built without charged transport")
         sys.exit(77)
@@ -103,6 +104,26 @@ with tempfile.TemporaryDirectory() as tmp:
         check(s["mean_rel_uncertainty_50"] <= target, "reported uncertainty above the target")
         check(abs(s["mean_rel_uncertainty_50"] - u) <= 1e-12 * u, f"reported {s['mean_rel_uncertainty_50']} != HDF5 {u}")
         check(abs(s["dose"]["max_gy"] - dmax) <= 1e-12 * dmax, "reported max dose != HDF5")
+        check(not s["calibration"]["from_cache"], "first run: calibration claimed from the cache")
+        cal0 = s["calibration"]["reference_dose_gy_per_history"]
+        pngs = sorted(os.listdir(os.path.join(o, "png")))
+        check(pngs == ["axial.png", "coronal.png", "depth_dose.csv", "depth_dose.png", "profile.csv", "profile.png",
+                       "sagittal.png"], f"pictures: {pngs}")
+        for n in pngs:
+            if n.endswith(".png"):
+                with open(os.path.join(o, "png", n), "rb") as f:
+                    check(f.read(8) == b"\x89PNG\r\n\x1a\n", f"{n} is not a PNG")
+        # The cache: the next run reuses the figure; without the cache the same reference
+        # run (same histories and seed) gives the same figure bit for bit.
+        for flags, cached in (([], True), (["--no-calibration-cache"], False)):
+            oc = outdir("cache" + str(int(cached)))
+            rc = sabre(*base, "--histories", 20000, "--output-h5", os.path.join(oc, "d.h5"), "--quiet", "--json",
+                       *flags, env=env)
+            check(rc.returncode == 0, f"cache run: {rc.stderr[-300:]}")
+            if rc.returncode == 0:
+                c = json.loads(rc.stdout)["calibration"]
+                check(c["from_cache"] == cached, f"from_cache {c['from_cache']}, expected {cached}")
+                check(c["reference_dose_gy_per_history"] == cal0, "calibration figure differs from the first run's")
         if s["batches"] > 10:
             # One batch fewer (the same histories: batch b always holds the same ones) is
             # still above the target: the run stopped at the first batch that reached it.

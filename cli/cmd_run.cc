@@ -114,7 +114,7 @@ const bool registered = register_command(
       sub.add_option("--device", o->f.device, "auto (default), cpu, cpu:N, cuda, cuda:N[,M]");
       sub.add_option("--batches", o->f.batches, "Batches of a fixed-count run (>= 10, default 10)");
       sub.add_option("--batch-histories", o->f.batch_histories,
-                     "Histories per batch of an open-ended run (default: histories/batches, or 20000)");
+                     "Histories per batch of an open-ended run (default: 20000 on CPU, 1000000 on CUDA, at most histories/batches)");
       sub.add_option("--calibration-histories", o->f.calibration_histories,
                      "Histories of the reference-field run in water (default 4000000)");
       sub.add_flag("--no-calibration-cache", o->no_cache, "Always run the reference field; do not read or write the cache");

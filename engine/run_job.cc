@@ -202,9 +202,13 @@ json run_job(const RunConfig& cfg, ProgressReporter::Mode progress_mode) {
   st.headline_mask = &headline;
   const bool open_ended = cfg.target_uncertainty > 0 || cfg.time_limit_s > 0;
   if (open_ended) {
-    st.batch_histories = cfg.batch_histories > 0 ? cfg.batch_histories
-                         : cfg.histories > 0     ? std::max<std::int64_t>(1, (cfg.histories + cfg.batches - 1) / cfg.batches)
-                                                 : 20000;
+    // Default batch size: small enough on the CPU for a prompt answer to a signal and a
+    // fine-grained stop, large on a GPU (launch and fold overheads), and at most a tenth of
+    // a history limit so that the 10 batches a target needs fit.
+    const bool on_cuda = backend->description().rfind("cuda", 0) == 0;
+    std::int64_t dflt = on_cuda ? 1000000 : 20000;
+    if (cfg.histories > 0) dflt = std::max<std::int64_t>(1, std::min(dflt, cfg.histories / cfg.batches));
+    st.batch_histories = cfg.batch_histories > 0 ? cfg.batch_histories : dflt;
     st.histories = cfg.histories > 0 ? cfg.histories : st.batch_histories * (std::int64_t(1) << 29);
     if (st.histories < 2 * st.batch_histories)
       throw UsageError("--histories " + std::to_string(cfg.histories) + " must allow at least 2 batches of " +

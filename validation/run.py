@@ -598,11 +598,11 @@ def write_report(c, wall, times, loads, started):
     rows = c.rows
     checked = [r for r in rows if r["pass"] is not None]
     failed = [r for r in checked if r["pass"] is False]
-    commit = git("rev-parse", "--short", "HEAD") + ("-dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+    commit = c.commit
     mode = "quick" if c.quick else "full"
     L = [f"# sabre validation report ({mode} mode)", "",
          f"- date: {started} (UTC); wall time {wall / 60:.1f} min",
-         f"- commit: {commit}; sabre: `{c.a.sabre}`",
+         f"- commit: {commit}; executable `{c.a.sabre}`",
          f"- machine: {machine()}; load average at start / end: {loads[0]:.1f} / {loads[1]:.1f} "
          f"(shared machine), sabre threads: {c.a.threads or 'all'}",
          f"- command: `validation/run.py --{mode}" + (f" --r1-minutes {c.a.r1_minutes:g} --fano-scale {c.a.fano_scale:g}"
@@ -662,7 +662,7 @@ def main():
     ap.add_argument("--threads", type=int, default=0, help="sabre threads (0: all)")
     ap.add_argument("--r1-minutes", type=float, default=25.0, help="full mode: wall-time budget of the R1 runs")
     ap.add_argument("--r1-piece", type=int, default=5000000, help="full mode: histories per R1 run (seeds 602, ...)")
-    ap.add_argument("--r1-quick-histories", type=int, default=500000)
+    ap.add_argument("--r1-quick-histories", type=int, default=2000000)
     ap.add_argument("--fano-scale", type=float, default=0.25,
                     help="full mode: SABRE_FANO_SCALE of the long Fano test (1 = 4e6 / 2e6 histories)")
     ap.add_argument("--cases", default="", help="comma-separated subset")
@@ -678,11 +678,18 @@ def main():
     a.out = os.path.abspath(a.out)
     want = set(a.cases.split(",")) if a.cases else None
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    # the commit the sabre binary was built from (sabre --version) and the checkout's HEAD at the start
+    ver = subprocess.run([a.sabre, "--version"], capture_output=True, text=True).stdout
+    m = re.search(r"commit: (\S+)", ver)
+    built = (m.group(1)[:7] + ("-dirty" if m.group(1).endswith("-dirty") else "")) if m else "unknown"
+    head = git("rev-parse", "--short", "HEAD") + ("-dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+    commit_text = f"sabre built from {built} (`sabre --version`); checkout HEAD at the start {head}"
     load0 = os.getloadavg()[0]
     t0 = time.time()
     times = {}
     with tempfile.TemporaryDirectory(prefix="sabre-validation-") as tmp:
         c = Ctx(a, tmp)
+        c.commit = commit_text
         if os.path.isdir(c.plot_dir):
             for p in glob.glob(os.path.join(c.plot_dir, "*.png")):
                 os.remove(p)

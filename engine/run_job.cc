@@ -366,9 +366,17 @@ json run_job(const RunConfig& cfg, ProgressReporter::Mode progress_mode) {
     ro.orientation = cp.ct.orientation;
     ro.ids = cp.ct.ids;
     ro.plan_sop_instance_uid = plan.sop_instance_uid;
-    ro.series_description = "sabre MC dose, Gy per fraction";
+    // DoseSummationType PLAN means the entire delivery of the plan (DICOM PS3.3 RT Dose
+    // module), so the RT Dose holds the plan total: the per-fraction dose times the
+    // planned fractions, as planning systems export it. HDF5 and summary stay per fraction.
+    const int nfx = std::max(1, plan.fractions_planned);
+    DoseResult total = d;
+    for (double& v : total.dose_gy) v *= nfx;
+    total.provenance["dose_per"] = "plan (" + std::to_string(nfx) + " fractions)";
+    ro.series_description = "sabre MC dose, Gy, plan total (" + std::to_string(nfx) +
+                             (nfx == 1 ? " fraction)" : " fractions)");
     files.push_back(std::make_unique<OutputFile>(cfg.output_rtdose));
-    io::write_rtdose(files.back()->temp_path(), d, ro);
+    io::write_rtdose(files.back()->temp_path(), total, ro);
     outputs["rtdose"] = cfg.output_rtdose;
   }
   // Pictures: into a staging directory next to the target, renamed into place.

@@ -73,7 +73,7 @@ with tempfile.TemporaryDirectory() as tmp:
         sys.exit(f"sabre phantom failed: {r.stderr}")
     plan = os.path.join(tmp, "RP.dcm")
     r = sabre("--log-level", "warn", "plan", "static", "-o", plan, "--ct", ct, "--rtstruct", os.path.join(ct, "RS.dcm"),
-              "--field", 3, 3, "--iso", 0, 0, 0, "--mu", 100)
+              "--field", 3, 3, "--iso", 0, 0, 0, "--mu", 100, "--fractions", 3)
     if r.returncode != 0:
         sys.exit(f"sabre plan failed: {r.stderr}")
     base = ["run", "--ct", ct, "--plan", plan, "--structures", os.path.join(ct, "RS.dcm"),
@@ -197,18 +197,24 @@ with tempfile.TemporaryDirectory() as tmp:
         if r.returncode == 0:
             with h5py.File(os.path.join(o, "d.h5"), "r") as f:
                 doses.append((f["dose/dose"][...], f["dose/rel_uncertainty"][...]))
+                fx = f["provenance"].attrs.get("fractions_planned")
+                fractions = max(1, int(fx.decode() if isinstance(fx, bytes) else fx)) if fx is not None else None
     if len(doses) == 3:
         for i in (1, 2):
             check(np.array_equal(doses[0][0], doses[i][0]), f"dose of run {i} differs from run 0")
             check(np.array_equal(doses[0][1], doses[i][1]), f"uncertainty of run {i} differs from run 0")
-        # The RT Dose holds the same dose (16-bit, scaled to its maximum) in Gy.
+        # The RT Dose holds the plan total (DoseSummationType PLAN: the entire delivery), i.e.
+        # the HDF5's per-fraction dose times the planned fractions (16-bit, scaled to its max).
         try:
             import pydicom
             rd = pydicom.dcmread(os.path.join(tmp, "rep0", "RD.dcm"))
             arr = rd.pixel_array.astype(np.float64) * float(rd.DoseGridScaling)
             check(rd.DoseUnits == "GY", f"RT Dose units {rd.DoseUnits}")
             check(rd.DoseSummationType == "PLAN", f"RT Dose summation {rd.DoseSummationType}")
-            check(abs(arr.max() - doses[0][0].max()) <= 1e-4 * doses[0][0].max(), "RT Dose maximum != HDF5")
+            check(fractions == 3, f"HDF5 provenance fractions_planned {fractions}, the plan has 3")
+            nfx = fractions or 1
+            check(abs(arr.max() - nfx * doses[0][0].max()) <= 1e-4 * nfx * doses[0][0].max(),
+                  f"RT Dose maximum {arr.max()} != {nfx} fractions x HDF5 maximum {doses[0][0].max()}")
         except ImportError:
             print("pydicom missing: RT Dose not checked")
         print(f"reproduce: max dose {doses[0][0].max():.6g} Gy, identical: "

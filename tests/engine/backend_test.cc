@@ -22,6 +22,7 @@
 #include "physics/materials/material_tables.hh"
 #include "physics/transport/majorant.hh"
 #include "tests/support/skip.hh"
+#include "tests/support/transport_fixtures.hh"
 
 using namespace sabre;
 
@@ -32,46 +33,8 @@ static_assert(!kSourceRunsOnCuda<int>);
 
 namespace {
 
-std::string tables_path() {
-  return (std::filesystem::path(build::data_dir()) / "physics" / "data" / "default.h5").string();
-}
-
-const phys::MaterialTables* shipped_tables() {
-  static std::unique_ptr<phys::MaterialTables> t;
-  static bool tried = false;
-  if (!tried) {
-    tried = true;
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(tables_path(), ec))
-      t = std::make_unique<phys::MaterialTables>(tables_path());
-  }
-  return t.get();
-}
-
-struct WaterBox {
-  std::vector<std::int32_t> mat;
-  std::vector<float> rho;
-  std::vector<double> majorant;
-  phys::TransportParams tp;
-  explicit WaterBox(const phys::MaterialTables& t) {
-    phys::GridGeometry g;
-    g.origin_cm = {-4, -4, 0};
-    g.spacing_cm = {1, 1, 1};
-    g.nx = g.ny = 8;
-    g.nz = 12;
-    mat.assign(std::size_t(g.size()), t.index("water"));
-    rho.assign(std::size_t(g.size()), 1.0f);
-    tp.phantom.grid = g;
-    tp.phantom.material = mat.data();
-    tp.phantom.density_g_cm3 = rho.data();
-    tp.phantom.max_density_g_cm3 = 1;
-    tp.materials = t.data();
-    majorant = phys::phantom_majorant_row(tp.phantom, tp.materials);
-    tp.materials.photon.majorant_mu_rho.grid = tp.materials.photon.mu_rho_total.grid;
-    tp.materials.photon.majorant_mu_rho.values = majorant.data();
-  }
-  WaterBox(const WaterBox&) = delete;
-};
+using sabre::test::shipped_tables;
+using sabre::test::WaterBox;
 
 beams::SimpleSource field() {
   beams::SimpleSource s;
@@ -120,14 +83,14 @@ TEST_CASE("make_backend: cuda without a GPU is one DeviceError for every source 
 TEST_CASE("make_backend's host back end gives the same dose bits as the direct host run",
           "[engine][backend]") {
   if (!shipped_tables()) {
-    sabre::test::skip("no physics table file at " + tables_path());
+    sabre::test::skip("no physics table file at " + sabre::test::shipped_tables_path());
     return;
   }
   if (!kernels::kChargedTransportAvailable) {
     sabre::test::skip("no charged-particle transport in this build");
     return;
   }
-  const WaterBox box(*shipped_tables());
+  const WaterBox box(*shipped_tables(), {-4, -4, 0}, 8, 8, 12);
   const auto src = field();
   SimulationSettings s;
   s.histories = 2000;

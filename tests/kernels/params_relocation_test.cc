@@ -35,10 +35,13 @@
 #include "physics/materials/material_tables.hh"
 #include "physics/transport/majorant.hh"
 #include "tests/support/skip.hh"
+#include "tests/support/transport_fixtures.hh"
 
 using namespace sabre;
 
 namespace {
+
+using sabre::test::shipped_tables;
 
 // Copies into fresh heap blocks and remembers where they are.
 struct HostArenaCopier {
@@ -106,22 +109,6 @@ PointerScan scan_pointers(const void* obj, std::size_t bytes, const HostArenaCop
   return s;
 }
 
-std::string tables_path() {
-  return (std::filesystem::path(build::data_dir()) / "physics" / "data" / "default.h5").string();
-}
-
-const phys::MaterialTables* shipped_tables() {
-  static std::unique_ptr<phys::MaterialTables> t;
-  static bool tried = false;
-  if (!tried) {
-    tried = true;
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(tables_path(), ec))
-      t = std::make_unique<phys::MaterialTables>(tables_path());
-  }
-  return t.get();
-}
-
 // A 20 cm cube centred on the origin: water with a bone slab and a lung slab along y (the
 // direction of a gantry-0 beam), 2 cm voxels.
 struct CubePhantom {
@@ -184,7 +171,7 @@ std::int64_t total(const std::vector<std::int64_t>& v) {
 #define REQUIRE_PHYSICS()                                                          \
   do {                                                                             \
     if (!shipped_tables()) {                                                       \
-      sabre::test::skip("no physics table file at " + tables_path());              \
+      sabre::test::skip("no physics table file at " + sabre::test::shipped_tables_path());              \
       return;                                                                      \
     }                                                                              \
     if (!kernels::kChargedTransportAvailable) {                                    \

@@ -24,53 +24,15 @@
 #include "physics/materials/material_tables.hh"
 #include "physics/transport/majorant.hh"
 #include "tests/support/skip.hh"
+#include "tests/support/transport_fixtures.hh"
 
 using namespace sabre;
 using kernels::LaunchPlan;
 
 namespace {
 
-std::string tables_path() {
-  return (std::filesystem::path(build::data_dir()) / "physics" / "data" / "default.h5").string();
-}
-
-const phys::MaterialTables* shipped_tables() {
-  static std::unique_ptr<phys::MaterialTables> t;
-  static bool tried = false;
-  if (!tried) {
-    tried = true;
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(tables_path(), ec))
-      t = std::make_unique<phys::MaterialTables>(tables_path());
-  }
-  return t.get();
-}
-
-// A water box 10 x 10 x 20 cm, 1 cm voxels, beam along +z.
-struct WaterBox {
-  std::vector<std::int32_t> mat;
-  std::vector<float> rho;
-  std::vector<double> majorant;
-  phys::TransportParams tp;
-  explicit WaterBox(const phys::MaterialTables& t) {
-    phys::GridGeometry g;
-    g.origin_cm = {-5, -5, 0};
-    g.spacing_cm = {1, 1, 1};
-    g.nx = g.ny = 10;
-    g.nz = 20;
-    mat.assign(std::size_t(g.size()), t.index("water"));
-    rho.assign(std::size_t(g.size()), 1.0f);
-    tp.phantom.grid = g;
-    tp.phantom.material = mat.data();
-    tp.phantom.density_g_cm3 = rho.data();
-    tp.phantom.max_density_g_cm3 = 1;
-    tp.materials = t.data();
-    majorant = phys::phantom_majorant_row(tp.phantom, tp.materials);
-    tp.materials.photon.majorant_mu_rho.grid = tp.materials.photon.mu_rho_total.grid;
-    tp.materials.photon.majorant_mu_rho.values = majorant.data();
-  }
-  WaterBox(const WaterBox&) = delete;
-};
+using sabre::test::shipped_tables;
+using sabre::test::WaterBox;
 
 beams::SimpleSource beam(double e_mev) {
   beams::SimpleSource s;
@@ -86,7 +48,7 @@ beams::SimpleSource beam(double e_mev) {
 #define REQUIRE_PHYSICS()                                                    \
   do {                                                                       \
     if (!shipped_tables()) {                                                 \
-      sabre::test::skip("no physics table file at " + tables_path());        \
+      sabre::test::skip("no physics table file at " + sabre::test::shipped_tables_path());        \
       return;                                                                \
     }                                                                        \
     if (!kernels::kChargedTransportAvailable) {                              \
@@ -116,7 +78,7 @@ TEST_CASE("kernel twin: the grid-stride loop covers each history once, in any th
   // twin's, bit for bit, for a count that is not a multiple of the stride, one below the
   // stride, and one above.
   REQUIRE_PHYSICS();
-  const WaterBox box(*shipped_tables());
+  const WaterBox box(*shipped_tables(), {-5, -5, 0}, 10, 10, 20);
   const auto src = beam(2.0);
   const std::uint64_t first = 1000;
   for (const std::uint64_t count : {std::uint64_t(37), std::uint64_t(300), std::uint64_t(1201)}) {
@@ -227,7 +189,7 @@ TEST_CASE("kernel twin: devices' parts add up to the whole batch bit for bit",
   // What CudaBackend does with several GPUs: each device tallies its part; the host adds
   // the integer arrays. The sum must not depend on the number of parts.
   REQUIRE_PHYSICS();
-  const WaterBox box(*shipped_tables());
+  const WaterBox box(*shipped_tables(), {-5, -5, 0}, 10, 10, 20);
   const auto src = beam(6.0);
   const auto whole = host_dose(box.tp, src, 9, 0, 900);
   for (std::uint64_t n : {2u, 3u}) {
@@ -287,7 +249,7 @@ TEST_CASE("CudaTransport on a GPU: statistically equal to the host twin, repeat 
           "[kernels][cuda][gpu]") {
   SABRE_REQUIRE_GPU();
   REQUIRE_PHYSICS();
-  const WaterBox box(*shipped_tables());
+  const WaterBox box(*shipped_tables(), {-5, -5, 0}, 10, 10, 20);
   const auto src = beam(2.0);
   constexpr int kBatches = 20;
   constexpr std::uint64_t kPerBatch = 20000;

@@ -21,33 +21,19 @@
 #include "physics/transport/history.hh"
 #include "physics/transport/majorant.hh"
 #include "tests/support/skip.hh"
+#include "tests/support/transport_fixtures.hh"
 
 using namespace sabre;
 using namespace sabre::phys;
 
 namespace {
 
-std::string tables_path() {
-  return (std::filesystem::path(build::data_dir()) / "physics" / "data" / "default.h5").string();
-}
-
-// Loads the default tables once, or returns null when the file is absent.
-const MaterialTables* shipped_tables() {
-  static std::unique_ptr<MaterialTables> t;
-  static bool tried = false;
-  if (!tried) {
-    tried = true;
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(tables_path(), ec))
-      t = std::make_unique<MaterialTables>(tables_path());
-  }
-  return t.get();
-}
+using sabre::test::shipped_tables;
 
 #define REQUIRE_TABLES()                                                        \
   do {                                                                          \
     if (!shipped_tables()) {                                                            \
-      sabre::test::skip("no physics table file at " + tables_path());           \
+      sabre::test::skip("no physics table file at " + sabre::test::shipped_tables_path());           \
       return;                                                                   \
     }                                                                           \
   } while (0)

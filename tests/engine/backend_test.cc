@@ -82,14 +82,7 @@ TEST_CASE("make_backend: cuda without a GPU is one DeviceError for every source 
 
 TEST_CASE("make_backend's host back end gives the same dose bits as the direct host run",
           "[engine][backend]") {
-  if (!shipped_tables()) {
-    sabre::test::skip("no physics table file at " + sabre::test::shipped_tables_path());
-    return;
-  }
-  if (!kernels::kChargedTransportAvailable) {
-    sabre::test::skip("no charged-particle transport in this build");
-    return;
-  }
+  SABRE_REQUIRE_TRANSPORT_PHYSICS();
   const WaterBox box(*shipped_tables(), {-4, -4, 0}, 8, 8, 12);
   const auto src = field();
   SimulationSettings s;

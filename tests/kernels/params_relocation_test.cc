@@ -170,14 +170,7 @@ std::int64_t total(const std::vector<std::int64_t>& v) {
 
 #define REQUIRE_PHYSICS()                                                          \
   do {                                                                             \
-    if (!shipped_tables()) {                                                       \
-      sabre::test::skip("no physics table file at " + sabre::test::shipped_tables_path());              \
-      return;                                                                      \
-    }                                                                              \
-    if (!kernels::kChargedTransportAvailable) {                                    \
-      sabre::test::skip("no charged-particle transport in this build");            \
-      return;                                                                      \
-    }                                                                              \
+    SABRE_REQUIRE_TRANSPORT_PHYSICS();                                             \
     if (mapped_ranges().empty()) {                                                 \
       sabre::test::skip("/proc/self/maps unreadable: cannot scan for stray pointers"); \
       return;                                                                      \

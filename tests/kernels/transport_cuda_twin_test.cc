@@ -45,18 +45,6 @@ beams::SimpleSource beam(double e_mev) {
   return s;
 }
 
-#define REQUIRE_PHYSICS()                                                    \
-  do {                                                                       \
-    if (!shipped_tables()) {                                                 \
-      sabre::test::skip("no physics table file at " + sabre::test::shipped_tables_path());        \
-      return;                                                                \
-    }                                                                        \
-    if (!kernels::kChargedTransportAvailable) {                              \
-      sabre::test::skip("no charged-particle transport in this build");      \
-      return;                                                                \
-    }                                                                        \
-  } while (0)
-
 // The host twin: histories [first, first + count) in order on one thread.
 std::vector<std::int64_t> host_dose(const phys::TransportParams& tp, const beams::SimpleSource& s,
                                     std::uint64_t seed, std::uint64_t first, std::uint64_t count) {
@@ -77,7 +65,7 @@ TEST_CASE("kernel twin: the grid-stride loop covers each history once, in any th
   // reverse order (as a GPU may schedule them). The integer tally must equal the host
   // twin's, bit for bit, for a count that is not a multiple of the stride, one below the
   // stride, and one above.
-  REQUIRE_PHYSICS();
+  SABRE_REQUIRE_TRANSPORT_PHYSICS();
   const WaterBox box(*shipped_tables(), {-5, -5, 0}, 10, 10, 20);
   const auto src = beam(2.0);
   const std::uint64_t first = 1000;
@@ -188,7 +176,7 @@ TEST_CASE("kernel twin: devices' parts add up to the whole batch bit for bit",
           "[kernels][cuda-twin]") {
   // What CudaBackend does with several GPUs: each device tallies its part; the host adds
   // the integer arrays. The sum must not depend on the number of parts.
-  REQUIRE_PHYSICS();
+  SABRE_REQUIRE_TRANSPORT_PHYSICS();
   const WaterBox box(*shipped_tables(), {-5, -5, 0}, 10, 10, 20);
   const auto src = beam(6.0);
   const auto whole = host_dose(box.tp, src, 9, 0, 900);
@@ -248,7 +236,7 @@ TEST_CASE("CudaTransport without a usable GPU: one DeviceError", "[kernels][cuda
 TEST_CASE("CudaTransport on a GPU: statistically equal to the host twin, repeat bit-identical",
           "[kernels][cuda][gpu]") {
   SABRE_REQUIRE_GPU();
-  REQUIRE_PHYSICS();
+  SABRE_REQUIRE_TRANSPORT_PHYSICS();
   const WaterBox box(*shipped_tables(), {-5, -5, 0}, 10, 10, 20);
   const auto src = beam(2.0);
   constexpr int kBatches = 20;

@@ -30,14 +30,6 @@ namespace {
 
 using sabre::test::shipped_tables;
 
-#define REQUIRE_TABLES()                                                        \
-  do {                                                                          \
-    if (!shipped_tables()) {                                                            \
-      sabre::test::skip("no physics table file at " + sabre::test::shipped_tables_path());           \
-      return;                                                                   \
-    }                                                                           \
-  } while (0)
-
 struct BalanceScorer {
   double deposited = 0, below = 0, escaped = 0, rest = 0;
   void deposit(std::int64_t, double e) { deposited += e; }
@@ -104,7 +96,7 @@ TEST_CASE("Energy balance per history: photons and electrons, water and slabs",
           "[kernels][transport][balance]") {
   // Acceptance 1: per history, deposited + below-cut + escaped = emitted + rest-mass
   // changes within 1e-6 relative (double sums; anything else is a bookkeeping bug).
-  REQUIRE_TABLES();
+  SABRE_REQUIRE_TABLES();
   const MaterialTables& t = *shipped_tables();
   if (!kernels::kChargedTransportAvailable) {
     sabre::test::skip("no charged-particle transport in this build");
@@ -175,7 +167,7 @@ TEST_CASE("Narrow-beam attenuation in water matches NIST exp(-mu t)",
   // exp(-mu t) with mu/rho from NIST XCOM (with coherent) in nist-water-photon.csv;
   // tolerance 0.5 % (acceptance). The statistical 1-sigma of each figure is printed; the
   // table's own mu differs from the CSV by < 0.25 % (x t = 10 cm mfp-weighted, printed).
-  REQUIRE_TABLES();
+  SABRE_REQUIRE_TABLES();
   if (sabre::test::shared_dir().empty()) {
     sabre::test::skip("../shared absent (NIST reference)");
     return;

@@ -11,9 +11,11 @@
 #include <vector>
 
 #include "engine/core/build_info.hh"
+#include "kernels/charged_policy.hh"
 #include "physics/materials/material_tables.hh"
 #include "physics/transport/majorant.hh"
 #include "physics/transport/transport_params.hh"
+#include "tests/support/skip.hh"
 
 namespace sabre::test {
 
@@ -64,3 +66,22 @@ struct WaterBox {
 };
 
 }  // namespace sabre::test
+
+// In a test case body: skip (with the reason) and return when the shipped tables are
+// missing; SABRE_REQUIRE_TRANSPORT_PHYSICS also when the build has no e-/e+ transport.
+#define SABRE_REQUIRE_TABLES()                                                         \
+  do {                                                                                 \
+    if (!sabre::test::shipped_tables()) {                                              \
+      sabre::test::skip("no physics table file at " + sabre::test::shipped_tables_path()); \
+      return;                                                                          \
+    }                                                                                  \
+  } while (0)
+
+#define SABRE_REQUIRE_TRANSPORT_PHYSICS()                                   \
+  do {                                                                      \
+    SABRE_REQUIRE_TABLES();                                                 \
+    if (!sabre::kernels::kChargedTransportAvailable) {                      \
+      sabre::test::skip("no charged-particle transport in this build");     \
+      return;                                                               \
+    }                                                                       \
+  } while (0)

@@ -56,7 +56,7 @@ TEST_CASE("bundled machine files load with the documented values", "[machine]") 
   CHECK(hd.mlc.leaf_end_radius_cm == Approx(16.0));
   CHECK(hd.tags.at("machine.sad_cm").basis == Basis::published);
   CHECK(hd.tags.at("mlc.leaf_offset_cm").basis == Basis::assumption);
-  CHECK(hd.mlc.interleaf_gap_cm == Approx(0.05));
+  CHECK(hd.mlc.interleaf_gap_cm == Approx(0.027));  // commissioned to ~1.2 % transmission
   REQUIRE(hd.beams.size() == 2);
   const BeamModel* b6 = hd.find_beam(6.0, true);
   REQUIRE(b6);

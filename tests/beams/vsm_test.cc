@@ -106,7 +106,7 @@ TEST_CASE("linac source: gantry 90 HFS enters from the patient's left, closed ML
     v.vsm.sigma_x_cm = v.vsm.sigma_y_cm = 0;
     v.vsm.ef_weight = v.vsm.e_weight = 0;
     // A near-zero interleaf gap (0.05 mm) so that the estimate below holds: with the file's
-    // 0.5 mm gap, the half-height gap bands of the closed pairs (T ~ 6 %) add survivors.
+    // 0.27 mm gap, the half-height gap bands of the closed pairs (T ~ 6 %) add survivors.
     v.collimator.interleaf_gap_cm = 0.005;
     sabre::phys::Rng r0(6, 0, 0);
     int a = 0;
@@ -129,8 +129,8 @@ TEST_CASE("linac source: gantry 90 HFS enters from the patient's left, closed ML
   const double ratio = w_closed / w_open;
   INFO("closed/open in-air weight ratio " << ratio);
   // Plausibility band for the in-air photon-fluence ratio: a full leaf alone gives
-  // ~0.2-0.4 % (exp(-mu rho h)); the 0.5 mm interleaf-gap bands (half height, ~6 %) add
-  // ~1-2 % for 2.5 mm leaves, and the abutting rounded tips at x = 0 leak along a ~1 mm
+  // ~0.2-0.4 % (exp(-mu rho h)); the 0.27 mm interleaf-gap bands (half height, ~6 %) add
+  // ~1 % for 2.5 mm leaves, and the abutting rounded tips at x = 0 leak along a ~1 mm
   // band at ~50 %: a few percent in all.
   CHECK(ratio > 0.002);
   CHECK(ratio < 0.05);

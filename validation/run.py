@@ -295,7 +295,13 @@ def case_r1(c):
         raise RuntimeError(f"reference {ref} absent")
     files = []
     t0 = time.time()
-    if c.quick:
+    if c.a.r1_files:
+        # pieces run beforehand (sabre simulate R1.toml, independent seeds): compare only
+        files = sorted(glob.glob(c.a.r1_files))
+        if not files:
+            raise RuntimeError(f"--r1-files {c.a.r1_files}: no files")
+        plan = []
+    elif c.quick:
         plan = [(c.a.r1_quick_histories, 501)]
     else:
         plan = None
@@ -334,9 +340,10 @@ def case_r1(c):
         q = x.pop("quantity")
         x.pop("case")
         if q == "run":
-            c.row(case, "run (histories, wall seconds, mean 3x3 CAX 1-sigma beyond 1.5 cm)", None,
-                  x.get("histories"), None, None, None, wall_seconds=x.get("wall_seconds"),
-                  device=x.get("device"), sabre_mean_rel_unc=x.get("sabre_mean_3x3_cax_rel_unc_beyond_1_5cm"))
+            c.row(case, "run (histories, wall seconds, sabre's mean 7x7 depth-dose 1-sigma beyond 1.5 cm)",
+                  None, x.get("histories"), None, None, None, wall_seconds=x.get("wall_seconds"),
+                  device=x.get("device"), sabre_commits=x.get("sabre_commits"),
+                  sabre_mean_rel_unc=x.get("sabre_mean_7x7_rel_unc_beyond_1_5cm"))
             continue
         ref_v, sab, diff, tol, ok = (x.pop(k) for k in ("reference", "sabre", "difference", "tolerance", "pass"))
         if c.quick and ok is not None:
@@ -481,10 +488,13 @@ def linac_dose(c, extra, n, seed, out):
 def case_linac_of(c):
     case = "linac-output-factors"
     fields = [2, 10] if c.quick else [2, 3, 5, 10, 15, 20]
-    n10 = 4e5 if c.quick else 3e6
+    # Full mode: histories so that the 10 -> 15 -> 20 steps (expected +1-3 %) are resolved,
+    # about 0.4 % (1 sigma) per output factor in the 4 x 4 cm region; small fields need fewer
+    # (their steps are 5-10 %).
+    full_n = {2: 1e6, 3: 1e6, 5: 2e6, 10: 8e6, 15: 1.4e7, 20: 2.4e7}
     res = {}
     for f in fields:
-        n = n10 if c.quick else min(2 * n10, max(n10 / 3, n10 * (f / 10) ** 2))
+        n = 4e5 if c.quick else full_n[f]
         out = os.path.join(c.tmp, f"of{f}.h5")
         linac_dose(c, ["--field", f, f, "--ssd", 100, "--size", 30, 30, 30, "--voxel", 0.5, 0.5, 0.5], n,
                    300 + f, out)
@@ -492,7 +502,7 @@ def case_linac_of(c):
         nz, ny, nx = d.shape
         xc = (np.arange(nx) + 0.5) * 0.5 - 15
         zc = (np.arange(nz) + 0.5) * 0.5 - 15
-        h = min(1.0, f / 4)
+        h = min(2.0, f / 4)  # 4 x 4 cm from 8 cm fields up: same region for 10, 15, 20
         blk = d[:, 18:22, :][np.abs(zc) < h][:, :, np.abs(xc) < h]     # depth 9-11 cm
         ublk = u[:, 18:22, :][np.abs(zc) < h][:, :, np.abs(xc) < h]
         res[f] = (float(blk.mean()), float(math.sqrt(((ublk * blk) ** 2).sum()) / blk.sum()), int(n))
@@ -606,7 +616,8 @@ def write_report(c, wall, times, loads, started):
          f"- machine: {machine()}; load average at start / end: {loads[0]:.1f} / {loads[1]:.1f} "
          f"(shared machine), sabre threads: {c.a.threads or 'all'}",
          f"- command: `validation/run.py --{mode}" + (f" --r1-minutes {c.a.r1_minutes:g} --fano-scale {c.a.fano_scale:g}"
-                                                     if not c.quick else "") + "`",
+                                                     if not c.quick else "")
+         + (f" --r1-files '{c.a.r1_files}'" if c.a.r1_files else "") + "`",
          f"- result: **{len(checked) - len(failed)} of {len(checked)} checked quantities pass, {len(failed)} fail**"
          + (" (failing: " + ", ".join(sorted({r['case'] for r in failed})) + ")" if failed else ""),
          "",
@@ -630,7 +641,8 @@ def write_report(c, wall, times, loads, started):
     for r in rows:
         pf = "" if r["pass"] is None else ("pass" if r["pass"] else "**FAIL**")
         extra = []
-        for k in ("sigma", "sigma_rel", "combined_1sigma", "mean_combined_1sigma", "chi2", "dof", "histories", "status",
+        for k in ("block", "sigma", "sigma_rel", "combined_1sigma", "mean_combined_1sigma", "chi2", "dof", "histories",
+                  "wall_seconds", "sabre_commits", "status",
                   "error"):
             if k in r and r[k] is not None and not (k.startswith("sigma") and r[k] == 0):
                 extra.append(f"{k} {fmt(r[k])}")
@@ -663,6 +675,8 @@ def main():
     ap.add_argument("--r1-minutes", type=float, default=25.0, help="full mode: wall-time budget of the R1 runs")
     ap.add_argument("--r1-piece", type=int, default=5000000, help="full mode: histories per R1 run (seeds 602, ...)")
     ap.add_argument("--r1-quick-histories", type=int, default=2000000)
+    ap.add_argument("--r1-files", default="",
+                    help="R1: compare these pieces (a glob of sabre simulate R1.toml outputs) instead of running")
     ap.add_argument("--fano-scale", type=float, default=0.25,
                     help="full mode: SABRE_FANO_SCALE of the long Fano test (1 = 4e6 / 2e6 histories)")
     ap.add_argument("--cases", default="", help="comma-separated subset")

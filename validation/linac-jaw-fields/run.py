@@ -68,7 +68,7 @@ def level_crossing(x, y, level, guess, half=0.3):
     i = k[0]
     x1 = xs[i] + (level - ys[i]) * (xs[i + 1] - xs[i]) / (ys[i + 1] - ys[i])
     c = local_cubic(xs, ys, x1, half)
-    roots = [r.real - 0.0 for r in np.roots(c - np.array([0, 0, 0, level])) if abs(r.imag) < 1e-9 and abs(r.real) <= half]
+    roots = [r.real for r in np.roots(c - np.array([0, 0, 0, level])) if abs(r.imag) < 1e-9 and abs(r.real) <= half]
     return x1 + min(roots, key=abs) if roots else x1
 
 

@@ -615,8 +615,8 @@ def write_report(c, wall, times, loads, started):
          f"- commit: {commit}; executable `{c.a.sabre}`",
          f"- machine: {machine()}; load average at start / end: {loads[0]:.1f} / {loads[1]:.1f} "
          f"(shared machine), sabre threads: {c.a.threads or 'all'}",
-         f"- command: `validation/run.py --{mode}" + (f" --r1-minutes {c.a.r1_minutes:g} --fano-scale {c.a.fano_scale:g}"
-                                                     if not c.quick else "")
+         f"- command: `validation/run.py --{mode}" + (f" --fano-scale {c.a.fano_scale:g}" if not c.quick else "")
+         + (f" --r1-minutes {c.a.r1_minutes:g}" if not c.quick and not c.a.r1_files else "")
          + (f" --r1-files '{c.a.r1_files}'" if c.a.r1_files else "") + "`",
          f"- result: **{len(checked) - len(failed)} of {len(checked)} checked quantities pass, {len(failed)} fail**"
          + (" (failing: " + ", ".join(sorted({r['case'] for r in failed})) + ")" if failed else ""),

@@ -9,7 +9,7 @@ reads back the HDF5 dose:
     axis. For an FFF beam the field edge is the 50 % point of the RENORMALISED profile
     (Fogliata et al., Med Phys 39:6455, 2012: the profile is scaled so that its
     inflection point is at 50 %), i.e. the inflection point, found as the zero of the
-    second derivative of a cubic fitted within +-0.4 cm (1 sigma by a parametric bootstrap
+    second derivative of a cubic fitted within +-0.3 cm (1 sigma by a parametric bootstrap
     over the voxel uncertainties). The projected nominal edge at 10 cm depth is
     (field/2) x 110/100 cm. Also reported: the renormalisation level (dose at the
     inflection / central axis) and the crossing of 50 % of the central-axis dose, which
@@ -42,11 +42,12 @@ def local_cubic(x, y, centre, half):
     return np.polyfit(x[m] - centre, y[m], 3)
 
 
-def inflection(x, y, guess, half=0.4):
+def inflection(x, y, guess, half=0.3):
     """Inflection point of a profile edge: zero of the second derivative of a cubic fitted
     within +-half cm, re-centred until it stays put. Local, so the long scatter tail
     outside and the FFF fall-off inside do not pull it (a symmetric erf fitted over +-1 cm
-    put it 0.1-0.25 mm outward on synthetic FFF profiles; this is within 0.05 mm)."""
+    put it 0.1-0.25 mm outward on synthetic FFF profiles; this is within 0.03 mm:
+    tests/validation/jaw_edge_estimator_test.py)."""
     x0 = guess
     for _ in range(6):
         c = local_cubic(x, y, x0, half)
@@ -75,24 +76,81 @@ def level_crossing(x, y, level, guess, half=0.3):
 def edge_positions(x, y, uy, guess, cax, rng, n_boot=200):
     """One edge (x > 0 outward): inflection point (= the 50 % edge of the FFF-renormalised
     profile, Fogliata et al., Med Phys 39:6455, 2012), its 1 sigma from the voxel
-    uncertainties (parametric bootstrap), the renormalisation level D(inflection)/CAX,
+    uncertainties (parametric bootstrap, 16-84 % range), the renormalisation level D(inflection)/CAX,
     and the 50 %-of-central-axis crossing."""
     xi = inflection(x, y, guess)
     boot = [inflection(x, y + rng.normal(size=y.size) * uy, xi) for _ in range(n_boot)]
     c = local_cubic(x, y, xi, 0.4)
     level = float(c[3]) / cax  # the cubic's value at the inflection, relative to CAX
-    return {"inflection_cm": xi, "inflection_sigma_cm": float(np.std(boot)),
+    # robust 1 sigma (half the 16-84 % range): a resample now and then makes the cubic
+    # nearly flat and throws its inflection far off, which would dominate a plain std
+    p16, p84 = np.percentile(boot, [16, 84])
+    return {"inflection_cm": xi, "inflection_sigma_cm": float(0.5 * (p84 - p16)),
             "renormalisation_level": level, "edge50_of_cax_cm": level_crossing(x, y / cax, 0.5, guess)}
+
+
+def analyse_edges(profiles, nominal, axis):
+    """Edges of the 10 cm profiles {"x"|"z": {"pos_cm", "dose", "sigma"}} (the run's saved
+    form): per side, edge_positions() and the differences from the nominal edge [mm]."""
+    rng = np.random.default_rng(7)
+    edges = {}
+    for name in ("x", "z"):
+        coord, prof, uprof = (np.array(profiles[name][k], float) for k in ("pos_cm", "dose", "sigma"))
+        for side, sign in (("neg", -1), ("pos", 1)):
+            sel = coord * sign > 0
+            e = edge_positions(np.abs(coord[sel]), prof[sel], uprof[sel], nominal, axis, rng)
+            e["delta_inflection_mm"] = (e["inflection_cm"] - nominal) * 10
+            e["delta50_of_cax_mm"] = (e["edge50_of_cax_cm"] - nominal) * 10
+            edges[f"{name}_{side}"] = e
+    return edges
+
+
+def report(f, r):
+    e = r["edges"]
+    print(f"{f:>3} cm: OF region dose {r['cax_dose_per_history']:.4e} Gy/hist (+-{100*r['cax_rel_unc']:.2f} %), "
+          f"{r['histories']} histories, {r['wall_seconds']:.0f} s; inflection - nominal [mm] " +
+          " ".join(f"{k}:{v['delta_inflection_mm']:+.2f}(+-{10*v['inflection_sigma_cm']:.2f})" for k, v in e.items()) +
+          "; 50 %-of-CAX - nominal " + " ".join(f"{v['delta50_of_cax_mm']:+.2f}" for v in e.values()), flush=True)
+
+
+def reanalyse(path):
+    """The edges again from a results file's saved profiles (no transport)."""
+    with open(path) as fi:
+        results = json.load(fi)["results"]
+    for r in results:
+        if "axis_dose_per_history" not in r:
+            # files written before the axis dose was saved: recover it from the saved
+            # renormalisation level, which the first version computed from a cubic of
+            # half-width 0.4 cm centred on its inflection estimate
+            e = r["edges"]["x_pos"]
+            p = r["profiles_10cm"]["x"]
+            x, y = np.array(p["pos_cm"]), np.array(p["dose"])
+            c = local_cubic(x[x > 0], y[x > 0], e["inflection_cm"], 0.4)
+            r["axis_dose_per_history"] = float(c[3]) / e["renormalisation_level"]
+        r["edges"] = analyse_edges(r["profiles_10cm"], r["nominal_edge_cm"], r["axis_dose_per_history"])
+        report(r["field_cm"], r)
+    return results
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("exe")
+    ap.add_argument("exe", nargs="?", default="")
+    ap.add_argument("--reanalyse", default="", help="a results file of this script: recompute the edges from its profiles")
     ap.add_argument("--histories-10x10", type=float, default=3e6)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--fields", default=",".join(map(str, FIELDS)), help="comma-separated subset (must include 10)")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results.json"))
     a = ap.parse_args()
+    if a.reanalyse:
+        results = reanalyse(a.reanalyse)
+    elif not a.exe:
+        sys.exit("run.py: give SABRE_EXE (or --reanalyse RESULTS.json)")
+    else:
+        results = run(a)
+    summarise(results, a.out)
+
+
+def run(a):
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for f in [int(v) for v in a.fields.split(",")]:
@@ -135,28 +193,19 @@ def main():
                 np.sum(np.abs(zc) < band)
             upz = np.sqrt((ulayer[:, np.abs(xc) < band] ** 2 * layer[:, np.abs(xc) < band] ** 2).sum(axis=1)) / \
                 np.sum(np.abs(xc) < band)
-            rng = np.random.default_rng(7)
-            edges = {}
-            profiles = {}
-            for name, prof, uprof, coord in (("x", px, upx, xc), ("z", pz, upz, zc)):
-                profiles[name] = {"pos_cm": [round(float(v), 3) for v in coord],
-                                  "dose": [float(f"{v:.5g}") for v in prof],
-                                  "sigma": [float(f"{v:.3g}") for v in uprof]}
-                for side, sign in (("neg", -1), ("pos", 1)):
-                    sel = coord * sign > 0
-                    e = edge_positions(np.abs(coord[sel]), prof[sel], uprof[sel], nominal, axis, rng)
-                    e["delta_inflection_mm"] = (e["inflection_cm"] - nominal) * 10
-                    e["delta50_of_cax_mm"] = (e["edge50_of_cax_cm"] - nominal) * 10
-                    edges[f"{name}_{side}"] = e
+            profiles = {name: {"pos_cm": [round(float(v), 3) for v in coord],
+                               "dose": [float(f"{v:.5g}") for v in prof],
+                               "sigma": [float(f"{v:.3g}") for v in uprof]}
+                        for name, prof, uprof, coord in (("x", px, upx, xc), ("z", pz, upz, zc))}
             results.append({"field_cm": f, "histories": n, "nominal_edge_cm": nominal,
-                            "cax_dose_per_history": cax, "cax_rel_unc": cax_unc, "edges": edges,
+                            "cax_dose_per_history": cax, "cax_rel_unc": cax_unc, "axis_dose_per_history": axis,
+                            "edges": analyse_edges(profiles, nominal, axis),
                             "profiles_10cm": profiles, "wall_seconds": summary["wall_seconds"]})
-            print(f"{f:>3} cm: OF region dose {cax:.4e} Gy/hist (+-{100*cax_unc:.2f} %), {n} histories, "
-                  f"{summary['wall_seconds']:.0f} s; inflection - nominal [mm] " +
-                  " ".join(f"{k}:{v['delta_inflection_mm']:+.2f}(+-{10*v['inflection_sigma_cm']:.2f})"
-                           for k, v in edges.items()) +
-                  "; 50 %-of-CAX - nominal " + " ".join(f"{v['delta50_of_cax_mm']:+.2f}" for v in edges.values()),
-                  flush=True)
+            report(f, results[-1])
+    return results
+
+
+def summarise(results, out):
     ref = next(r for r in results if r["field_cm"] == 10)
     for r in results:
         r["output_factor"] = r["cax_dose_per_history"] / ref["cax_dose_per_history"]
@@ -173,7 +222,7 @@ def main():
                "output_factor_steps (difference, 1 sigma)": steps,
                "output_factors": {str(r["field_cm"]): [r["output_factor"], r["output_factor_unc"]] for r in results}}
     print(json.dumps(verdict, indent=1))
-    with open(a.out, "w") as fo:
+    with open(out, "w") as fo:
         json.dump({"results": results, "verdict": verdict}, fo, separators=(",", ":"))
     sys.exit(0 if verdict["fff_edges_within_0.5mm"] and monotonic else 1)
 

@@ -99,9 +99,14 @@ def read_3ddose(path):
 REF_CORRELATION = 1.071
 
 
+def central(b):
+    """x or y index range of the central b x b voxels (voxel 30 is on the axis in both grids)."""
+    return slice(30 - b // 2, 31 + b // 2)
+
+
 def block_mean(rd, ru, b):
     """Reference mean over the central b x b voxels per z voxel and its relative 1 sigma."""
-    w = slice(30 - b // 2, 31 + b // 2)  # voxel 30 is the central one
+    w = central(b)
     m = rd[:, w, w].mean(axis=(1, 2))
     u = np.sqrt(((ru * rd)[:, w, w] ** 2).sum(axis=(1, 2))) / float(b * b) / m * REF_CORRELATION
     return m, u
@@ -131,7 +136,7 @@ def main():
             sys.exit(f"{path}: grid differs from {args.dose[0]}")
         if d.shape == (120, 61, 61):
             for b in fine_blocks:
-                fine_blocks[b].append(d[:, 30 - b // 2:31 + b // 2, 30 - b // 2:31 + b // 2].mean(axis=(1, 2)))
+                fine_blocks[b].append(d[:, central(b), central(b)].mean(axis=(1, 2)))
         counts.append(n)
         dose = n * d if dose is None else dose + n * d
         var = (n * u * d) ** 2 if var is None else var + (n * u * d) ** 2
@@ -177,8 +182,7 @@ def main():
         does for its 3 x 3 mean), when there are at least 8 pieces; else quadrature only (an
         underestimate: neighbouring voxels are positively correlated)."""
         mean = np.sum(weights[:, None] * per_file[b], axis=0)
-        h = b // 2
-        w = slice(30 - h, 31 + h)
+        w = central(b)
         fine_var = var[:, w, w].sum(axis=(1, 2)) / float(b ** 4)
         u = np.array([np.sqrt(fine_var[(z_fine > lo) & (z_fine < hi)].sum()) /
                       np.sum((z_fine > lo) & (z_fine < hi)) for lo, hi in zip(ref_lo, ref_hi)]) / mean
@@ -264,7 +268,7 @@ def main():
     # Informational: ABSOLUTE dose per history (no normalisation), mean over the central
     # 9 x 9 voxels (4.5 x 4.5 cm2) of both codes.
     r9, r9_u = block_mean(rd, ru, 9)
-    w = slice(26, 35)
+    w = central(9)
     s9 = rebin(dose[:, w, w].mean(axis=(1, 2)))
     s9_u = np.sqrt(rebin(var[:, w, w].sum(axis=(1, 2)) / 81.0 ** 2) / 2.0) / s9
     s9_u[0] = np.sqrt(var[0, w, w].sum()) / 81.0 / s9[0]  # the 0-0.25 cm voxel is not a pair

@@ -85,9 +85,7 @@ void prepare_transport(TransportSetup& s, const Phantom& phantom,
   s.tables = std::move(tables);
   s.tp.phantom = phantom.view();
   s.tp.materials = s.tables->data();
-  s.majorant = phys::phantom_majorant_row(s.tp.phantom, s.tp.materials);
-  s.tp.materials.photon.majorant_mu_rho.grid = s.tp.materials.photon.mu_rho_total.grid;
-  s.tp.materials.photon.majorant_mu_rho.values = s.majorant.data();
+  phys::use_phantom_majorant(s.tp, s.majorant);
 }
 
 void prepare_transport(TransportSetup& s, const Phantom& phantom, const std::string& tables_path) {

@@ -71,9 +71,8 @@ PhantomSimulation simulate_phantom_file(const std::string& path, const SimulateO
   if (!(tp.phantom.max_density_g_cm3 > 0))
     throw InputError(path, "the phantom has no matter (all densities are 0)");
   // Woodcock majorant over this phantom's materials only (physics/transport/majorant.hh).
-  const std::vector<double> majorant = phys::phantom_majorant_row(tp.phantom, tp.materials);
-  tp.materials.photon.majorant_mu_rho.grid = tp.materials.photon.mu_rho_total.grid;
-  tp.materials.photon.majorant_mu_rho.values = majorant.data();
+  std::vector<double> majorant;
+  phys::use_phantom_majorant(tp, majorant);
 
   if (!kernels::kChargedTransportAvailable)
     throw RuntimeError(

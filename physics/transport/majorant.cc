@@ -28,4 +28,10 @@ std::vector<double> phantom_majorant_row(const PhantomView& phantom, const Mater
   return row;
 }
 
+void use_phantom_majorant(TransportParams& tp, std::vector<double>& storage) {
+  storage = phantom_majorant_row(tp.phantom, tp.materials);
+  tp.materials.photon.majorant_mu_rho.grid = tp.materials.photon.mu_rho_total.grid;
+  tp.materials.photon.majorant_mu_rho.values = storage.data();
+}
+
 }  // namespace sabre::phys

@@ -12,11 +12,16 @@
 
 #include "physics/geometry/voxel_grid.hh"
 #include "physics/materials/material_data.hh"
+#include "physics/transport/transport_params.hh"
 
 namespace sabre::phys {
 
 // Returns the row (on the photon table's grid); point a copy of MaterialData's
 // photon.majorant_mu_rho.values at it (and keep the vector alive).
 std::vector<double> phantom_majorant_row(const PhantomView& phantom, const MaterialData& md);
+
+// The usual use of it: computes the row for tp.phantom into `storage` and points
+// tp.materials.photon.majorant_mu_rho at it (`storage` must outlive tp's use).
+void use_phantom_majorant(TransportParams& tp, std::vector<double>& storage);
 
 }  // namespace sabre::phys

@@ -231,8 +231,8 @@ TEST_CASE("Full physics: same seed on 1 and 2 threads, twice each, bit-identical
   tp.phantom.density_g_cm3 = rho.data();
   tp.phantom.max_density_g_cm3 = 1.85f;
   tp.materials = t.data();
-  const std::vector<double> maj = phantom_majorant_row(tp.phantom, tp.materials);
-  tp.materials.photon.majorant_mu_rho.values = maj.data();
+  std::vector<double> maj;
+  use_phantom_majorant(tp, maj);
   beams::SimpleSource src;
   src.position_cm = {0, 0, -100};
   src.u_min_cm = src.v_min_cm = -2;

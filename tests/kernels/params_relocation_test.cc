@@ -139,9 +139,7 @@ struct CubePhantom {
     tp.phantom.density_g_cm3 = rho.data();
     tp.phantom.max_density_g_cm3 = 1.85f;
     tp.materials = t.data();
-    majorant = phys::phantom_majorant_row(tp.phantom, tp.materials);
-    tp.materials.photon.majorant_mu_rho.grid = tp.materials.photon.mu_rho_total.grid;
-    tp.materials.photon.majorant_mu_rho.values = majorant.data();
+    phys::use_phantom_majorant(tp, majorant);
     pair_z.assign(std::size_t(t.n_materials()), 7.42);  // exercises the optional array
     tp.pair_z_eff = pair_z.data();
   }

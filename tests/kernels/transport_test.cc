@@ -72,8 +72,7 @@ struct SlabPhantom {
     tp.phantom.density_g_cm3 = rho.data();
     tp.phantom.max_density_g_cm3 = rmax;
     tp.materials = t.data();
-    majorant = phantom_majorant_row(tp.phantom, tp.materials);
-    tp.materials.photon.majorant_mu_rho.values = majorant.data();
+    use_phantom_majorant(tp, majorant);
   }
   SlabPhantom(const SlabPhantom&) = delete;
   std::vector<double> majorant;

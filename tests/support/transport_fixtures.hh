@@ -57,9 +57,7 @@ struct WaterBox {
     tp.phantom.density_g_cm3 = rho.data();
     tp.phantom.max_density_g_cm3 = 1;
     tp.materials = t.data();
-    majorant = phys::phantom_majorant_row(tp.phantom, tp.materials);
-    tp.materials.photon.majorant_mu_rho.grid = tp.materials.photon.mu_rho_total.grid;
-    tp.materials.photon.majorant_mu_rho.values = majorant.data();
+    phys::use_phantom_majorant(tp, majorant);
   }
   WaterBox(const WaterBox&) = delete;
   WaterBox& operator=(const WaterBox&) = delete;

@@ -250,6 +250,15 @@ PhantomFile load_phantom_file(const std::string& path) {
     sw.multiple_scattering = s.flag("multiple_scattering").value_or(sw.multiple_scattering);
     sw.straggling = s.flag("straggling").value_or(sw.straggling);
     sw.annihilation_in_flight = s.flag("annihilation_in_flight").value_or(sw.annihilation_in_flight);
+    if (auto x = s.num("estepe")) {
+      if (!(*x > 0 && *x < 1)) s.fail("estepe", "must be in (0, 1): the largest fractional energy loss per step");
+      sw.estepe = *x;
+    }
+    if (auto x = s.num("msc_g1_max")) {
+      if (!(*x > 0 && *x <= 1)) s.fail("msc_g1_max", "must be in (0, 1]: the largest int ds/lambda_1 per step");
+      sw.msc_g1_max = *x;
+    }
+    sw.msc_two_moments = s.flag("msc_two_moments").value_or(sw.msc_two_moments);
     pf.electron_cut_mev = s.num("electron_cut_mev");
     pf.photon_cut_mev = s.num("photon_cut_mev");
     if (pf.electron_cut_mev && !(*pf.electron_cut_mev > 0)) s.fail("electron_cut_mev", "must be > 0");

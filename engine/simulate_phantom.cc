@@ -105,6 +105,9 @@ PhantomSimulation simulate_phantom_file(const std::string& path, const SimulateO
   d.provenance["electron_cut_mev"] = std::to_string(tp.materials.cuts.electron_absorption_mev);
   d.provenance["photon_cut_mev"] = std::to_string(tp.materials.cuts.photon_absorption_mev);
   d.provenance["rayleigh"] = tp.switches.rayleigh ? "on (Thomson angles)" : "off";
+  d.provenance["electron_estepe"] = std::to_string(tp.switches.estepe);
+  d.provenance["electron_msc_g1_max"] = std::to_string(tp.switches.msc_g1_max);
+  d.provenance["electron_msc_model"] = tp.switches.msc_two_moments ? "two moments" : "first moment";
   return out;
 }
 

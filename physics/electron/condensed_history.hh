@@ -72,6 +72,7 @@ struct ElectronOptions {
   bool csda_unrestricted = false;
   double estepe = 0.25;      // largest fractional energy loss per step (0 < estepe < 1)
   double msc_g1_max = 0.2;   // largest G1 = int ds/lambda_1 per step (~ 1 - <cos theta>)
+  bool msc_two_moments = true;  // deflection with exact <P1> and <P2> (else <P1> only)
   // Checks only: radiative tallies of ChargedTrackResult (three table look-ups per step).
   bool tally_radiative = false;
 };
@@ -82,6 +83,9 @@ SABRE_HD_INLINE ElectronOptions electron_options(const PhysicsSwitches& s) {
   o.bremsstrahlung = s.bremsstrahlung;
   o.multiple_scattering = s.multiple_scattering;
   o.annihilation_in_flight = s.annihilation_in_flight;
+  o.estepe = s.estepe;
+  o.msc_g1_max = s.msc_g1_max;
+  o.msc_two_moments = s.msc_two_moments;
   return o;
 }
 
@@ -306,12 +310,18 @@ SABRE_HD ChargedTrackResult transport_charged(const TransportParams& tp,
     if (do_msc) {
       const double e_end = to_cut ? e_cut : energy_from_range(range, m, r0 - t);
       const double e_mid = energy_from_range(range, m, r0 - 0.5 * t);
-      const double g1 = msc_first_moment(t, inv_l1_0, cd.msc_inv_lambda1(m, e_mid),
-                                         cd.msc_inv_lambda1(m, e_end));
-      const double tau = rng.uniform() * t;
+      const double inv_l1_end = cd.msc_inv_lambda1(m, e_end);
+      const double g1 =
+          msc_first_moment(t, inv_l1_0, cd.msc_inv_lambda1(m, e_mid), inv_l1_end);
+      const double tau = msc_hinge_fraction(inv_l1_0, inv_l1_end, rng.uniform()) * t;
       end = move_mass(tp, range, m, p, r, tau, -1.0, scorer, res, v);
       if (end == MoveEnd::done) {
-        const double mu = sample_msc_cos_theta(g1, rng.uniform());
+        const double mu =
+            opt.msc_two_moments
+                ? sample_msc_cos_theta_2m(
+                      g1, g1 * wentzel_lambda1_over_lambda2(cd.msc_screening(m, e_mid)),
+                      rng.uniform())
+                : sample_msc_cos_theta(g1, rng.uniform());
         p.dir = rotate(p.dir, mu, kTwoPi * rng.uniform());
         end = move_mass(tp, range, m, p, r, t - tau, to_cut ? e_cut : -1.0, scorer, res, v);
       }

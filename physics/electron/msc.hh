@@ -103,6 +103,79 @@ SABRE_HD inline double sample_msc_cos_theta(double g1, double xi) {
   return mu < -1 ? -1 : (mu > 1 ? 1 : mu);
 }
 
+// Second moment of w under the Wentzel distribution with screening a:
+//   <w^2> = A (1 + A) + A^2 - 2 A^2 (1 + A) ln(1 + 1/A)
+// (the integral of w^2 A (1 + A) / (w + A)^2 over [0, 1]); for large A the series
+// 1/3 - x/6 + x^2/10 - x^3/15 + x^4/21, x = 1/A (coefficients 2 (-1)^k / ((k+2)(k+3))).
+SABRE_HD_INLINE double wentzel_mean_w2(double a) {
+  if (a > 1e4) {
+    const double x = 1 / a;
+    return 1.0 / 3 - x / 6 + x * x / 10 - x * x * x / 15 + x * x * x * x / 21;
+  }
+  return a * (1 + a) + a * a - 2 * a * a * (1 + a) * std::log1p(1 / a);
+}
+
+// lambda_1 / lambda_2 of a single-scattering Wentzel cross section with screening eta,
+// p(w) ~ 1/(w + eta)^2 (the screened Rutherford model of the tables' msc_inv_lambda1 and
+// msc_screening): 1/lambda_l ~ <1 - P_l(mu)>, with 1 - P1 = 2w and 1 - P2 = 6 (w - w^2),
+// so lambda_1/lambda_2 = 3 (<w> - <w^2>) / <w>. Between 2.4 and 3 for eta in 1e-6..1e-2.
+SABRE_HD_INLINE double wentzel_lambda1_over_lambda2(double eta) {
+  const double m1 = wentzel_mean_w(eta);
+  return 3 * (m1 - wentzel_mean_w2(eta)) / m1;
+}
+
+// Two-moment model: samples mu = cos(theta) after a step with G1 = int ds/lambda_1 and
+// G2 = int ds/lambda_2, so that <P1(mu)> = exp(-G1) and <P2(mu)> = exp(-G2) (Goudsmit-
+// Saunderson/Lewis: exact for the step's single-scattering cross section). In
+// w = (1 - mu)/2 the targets are m1 = (1 - e^-G1)/2 and m2 = <w^2> = m1 - (1 - e^-G2)/6.
+// The Wentzel distribution W_A with <w> = m1 (the first-moment model above) has a larger
+// <w^2> than the target for screened-Rutherford scattering (its tail is too heavy and its
+// core too narrow), so the distribution is the mixture
+//   p(w) = (1 - B) W_A(w) + B delta(w - m1),  B = (<w^2>_A - m2) / (<w^2>_A - m1^2),
+// which keeps <w> = m1 and gives <w^2> = m2 — the second case of the modified Wentzel
+// model of Fernandez-Varea et al. (1993) [NIM B 73, 447, sec. 4]. When the target is not
+// below <w^2>_A (B <= 0) it is W_A alone. One uniform decides and, rescaled, inverts W_A:
+// random numbers as sample_msc_cos_theta (1 here, + 1 azimuth by the caller).
+SABRE_HD inline double sample_msc_cos_theta_2m(double g1, double g2, double xi) {
+  if (!(g1 > 0)) return 1.0;
+  const double m1 = -0.5 * std::expm1(-g1);
+  if (m1 >= kMscIsotropicMeanW) return 1 - 2 * xi;
+  const double a = wentzel_screening_for_mean(m1);
+  const double m2 = m1 + std::expm1(-g2) / 6;
+  const double w2a = wentzel_mean_w2(a);
+  double b = (w2a - m2) / (w2a - m1 * m1);
+  if (!(b > 0)) b = 0;
+  if (b > 1) b = 1;
+  double w;
+  if (xi < b) {
+    w = m1;
+  } else {
+    const double x = (xi - b) / (1 - b);
+    w = x * a / (1 + a - x);
+  }
+  const double mu = 1 - 2 * w;
+  return mu < -1 ? -1 : (mu > 1 ? 1 : mu);
+}
+
+// Where along a step the random hinge goes, as a fraction u of the step's mass thickness,
+// from one uniform xi. The hinge stands for the deflections of the whole step, which
+// happen where ds/lambda_1 accumulates; with energy loss 1/lambda_1 grows along the step
+// (from inv_l1_start to inv_l1_end), so a hinge uniform in path length deflects too early
+// and carries the particle too deep. Placing it where the partial G1 is the fraction xi
+// of the step's G1, G1(u t) = xi G1(t), with 1/lambda_1 linear in path length over the
+// step, gives the exact first-order mean penetration <z> = t - int_0^t G1(s) ds (for a
+// hinge at tau: z = tau + (t - tau)(1 - G1(t)), so <z> is exact when
+// <tau> = int_0^t (1 - G1(s)/G1(t)) ds, which is the mean of this tau). Solving
+//   (f1 - f0)/2 u^2 + f0 u = xi (f0 + f1)/2  (f0, f1: 1/lambda_1 at the start and end)
+// in the cancellation-free form u = xi (f0 + f1) / (f0 + sqrt(f0^2 + xi (f1^2 - f0^2))).
+// Equal ends give u = xi (the uniform hinge of PENELOPE without energy loss).
+SABRE_HD_INLINE double msc_hinge_fraction(double inv_l1_start, double inv_l1_end, double xi) {
+  const double f0 = inv_l1_start, f1 = inv_l1_end;
+  if (!(f0 > 0) || !(f1 > 0)) return xi;
+  const double u = xi * (f0 + f1) / (f0 + std::sqrt(f0 * f0 + xi * (f1 * f1 - f0 * f0)));
+  return u < 0 ? 0 : (u > 1 ? 1 : u);
+}
+
 // G1 = int_0^t inv_lambda1(E(t')) dt' over a step of mass thickness t_g_cm2 by Simpson's
 // rule on the energies at the start, middle and end of the step [inv_lambda1 in cm^2/g].
 SABRE_HD_INLINE double msc_first_moment(double t_g_cm2, double inv_l1_start,

@@ -21,6 +21,14 @@ struct PhysicsSwitches {
   bool multiple_scattering = true;
   bool straggling = true;        // energy-loss straggling, if the model has any
   bool annihilation_in_flight = true;
+  // Condensed-history step control (physics/electron/condensed_history.hh, ElectronOptions;
+  // docs/electron-transport.md): largest fractional energy loss per step and largest
+  // G1 = int dt/lambda_1 per step.
+  double estepe = 0.25;
+  double msc_g1_max = 0.2;
+  // Multiple-scattering angular model: true = two moments (<P1> and <P2> exact per step,
+  // physics/electron/msc.hh sample_msc_cos_theta_2m), false = first moment only.
+  bool msc_two_moments = true;
 };
 
 struct TransportParams {

@@ -52,6 +52,9 @@ threads = 2
 [physics]
 rayleigh = false
 electron_cut_mev = 0.5
+estepe = 0.1
+msc_g1_max = 0.05
+msc_two_moments = false
 
 [output]
 hdf5 = "out.h5"
@@ -84,6 +87,9 @@ TEST_CASE("A phantom file with slabs, a parallel source and overrides", "[engine
   CHECK(pf.threads == 2);
   CHECK_FALSE(pf.switches.rayleigh);
   CHECK(*pf.electron_cut_mev == 0.5);
+  CHECK(pf.switches.estepe == 0.1);
+  CHECK(pf.switches.msc_g1_max == 0.05);
+  CHECK_FALSE(pf.switches.msc_two_moments);
   CHECK(pf.output == (std::filesystem::path(f).parent_path() / "out.h5").string());
 
   // Materials and densities per voxel (later slabs win; nominal densities by default).
@@ -111,6 +117,10 @@ TEST_CASE("Phantom file errors name the file and the key", "[engine][phantom_fil
   CHECK(error_of(base + "[source]\nposition_cm=[0,0,-10]\nfield_centre_cm=[0,0,0]\nenergy_mev=1\n[[slab]]\nfrom_cm=2\n"
                         "to_cm=1\nmaterial=\"x\"\n")
             .find("slab[0].to_cm") != std::string::npos);
+  const std::string src = base + "[source]\nposition_cm=[0,0,-10]\nfield_centre_cm=[0,0,0]\nenergy_mev=1\n";
+  CHECK(error_of(src + "[physics]\nestepe=1.5\n").find("physics.estepe") != std::string::npos);
+  CHECK(error_of(src + "[physics]\nestepe=0\n").find("physics.estepe") != std::string::npos);
+  CHECK(error_of(src + "[physics]\nmsc_g1_max=-0.1\n").find("physics.msc_g1_max") != std::string::npos);
   CHECK(error_of("[phantom\n").find("bad.toml: line 1") != std::string::npos);
   CHECK_THROWS_AS(load_phantom_file("/nonexistent/p.toml"), InputError);
 }

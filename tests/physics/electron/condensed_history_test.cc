@@ -163,14 +163,23 @@ TEST_CASE("CSDA mode: mean path to the cut matches ESTAR range(E0) - range(Ecut)
   }
 }
 
-TEST_CASE("MSC over many steps keeps the exact first moment exp(-int ds/lambda1)",
+TEST_CASE("MSC over many steps keeps Lewis's moments: <cos>, <P2> and the mean depth",
           "[electron][ch][msc]") {
-  // Theorem (Lewis 1950, eq. 22): <cos theta(s)> = exp(-int_0^s ds'/lambda_1) for the
-  // direction after a path s, whatever the step pattern. Here s runs from 10 MeV down to
-  // 5 MeV (absorption cut raised to 5 MeV) in water with continuous restricted loss only;
-  // the reference integral int_5^10 (1/lambda_1)/S_restricted dE is done independently by
-  // a 4000-point trapezoid rule on the tables. Tolerance: 4 standard errors of the mean
-  // (fixed seed) plus 0.2 % for the per-step Simpson rule.
+  // Theorem (Lewis 1950, eqs. 22 and 26): for a path s, whatever the step pattern,
+  //   <P_l(cos theta(s))> = exp(-int_0^s ds'/lambda_l)   (l = 1, 2), and
+  //   <z(s)> = int_0^s exp(-int_0^s' ds''/lambda_1) ds'  (the mean penetration).
+  // Here s runs from 10 MeV down to 5 MeV (absorption cut raised to 5 MeV) in water with
+  // continuous restricted loss only; the reference integrals over E are done independently
+  // by a 4000-point trapezoid rule on the tables (1/lambda_2 = 1/lambda_1 x
+  // lambda_1/lambda_2 of the Wentzel cross section with the table's screening). Over this
+  // path 1/lambda_1 grows ~3-fold, so the mean depth depends on where the hinge goes along
+  // a step with energy loss: measured (seed 5) +0.13 % with the G1-fraction hinge of
+  // msc_hinge_fraction, -0.22 % with a hinge uniform in path length (too shallow, as
+  // expected), so this test bounds both but does not choose between them; the choice is
+  // made by the step-size convergence study (validation/step-convergence).
+  // Tolerances: 4 standard errors of the mean (fixed seed) plus 0.2 % for the per-step
+  // quadrature (Simpson for G1, midpoint lambda_1/lambda_2 for G2, linear 1/lambda_1 for
+  // the hinge).
   const MaterialTables* tab = et::tables();
   if (!tab) { sabre::test::skip("needs physics tables"); return; }
   const int water = tab->index("water");
@@ -185,18 +194,29 @@ TEST_CASE("MSC over many steps keeps the exact first moment exp(-int ds/lambda1)
   ElectronOptions o;
   o.delta_rays = o.bremsstrahlung = false;
   const ChargedData& cd = md.charged[kElectron];
-  double g1 = 0;
+  // From 10 MeV downwards: G1(E) = int_E^10 dE'/(lambda_1 S), likewise G2, and
+  // z = int_E^10 exp(-G1(E')) dE'/S, trapezoid in ln E.
+  double g1 = 0, g2 = 0, z = 0;
   const int k = 4000;
-  for (int i = 0; i <= k; ++i) {
-    const double e = 5.0 * std::pow(2.0, double(i) / k);
-    const double f = cd.msc_inv_lambda1(water, e) / cd.dedx_restricted(water, e) * e;  // d/dlnE
-    g1 += (i == 0 || i == k ? 0.5 : 1.0) * f * std::log(2.0) / k;
+  const double h = std::log(2.0) / k;
+  double e_prev = 10.0;
+  auto per_len = [&](double e) { return e / cd.dedx_restricted(water, e); };  // ds/dlnE
+  for (int i = 1; i <= k; ++i) {
+    const double e = 10.0 * std::pow(0.5, double(i) / k);
+    const double l1a = cd.msc_inv_lambda1(water, e_prev), l1b = cd.msc_inv_lambda1(water, e);
+    const double l2a = l1a * wentzel_lambda1_over_lambda2(cd.msc_screening(water, e_prev));
+    const double l2b = l1b * wentzel_lambda1_over_lambda2(cd.msc_screening(water, e));
+    const double g1_new = g1 + 0.5 * h * (l1a * per_len(e_prev) + l1b * per_len(e));
+    z += 0.5 * h * (std::exp(-g1) * per_len(e_prev) + std::exp(-g1_new) * per_len(e));
+    g2 += 0.5 * h * (l2a * per_len(e_prev) + l2b * per_len(e));
+    g1 = g1_new;
+    e_prev = e;
   }
   Rng rng(5, 0, kStreamTest);
   et::LedgerScorer sc;
   FixedStack<16> st;
   const int n = 40000;
-  double s = 0, s2 = 0;
+  double s = 0, s2 = 0, q = 0, q2 = 0, d = 0, d2 = 0;
   for (int i = 0; i < n; ++i) {
     Particle p;
     p.type = ParticleType::electron;
@@ -204,14 +224,23 @@ TEST_CASE("MSC over many steps keeps the exact first moment exp(-int ds/lambda1)
     p.pos_cm = {0, 0, 50};
     p.dir = {0, 0, 1};
     transport_charged(tp, o, p, rng, sc, st);
+    const double p2 = 0.5 * (3 * p.dir.z * p.dir.z - 1), dz = p.pos_cm.z - 50;
     s += p.dir.z;
     s2 += p.dir.z * p.dir.z;
+    q += p2;
+    q2 += p2 * p2;
+    d += dz;
+    d2 += dz * dz;
   }
   const double mean = s / n, se = std::sqrt((s2 / n - mean * mean) / n);
-  const double ref = std::exp(-g1);
-  std::printf("Lewis moment 10->5 MeV water: G1 %.4f, <cos> %.5f +- %.5f, exp(-G1) %.5f\n", g1,
-              mean, se, ref);
-  CHECK(std::fabs(mean - ref) < 4 * se + 0.002 * ref);
+  const double mq = q / n, seq = std::sqrt((q2 / n - mq * mq) / n);
+  const double md_ = d / n, sed = std::sqrt((d2 / n - md_ * md_) / n);
+  std::printf("Lewis moments 10->5 MeV water: G1 %.4f, <cos> %.5f +- %.5f vs %.5f; G2 %.4f, "
+              "<P2> %.5f +- %.5f vs %.5f; <z> %.5f +- %.5f cm vs %.5f cm\n",
+              g1, mean, se, std::exp(-g1), g2, mq, seq, std::exp(-g2), md_, sed, z);
+  CHECK(std::fabs(mean - std::exp(-g1)) < 4 * se + 0.002 * std::exp(-g1));
+  CHECK(std::fabs(mq - std::exp(-g2)) < 4 * seq + 0.002 * std::exp(-g2));
+  CHECK(std::fabs(md_ - z) < 4 * sed + 0.002 * z);
 }
 
 TEST_CASE("a step stops at a material change and continues with the new tables",

@@ -31,8 +31,9 @@
 //      varying along the step);
 //   2. E_end from the range table: R(E_end) = R(E) - t (inverting the interpolated table);
 //   3. random hinge [J. M. Fernandez-Varea et al., NIM B 73 (1993) 447; PENELOPE-2008
-//      manual sec. 4.1]: move tau = xi t, deflect by multiple scattering for the whole step
-//      (physics/electron/msc.hh), move t - tau. Moving converts mass thickness to length
+//      manual sec. 4.1]: move tau (where the fraction xi of the step's G1 has accumulated,
+//      msc_hinge_fraction), deflect by multiple scattering for the whole step
+//      (physics/electron/msc.hh: two moments by default), move t - tau. Moving converts mass thickness to length
 //      voxel by voxel with each voxel's density and deposits each voxel's loss there;
 //   4. a step stops early where the material changes (a new step starts there with the new
 //      material's tables; a hinge not yet reached is dropped) or where the grid ends;

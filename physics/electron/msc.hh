@@ -118,7 +118,7 @@ SABRE_HD_INLINE double wentzel_mean_w2(double a) {
 // lambda_1 / lambda_2 of a single-scattering Wentzel cross section with screening eta,
 // p(w) ~ 1/(w + eta)^2 (the screened Rutherford model of the tables' msc_inv_lambda1 and
 // msc_screening): 1/lambda_l ~ <1 - P_l(mu)>, with 1 - P1 = 2w and 1 - P2 = 6 (w - w^2),
-// so lambda_1/lambda_2 = 3 (<w> - <w^2>) / <w>. Between 2.4 and 3 for eta in 1e-6..1e-2.
+// so lambda_1/lambda_2 = 3 (<w> - <w^2>) / <w>: 2.77, 2.50, 2.24 for eta = 1e-6, 1e-3, 1e-2.
 SABRE_HD_INLINE double wentzel_lambda1_over_lambda2(double eta) {
   const double m1 = wentzel_mean_w(eta);
   return 3 * (m1 - wentzel_mean_w2(eta)) / m1;
@@ -161,7 +161,7 @@ SABRE_HD inline double sample_msc_cos_theta_2m(double g1, double g2, double xi) 
 // from one uniform xi. The hinge stands for the deflections of the whole step, which
 // happen where ds/lambda_1 accumulates; with energy loss 1/lambda_1 grows along the step
 // (from inv_l1_start to inv_l1_end), so a hinge uniform in path length deflects too early
-// and carries the particle too deep. Placing it where the partial G1 is the fraction xi
+// and leaves the particle too shallow. Placing it where the partial G1 is the fraction xi
 // of the step's G1, G1(u t) = xi G1(t), with 1/lambda_1 linear in path length over the
 // step, gives the exact first-order mean penetration <z> = t - int_0^t G1(s) ds (for a
 // hinge at tau: z = tau + (t - tau)(1 - G1(t)), so <z> is exact when

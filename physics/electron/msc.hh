@@ -90,6 +90,21 @@ SABRE_HD inline double wentzel_screening_for_mean(double mean_w) {
   return std::exp(u);
 }
 
+// mu = 1 - 2w for w drawn with one uniform xi from (1 - b) W_A(w) + b delta(w - mean_w):
+// xi < b gives the delta, else (xi - b)/(1 - b) inverts W_A's CDF w (1 + A)/(w + A).
+// b = 0 is W_A alone (the inversion then sees xi itself).
+SABRE_HD_INLINE double wentzel_mixture_cos_theta(double mean_w, double a, double b, double xi) {
+  double w;
+  if (xi < b) {
+    w = mean_w;
+  } else {
+    const double x = (xi - b) / (1 - b);
+    w = x * a / (1 + a - x);
+  }
+  const double mu = 1 - 2 * w;
+  return mu < -1 ? -1 : (mu > 1 ? 1 : mu);
+}
+
 // Samples mu = cos(theta) for a step whose first-moment integral is g1 = int ds/lambda_1,
 // with one uniform xi in (0, 1). g1 <= 0 gives mu = 1.
 SABRE_HD inline double sample_msc_cos_theta(double g1, double xi) {
@@ -97,10 +112,7 @@ SABRE_HD inline double sample_msc_cos_theta(double g1, double xi) {
   // (1 - exp(-g1)) / 2 without cancellation for small g1.
   const double mean_w = -0.5 * std::expm1(-g1);
   if (mean_w >= kMscIsotropicMeanW) return 1 - 2 * xi;
-  const double a = wentzel_screening_for_mean(mean_w);
-  const double w = xi * a / (1 + a - xi);
-  const double mu = 1 - 2 * w;
-  return mu < -1 ? -1 : (mu > 1 ? 1 : mu);
+  return wentzel_mixture_cos_theta(mean_w, wentzel_screening_for_mean(mean_w), 0.0, xi);
 }
 
 // Second moment of w under the Wentzel distribution with screening a:
@@ -146,15 +158,7 @@ SABRE_HD inline double sample_msc_cos_theta_2m(double g1, double g2, double xi) 
   double b = (w2a - m2) / (w2a - m1 * m1);
   if (!(b > 0)) b = 0;
   if (b > 1) b = 1;
-  double w;
-  if (xi < b) {
-    w = m1;
-  } else {
-    const double x = (xi - b) / (1 - b);
-    w = x * a / (1 + a - x);
-  }
-  const double mu = 1 - 2 * w;
-  return mu < -1 ? -1 : (mu > 1 ? 1 : mu);
+  return wentzel_mixture_cos_theta(m1, a, b, xi);
 }
 
 // Where along a step the random hinge goes, as a fraction u of the step's mass thickness,

@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/core/output_file.hh"
+#include "core/output_file.hh"
 
 namespace sabre::beams {
 

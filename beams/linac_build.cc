@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "beams/plan_builder.hh"
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 
 namespace sabre::beams {
 

@@ -7,7 +7,7 @@
 #include <set>
 #include <toml++/toml.h>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 
 namespace sabre::beams {
 namespace fs = std::filesystem;

@@ -1,7 +1,7 @@
 #include "beams/phsp_source.hh"
 
 #include "beams/iaea_phsp.hh"
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 
 namespace sabre::beams {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 
 namespace sabre::beams {
 

@@ -11,8 +11,8 @@
 #include <random>
 #include <sstream>
 
-#include "engine/core/errors.hh"
-#include "engine/core/output_file.hh"
+#include "core/errors.hh"
+#include "core/output_file.hh"
 
 namespace sabre::beams {
 namespace fs = std::filesystem;

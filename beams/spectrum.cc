@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 
 namespace sabre::beams {
 

@@ -4,9 +4,9 @@
 
 #include "cli/registry.hh"
 #include "engine/compare/compare.hh"
-#include "engine/core/errors.hh"
-#include "engine/core/interrupt.hh"
-#include "engine/core/log.hh"
+#include "core/errors.hh"
+#include "core/interrupt.hh"
+#include "core/log.hh"
 
 namespace sabre::cli {
 namespace {

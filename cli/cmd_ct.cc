@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/registry.hh"
-#include "engine/core/output_file.hh"
+#include "core/output_file.hh"
 #include "engine/ct_phantom.hh"
 
 namespace sabre::cli {

@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "cli/registry.hh"
-#include "engine/core/build_info.hh"
-#include "engine/core/devices.hh"
-#include "engine/core/log.hh"
+#include "core/build_info.hh"
+#include "core/devices.hh"
+#include "core/log.hh"
 
 namespace sabre::cli {
 namespace {

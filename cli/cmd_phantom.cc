@@ -6,8 +6,8 @@
 #include <memory>
 
 #include "cli/registry.hh"
-#include "engine/core/errors.hh"
-#include "engine/core/log.hh"
+#include "core/errors.hh"
+#include "core/log.hh"
 #include "engine/phantom_generator.hh"
 
 namespace sabre::cli {

@@ -17,9 +17,9 @@
 #include "beams/plan_builder.hh"
 #include "beams/rtplan.hh"
 #include "cli/registry.hh"
-#include "engine/core/build_info.hh"
-#include "engine/core/errors.hh"
-#include "engine/core/output_file.hh"
+#include "core/build_info.hh"
+#include "core/errors.hh"
+#include "core/output_file.hh"
 #include "engine/io/ct_series.hh"
 
 namespace sabre::cli {

@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "cli/registry.hh"
-#include "engine/core/errors.hh"
-#include "engine/core/interrupt.hh"
-#include "engine/core/log.hh"
+#include "core/errors.hh"
+#include "core/interrupt.hh"
+#include "core/log.hh"
 #include "engine/ct_calibration.hh"
 #include "engine/progress.hh"
 #include "engine/run_config.hh"

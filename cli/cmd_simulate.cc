@@ -7,11 +7,11 @@
 #include <string>
 
 #include "cli/registry.hh"
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 #include "engine/device_spec.hh"
-#include "engine/core/interrupt.hh"
-#include "engine/core/log.hh"
-#include "engine/core/output_file.hh"
+#include "core/interrupt.hh"
+#include "core/log.hh"
+#include "core/output_file.hh"
 #include "engine/io/dose_hdf5.hh"
 #include "engine/simulate_phantom.hh"
 

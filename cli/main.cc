@@ -8,9 +8,9 @@
 #include <string>
 
 #include "cli/registry.hh"
-#include "engine/core/build_info.hh"
-#include "engine/core/errors.hh"
-#include "engine/core/log.hh"
+#include "core/build_info.hh"
+#include "core/errors.hh"
+#include "core/log.hh"
 
 namespace sabre::cli {
 

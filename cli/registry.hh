@@ -5,7 +5,7 @@
 //       "info", "Show CPU threads, CUDA devices, physics tables and machine models",
 //       [](CLI::App& sub) { ...add options...; sub.callback([&] { ... }); });
 //
-// Callbacks report user errors by throwing sabre::Error subclasses (engine/core/errors.hh);
+// Callbacks report user errors by throwing sabre::Error subclasses (core/errors.hh);
 // main() turns them into one line on stderr and the documented exit code.
 #pragma once
 

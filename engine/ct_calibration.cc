@@ -8,9 +8,9 @@
 #include <map>
 #include <sstream>
 
-#include "engine/core/build_info.hh"
-#include "engine/core/errors.hh"
-#include "engine/core/log.hh"
+#include "core/build_info.hh"
+#include "core/errors.hh"
+#include "core/log.hh"
 
 namespace sabre {
 namespace {

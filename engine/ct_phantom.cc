@@ -3,12 +3,12 @@
 #include <chrono>
 #include <ctime>
 
-#include "engine/core/build_info.hh"
-#include "engine/core/errors.hh"
-#include "engine/core/h5.hh"
-#include "engine/core/log.hh"
-#include "engine/core/output_file.hh"
-#include "engine/core/sha256.hh"
+#include "core/build_info.hh"
+#include "core/errors.hh"
+#include "core/h5.hh"
+#include "core/log.hh"
+#include "core/output_file.hh"
+#include "core/sha256.hh"
 
 namespace sabre {
 

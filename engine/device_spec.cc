@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
-#include "engine/core/devices.hh"
-#include "engine/core/errors.hh"
+#include "core/devices.hh"
+#include "core/errors.hh"
 
 namespace sabre {
 namespace {

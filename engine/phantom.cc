@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 
 namespace sabre {
 

@@ -7,7 +7,7 @@
 #include <set>
 #include <toml++/toml.h>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 #include "physics/core/direction.hh"
 
 namespace sabre {

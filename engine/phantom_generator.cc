@@ -6,7 +6,7 @@
 #include <numbers>
 #include <sstream>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 #include "engine/io/ct_write.hh"
 
 namespace sabre {

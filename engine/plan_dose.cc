@@ -9,11 +9,11 @@
 #include <sstream>
 
 #include "engine/backend.hh"
-#include "engine/core/build_info.hh"
-#include "engine/core/errors.hh"
-#include "engine/core/log.hh"
-#include "engine/core/output_file.hh"
-#include "engine/core/sha256.hh"
+#include "core/build_info.hh"
+#include "core/errors.hh"
+#include "core/log.hh"
+#include "core/output_file.hh"
+#include "core/sha256.hh"
 #include "engine/simulate_phantom.hh"
 #include "physics/transport/majorant.hh"
 

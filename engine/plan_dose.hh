@@ -27,7 +27,7 @@
 #include "engine/device_spec.hh"
 #include "engine/phantom.hh"
 #include "engine/simulation.hh"
-#include "physics/materials/material_tables.hh"
+#include "physics/tables/material_tables.hh"
 #include "physics/transport/transport_params.hh"
 
 namespace sabre {

@@ -4,7 +4,7 @@
 #include <set>
 #include <toml++/toml.h>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 
 namespace sabre {
 namespace fs = std::filesystem;

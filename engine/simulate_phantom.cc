@@ -6,12 +6,12 @@
 
 #include "beams/spectrum.hh"
 #include "engine/backend.hh"
-#include "engine/core/build_info.hh"
-#include "engine/core/errors.hh"
-#include "engine/core/interrupt.hh"
-#include "engine/core/log.hh"
+#include "core/build_info.hh"
+#include "core/errors.hh"
+#include "core/interrupt.hh"
+#include "core/log.hh"
 #include "kernels/charged_policy.hh"
-#include "physics/materials/material_tables.hh"
+#include "physics/tables/material_tables.hh"
 #include "physics/transport/majorant.hh"
 
 namespace sabre {

@@ -8,7 +8,7 @@
 #include <memory>
 #include <thread>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 #include "physics/core/constants.hh"
 
 namespace sabre {

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 
 namespace sabre::cuda {
 

@@ -2,7 +2,7 @@
 #include "kernels/transport_cuda.hh"
 
 #ifndef SABRE_HAVE_CUDA
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 
 namespace sabre::kernels {
 

@@ -7,9 +7,9 @@
 #include <sstream>
 
 #include "engine/compare/gamma_output.hh"
-#include "engine/core/errors.hh"
-#include "engine/core/log.hh"
-#include "engine/core/output_file.hh"
+#include "core/errors.hh"
+#include "core/log.hh"
+#include "core/output_file.hh"
 #include "engine/io/dose_hdf5.hh"
 #include "engine/io/rtdose.hh"
 

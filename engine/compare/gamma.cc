@@ -9,7 +9,7 @@
 #include <string>
 #include <thread>
 
-#include "engine/core/interrupt.hh"
+#include "core/interrupt.hh"
 
 namespace sabre::compare {
 

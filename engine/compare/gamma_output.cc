@@ -5,10 +5,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/core/build_info.hh"
-#include "engine/core/errors.hh"
-#include "engine/core/h5.hh"
-#include "engine/core/output_file.hh"
+#include "core/build_info.hh"
+#include "core/errors.hh"
+#include "core/h5.hh"
+#include "core/output_file.hh"
 #include "engine/viz/png.hh"
 
 namespace sabre::compare {

@@ -6,8 +6,8 @@
 #include <map>
 #include <stdexcept>
 
-#include "engine/core/errors.hh"
-#include "engine/core/log.hh"
+#include "core/errors.hh"
+#include "core/log.hh"
 #include "engine/io/dicom_util.hh"
 
 namespace sabre::io {

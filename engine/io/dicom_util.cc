@@ -12,8 +12,8 @@
 #include <mutex>
 #include <random>
 
-#include "engine/core/errors.hh"
-#include "engine/core/output_file.hh"
+#include "core/errors.hh"
+#include "core/output_file.hh"
 
 namespace sabre::io::dicom {
 

@@ -11,9 +11,9 @@
 #include <functional>
 #include <set>
 
-#include "engine/core/build_info.hh"
-#include "engine/core/errors.hh"
-#include "engine/core/output_file.hh"
+#include "core/build_info.hh"
+#include "core/errors.hh"
+#include "core/output_file.hh"
 
 namespace sabre::io {
 namespace {

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <map>
 
-#include "engine/core/build_info.hh"
-#include "engine/core/errors.hh"
+#include "core/build_info.hh"
+#include "core/errors.hh"
 #include "engine/io/dicom_util.hh"
 
 namespace sabre::io {

@@ -6,8 +6,8 @@
 #include <memory>
 #include <stdexcept>
 
-#include "engine/core/errors.hh"
-#include "engine/core/output_file.hh"
+#include "core/errors.hh"
+#include "core/output_file.hh"
 
 namespace sabre::viz {
 

@@ -1,5 +1,5 @@
 // Read-only material interaction data as transport sees it ("params"), on host and device.
-// Built from a table file (docs/tables.md) by physics/materials/material_tables.hh's loader;
+// Built from a table file (docs/tables.md) by physics/tables/material_tables.hh's loader;
 // all arrays are flat and owned elsewhere, so the whole set copies to a GPU array by array.
 //
 // Every per-material quantity is a GridTable: values on a uniform grid in ln(E), one row

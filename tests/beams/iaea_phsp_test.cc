@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "beams/iaea_phsp.hh"
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 #include "physics/core/rng.hh"
 
 using namespace sabre;

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "beams/machine.hh"
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 
 using namespace sabre;
 using namespace sabre::beams;

@@ -7,7 +7,7 @@
 #include "beams/machine.hh"
 #include "beams/plan_builder.hh"
 #include "beams/rtplan.hh"
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 
 using namespace sabre;
 using namespace sabre::beams;

@@ -10,7 +10,7 @@
 
 #include "beams/source.hh"
 #include "beams/spectrum.hh"
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 #include "tests/support/skip.hh"
 
 using namespace sabre;

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <string>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 #include "tests/support/skip.hh"
 
 using sabre::test::run;

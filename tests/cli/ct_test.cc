@@ -8,7 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 #include "tests/support/skip.hh"
 
 using sabre::test::run;

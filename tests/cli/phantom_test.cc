@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 #include "tests/support/skip.hh"
 
 using sabre::test::run;

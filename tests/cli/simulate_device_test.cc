@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/core/build_info.hh"
-#include "engine/core/errors.hh"
+#include "core/build_info.hh"
+#include "core/errors.hh"
 #include "engine/io/dose_hdf5.hh"
 #include "tests/support/skip.hh"
 

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 #include "tests/support/skip.hh"
 
 using sabre::test::run;

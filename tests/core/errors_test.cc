@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "engine/core/errors.hh"
-#include "engine/core/log.hh"
+#include "core/errors.hh"
+#include "core/log.hh"
 
 TEST_CASE("exit codes are the documented ones", "[core]") {
   CHECK(static_cast<int>(sabre::ExitCode::usage) == 2);

@@ -1,4 +1,4 @@
-// engine/core/h5.hh: round trip of datasets and attributes, deterministic bytes, errors.
+// core/h5.hh: round trip of datasets and attributes, deterministic bytes, errors.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/core/errors.hh"
-#include "engine/core/h5.hh"
+#include "core/errors.hh"
+#include "core/h5.hh"
 
 namespace {
 std::string slurp(const std::string& p) {

@@ -4,9 +4,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/core/errors.hh"
-#include "engine/core/interrupt.hh"
-#include "engine/core/output_file.hh"
+#include "core/errors.hh"
+#include "core/interrupt.hh"
+#include "core/output_file.hh"
 
 namespace fs = std::filesystem;
 

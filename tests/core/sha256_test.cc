@@ -1,9 +1,9 @@
-// engine/core/sha256.hh against the FIPS 180-4 / NIST CSRC example vectors.
+// core/sha256.hh against the FIPS 180-4 / NIST CSRC example vectors.
 #include <catch2/catch.hpp>
 
 #include <string>
 
-#include "engine/core/sha256.hh"
+#include "core/sha256.hh"
 
 TEST_CASE("sha256 matches the NIST example digests", "[sha256]") {
   CHECK(sabre::sha256_hex("") ==

@@ -5,10 +5,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 #include "engine/ct_calibration.hh"
 #include "engine/io/rtstruct.hh"
-#include "physics/materials/table_set.hh"
+#include "physics/tables/table_set.hh"
 #include "tests/support/skip.hh"
 #include "tests/engine/io/io_test_util.hh"
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 #include "engine/device_spec.hh"
 #include "tests/support/skip.hh"
 

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <string>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 #include "engine/phantom_file.hh"
 
 using namespace sabre;

@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 #include "engine/run_config.hh"
 
 namespace fs = std::filesystem;

@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "beams/source.hh"
-#include "engine/core/build_info.hh"
+#include "core/build_info.hh"
 #include "engine/simulation.hh"
 #include "kernels/charged_policy.hh"
-#include "physics/materials/material_tables.hh"
+#include "physics/tables/material_tables.hh"
 #include "physics/transport/majorant.hh"
 #include "tests/support/skip.hh"
 #include "tests/physics/photon/hand_tables.hh"

@@ -15,13 +15,13 @@
 #include <vector>
 
 #include "beams/source.hh"
-#include "engine/core/build_info.hh"
-#include "engine/core/errors.hh"
+#include "core/build_info.hh"
+#include "core/errors.hh"
 #include "kernels/charged_policy.hh"
 #include "kernels/launch_plan.hh"
 #include "kernels/transport.hh"
 #include "kernels/transport_cuda.hh"
-#include "physics/materials/material_tables.hh"
+#include "physics/tables/material_tables.hh"
 #include "physics/transport/majorant.hh"
 #include "tests/support/skip.hh"
 #include "tests/support/transport_fixtures.hh"

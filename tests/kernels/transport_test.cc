@@ -14,10 +14,10 @@
 #include <vector>
 
 #include "beams/source.hh"
-#include "engine/core/build_info.hh"
+#include "core/build_info.hh"
 #include "kernels/charged_policy.hh"
 #include "kernels/transport.hh"
-#include "physics/materials/material_tables.hh"
+#include "physics/tables/material_tables.hh"
 #include "physics/transport/history.hh"
 #include "physics/transport/majorant.hh"
 #include "tests/support/skip.hh"

@@ -10,7 +10,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "engine/core/devices.hh"
+#include "core/devices.hh"
 
 namespace sabre::test {
 

@@ -10,9 +10,9 @@
 #include <system_error>
 #include <vector>
 
-#include "engine/core/build_info.hh"
+#include "core/build_info.hh"
 #include "kernels/charged_policy.hh"
-#include "physics/materials/material_tables.hh"
+#include "physics/tables/material_tables.hh"
 #include "physics/transport/majorant.hh"
 #include "physics/transport/transport_params.hh"
 #include "tests/support/skip.hh"

@@ -9,8 +9,8 @@
 
 #include "engine/compare/compare.hh"
 #include "engine/compare/gamma_output.hh"
-#include "engine/core/errors.hh"
-#include "engine/core/h5.hh"
+#include "core/errors.hh"
+#include "core/h5.hh"
 #include "engine/io/dose_hdf5.hh"
 #include "engine/io/rtdose.hh"
 #include "engine/viz/png.hh"

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 #include "engine/ct_calibration.hh"
 #include "engine/io/ct_series.hh"
 #include "engine/io/dicom_util.hh"

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 #include "engine/ct_calibration.hh"
 #include "engine/io/ct_series.hh"
 #include "engine/io/dose_hdf5.hh"

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <numeric>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 #include "engine/io/rtstruct.hh"
 #include "tests/engine/io/io_test_util.hh"
 

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <string>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 #include "engine/viz/colormap.hh"
 #include "engine/viz/png.hh"
 

@@ -15,10 +15,10 @@
 #include <filesystem>
 #include <vector>
 
-#include "engine/core/build_info.hh"
+#include "core/build_info.hh"
 #include "physics/core/rng.hh"
 #include "physics/electron/brems_sampling.hh"
-#include "physics/materials/material_tables.hh"
+#include "physics/tables/material_tables.hh"
 
 using namespace sabre::phys;
 

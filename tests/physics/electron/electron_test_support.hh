@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "physics/materials/material_tables.hh"
-#include "physics/materials/table_builder.hh"
+#include "physics/tables/material_tables.hh"
+#include "physics/tables/table_builder.hh"
 #include "physics/transport/transport_params.hh"
 #include "tests/support/skip.hh"
 

@@ -12,7 +12,7 @@
 #include <cmath>
 
 #include "physics/core/constants.hh"
-#include "physics/materials/table_builder.hh"
+#include "physics/tables/table_builder.hh"
 #include "tests/support/skip.hh"
 
 using namespace sabre::phys;

@@ -1,4 +1,4 @@
-#include "engine/core/devices.hh"
+#include "core/devices.hh"
 
 #include <thread>
 

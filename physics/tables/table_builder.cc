@@ -1,12 +1,12 @@
 // The physics table generator. Formulas and references: docs/tables.md; each function
 // names its source below.
-#include "physics/materials/table_builder.hh"
+#include "physics/tables/table_builder.hh"
 
 #include <algorithm>
 #include <cmath>
 #include <set>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 #include "physics/core/constants.hh"
 #include "physics/electron/delta_ray.hh"
 
@@ -88,7 +88,7 @@ Cuts default_cuts() {
 
 // Grids: 1 keV - 25 MeV, 360 intervals (35.7 per e-fold, ln-step 0.028); the alias grid
 // has 90 intervals. Chosen so that the linear-in-ln(E) interpolation error stays below
-// 0.2 % (measured in tests/physics/materials/table_interpolation_test.cc).
+// 0.2 % (measured in tests/physics/tables/table_interpolation_test.cc).
 LogGrid photon_grid() { return make_grid(1e-3, 25.0, 361); }
 LogGrid charged_grid() { return make_grid(1e-3, 25.0, 361); }
 LogGrid alias_grid() { return make_grid(1e-3, 25.0, 91); }

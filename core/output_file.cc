@@ -1,4 +1,4 @@
-#include "engine/core/output_file.hh"
+#include "core/output_file.hh"
 
 #include <unistd.h>
 
@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 
 namespace sabre {
 namespace fs = std::filesystem;

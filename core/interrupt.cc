@@ -1,9 +1,9 @@
-#include "engine/core/interrupt.hh"
+#include "core/interrupt.hh"
 
 #include <csignal>
 #include <string>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 
 namespace sabre::interrupt {
 namespace {

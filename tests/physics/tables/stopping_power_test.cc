@@ -13,7 +13,7 @@
 
 #include "physics/core/constants.hh"
 #include "physics/electron/delta_ray.hh"
-#include "physics/materials/table_builder.hh"
+#include "physics/tables/table_builder.hh"
 #include "tests/support/skip.hh"
 
 using namespace sabre::phys;

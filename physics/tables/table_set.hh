@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "physics/materials/material_data.hh"
-#include "physics/materials/raw_data.hh"
+#include "physics/tables/raw_data.hh"
 
 namespace sabre::phys::tables {
 

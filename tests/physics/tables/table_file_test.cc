@@ -11,11 +11,11 @@
 #include <iterator>
 #include <string>
 
-#include "engine/core/build_info.hh"
-#include "engine/core/errors.hh"
-#include "engine/core/sha256.hh"
-#include "physics/materials/material_tables.hh"
-#include "physics/materials/table_builder.hh"
+#include "core/build_info.hh"
+#include "core/errors.hh"
+#include "core/sha256.hh"
+#include "physics/tables/material_tables.hh"
+#include "physics/tables/table_builder.hh"
 #include "tests/support/skip.hh"
 
 using namespace sabre::phys;

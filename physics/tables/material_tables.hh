@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "physics/materials/material_data.hh"
-#include "physics/materials/table_set.hh"
+#include "physics/tables/table_set.hh"
 
 namespace sabre::phys {
 
@@ -33,7 +33,7 @@ class MaterialTables {
   // Wraps an in-memory set (the generator's output), e.g. for tests.
   explicit MaterialTables(tables::TableSet set, std::string label = "(in memory)");
   MaterialTables(const MaterialTables&) = delete;  // data() points into this object
-  // The shipped default set: <data dir>/physics/data/default.h5 (engine/core/build_info.hh).
+  // The shipped default set: <data dir>/physics/data/default.h5 (core/build_info.hh).
   static std::string default_file();
   MaterialTables& operator=(const MaterialTables&) = delete;
 

@@ -1,11 +1,11 @@
 // SHA-256 after FIPS PUB 180-4 (2015), sections 4.1.2, 4.2.2, 5.1.1, 6.2.
-#include "engine/core/sha256.hh"
+#include "core/sha256.hh"
 
 #include <cstring>
 #include <fstream>
 #include <vector>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 
 namespace sabre {
 namespace {

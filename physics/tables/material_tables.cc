@@ -1,13 +1,13 @@
 // Physics table loader (see material_tables.hh).
-#include "physics/materials/material_tables.hh"
+#include "physics/tables/material_tables.hh"
 
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 
-#include "engine/core/build_info.hh"
-#include "engine/core/errors.hh"
-#include "engine/core/sha256.hh"
+#include "core/build_info.hh"
+#include "core/errors.hh"
+#include "core/sha256.hh"
 
 namespace sabre::phys {
 

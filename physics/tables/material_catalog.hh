@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "physics/materials/raw_data.hh"
+#include "physics/tables/raw_data.hh"
 
 namespace sabre::phys::tables {
 

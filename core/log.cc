@@ -1,4 +1,4 @@
-#include "engine/core/log.hh"
+#include "core/log.hh"
 
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -9,7 +9,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 
 namespace sabre::log {
 namespace {

@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "physics/materials/elements.hh"
+#include "physics/tables/elements.hh"
 #include "physics/materials/material_data.hh"
 
 namespace sabre::phys::tables {

@@ -1,5 +1,5 @@
 // Readers of the raw NIST data (formats: ../shared/data/physics/README.md).
-#include "physics/materials/raw_data.hh"
+#include "physics/tables/raw_data.hh"
 
 #include <algorithm>
 #include <cmath>
@@ -8,8 +8,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/core/errors.hh"
-#include "engine/core/sha256.hh"
+#include "core/errors.hh"
+#include "core/sha256.hh"
 
 namespace sabre::phys::tables {
 namespace fs = std::filesystem;

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "physics/materials/material_catalog.hh"
-#include "physics/materials/table_set.hh"
+#include "physics/tables/material_catalog.hh"
+#include "physics/tables/table_set.hh"
 
 namespace sabre::phys::tables {
 

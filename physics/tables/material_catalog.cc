@@ -1,5 +1,5 @@
 // Material catalogue and resolution (see material_catalog.hh).
-#include "physics/materials/material_catalog.hh"
+#include "physics/tables/material_catalog.hh"
 
 #include <algorithm>
 #include <cctype>
@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 
 namespace sabre::phys::tables {
 namespace {

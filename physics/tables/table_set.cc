@@ -1,11 +1,11 @@
 // Physics table file I/O (layout: docs/tables.md).
-#include "physics/materials/table_set.hh"
+#include "physics/tables/table_set.hh"
 
 #include <cmath>
 
-#include "engine/core/errors.hh"
-#include "engine/core/h5.hh"
-#include "engine/core/output_file.hh"
+#include "core/errors.hh"
+#include "core/h5.hh"
+#include "core/output_file.hh"
 
 namespace sabre::phys::tables {
 

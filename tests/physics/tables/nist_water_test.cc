@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/core/build_info.hh"
-#include "physics/materials/material_tables.hh"
+#include "core/build_info.hh"
+#include "physics/tables/material_tables.hh"
 #include "tests/support/skip.hh"
 
 using namespace sabre::phys;

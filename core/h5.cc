@@ -1,12 +1,12 @@
 // RAII layer over the HDF5 C API (see h5.hh).
-#include "engine/core/h5.hh"
+#include "core/h5.hh"
 
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <utility>
 
-#include "engine/core/errors.hh"
+#include "core/errors.hh"
 
 namespace sabre::h5 {
 namespace {

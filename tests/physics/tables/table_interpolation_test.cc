@@ -20,10 +20,10 @@
 #include <filesystem>
 #include <string>
 
-#include "engine/core/build_info.hh"
+#include "core/build_info.hh"
 #include "physics/core/constants.hh"
-#include "physics/materials/material_tables.hh"
-#include "physics/materials/table_builder.hh"
+#include "physics/tables/material_tables.hh"
+#include "physics/tables/table_builder.hh"
 #include "tests/support/skip.hh"
 
 using namespace sabre::phys;

@@ -6,9 +6,9 @@
 #include <fstream>
 #include <string>
 
-#include "engine/core/errors.hh"
-#include "physics/materials/material_catalog.hh"
-#include "physics/materials/table_builder.hh"
+#include "core/errors.hh"
+#include "physics/tables/material_catalog.hh"
+#include "physics/tables/table_builder.hh"
 #include "tests/support/skip.hh"
 
 using namespace sabre::phys::tables;

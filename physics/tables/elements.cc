@@ -2,7 +2,7 @@
 // "Atomic Weights and Isotopic Compositions", 2005 values; mass number of the longest-lived
 // isotope for elements without a standard weight). These are the weights that convert the
 // per-atom XCOM and Seltzer-Berger cross sections to per-gram values.
-#include "physics/materials/elements.hh"
+#include "physics/tables/elements.hh"
 
 #include <algorithm>
 #include <cctype>

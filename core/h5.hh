@@ -18,7 +18,7 @@
 //   auto r = sabre::h5::File::open("in.h5");
 //   std::vector<double> v; auto dims = r.root().group("materials").read("density_g_cm3", v);
 //
-// Write to a temporary name and rename on success (engine/core/output_file.hh) so that a
+// Write to a temporary name and rename on success (core/output_file.hh) so that a
 // failed write leaves no partial file behind.
 #pragma once
 

@@ -1,14 +1,18 @@
-// Delivery sampling: a history draws a cumulative meterset value uniformly over the plan's
-// MU, which picks a beam (by its MU share) and a point between two control points; the
-// gantry, collimator, couch, table angles, jaws and leaves are interpolated linearly in
-// meterset between them (docs/machines.md: "between control points the gantry, jaws and
-// leaves move linearly with meterset"). Host and device: DeliveryView owns nothing; the
-// host-side Delivery (beams/delivery_build.hh) builds and owns its arrays.
+// C-arm delivery sampling: a history draws a cumulative meterset value uniformly over the
+// plan's MU, which picks a beam (by its MU share) and a point between two control points;
+// the gantry, collimator, couch, table angles and every collimating device's positions
+// are interpolated linearly in meterset between them (docs/machines.md: "between control
+// points the gantry, jaws and leaves move linearly with meterset"). Host and device:
+// DeliveryView owns nothing; the host-side Delivery (beams/delivery_build.hh) builds and
+// owns its arrays.
 //
-// Units: cm at isocentre for jaws and leaves, degrees for angles (gantry unwrapped along
+// Units: cm at isocentre for device positions, degrees for angles (gantry unwrapped along
 // the rotation direction, so interpolation never jumps across 0/360), cm for isocentres
 // in the patient (DICOM LPS) frame.
 #pragma once
+
+#include <cstddef>
+#include <vector>
 
 #include "beams/collimator.hh"
 #include "beams/iec61217.hh"
@@ -19,15 +23,15 @@ namespace sabre::beams {
 // One beam's control points, struct-of-arrays.
 struct BeamDeliveryView {
   int n_cp = 0;
-  int n_pairs = 0;                      // leaf pairs (0: no MLC)
+  int n_values = 0;                     // device positions per control point (the stack's)
+  unsigned active = 0;                  // devices in the beam (bit d: device d of the stack)
   const double* meterset = nullptr;     // [n_cp] cumulative meterset fraction, 0..1
   const double* gantry_deg = nullptr;   // [n_cp] unwrapped
   const double* collimator_deg = nullptr;
   const double* couch_deg = nullptr;
   const double* pitch_deg = nullptr;
   const double* roll_deg = nullptr;
-  const double* jaws_cm = nullptr;      // [n_cp * 4]: x1, x2, y1, y2 at isocentre
-  const double* leaves_cm = nullptr;    // [n_cp * 2 n_pairs]: bank A then bank B
+  const double* positions_cm = nullptr; // [n_cp * n_values]: CollimatorDevice::first layout
   Vec3 iso_cm;                          // isocentre (patient frame) [cm]
   PatientPosition position = PatientPosition::HFS;
 };
@@ -37,6 +41,27 @@ struct DeliveryView {
   const BeamDeliveryView* beams = nullptr;
   const double* beam_cdf = nullptr;     // [n_beams + 1] cumulative MU share, 0..1
   double total_mu = 0;
+
+  // A copy whose arrays live where `copy` puts them (kernels/params_relocation.hh): the
+  // control-point arrays of each beam, then the array of beam views itself (a patched
+  // temporary copy, so the views in the new memory point at the new arrays).
+  template <class Copier>
+  DeliveryView relocated(Copier& c) const {
+    DeliveryView d = *this;
+    if (n_beams <= 0) return d;
+    std::vector<BeamDeliveryView> views(beams, beams + n_beams);
+    for (auto& b : views) {
+      const std::size_t n = std::size_t(b.n_cp);
+      if (n == 0) continue;
+      for (const double** a : {&b.meterset, &b.gantry_deg, &b.collimator_deg, &b.couch_deg, &b.pitch_deg,
+                               &b.roll_deg})
+        if (*a) *a = c.copy(*a, n);
+      if (b.positions_cm && b.n_values > 0) b.positions_cm = c.copy(b.positions_cm, std::size_t(b.n_values) * n);
+    }
+    d.beams = c.copy(views.data(), views.size());
+    if (beam_cdf) d.beam_cdf = c.copy(beam_cdf, std::size_t(n_beams) + 1);
+    return d;
+  }
 };
 
 // The machine state at one sampled meterset.
@@ -45,7 +70,7 @@ struct DeliveryState {
   int segment = 0;           // control points segment, segment+1
   double frac = 0;           // position between them, 0..1
   BeamAngles angles;
-  ApertureState aperture;    // jaws interpolated; leaves as (cp, cp+1, frac) pointers
+  ApertureState aperture;    // device positions as (cp, cp+1, frac)
   Vec3 iso_cm;
   PatientPosition position = PatientPosition::HFS;
 };
@@ -82,21 +107,10 @@ SABRE_HD_INLINE DeliveryState delivery_state(const DeliveryView& d, double u) {
   s.angles.couch_deg = lerp(bv.couch_deg);
   s.angles.table_pitch_deg = lerp(bv.pitch_deg);
   s.angles.table_roll_deg = lerp(bv.roll_deg);
-  const double* j0 = bv.jaws_cm + 4 * k;
-  const double* j1 = j0 + 4;
-  s.aperture.jaw_x1_cm = j0[0] + f * (j1[0] - j0[0]);
-  s.aperture.jaw_x2_cm = j0[1] + f * (j1[1] - j0[1]);
-  s.aperture.jaw_y1_cm = j0[2] + f * (j1[2] - j0[2]);
-  s.aperture.jaw_y2_cm = j0[3] + f * (j1[3] - j0[3]);
-  if (bv.n_pairs > 0) {
-    const double* l0 = bv.leaves_cm + 2 * bv.n_pairs * k;
-    const double* l1 = l0 + 2 * bv.n_pairs;
-    s.aperture.a0 = l0;
-    s.aperture.b0 = l0 + bv.n_pairs;
-    s.aperture.a1 = l1;
-    s.aperture.b1 = l1 + bv.n_pairs;
-    s.aperture.frac = f;
-  }
+  s.aperture.p0 = bv.positions_cm + std::size_t(bv.n_values) * std::size_t(k);
+  s.aperture.p1 = s.aperture.p0 + bv.n_values;
+  s.aperture.frac = f;
+  s.aperture.active = bv.active;
   s.iso_cm = bv.iso_cm;
   s.position = bv.position;
   return s;

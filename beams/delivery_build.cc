@@ -1,8 +1,11 @@
 #include "beams/delivery_build.hh"
 
+#include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "core/errors.hh"
+#include "core/log.hh"
 
 namespace sabre::beams {
 
@@ -20,7 +23,61 @@ std::vector<double> unwrap_gantry(const std::vector<double>& deg, const std::vec
   return out;
 }
 
-Delivery::Delivery(const Plan& plan, const std::vector<int>& indices) {
+CollimatorStack make_collimator_stack(const Machine& m, const std::vector<double>& bnd) {
+  if (int(m.collimators.size()) > kMaxCollimators)
+    throw InputError(m.path, "more than " + std::to_string(kMaxCollimators) + " collimators");
+  CollimatorStack st;
+  st.sad_cm = m.sad_cm;
+  st.field_half_cm = 0.5 * m.max_field_cm;
+  st.n = int(m.collimators.size());
+  int first = 0;
+  for (int d = 0; d < st.n; ++d) {
+    const CollimatorSpec& c = m.collimators[std::size_t(d)];
+    CollimatorDevice& dev = st.devices[d];
+    dev.axis = c.axis;
+    dev.first = first;
+    if (c.kind == CollimatorKind::jaws) {
+      dev.kind = CollimatorKind::jaws;
+      dev.n_values = 2;
+      dev.jaws.top_cm = c.top_cm;
+      dev.jaws.bottom_cm = c.bottom_cm();
+      dev.jaws.density_g_cm3 = c.density_g_cm3;
+      st.jaws_on_axis[c.axis] = d;
+    } else {
+      const std::vector<double>& b = bnd.empty() ? c.boundaries_cm : bnd;
+      dev.kind = CollimatorKind::mlc;
+      MlcGeometry& g = dev.mlc;
+      g.n_pairs = int(b.size()) - 1;
+      g.boundaries_cm = b.data();
+      g.top_cm = c.top_cm;
+      g.bottom_cm = c.bottom_cm();
+      g.density_g_cm3 = c.density_g_cm3;
+      g.tongue_groove_cm = c.tongue_groove_cm;
+      g.interleaf_gap_cm = c.interleaf_gap_cm;
+      g.side_tilt = std::tan(c.leaf_side_tilt_rad);
+      g.leaf_end_radius_cm = c.leaf_end_radius_cm;
+      g.leaf_offset_cm = c.leaf_offset_cm;
+      dev.n_values = 2 * g.n_pairs;
+      st.mlc_on_axis[c.axis] = d;
+    }
+    first += dev.n_values;
+  }
+  st.n_values = first;
+  return st;
+}
+
+namespace {
+
+// The plan device of `b` that collimator `c` serves, or nullptr.
+const LimitingDevice* plan_device(const Beam& b, const CollimatorSpec& c) {
+  for (const auto& d : b.devices)
+    if (c.serves(d.type)) return &d;
+  return nullptr;
+}
+
+}  // namespace
+
+Delivery::Delivery(const Machine& m, const Plan& plan, const std::vector<int>& indices) {
   std::vector<int> use = indices;
   if (use.empty())
     for (int i = 0; i < int(plan.beams.size()); ++i) use.push_back(i);
@@ -28,24 +85,52 @@ Delivery::Delivery(const Plan& plan, const std::vector<int>& indices) {
   double total = 0;
   for (int i : use) total += plan.beams.at(i).mu;
   if (!(total > 0)) throw InputError(plan.path, "the beams deliver no MU");
+  const CollimatorSpec* mlc = m.mlc();
+  // The MLC boundaries: the first beam's with an MLC; the others must equal them.
+  for (int i : use) {
+    const Beam& b = plan.beams.at(i);
+    const std::string where = plan.path + ": beam " + std::to_string(b.number) + " '" + b.name + "'";
+    for (const auto& d : b.devices)
+      if (!m.serving(d.type) && !m.ignores(d.type))
+        throw InputError(where + ": device " + d.type + " is not on machine " + m.name + " (" + m.path + ")");
+    const LimitingDevice* pm = mlc ? plan_device(b, *mlc) : nullptr;
+    if (!pm) continue;
+    if (pm->pairs != mlc->pairs())
+      throw InputError(where + ": its " + pm->type + " has " + std::to_string(pm->pairs) + " leaf pairs, machine " +
+                       m.name + "'s " + mlc->model + " has " + std::to_string(mlc->pairs()));
+    std::vector<double> bc;
+    for (double v : pm->boundaries_mm) bc.push_back(v / 10);
+    for (std::size_t k = 0; k < bc.size(); ++k)
+      if (std::abs(bc[k] - mlc->boundaries_cm[k]) > 1e-3)
+        throw InputError(where + ": its leaf boundary " + std::to_string(k) + " (" + std::to_string(10 * bc[k]) +
+                         " mm) is not machine " + m.name + "'s " + mlc->model + " (" +
+                         std::to_string(10 * mlc->boundaries_cm[k]) + " mm)");
+    if (boundaries_cm_.empty()) boundaries_cm_ = bc;
+    else if (bc != boundaries_cm_)
+      throw InputError(where + ": its MLC leaf boundaries differ from the other beams'");
+  }
+  if (boundaries_cm_.empty() && mlc) boundaries_cm_ = mlc->boundaries_cm;
+  const CollimatorStack stack = make_collimator_stack(m, boundaries_cm_);
+  std::set<std::string> ignored;
   cdf_.push_back(0);
   for (int i : use) {
     const Beam& b = plan.beams.at(i);
     const std::string where = plan.path + ": beam " + std::to_string(b.number) + " '" + b.name + "'";
     if (b.control_points.size() < 2) throw InputError(where + ": needs at least 2 control points");
+    for (const auto& d : b.devices)
+      if (m.ignores(d.type)) ignored.insert(d.type);
+    // Which plan device positions each collimator, and which collimators are in the beam.
+    std::vector<const LimitingDevice*> source(m.collimators.size(), nullptr);
+    unsigned active = 0;
+    for (std::size_t d = 0; d < m.collimators.size(); ++d) {
+      source[d] = plan_device(b, m.collimators[d]);
+      if (m.collimators[d].kind == CollimatorKind::jaws || source[d]) active |= 1u << d;
+    }
     BeamArrays a;
     std::vector<double> g;
     std::vector<std::string> dirs;
-    const LimitingDevice* mlc = b.mlc();
-    const int n = mlc ? mlc->pairs : 0;
-    if (mlc) {
-      std::vector<double> bc;
-      for (double v : mlc->boundaries_mm) bc.push_back(v / 10);
-      if (boundaries_cm_.empty()) boundaries_cm_ = bc;
-      else if (bc != boundaries_cm_)
-        throw InputError(where + ": its MLC leaf boundaries differ from the other beams'");
-    }
     for (const auto& c : b.control_points) {
+      const std::string cw = where + ", control point " + std::to_string(c.index);
       a.meterset.push_back(c.cumulative_weight / b.final_weight);
       g.push_back(c.gantry_deg);
       dirs.push_back(c.gantry_direction);
@@ -53,14 +138,22 @@ Delivery::Delivery(const Plan& plan, const std::vector<int>& indices) {
       a.couch.push_back(c.couch_deg);
       a.pitch.push_back(c.table_pitch_deg);
       a.roll.push_back(c.table_roll_deg);
-      // Without a jaw pair in the plan, that pair is fully open (20 cm each side).
-      a.jaws.push_back(c.has_jaw_x ? c.jaw_x_mm[0] / 10 : -20);
-      a.jaws.push_back(c.has_jaw_x ? c.jaw_x_mm[1] / 10 : 20);
-      a.jaws.push_back(c.has_jaw_y ? c.jaw_y_mm[0] / 10 : -20);
-      a.jaws.push_back(c.has_jaw_y ? c.jaw_y_mm[1] / 10 : 20);
-      if (n > 0) {
-        if (int(c.mlc_mm.size()) != 2 * n) throw InputError(where + ": control point lacks MLC positions");
-        for (double v : c.mlc_mm) a.leaves.push_back(v / 10);
+      for (std::size_t d = 0; d < m.collimators.size(); ++d) {
+        const CollimatorSpec& spec = m.collimators[d];
+        const int nv = stack.devices[d].n_values;
+        const std::vector<double>* v = source[d] ? c.positions(source[d]->type) : nullptr;
+        if (spec.kind == CollimatorKind::jaws && !v) {
+          // A jaw pair the plan does not position is fully open.
+          a.positions.push_back(-spec.max_open_cm);
+          a.positions.push_back(spec.max_open_cm);
+          continue;
+        }
+        if (!source[d]) {  // an MLC out of the beam
+          a.positions.insert(a.positions.end(), std::size_t(nv), 0.0);
+          continue;
+        }
+        if (!v || int(v->size()) != nv) throw InputError(cw + ": lacks the " + source[d]->type + " positions");
+        for (double x : *v) a.positions.push_back(x / 10);
       }
       if (c.iso_mm != b.control_points.front().iso_mm)
         throw InputError(where + ": the isocentre moves within the beam (not supported)");
@@ -69,7 +162,8 @@ Delivery::Delivery(const Plan& plan, const std::vector<int>& indices) {
     arrays_.push_back(std::move(a));
     BeamDeliveryView v;
     v.n_cp = int(b.control_points.size());
-    v.n_pairs = n;
+    v.n_values = stack.n_values;
+    v.active = active;
     const auto& iso = b.control_points.front().iso_mm;
     v.iso_cm = {iso[0] / 10, iso[1] / 10, iso[2] / 10};
     const std::string& pp = b.patient_position;
@@ -78,6 +172,8 @@ Delivery::Delivery(const Plan& plan, const std::vector<int>& indices) {
     beam_views_.push_back(v);
     cdf_.push_back(cdf_.back() + b.mu / total);
   }
+  for (const auto& t : ignored)
+    spdlog::warn("{}: device {} is ignored: machine {} has none ({})", plan.path, t, m.name, m.path);
   cdf_.back() = 1.0;
   for (std::size_t i = 0; i < arrays_.size(); ++i) {
     auto& v = beam_views_[i];
@@ -88,8 +184,7 @@ Delivery::Delivery(const Plan& plan, const std::vector<int>& indices) {
     v.couch_deg = a.couch.data();
     v.pitch_deg = a.pitch.data();
     v.roll_deg = a.roll.data();
-    v.jaws_cm = a.jaws.data();
-    v.leaves_cm = a.leaves.empty() ? nullptr : a.leaves.data();
+    v.positions_cm = a.positions.empty() ? nullptr : a.positions.data();
   }
   view_.n_beams = int(beam_views_.size());
   view_.beams = beam_views_.data();

@@ -1,7 +1,8 @@
-// The linac source: delivery sampling (beams/delivery.hh) -> virtual source model
-// (beams/vsm.hh) -> jaws and MLC (beams/collimator.hh) -> IEC 61217 to the patient
-// (beams/iec61217.hh). A Source for the transport loop: `Particle sample(Rng&) const`,
-// host and device. LinacSourceView owns nothing; beams/linac_build.hh builds it.
+// The C-arm linac source: delivery sampling (beams/delivery.hh) -> virtual source model
+// (beams/vsm.hh) -> the machine's collimator stack (beams/collimator.hh) -> IEC 61217 to
+// the patient (beams/iec61217.hh). A Source for the transport loop: `Particle
+// sample(Rng&) const`, host and device. LinacSourceView owns nothing;
+// beams/plan_source.hh builds it.
 //
 // Per history: 1 number for the meterset, 8 for the VSM, 1 for the collimator roulette:
 // 10, always (no rejection loop).
@@ -14,9 +15,10 @@
 // finds it misses the grid and counts nothing.
 //
 // Monitor backscatter: weight x S_ref / S(X, Y) with S of the machine file's calibration
-// block (jaw openings X, Y at this meterset) and S_ref = S at the reference field: at a
-// fixed number of histories per MU, smaller fields get more chamber backscatter and so
-// fewer particles per MU.
+// block (X, Y: the openings of the jaw pairs moving along x and y at this meterset; 40 cm
+// along an axis without jaws) and S_ref = S at the reference field: at a fixed number of
+// histories per MU, smaller fields get more chamber backscatter and so fewer particles per
+// MU.
 #pragma once
 
 #include "beams/collimator.hh"
@@ -30,15 +32,24 @@
 namespace sabre::beams {
 
 struct LinacSourceView {
+  static constexpr const char* kKindName = "linac, virtual source model";
   DeliveryView delivery;
   VsmView vsm;
-  CollimatorGeometry collimator;
+  CollimatorStack collimator;
   double backscatter_kx = 0, backscatter_ky = 0;
   double s_ref = 1;  // monitor signal at the reference field
   double roulette_threshold = 0.05;
 
+  // The opening of the jaw pair moving along `axis` [cm at isocentre]; 40 without one.
+  SABRE_HD double jaw_opening(const ApertureState& ap, int axis) const {
+    const int d = collimator.jaws_on_axis[axis];
+    if (d < 0 || !ap.is_active(d)) return 40;
+    const int f = collimator.devices[d].first;
+    return ap.value(f + 1) - ap.value(f);
+  }
+
   SABRE_HD double monitor_signal(const ApertureState& ap) const {
-    double x = ap.jaw_x2_cm - ap.jaw_x1_cm, y = ap.jaw_y2_cm - ap.jaw_y1_cm;
+    double x = jaw_opening(ap, 0), y = jaw_opening(ap, 1);
     x = x < 0 ? 0 : (x > 40 ? 40 : x);
     y = y < 0 ? 0 : (y > 40 ? 40 : y);
     return 1 + backscatter_kx * (1 - x / 40) + backscatter_ky * (1 - y / 40);
@@ -47,7 +58,7 @@ struct LinacSourceView {
   SABRE_HD phys::Particle sample(phys::Rng& rng) const {
     const double u_m = rng.uniform();
     const DeliveryState st = delivery_state(delivery, u_m);
-    const VsmSample vs = vsm_sample(vsm, st.aperture, rng);
+    const VsmSample vs = vsm_sample(vsm, collimator, st.aperture, rng);
     const double u_r = rng.uniform();
     phys::Particle p;
     p.type = vs.component == VsmComponent::electron ? phys::ParticleType::electron
@@ -78,6 +89,16 @@ struct LinacSourceView {
       p.dir = -1.0 * p.dir;
     }
     return p;
+  }
+
+  // A copy whose arrays live where `copy` puts them (kernels/params_relocation.hh).
+  template <class Copier>
+  LinacSourceView relocated(Copier& c) const {
+    LinacSourceView s = *this;
+    s.delivery = delivery.relocated(c);
+    s.vsm = vsm.relocated(c);
+    s.collimator = collimator.relocated(c);
+    return s;
   }
 };
 

@@ -21,6 +21,27 @@ const char* to_string(Basis b) {
   return "?";
 }
 
+const char* to_string(DeliveryKind k) {
+  switch (k) {
+    case DeliveryKind::c_arm: return "c-arm";
+  }
+  return "?";
+}
+
+const char* to_string(CollimatorKind k) {
+  switch (k) {
+    case CollimatorKind::jaws: return "jaws";
+    case CollimatorKind::mlc: return "mlc";
+  }
+  return "?";
+}
+
+bool CollimatorSpec::serves(const std::string& t) const {
+  return std::find(dicom_types.begin(), dicom_types.end(), t) != dicom_types.end();
+}
+
+std::string CollimatorSpec::name() const { return dicom_types.empty() ? std::string("?") : dicom_types.front(); }
+
 namespace {
 
 Basis parse_basis(const std::string& s, const std::string& file, const std::string& where) {
@@ -119,6 +140,49 @@ class Reader {
     }
     return out;
   }
+  // An array of strings (untagged: names, not numbers).
+  std::vector<std::string> strings(const std::string& key) {
+    const auto* arr = node(key)->as_array();
+    if (!arr) fail(key, "expected an array of strings");
+    std::vector<std::string> out;
+    for (const auto& e : *arr) {
+      const auto v = e.value<std::string>();
+      if (!v) fail(key, "expected an array of strings");
+      out.push_back(*v);
+    }
+    return out;
+  }
+  // A tagged array of strings: { value = ["A", "B"], basis = ..., source = ... }.
+  std::vector<std::string> tagged_strings(const std::string& key) {
+    const auto& t = tagged_table(key);
+    const auto* arr = t["value"].as_array();
+    if (!arr) fail(key, "value must be an array of strings");
+    std::vector<std::string> out;
+    for (const auto& e : *arr) {
+      const auto v = e.value<std::string>();
+      if (!v) fail(key, "value must be an array of strings");
+      out.push_back(*v);
+    }
+    return out;
+  }
+  // A tagged array of [count, width] pairs: { value = [[14, 0.5], [32, 0.25]], ... }.
+  std::vector<std::pair<int, double>> tagged_groups(const std::string& key) {
+    const auto& t = tagged_table(key);
+    const auto* arr = t["value"].as_array();
+    const char* expect = "value must be an array of [count, width] pairs, e.g. [[14, 0.5], [32, 0.25]]";
+    if (!arr || arr->empty()) fail(key, expect);
+    std::vector<std::pair<int, double>> out;
+    for (const auto& e : *arr) {
+      const auto* p = e.as_array();
+      if (!p || p->size() != 2) fail(key, expect);
+      const auto n = (*p)[0].value<std::int64_t>();
+      const auto w = (*p)[1].value<double>();
+      if (!n || !(*p)[0].is_integer() || !w || *n <= 0 || !(*w > 0)) fail(key, expect);
+      out.push_back({int(*n), *w});
+    }
+    return out;
+  }
+  bool has(const std::string& key) const { return t_->get(key) != nullptr; }
   // Block-level basis for tabulated data (spectrum, fluence profile).
   void block_tag(const std::string& what) {
     const std::string b = str("basis");
@@ -149,18 +213,74 @@ void require(bool ok, const std::string& file, const std::string& what) {
   if (!ok) throw InputError(file, what);
 }
 
-JawSpec read_jaw(Reader& parent, const toml::table* t, const std::string& where, Machine& m,
-                 const std::string& file) {
-  Reader r(t, file, where, m);
-  JawSpec j;
-  j.top_cm = r.tagged("top_cm");
-  j.thickness_cm = r.tagged("thickness_cm");
-  j.density_g_cm3 = r.tagged("density_g_cm3");
-  j.max_open_cm = r.tagged("max_open_cm");
+// One [[collimator]] table. Tags are keyed "collimator.<first DICOM type>.<key>".
+CollimatorSpec read_collimator(const toml::table* t, int index, Machine& m, const std::string& file) {
+  Reader r0(t, file, "collimator[" + std::to_string(index) + "]", m);
+  CollimatorSpec c;
+  const std::string kind = r0.str("kind");
+  if (kind == "jaws") c.kind = CollimatorKind::jaws;
+  else if (kind == "mlc") c.kind = CollimatorKind::mlc;
+  else r0.fail("kind", "must be \"jaws\" or \"mlc\", not '" + kind + "'");
+  const std::string axis = r0.str("axis");
+  if (axis == "x") c.axis = 0;
+  else if (axis == "y") c.axis = 1;
+  else r0.fail("axis", "must be \"x\" or \"y\" (the axis its parts move along), not '" + axis + "'");
+  c.dicom_types = r0.strings("dicom_types");
+  if (c.dicom_types.empty()) r0.fail("dicom_types", "needs at least one RTBeamLimitingDeviceType");
+  for (const auto& d : c.dicom_types) {
+    const bool ok = c.kind == CollimatorKind::jaws
+                        ? (c.axis == 0 ? (d == "X" || d == "ASYMX") : (d == "Y" || d == "ASYMY"))
+                        : (c.axis == 0 ? d == "MLCX" : d == "MLCY");
+    if (!ok)
+      r0.fail("dicom_types", "'" + d + "' is not a device type of " + kind + " moving along " + axis +
+                                 (c.kind == CollimatorKind::jaws ? " (X/ASYMX for x, Y/ASYMY for y)"
+                                                                 : " (MLCX for x, MLCY for y)"));
+  }
+  // From here on the tags carry the device's name.
+  Reader r(t, file, "collimator." + c.name(), m);
+  for (const char* k : {"kind", "axis", "dicom_types"}) r.node(k);
+  c.top_cm = r.tagged("top_cm");
+  c.density_g_cm3 = r.tagged("density_g_cm3");
+  if (c.kind == CollimatorKind::jaws) {
+    c.thickness_cm = r.tagged("thickness_cm");
+    c.max_open_cm = r.tagged("max_open_cm");
+    r.finish();
+    require(c.top_cm > 0 && c.thickness_cm > 0 && c.density_g_cm3 > 0 && c.max_open_cm > 0, file,
+            "'collimator." + c.name() + "': top_cm, thickness_cm, density_g_cm3 and max_open_cm must be > 0");
+    return c;
+  }
+  c.model = r.str("model");
+  const auto groups = r.tagged_groups("leaf_widths_cm");
+  c.thickness_cm = r.tagged("height_cm");
+  c.tongue_groove_cm = r.tagged("tongue_groove_cm");
+  c.leaf_side_tilt_rad = r.has("leaf_side_tilt_mrad") ? 1e-3 * r.tagged("leaf_side_tilt_mrad") : 0.0;
+  c.interleaf_gap_cm = r.tagged("interleaf_gap_cm");
+  c.leaf_end_radius_cm = r.tagged("leaf_end_radius_cm");
+  c.leaf_offset_cm = r.tagged("leaf_offset_cm");
+  const auto tr = r.tagged_numbers("transmission_range");
+  const auto dlg = r.tagged_numbers("dlg_range_cm");
   r.finish();
-  require(j.top_cm > 0 && j.thickness_cm > 0 && j.density_g_cm3 > 0 && j.max_open_cm > 0, file,
-          "'" + where + "': top_cm, thickness_cm, density_g_cm3 and max_open_cm must be > 0");
-  return j;
+  const std::string w = "'collimator." + c.name() + "'";
+  // Boundaries centred on the axis: the groups' widths laid side by side from -total/2.
+  double total = 0;
+  for (const auto& [n, width] : groups) total += n * width;
+  c.boundaries_cm.push_back(-total / 2);
+  for (const auto& [n, width] : groups)
+    for (int i = 0; i < n; ++i) c.boundaries_cm.push_back(c.boundaries_cm.back() + width);
+  require(tr.size() == 2 && tr[0] >= 0 && tr[1] >= tr[0], file,
+          w + ": transmission_range must be [min, max] with 0 <= min <= max");
+  require(dlg.size() == 2 && dlg[0] >= 0 && dlg[1] >= dlg[0], file,
+          w + ": dlg_range_cm must be [min, max] with 0 <= min <= max");
+  c.transmission_min = tr[0]; c.transmission_max = tr[1];
+  c.dlg_min_cm = dlg[0]; c.dlg_max_cm = dlg[1];
+  require(c.top_cm > 0 && c.thickness_cm > 0 && c.density_g_cm3 > 0 && c.tongue_groove_cm >= 0 &&
+              c.interleaf_gap_cm >= 0 && std::abs(c.leaf_side_tilt_rad) < 0.05,
+          file, w + ": top, height, density must be > 0; tongue_groove_cm, interleaf_gap_cm >= 0; "
+                    "|leaf_side_tilt_mrad| < 50");
+  require(c.leaf_end_radius_cm >= c.thickness_cm / 2, file,
+          w + ": leaf_end_radius_cm must be at least half the leaf height (" + std::to_string(c.thickness_cm / 2) +
+              " cm)");
+  return c;
 }
 
 void check_table(const std::vector<double>& x, const std::vector<double>& y, const std::string& file,
@@ -301,6 +421,28 @@ bool Machine::matches_name(const std::string& n) const {
   return false;
 }
 
+const BeamModel* Machine::beam_named(const std::string& n) const {
+  for (const auto& b : beams)
+    if (b.name == n) return &b;
+  return nullptr;
+}
+
+const CollimatorSpec* Machine::serving(const std::string& t) const {
+  for (const auto& c : collimators)
+    if (c.serves(t)) return &c;
+  return nullptr;
+}
+
+const CollimatorSpec* Machine::mlc() const {
+  for (const auto& c : collimators)
+    if (c.kind == CollimatorKind::mlc) return &c;
+  return nullptr;
+}
+
+bool Machine::ignores(const std::string& t) const {
+  return std::find(ignored_dicom_types.begin(), ignored_dicom_types.end(), t) != ignored_dicom_types.end();
+}
+
 Machine load_machine(const std::string& path) {
   if (!fs::exists(path)) throw InputError(path, "machine file not found");
   toml::table root;
@@ -313,12 +455,15 @@ Machine load_machine(const std::string& path) {
   Machine m;
   m.path = path;
   const auto fmt = root["format"].value<std::string>();
-  if (!fmt) throw InputError(path, "missing 'format' (expected \"sabre-machine/1\")");
-  if (*fmt != "sabre-machine/1")
-    throw InputError(path, "unsupported format '" + *fmt + "' (this sabre reads sabre-machine/1)");
+  if (!fmt) throw InputError(path, "missing 'format' (expected \"sabre-machine/2\")");
+  if (*fmt == "sabre-machine/1")
+    throw InputError(path, "format sabre-machine/1 is no longer read: its [jaws.x], [jaws.y] and [mlc] tables "
+                           "are now [[collimator]] tables (sabre-machine/2, docs/machine-file.md)");
+  if (*fmt != "sabre-machine/2")
+    throw InputError(path, "unsupported format '" + *fmt + "' (this sabre reads sabre-machine/2)");
   for (const auto& [k, v] : root) {
     const std::string ks(k.str());
-    if (ks != "format" && ks != "machine" && ks != "jaws" && ks != "mlc" && ks != "beam")
+    if (ks != "format" && ks != "machine" && ks != "collimator" && ks != "beam")
       throw InputError(path, "unknown key '" + ks + "'");
   }
   {
@@ -326,59 +471,39 @@ Machine load_machine(const std::string& path) {
     m.name = r.str("name");
     m.manufacturer = r.str("manufacturer", false);
     m.description = r.str("description", false);
-    const auto* arr = r.node("match_names")->as_array();
-    if (!arr) r.fail("match_names", "expected an array of strings");
-    for (const auto& e : *arr) {
-      const auto s = e.value<std::string>();
-      if (!s) r.fail("match_names", "expected an array of strings");
-      m.match_names.push_back(*s);
-    }
+    const std::string kind = r.str("kind");
+    if (kind == "c-arm") m.kind = DeliveryKind::c_arm;
+    else r.fail("kind", "unknown delivery kind '" + kind + "' (this sabre knows \"c-arm\")");
+    m.match_names = r.strings("match_names");
     m.sad_cm = r.tagged("sad_cm");
+    m.max_field_cm = r.tagged("max_field_cm");
+    if (r.has("ignored_dicom_types")) m.ignored_dicom_types = r.tagged_strings("ignored_dicom_types");
     r.finish();
     require(m.sad_cm > 0, path, "'machine.sad_cm' must be > 0");
+    require(m.max_field_cm > 0, path, "'machine.max_field_cm' must be > 0");
   }
   {
-    Reader jaws(root["jaws"].as_table(), path, "jaws", m);
-    m.jaw_x = read_jaw(jaws, jaws.sub("x"), "jaws.x", m, path);
-    m.jaw_y = read_jaw(jaws, jaws.sub("y"), "jaws.y", m, path);
-    jaws.finish();
-  }
-  {
-    Reader r(root["mlc"].as_table(), path, "mlc", m);
-    MlcSpec& s = m.mlc;
-    s.model = r.str("model");
-    const auto* n = r.node("leaf_pairs");
-    const auto lp = n->value<std::int64_t>();
-    if (!lp || !n->is_integer() || *lp <= 0) r.fail("leaf_pairs", "expected a positive integer");
-    s.leaf_pairs = int(*lp);
-    s.central_leaf_width_cm = r.tagged("central_leaf_width_cm");
-    s.top_cm = r.tagged("top_cm");
-    s.height_cm = r.tagged("height_cm");
-    s.density_g_cm3 = r.tagged("density_g_cm3");
-    s.tongue_groove_cm = r.tagged("tongue_groove_cm");
-    s.interleaf_gap_cm = r.tagged("interleaf_gap_cm");
-    s.leaf_end_radius_cm = r.tagged("leaf_end_radius_cm");
-    s.leaf_offset_cm = r.tagged("leaf_offset_cm");
-    const auto tr = r.tagged_numbers("transmission_range");
-    const auto dlg = r.tagged_numbers("dlg_range_cm");
-    r.finish();
-    require(tr.size() == 2 && tr[0] >= 0 && tr[1] >= tr[0], path,
-            "'mlc.transmission_range' must be [min, max] with 0 <= min <= max");
-    require(dlg.size() == 2 && dlg[0] >= 0 && dlg[1] >= dlg[0], path,
-            "'mlc.dlg_range_cm' must be [min, max] with 0 <= min <= max");
-    s.transmission_min = tr[0]; s.transmission_max = tr[1];
-    s.dlg_min_cm = dlg[0]; s.dlg_max_cm = dlg[1];
-    require(s.central_leaf_width_cm > 0 && s.top_cm > 0 && s.height_cm > 0 && s.density_g_cm3 > 0 &&
-                s.tongue_groove_cm >= 0 && s.interleaf_gap_cm >= 0 &&
-                s.interleaf_gap_cm < s.tongue_groove_cm + 1e-12,
-            path, "'mlc': widths, top, height, density must be > 0; 0 <= interleaf_gap_cm <= tongue_groove_cm");
-    require(s.leaf_end_radius_cm >= s.height_cm / 2, path,
-            "'mlc.leaf_end_radius_cm' must be at least half the leaf height (" +
-                std::to_string(s.height_cm / 2) + " cm)");
-    require(m.jaw_y.top_cm + m.jaw_y.thickness_cm <= m.jaw_x.top_cm + 1e-9 ||
-                m.jaw_x.top_cm + m.jaw_x.thickness_cm <= m.jaw_y.top_cm + 1e-9,
-            path, "'jaws': the x and y jaws overlap along the beam axis");
-    require(s.top_cm < m.sad_cm, path, "'mlc.top_cm' must be above the isocentre");
+    const auto* arr = root["collimator"].as_array();
+    if (!arr || arr->empty()) throw InputError(path, "no [[collimator]] tables (a machine needs its collimating devices)");
+    int i = 0;
+    for (const auto& e : *arr) {
+      const auto* t = e.as_table();
+      if (!t) throw InputError(path, "'collimator' must be an array of tables ([[collimator]])");
+      CollimatorSpec c = read_collimator(t, i++, m, path);
+      for (const auto& d : c.dicom_types) {
+        if (m.serving(d)) throw InputError(path, "two collimators serve the device type " + d);
+        if (m.ignores(d)) throw InputError(path, "device type " + d + " is both served and ignored");
+      }
+      if (c.kind == CollimatorKind::mlc && m.mlc())
+        throw InputError(path, "a second MLC ('collimator." + c.name() + "'): one MLC per machine");
+      // From the source down, without overlapping along the axis, above the isocentre.
+      if (!m.collimators.empty())
+        require(c.top_cm >= m.collimators.back().bottom_cm() - 1e-9, path,
+                "'collimator." + c.name() + "' starts above the bottom of '" + m.collimators.back().name() +
+                    "': list the collimators from the source down, without overlap");
+      require(c.bottom_cm() < m.sad_cm, path, "'collimator." + c.name() + "' must end above the isocentre");
+      m.collimators.push_back(std::move(c));
+    }
   }
   {
     const auto* arr = root["beam"].as_array();

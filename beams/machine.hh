@@ -1,6 +1,9 @@
-// A linac machine model, read from a machine file (beams/machines/*.toml; format in
-// docs/machine-file.md). Host-only: the transport sees the plain-number views built from
-// it (beams/vsm.hh, beams/collimator.hh).
+// A treatment machine model, read from a machine file (beams/machines/*.toml; format in
+// docs/machine-file.md): its delivery kind, its stack of collimating devices (each with
+// its kind, its axis, the RT Plan device types it serves and its geometry, leaf
+// boundaries included) and the beams (energies) it delivers, each a virtual source model.
+// Host-only: the transport sees the plain-number views built from it (beams/vsm.hh,
+// beams/collimator.hh).
 //
 // Every number in a machine file carries its basis (measured / published / assumption);
 // the parser refuses a value without one, and keeps the tags (Machine::tags) so that a
@@ -10,6 +13,8 @@
 #include <map>
 #include <string>
 #include <vector>
+
+#include "beams/collimator.hh"
 
 namespace sabre::beams {
 
@@ -21,27 +26,40 @@ struct Tag {
   std::string source;
 };
 
-// One pair of jaws (divergent tungsten blocks). Distances from the source [cm].
-struct JawSpec {
-  double top_cm = 0;         // source to the top face
-  double thickness_cm = 0;   // along the beam axis
-  double density_g_cm3 = 0;
-  double max_open_cm = 0;    // largest opening of one jaw from the axis, at isocentre
-};
+// How the machine places its beams: "c-arm" (gantry, collimator and couch angles, one
+// isocentre per beam: IEC 61217, beams/iec61217.hh). The only kind so far.
+enum class DeliveryKind { c_arm };
+const char* to_string(DeliveryKind k);
 
-struct MlcSpec {
-  std::string model;                  // "HD120", "Millennium120"
-  int leaf_pairs = 0;
-  double central_leaf_width_cm = 0;   // narrowest leaf, at isocentre (plan check only)
-  double top_cm = 0;                  // source to the top of the leaves [cm]
-  double height_cm = 0;               // leaf height along the beam axis [cm]
+// The kinds of collimating device: CollimatorKind of beams/collimator.hh (one list).
+const char* to_string(CollimatorKind k);
+
+// One collimating device, from the machine file's [[collimator]] table. Distances from the
+// source [cm]; field positions at the isocentre [cm].
+struct CollimatorSpec {
+  CollimatorKind kind = CollimatorKind::jaws;
+  int axis = 0;                          // 0: its parts move along IEC X_b, 1: along Y_b
+  std::vector<std::string> dicom_types;  // RTBeamLimitingDeviceType values it serves
+  std::string model;                     // "HD120", "Agility" (MLC), "" (jaws)
+  double top_cm = 0;                     // source to the top face
+  double thickness_cm = 0;               // along the beam axis (jaw thickness, leaf height)
   double density_g_cm3 = 0;
-  double tongue_groove_cm = 0;        // tongue/groove overlap width at isocentre [cm]
-  double interleaf_gap_cm = 0;        // air gap between neighbours at isocentre [cm]
-  double leaf_end_radius_cm = 0;      // radius of the rounded leaf end (physical) [cm]
-  double leaf_offset_cm = 0;          // tip shift at isocentre, + opens [cm]
+  // jaws
+  double max_open_cm = 0;                // largest opening of one jaw from the axis
+  // mlc
+  std::vector<double> boundaries_cm;     // leaf boundaries across the motion, pairs + 1
+  double tongue_groove_cm = 0;           // tongue/groove overlap width at isocentre
+  double interleaf_gap_cm = 0;           // air gap between neighbours at isocentre
+  double leaf_side_tilt_rad = 0;         // tilt of the leaf sides from the focused plane
+  double leaf_end_radius_cm = 0;         // radius of the rounded leaf end (physical)
+  double leaf_offset_cm = 0;             // tip shift at isocentre, + opens
   double transmission_min = 0, transmission_max = 0;  // documented emergent range
   double dlg_min_cm = 0, dlg_max_cm = 0;                // documented emergent range
+
+  double bottom_cm() const { return top_cm + thickness_cm; }
+  int pairs() const { return boundaries_cm.empty() ? 0 : int(boundaries_cm.size()) - 1; }
+  bool serves(const std::string& dicom_type) const;
+  std::string name() const;  // its first DICOM type, the key of its tags: "collimator.MLCX.*"
 };
 
 struct BeamModel {
@@ -83,16 +101,24 @@ struct BeamModel {
 struct Machine {
   std::string path;  // the file it was read from
   std::string name, manufacturer, description;
+  DeliveryKind kind = DeliveryKind::c_arm;
   std::vector<std::string> match_names;  // TreatmentMachineName patterns ('*' wildcard)
   double sad_cm = 0;
-  JawSpec jaw_x, jaw_y;  // jaw_y upper on a TrueBeam
-  MlcSpec mlc;
+  double max_field_cm = 0;               // side of the largest square field at isocentre
+  std::vector<CollimatorSpec> collimators;  // from the source down
+  // RT Plan device types a plan may carry for this machine that do not exist on it and are
+  // ignored (e.g. the X jaws some planning systems write for an Agility head).
+  std::vector<std::string> ignored_dicom_types;
   std::vector<BeamModel> beams;
   std::map<std::string, Tag> tags;  // "beam.6X-FFF.primary.sigma_x_cm" -> basis/source
 
   // The beam with this nominal energy [MV] (within 0.05 MV) and FFF flag, or nullptr.
   const BeamModel* find_beam(double energy_mv, bool fff) const;
+  const BeamModel* beam_named(const std::string& name) const;
   bool matches_name(const std::string& treatment_machine_name) const;
+  const CollimatorSpec* serving(const std::string& dicom_type) const;  // nullptr: none
+  const CollimatorSpec* mlc() const;                                   // the first MLC
+  bool ignores(const std::string& dicom_type) const;
 };
 
 // Parses and validates a machine file. Throws InputError naming the file and the key.

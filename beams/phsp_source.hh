@@ -1,7 +1,7 @@
 // A phase-space source: particles read from an IAEA phase-space file scored in a plane
-// above the jaws (as Varian distributes TrueBeam phase spaces), then transported through
-// the jaws and MLC and placed by the delivery and the IEC chain like the VSM's
-// (beams/linac_source.hh). Host and device; PhspSourceView owns nothing.
+// above the collimators (as Varian distributes TrueBeam phase spaces), then transported
+// through the machine's collimator stack and placed by the delivery and the IEC chain
+// like the VSM's (beams/linac_source.hh). Host and device; PhspSourceView owns nothing.
 //
 // Frame: the phase-space particles are in the collimator frame of beams/collimator.hh
 // (target at the origin, z toward the isocentre). A file whose z axis points the other way
@@ -15,6 +15,7 @@
 // roulette: 3, always.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -37,10 +38,11 @@ struct PhspParticle {
 };
 
 struct PhspSourceView {
+  static constexpr const char* kKindName = "linac, phase space";
   std::int64_t n = 0;
   const PhspParticle* particles = nullptr;
   DeliveryView delivery;
-  CollimatorGeometry collimator;
+  CollimatorStack collimator;
   double sad_cm = 100;
   double roulette_threshold = 0.05;
 
@@ -77,6 +79,16 @@ struct PhspSourceView {
     if (!alive) p.dir = -1.0 * p.dir;  // see beams/linac_source.hh: removed particles miss
     if (!alive && d.z <= 0) p.dir = tr.direction({0, 0, 1});  // straight back up
     return p;
+  }
+
+  // A copy whose arrays live where `copy` puts them (kernels/params_relocation.hh).
+  template <class Copier>
+  PhspSourceView relocated(Copier& c) const {
+    PhspSourceView s = *this;
+    if (particles && n > 0) s.particles = c.copy(particles, std::size_t(n));
+    s.delivery = delivery.relocated(c);
+    s.collimator = collimator.relocated(c);
+    return s;
   }
 };
 

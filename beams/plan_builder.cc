@@ -7,17 +7,35 @@
 
 namespace sabre::beams {
 
-std::vector<double> mlc_boundaries_mm(const std::string& model) {
-  std::vector<std::pair<int, double>> groups;  // (count, width mm)
-  if (model == "HD120") groups = {{14, 5.0}, {32, 2.5}, {14, 5.0}};
-  else if (model == "Millennium120") groups = {{10, 10.0}, {40, 5.0}, {10, 10.0}};
-  else throw UsageError("unknown MLC model '" + model + "' (HD120 or Millennium120)");
-  double total = 0;
-  for (auto [n, w] : groups) total += n * w;
-  std::vector<double> b{-total / 2};
-  for (auto [n, w] : groups)
-    for (int i = 0; i < n; ++i) b.push_back(b.back() + w);
-  return b;
+std::vector<LimitingDevice> plan_devices(const Machine& m) {
+  std::vector<LimitingDevice> out;
+  for (const auto& c : m.collimators) {
+    LimitingDevice d;
+    d.type = c.name();
+    if (c.kind == CollimatorKind::jaws) {
+      d.pairs = 1;
+    } else {
+      d.pairs = c.pairs();
+      for (double b : c.boundaries_cm) d.boundaries_mm.push_back(10 * b);
+    }
+    out.push_back(d);
+  }
+  return out;
+}
+
+FieldSpec field_for(const Machine& m, const BeamModel& b) {
+  FieldSpec f;
+  f.machine_name = m.match_names.empty() ? m.name : m.match_names.front();
+  // A pattern is not a name: strip the wildcards for the default.
+  f.machine_name.erase(std::remove_if(f.machine_name.begin(), f.machine_name.end(),
+                                      [](char c) { return c == '*' || c == '?'; }),
+                       f.machine_name.end());
+  if (f.machine_name.empty()) f.machine_name = m.name;
+  f.devices = plan_devices(m);
+  f.sad_mm = 10 * m.sad_cm;
+  f.energy_mv = b.energy_mv;
+  f.fff = b.fff;
+  return f;
 }
 
 std::vector<double> rectangle_leaves(const std::vector<double>& bnd, double x1, double x2, double y1,
@@ -35,12 +53,26 @@ std::vector<double> rectangle_leaves(const std::vector<double>& bnd, double x1, 
 
 namespace {
 
+bool along_x(const std::string& type) { return type == "X" || type == "ASYMX" || type == "MLCX"; }
+
 void check_field(const FieldSpec& f) {
+  if (f.devices.empty()) throw UsageError("a field needs the machine's beam-limiting devices (field_for)");
   if (!(f.x2_mm > f.x1_mm) || !(f.y2_mm > f.y1_mm))
     throw UsageError("the field needs x1 < x2 and y1 < y2");
   if (f.x1_mm < -200 || f.x2_mm > 200 || f.y1_mm < -200 || f.y2_mm > 200)
     throw UsageError("the field must lie within +-200 mm of the axis");
   if (!(f.mu > 0)) throw UsageError("MU must be > 0");
+}
+
+// The field's rectangle in the MLC's frame: m along the leaf motion, c across the leaves
+// (x and y for an MLCX, y and x for an MLCY).
+struct Rect {
+  double m1, m2, c1, c2;
+};
+Rect motion_rect(const FieldSpec& f, const Beam& b) {
+  const LimitingDevice* mlc = b.mlc();
+  if (mlc && !along_x(mlc->type)) return {f.y1_mm, f.y2_mm, f.x1_mm, f.x2_mm};
+  return {f.x1_mm, f.x2_mm, f.y1_mm, f.y2_mm};
 }
 
 Beam base_beam(const FieldSpec& f, int number, const std::string& name, const std::string& type) {
@@ -54,15 +86,14 @@ Beam base_beam(const FieldSpec& f, int number, const std::string& name, const st
   b.fluence_mode_id = f.fff ? "FFF" : "";
   b.mu = f.mu;
   b.final_weight = 1;
-  b.sad_mm = 1000;
+  b.sad_mm = f.sad_mm;
   b.patient_position = f.patient_position;
-  LimitingDevice jx{"ASYMX", 1, {}}, jy{"ASYMY", 1, {}}, mlc{"MLCX", 0, mlc_boundaries_mm(f.mlc_model)};
-  mlc.pairs = int(mlc.boundaries_mm.size()) - 1;
-  b.devices = {jx, jy, mlc};
+  b.devices = f.devices;
   return b;
 }
 
-ControlPoint base_cp(const FieldSpec& f) {
+// Angles, isocentre and the jaws (the field plus the jaw margin).
+ControlPoint base_cp(const FieldSpec& f, const Beam& b) {
   ControlPoint p;
   p.energy_mv = f.energy_mv;
   p.dose_rate = f.dose_rate;
@@ -70,10 +101,18 @@ ControlPoint base_cp(const FieldSpec& f) {
   p.collimator_deg = f.collimator_deg;
   p.couch_deg = f.couch_deg;
   p.iso_mm = f.iso_mm;
-  p.jaw_x_mm = {f.x1_mm - f.jaw_margin_mm, f.x2_mm + f.jaw_margin_mm};
-  p.jaw_y_mm = {f.y1_mm - f.jaw_margin_mm, f.y2_mm + f.jaw_margin_mm};
-  p.has_jaw_x = p.has_jaw_y = true;
+  for (const auto& d : b.devices)
+    if (is_jaw_type(d.type))
+      p.positions_mm[d.type] = along_x(d.type)
+                                   ? std::vector<double>{f.x1_mm - f.jaw_margin_mm, f.x2_mm + f.jaw_margin_mm}
+                                   : std::vector<double>{f.y1_mm - f.jaw_margin_mm, f.y2_mm + f.jaw_margin_mm};
   return p;
+}
+
+// The MLC (if any) open over [m1, m2] along its motion for the pairs across [c1, c2].
+void set_mlc(ControlPoint& p, const Beam& b, double m1, double m2, double c1, double c2, double park) {
+  if (const LimitingDevice* mlc = b.mlc())
+    p.positions_mm[mlc->type] = rectangle_leaves(mlc->boundaries_mm, m1, m2, c1, c2, park);
 }
 
 double wrap360(double a) {
@@ -85,9 +124,9 @@ double wrap360(double a) {
 
 Beam make_static_beam(const FieldSpec& f, int number, const std::string& name) {
   Beam b = base_beam(f, number, name, "STATIC");
-  ControlPoint p = base_cp(f);
-  p.mlc_mm = rectangle_leaves(b.devices[2].boundaries_mm, f.x1_mm, f.x2_mm, f.y1_mm, f.y2_mm,
-                              0.5 * (f.x1_mm + f.x2_mm));
+  ControlPoint p = base_cp(f, b);
+  const Rect r = motion_rect(f, b);
+  set_mlc(p, b, r.m1, r.m2, r.c1, r.c2, 0.5 * (r.m1 + r.m2));
   p.cumulative_weight = 0;
   b.control_points.push_back(p);
   p.index = 1;
@@ -99,12 +138,13 @@ Beam make_static_beam(const FieldSpec& f, int number, const std::string& name) {
 Beam make_step_and_shoot_beam(const FieldSpec& f, int segments, int number, const std::string& name) {
   if (segments < 1) throw UsageError("step-and-shoot needs at least 1 segment");
   Beam b = base_beam(f, number, name, "STATIC");
-  const double cx = 0.5 * (f.x1_mm + f.x2_mm), cy = 0.5 * (f.y1_mm + f.y2_mm);
+  if (!b.mlc()) throw UsageError("step-and-shoot needs a machine with an MLC");
+  const Rect r = motion_rect(f, b);
+  const double cx = 0.5 * (r.m1 + r.m2), cy = 0.5 * (r.c1 + r.c2);
   for (int s = 0; s < segments; ++s) {
     const double k = 1.0 - double(s) / segments;  // 1, (n-1)/n, ...
-    ControlPoint p = base_cp(f);
-    p.mlc_mm = rectangle_leaves(b.devices[2].boundaries_mm, cx + k * (f.x1_mm - cx), cx + k * (f.x2_mm - cx),
-                                cy + k * (f.y1_mm - cy), cy + k * (f.y2_mm - cy), cx);
+    ControlPoint p = base_cp(f, b);
+    set_mlc(p, b, cx + k * (r.m1 - cx), cx + k * (r.m2 - cx), cy + k * (r.c1 - cy), cy + k * (r.c2 - cy), cx);
     p.index = 2 * s;
     p.cumulative_weight = double(s) / segments;
     b.control_points.push_back(p);
@@ -120,15 +160,16 @@ Beam make_sliding_window_beam(const FieldSpec& f, double gap_mm, int n_cp, int n
   if (!(gap_mm > 0)) throw UsageError("the sliding-window gap must be > 0 mm");
   if (n_cp < 2) throw UsageError("a sliding window needs at least 2 control points");
   Beam b = base_beam(f, number, name, "DYNAMIC");
-  const auto& bnd = b.devices[2].boundaries_mm;
+  if (!b.mlc()) throw UsageError("a sliding window needs a machine with an MLC");
+  const Rect r = motion_rect(f, b);
   for (int k = 0; k < n_cp; ++k) {
     const double w = double(k) / (n_cp - 1);
-    ControlPoint p = base_cp(f);
-    // Leading leaf B from x1 to x2 + gap; trailing leaf A = B - gap: every x in [x1, x2]
-    // sees the opening for the same meterset fraction gap / (x2 - x1 + gap).
-    const double xb = f.x1_mm + w * (f.x2_mm - f.x1_mm + gap_mm);
-    p.mlc_mm = rectangle_leaves(bnd, xb - gap_mm, xb, f.y1_mm, f.y2_mm, f.x1_mm - gap_mm);
-    // Closed pairs are parked at x1 - gap, under the X1 jaw.
+    ControlPoint p = base_cp(f, b);
+    // Leading leaf B from m1 to m2 + gap; trailing leaf A = B - gap: every point in
+    // [m1, m2] sees the opening for the same meterset fraction gap / (m2 - m1 + gap).
+    // Closed pairs are parked at m1 - gap (under jaw 1 where there is one).
+    const double xb = r.m1 + w * (r.m2 - r.m1 + gap_mm);
+    set_mlc(p, b, xb - gap_mm, xb, r.c1, r.c2, r.m1 - gap_mm);
     p.index = k;
     p.cumulative_weight = w;
     b.control_points.push_back(p);
@@ -147,23 +188,56 @@ Beam make_arc_beam(const FieldSpec& f, double g0, double g1, const std::string& 
   else if (wrap360(g0) != wrap360(g1)) throw UsageError("direction NONE needs equal start and stop angles");
   if (dir != "NONE" && span == 0) span = 360;
   Beam b = base_beam(f, number, name, "DYNAMIC");
-  const auto& bnd = b.devices[2].boundaries_mm;
-  const double cx = 0.5 * (f.x1_mm + f.x2_mm);
+  const Rect r = motion_rect(f, b);
+  const double cx = 0.5 * (r.m1 + r.m2);
   for (int k = 0; k < n_cp; ++k) {
     const double w = double(k) / (n_cp - 1);
-    ControlPoint p = base_cp(f);
+    ControlPoint p = base_cp(f, b);
     const double g = dir == "CW" ? g0 + w * span : dir == "CC" ? g0 - w * span : g0;
     p.gantry_deg = wrap360(g);
     if (p.gantry_deg >= 359.9999999) p.gantry_deg = 0;
     p.gantry_direction = k + 1 < n_cp ? dir : "NONE";
     const double scale = 1 - modulation * (1 - std::cos(2 * 3.14159265358979 * w)) / 2;
-    p.mlc_mm = rectangle_leaves(bnd, cx + scale * (f.x1_mm - cx), cx + scale * (f.x2_mm - cx), f.y1_mm,
-                                f.y2_mm, cx);
+    set_mlc(p, b, cx + scale * (r.m1 - cx), cx + scale * (r.m2 - cx), r.c1, r.c2, cx);
     p.index = k;
     p.cumulative_weight = w;
     b.control_points.push_back(p);
   }
   return b;
+}
+
+Plan reference_field_plan(const Machine& m, const BeamModel& bm, double fx, double fy,
+                          const std::array<double, 3>& iso_cm, double mu) {
+  FieldSpec f = field_for(m, bm);
+  f.machine_name = m.name;
+  f.mu = mu;
+  f.x1_mm = -5 * fx; f.x2_mm = 5 * fx; f.y1_mm = -5 * fy; f.y2_mm = 5 * fy;
+  f.iso_mm = {iso_cm[0] * 10, iso_cm[1] * 10, iso_cm[2] * 10};
+  Beam beam = make_static_beam(f, 1, "reference");
+  if (const LimitingDevice* mlc = beam.mlc()) {
+    const int axis = along_x(mlc->type) ? 0 : 1;
+    bool jaws_on_axis = false;
+    for (const auto& c : m.collimators) jaws_on_axis |= c.kind == CollimatorKind::jaws && c.axis == axis;
+    if (jaws_on_axis) {
+      // Retract the leaves 1 cm behind the jaws: the field is set by the jaws alone. Pairs
+      // within 1 cm of the field open 1 cm beyond the jaws; the others close under jaw 1.
+      const Rect r = motion_rect(f, beam);
+      const int n = mlc->pairs;
+      const auto& bnd = mlc->boundaries_mm;
+      for (auto& cp : beam.control_points) {
+        std::vector<double>& v = cp.positions_mm[mlc->type];
+        for (int i = 0; i < n; ++i) {
+          const bool inside = bnd[i + 1] > r.c1 - 10 && bnd[i] < r.c2 + 10;
+          v[i] = r.m1 - 10;
+          v[i + n] = inside ? r.m2 + 10 : r.m1 - 10;
+        }
+      }
+    }
+  }
+  Plan p;
+  p.path = "(reference field " + std::to_string(fx) + " x " + std::to_string(fy) + " cm)";
+  p.beams.push_back(beam);
+  return p;
 }
 
 }  // namespace sabre::beams

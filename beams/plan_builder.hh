@@ -1,29 +1,33 @@
-// Builders of simple linac plans (for `sabre plan static|step-and-shoot|sliding-window|arc`,
-// validation cases and tests): static fields, step-and-shoot segments, sliding windows and
-// VMAT-style arcs on an HD120 or Millennium 120 MLC. Host-only; the result is a Beam of
-// rtplan.hh that write_rtplan() turns into DICOM.
+// Builders of simple plans for a C-arm machine model (for `sabre plan static|step-and-shoot|
+// sliding-window|arc`, calibration, validation cases and tests): static fields,
+// step-and-shoot segments, sliding windows and VMAT-style arcs. The beam-limiting devices
+// and the MLC's leaf boundaries come from the machine file (plan_devices); the aperture is
+// a rectangle at isocentre that the jaws (where the machine has them) and the MLC follow.
+// Host-only; the result is a Beam of beams/plan.hh that engine/io's write_rtplan() turns
+// into DICOM.
 #pragma once
 
 #include <array>
 #include <string>
 #include <vector>
 
-#include "beams/rtplan.hh"
+#include "beams/machine.hh"
+#include "beams/plan.hh"
 
 namespace sabre::beams {
 
-// LeafPositionBoundaries [mm at isocentre] of a Varian MLC model: "HD120" (14 x 5, 32 x 2.5,
-// 14 x 5 mm) or "Millennium120" (10 x 10, 40 x 5, 10 x 10 mm) (docs/machines.md). Throws
-// UsageError for another name.
-std::vector<double> mlc_boundaries_mm(const std::string& mlc_model);
+// The beam-limiting devices a plan for `m` carries: one per collimator, named by its first
+// DICOM type (ASYMX, ASYMY, MLCX, ...), with the MLC's leaf boundaries [mm at isocentre].
+std::vector<LimitingDevice> plan_devices(const Machine& m);
 
 struct FieldSpec {
-  std::string machine_name = "TrueBeam";  // TreatmentMachineName
-  std::string mlc_model = "HD120";
+  std::string machine_name;        // TreatmentMachineName
+  std::vector<LimitingDevice> devices;  // plan_devices(machine): required
+  double sad_mm = 1000;
   double energy_mv = 6;
   bool fff = true;
   double mu = 100;
-  // Rectangle at isocentre [mm]: x along the leaf motion.
+  // Rectangle at isocentre [mm]: x along IEC X_b (the leaf motion of an MLCX).
   double x1_mm = -50, x2_mm = 50, y1_mm = -50, y2_mm = 50;
   double jaw_margin_mm = 0;   // jaws this much outside the MLC aperture (0: jaws = field)
   double gantry_deg = 0, collimator_deg = 0, couch_deg = 0;
@@ -32,8 +36,13 @@ struct FieldSpec {
   double dose_rate = 1400;    // MU/min (informational)
 };
 
+// A field for machine `m` and its beam `b`: name (the first match_names entry without
+// wildcards), devices, SAD, energy and FFF flag set; the rest at the defaults above.
+FieldSpec field_for(const Machine& m, const BeamModel& b);
+
 // The leaf positions (bank A then B) that open [x1, x2] for every pair whose centre lies in
-// [y1, y2] and close the others (closed pairs meet at x = `park_mm`, under the jaws).
+// [y1, y2] and close the others (closed pairs meet at x = `park_mm`). x is the motion
+// axis, y across the leaves.
 std::vector<double> rectangle_leaves(const std::vector<double>& boundaries_mm, double x1_mm,
                                      double x2_mm, double y1_mm, double y2_mm, double park_mm);
 
@@ -44,17 +53,28 @@ Beam make_static_beam(const FieldSpec& f, int number, const std::string& name);
 // (2 control points per segment, leaves jump at equal cumulative weights).
 Beam make_step_and_shoot_beam(const FieldSpec& f, int segments, int number, const std::string& name);
 
-// Sliding window: every open pair's leaves sweep from x1 to x2 with a constant gap
-// `gap_mm`, at constant speed over the meterset (uniform fluence over [x1, x2]).
+// Sliding window: every open pair's leaves sweep over the rectangle's extent along the
+// leaf motion with a constant gap `gap_mm`, at constant speed over the meterset (uniform
+// fluence over the rectangle).
 Beam make_sliding_window_beam(const FieldSpec& f, double gap_mm, int control_points, int number,
                               const std::string& name);
 
 // Arc from gantry_start to gantry_stop in direction "CW" or "CC" (or "NONE" with equal
 // angles: a dynamic beam with no gantry motion), `control_points` equally spaced in
 // meterset. modulation = 0 keeps the aperture fixed (the rectangle); > 0 narrows the
-// opening with gantry angle: x-extent scaled by 1 - modulation*(1 - cos(2*phase))/2.
+// opening along the leaf motion with gantry angle: scaled by
+// 1 - modulation*(1 - cos(2*phase))/2.
 Beam make_arc_beam(const FieldSpec& f, double gantry_start, double gantry_stop,
                    const std::string& direction, int control_points, double modulation,
                    int number, const std::string& name);
+
+// A plan with one static field `field_x_cm` x `field_y_cm` at isocentre, gantry 0,
+// isocentre at `iso_cm` (patient frame, cm), `mu` MU, for calibration and validation runs.
+// The field is set by the jaws where the machine has them: an MLC whose motion axis has
+// jaws is retracted 1 cm behind them (pairs within 1 cm of the field open 1 cm beyond the
+// jaws, the others closed under jaw 1); along an axis without jaws the MLC defines the
+// field (the rectangle).
+Plan reference_field_plan(const Machine& machine, const BeamModel& beam, double field_x_cm, double field_y_cm,
+                          const std::array<double, 3>& iso_cm, double mu = 100);
 
 }  // namespace sabre::beams

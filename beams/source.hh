@@ -1,8 +1,8 @@
 // Simple particle sources, sampled on host and device: a point source emitting into a
 // rectangular field, or a parallel beam with a rectangular cross section; monoenergetic
-// or with a histogram spectrum. Machine models (beams/machine.hh) come later and plug into
-// the same transport loop as another Source type (anything with
-// `SABRE_HD Particle sample(Rng&) const`).
+// or with a histogram spectrum. The machine sources (beams/linac_source.hh,
+// beams/phsp_source.hh) plug into the same transport loop; the list of all source kinds is
+// beams/source_kinds.hh.
 //
 // Geometry (cm, phantom frame):
 //   - the field plane is perpendicular to `axis` at `field_centre_cm`; the field is the
@@ -19,6 +19,7 @@
 // position, 2 for the energy (0 if mono); fixed count.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "physics/core/direction.hh"
@@ -50,6 +51,7 @@ struct SpectrumView {
 enum class SourceShape : int { point = 0, parallel = 1 };
 
 struct SimpleSource {
+  static constexpr const char* kKindName = "simple source";
   phys::ParticleType particle = phys::ParticleType::photon;
   SourceShape shape = SourceShape::point;
   phys::Vec3 position_cm;               // point source position
@@ -76,6 +78,17 @@ struct SimpleSource {
     p.energy_mev = spectrum.n_bins > 0 ? spectrum.sample(rng) : mono_energy_mev;
     p.weight = 1;
     return p;
+  }
+
+  // A copy whose arrays live where `copy` puts them (kernels/params_relocation.hh).
+  template <class Copier>
+  SimpleSource relocated(Copier& c) const {
+    SimpleSource s = *this;
+    if (spectrum.n_bins > 0) {
+      s.spectrum.edges_mev = c.copy(spectrum.edges_mev, std::size_t(spectrum.n_bins) + 1);
+      s.spectrum.cdf = c.copy(spectrum.cdf, std::size_t(spectrum.n_bins) + 1);
+    }
+    return s;
   }
 };
 

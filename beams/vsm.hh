@@ -1,24 +1,28 @@
 // Virtual source model sampling (after Fippel, Med Phys 30:301, 2003; parameters in the
 // machine file, docs/machine-file.md): primary focal spot, extra-focal source, electron
 // contamination, on-axis spectrum with off-axis softening, FFF radial fluence; with
-// field-restricted sampling. Host and device; VsmView owns nothing (beams/linac_build.hh
+// field-restricted sampling. Host and device; VsmView owns nothing (beams/plan_source.hh
 // builds it from a BeamModel).
 //
 // Frame: the collimator frame of beams/collimator.hh (target at the origin, z down to the
 // isocentre plane at z = SAD).
 //
-// Field-restricted sampling. For a sampled origin o, the iso-plane rectangle R(o) is the
-// projection from o of the jaw openings at the top and bottom of each jaw pair (the
-// largest of the two), widened by `margin_cm` on each side. The target point t is uniform
-// on R(o); the direction is (t - o)/|t - o|. Every ray that passes between the jaws
-// reaches R(o) without the margin; the margin keeps the jaw penumbra and a band of jaw
-// transmission. NOT represented: photons crossing the jaws farther out than the margin
-// (jaw transmission beyond it, ~0.1-0.5 % of the open fluence there).
+// Field-restricted sampling. For a sampled origin o, the target point t on the iso plane
+// is drawn along x and y independently from the collimator stack's sampling windows
+// (beams/collimator.hh, sampling_window): along an axis with a jaw pair, uniformly over
+// the projection from o of the jaw opening at the top and bottom of the jaws (the larger
+// of the two), widened by `margin_cm` on each side; along an axis without jaws (an
+// Agility's x), over the largest field with most aims on the MLC's opening. The direction
+// is (t - o)/|t - o|. Every ray that passes between the jaws reaches the jaw window
+// without the margin; the margin keeps the jaw penumbra and a band of jaw transmission.
+// NOT represented: photons crossing the jaws farther out than the margin (jaw transmission
+// beyond it, ~0.1-0.5 % of the open fluence there), and anything beyond the largest field.
 //
 // Weights (unbiased for the planar fluence at the iso plane, in air, before collimation):
 //   component c is chosen with probability w_c (w_c: its share of the on-axis fluence),
-//   weight = area(R) x rel_c(t), with rel_c the component's iso-plane fluence relative
-//   to its axis: primary: fluence_rel(r_t) (the FFF radial profile, which already holds
+//   weight = A(t) x rel_c(t), with A(t) = 1 / (pdf_x(t_x) pdf_y(t_y)) (the window's area
+//   when both are uniform) and rel_c the component's iso-plane fluence relative to its
+//   axis: primary: fluence_rel(r_t) (the FFF radial profile, which already holds
 //   inverse-square and obliquity); extra-focal and electrons (points above the plane at
 //   height h = SAD - z_o): h^3 / |t - o|^3.
 // Absolute scale cancels in the calibration (dose per MU from a reference run).
@@ -28,6 +32,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 
 #include "beams/collimator.hh"
 #include "physics/core/constants.hh"
@@ -53,9 +58,23 @@ struct VsmView {
   int n_fluence = 0;
   const double* fluence_r_cm = nullptr;
   const double* fluence_rel = nullptr;
-  // field restriction
+  // field restriction (the windows come from the collimator stack)
   double margin_cm = 0.5;  // at isocentre [cm]
-  double jx_top_cm = 0, jx_bottom_cm = 0, jy_top_cm = 0, jy_bottom_cm = 0;
+
+  // A copy whose arrays live where `copy` puts them (kernels/params_relocation.hh).
+  template <class Copier>
+  VsmView relocated(Copier& c) const {
+    VsmView v = *this;
+    if (n_bins > 0) {
+      if (edges_mev) v.edges_mev = c.copy(edges_mev, std::size_t(n_bins) + 1);
+      if (cdf) v.cdf = c.copy(cdf, std::size_t(n_bins) + 1);
+    }
+    if (n_fluence > 0) {
+      if (fluence_r_cm) v.fluence_r_cm = c.copy(fluence_r_cm, std::size_t(n_fluence));
+      if (fluence_rel) v.fluence_rel = c.copy(fluence_rel, std::size_t(n_fluence));
+    }
+    return v;
+  }
 };
 
 enum class VsmComponent : int { primary = 0, extrafocal = 1, electron = 2 };
@@ -66,8 +85,8 @@ struct VsmSample {
   Vec3 dir;             // unit, dir.z > 0
   Vec3 target_cm;       // on the iso plane
   double energy_mev = 0;
-  double weight = 0;    // area(R) x rel_c(t) [cm^2]
-  double rect[4] = {0, 0, 0, 0};  // x_lo, x_hi, y_lo, y_hi of R(o) at isocentre [cm]
+  double weight = 0;    // A(t) x rel_c(t) [cm^2]
+  double rect[4] = {0, 0, 0, 0};  // x_lo, x_hi, y_lo, y_hi of the sampling windows at isocentre [cm]
 };
 
 // Linear interpolation in a table, clamped to its ends.
@@ -83,19 +102,8 @@ SABRE_HD_INLINE double interp_clamped(const double* x, const double* y, int n, d
   return y[lo] + (y[lo + 1] - y[lo]) * (v - x[lo]) / (x[lo + 1] - x[lo]);
 }
 
-// Iso-plane interval reached from a source at lateral position s (depth zs) through the
-// jaw pair opening [j1, j2] (at isocentre) whose slab spans z in [top, bottom].
-SABRE_HD_INLINE void project_opening(double s, double zs, double j1, double j2, double top, double bottom,
-                                     double sad, double& lo, double& hi) {
-  const double h = sad - zs;
-  auto at_iso = [&](double j, double z) { return s + (j * z / sad - s) * h / (z - zs); };
-  const double a = at_iso(j1, top), b = at_iso(j1, bottom);
-  const double c = at_iso(j2, top), d = at_iso(j2, bottom);
-  lo = a < b ? a : b;
-  hi = c > d ? c : d;
-}
-
-SABRE_HD_INLINE VsmSample vsm_sample(const VsmView& v, const ApertureState& ap, phys::Rng& rng) {
+SABRE_HD_INLINE VsmSample vsm_sample(const VsmView& v, const CollimatorStack& st, const ApertureState& ap,
+                                     phys::Rng& rng) {
   VsmSample out;
   const double u_comp = rng.uniform();
   const double u1 = rng.uniform(), u2 = rng.uniform();  // Box-Muller
@@ -119,13 +127,14 @@ SABRE_HD_INLINE VsmSample vsm_sample(const VsmView& v, const ApertureState& ap, 
     else out.origin_cm = {v.sigma_x_cm * n1, v.sigma_y_cm * n2, 0};
   }
   const Vec3 o = out.origin_cm;
-  double xlo, xhi, ylo, yhi;
-  project_opening(o.x, o.z, ap.jaw_x1_cm, ap.jaw_x2_cm, v.jx_top_cm, v.jx_bottom_cm, v.sad_cm, xlo, xhi);
-  project_opening(o.y, o.z, ap.jaw_y1_cm, ap.jaw_y2_cm, v.jy_top_cm, v.jy_bottom_cm, v.sad_cm, ylo, yhi);
-  xlo -= v.margin_cm; xhi += v.margin_cm; ylo -= v.margin_cm; yhi += v.margin_cm;
-  out.rect[0] = xlo; out.rect[1] = xhi; out.rect[2] = ylo; out.rect[3] = yhi;
-  const double area = (xhi - xlo) * (yhi - ylo);
-  const Vec3 t{xlo + (xhi - xlo) * u_x, ylo + (yhi - ylo) * u_y, v.sad_cm};
+  const AxisWindow wx = sampling_window(st, ap, o, 0, v.margin_cm);
+  const AxisWindow wy = sampling_window(st, ap, o, 1, v.margin_cm);
+  out.rect[0] = wx.lo; out.rect[1] = wx.hi; out.rect[2] = wy.lo; out.rect[3] = wy.hi;
+  double ax = 0, ay = 0;
+  const double tx = wx.sample(u_x, ax);
+  const double ty = wy.sample(u_y, ay);
+  const double area = ax * ay;
+  const Vec3 t{tx, ty, v.sad_cm};
   out.target_cm = t;
   const Vec3 d = t - o;
   const double dist = std::sqrt(dot(d, d));

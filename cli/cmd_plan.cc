@@ -1,8 +1,6 @@
 // sabre plan: read (show) and generate (static, step-and-shoot, sliding-window, arc) DICOM
-// RT Plans for the linac beam model. Thin: parses options, calls beams/rtplan + plan_builder.
-#include "dcmtk/config/osconfig.h"  // must come first for DCMTK
-#include "dcmtk/dcmdata/dctk.h"
-
+// RT Plans for a machine model. Thin: parses options, calls engine/io/rtplan (DICOM) and
+// beams/plan_builder (the beams, from the machine file's devices).
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -14,13 +12,15 @@
 #include <vector>
 
 #include "beams/machine.hh"
+#include "beams/machine_select.hh"
 #include "beams/plan_builder.hh"
-#include "beams/rtplan.hh"
 #include "cli/registry.hh"
-#include "core/build_info.hh"
 #include "core/errors.hh"
 #include "core/output_file.hh"
 #include "engine/io/ct_series.hh"
+#include "engine/io/rtplan.hh"
+#include "engine/io/rtstruct.hh"
+#include "engine/plan_dose.hh"
 
 namespace sabre::cli {
 namespace {
@@ -32,8 +32,6 @@ std::vector<beams::Machine> load_machines(const std::string& dir) {
   for (const auto& f : beams::machine_files(dir)) out.push_back(beams::load_machine(f));
   return out;
 }
-
-std::string default_machine_dir() { return build::data_dir() + "/beams/machines"; }
 
 json plan_json(const beams::Plan& p, const std::vector<beams::Machine>& machines) {
   json j;
@@ -83,9 +81,8 @@ json plan_json(const beams::Plan& p, const std::vector<beams::Machine>& machines
               {"table_pitch_deg", c.table_pitch_deg},
               {"table_roll_deg", c.table_roll_deg},
               {"iso_mm", c.iso_mm}};
-      jc["jaw_x_mm"] = c.has_jaw_x ? json(c.jaw_x_mm) : json(nullptr);
-      jc["jaw_y_mm"] = c.has_jaw_y ? json(c.jaw_y_mm) : json(nullptr);
-      jc["mlc_mm"] = c.mlc_mm;
+      jc["positions_mm"] = json::object();
+      for (const auto& [type, v] : c.positions_mm) jc["positions_mm"][type] = v;
       jb["control_points"].push_back(jc);
     }
     j["beams"].push_back(jb);
@@ -94,7 +91,7 @@ json plan_json(const beams::Plan& p, const std::vector<beams::Machine>& machines
 }
 
 void show(const std::string& file, bool as_json, const std::string& machine_dir) {
-  const beams::Plan p = beams::read_rtplan(file);
+  const beams::Plan p = io::read_rtplan(file);
   const auto machines = load_machines(machine_dir.empty() ? default_machine_dir() : machine_dir);
   const json j = plan_json(p, machines);
   if (as_json) {
@@ -162,14 +159,15 @@ void add_common(CLI::App& s, GenOptions& o) {
 
 void generate(const std::string& kind, const GenOptions& o) {
   check_output_paths({o.out});
-  const std::string dir = default_machine_dir();
-  const std::string mfile = dir + "/" + o.machine + ".toml";
-  if (!std::filesystem::exists(mfile))
-    throw UsageError("--machine " + o.machine + ": no machine file " + mfile);
+  std::string mfile;
+  try {
+    mfile = machine_file(o.machine);
+  } catch (const InputError&) {
+    throw UsageError("--machine " + o.machine + ": no machine file " + default_machine_dir() + "/" + o.machine +
+                     ".toml");
+  }
   const beams::Machine m = beams::load_machine(mfile);
-  const beams::BeamModel* bm = nullptr;
-  for (const auto& b : m.beams)
-    if (b.name == o.beam) bm = &b;
+  const beams::BeamModel* bm = m.beam_named(o.beam);
   if (!bm) throw UsageError("--beam " + o.beam + ": not a beam of " + mfile);
   if (o.position != "HFS" && o.position != "HFP" && o.position != "FFS" && o.position != "FFP")
     throw UsageError("--position must be HFS, HFP, FFS or FFP");
@@ -189,29 +187,16 @@ void generate(const std::string& kind, const GenOptions& o) {
     plan.patient_name = ct.ids.patient_name;
   }
   if (!o.rtstruct.empty()) {
-    DcmFileFormat ff;
-    if (ff.loadFile(o.rtstruct.c_str()).bad()) throw InputError(o.rtstruct, "cannot read as DICOM");
-    OFString uid, modality, foruid;
-    ff.getDataset()->findAndGetOFString(DCM_Modality, modality);
-    if (modality != "RTSTRUCT") throw InputError(o.rtstruct, "not an RT Structure Set (Modality '" + std::string(modality.c_str()) + "')");
-    ff.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, uid);
-    plan.structure_set_uid = uid.c_str();
-    DcmItem* it = nullptr;
-    if (ff.getDataset()->findAndGetSequenceItem(DCM_ReferencedFrameOfReferenceSequence, it, 0).good() && it) {
-      it->findAndGetOFString(DCM_FrameOfReferenceUID, foruid);
-      if (plan.frame_of_reference_uid.empty()) plan.frame_of_reference_uid = foruid.c_str();
-      else if (!foruid.empty() && plan.frame_of_reference_uid != foruid.c_str())
-        throw InputError(o.rtstruct, "its FrameOfReferenceUID differs from the CT's");
-    }
+    const io::StructureSet rs = io::read_rtstruct(o.rtstruct);
+    plan.structure_set_uid = rs.sop_instance_uid;
+    const std::string& foruid = rs.frame_of_reference_uid;
+    if (plan.frame_of_reference_uid.empty()) plan.frame_of_reference_uid = foruid;
+    else if (!foruid.empty() && plan.frame_of_reference_uid != foruid)
+      throw InputError(o.rtstruct, "its FrameOfReferenceUID differs from the CT's");
   }
 
-  beams::FieldSpec f;
-  f.machine_name = !o.machine_name.empty() ? o.machine_name : m.match_names.empty() ? m.name : m.match_names.front();
-  // A pattern is not a name: strip wildcards for the default.
-  f.machine_name.erase(std::remove(f.machine_name.begin(), f.machine_name.end(), '*'), f.machine_name.end());
-  f.mlc_model = m.mlc.model;
-  f.energy_mv = bm->energy_mv;
-  f.fff = bm->fff;
+  beams::FieldSpec f = beams::field_for(m, *bm);
+  if (!o.machine_name.empty()) f.machine_name = o.machine_name;
   f.mu = o.mu;
   f.x1_mm = -5 * o.field[0];
   f.x2_mm = 5 * o.field[0];
@@ -248,7 +233,7 @@ void generate(const std::string& kind, const GenOptions& o) {
       ++number;
     }
   }
-  beams::write_rtplan(plan, o.out);
+  io::write_rtplan(plan, o.out);
   std::cout << "wrote " << o.out << ": " << plan.beams.size() << " beam(s), " << kind << ", " << m.name << " "
             << bm->name << ", " << o.mu << " MU each\n";
 }

@@ -14,9 +14,8 @@ namespace {
 
 class CudaBackend final : public BatchBackend {
  public:
-  template <class Source>
   CudaBackend(const std::vector<int>& devices, const phys::TransportParams& tp,
-              const Source& source, std::uint64_t seed)
+              const beams::SourceView& source, std::uint64_t seed)
       : seed_(seed), n_voxels_(std::size_t(tp.phantom.grid.size())) {
     if (devices.empty()) throw DeviceError("no CUDA device to run on");
     for (int d : devices) {
@@ -72,22 +71,7 @@ class CudaBackend final : public BatchBackend {
 
 std::unique_ptr<BatchBackend> make_cuda_backend(const std::vector<int>& devices,
                                                 const phys::TransportParams& tp,
-                                                const beams::SimpleSource& source,
-                                                std::uint64_t seed) {
-  return std::make_unique<CudaBackend>(devices, tp, source, seed);
-}
-
-std::unique_ptr<BatchBackend> make_cuda_backend(const std::vector<int>& devices,
-                                                const phys::TransportParams& tp,
-                                                const beams::LinacSourceView& source,
-                                                std::uint64_t seed) {
-  return std::make_unique<CudaBackend>(devices, tp, source, seed);
-}
-
-std::unique_ptr<BatchBackend> make_cuda_backend(const std::vector<int>& devices,
-                                                const phys::TransportParams& tp,
-                                                const beams::PhspSourceView& source,
-                                                std::uint64_t seed) {
+                                                const beams::SourceView& source, std::uint64_t seed) {
   return std::make_unique<CudaBackend>(devices, tp, source, seed);
 }
 

@@ -10,9 +10,9 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "beams/linac_build.hh"
-#include "beams/rtplan.hh"
+#include "beams/plan_source.hh"
 #include "engine/backend.hh"
+#include "engine/calibration.hh"
 #include "core/build_info.hh"
 #include "core/errors.hh"
 #include "core/interrupt.hh"
@@ -23,6 +23,7 @@
 #include "engine/device_spec.hh"
 #include "engine/io/dose_hdf5.hh"
 #include "engine/io/rtdose.hh"
+#include "engine/io/rtplan.hh"
 #include "engine/plan_dose.hh"
 #include "engine/simulate_phantom.hh"
 #include "engine/viz/dose_pictures.hh"
@@ -113,10 +114,10 @@ std::string csv_of(const std::vector<double>& x, const std::vector<double>& y, c
   return s.str();
 }
 
-}  // namespace
+// ---- the stages of a job ---------------------------------------------------------------
 
-json run_job(const RunConfig& cfg, ProgressReporter::Mode progress_mode) {
-  const auto t_start = Clock::now();
+// Stage 0: the configuration and every output path, before any work.
+void check_job(const RunConfig& cfg) {
   validate(cfg);
   if (cfg.dose_to_water)
     throw UsageError(
@@ -124,21 +125,33 @@ json run_job(const RunConfig& cfg, ProgressReporter::Mode progress_mode) {
         "conversion; use --dose-to medium (the default)");
   if (!kernels::kChargedTransportAvailable)
     throw RuntimeError("this build has no electron/positron transport: refusing to compute dose");
-  const DeviceSpec device = parse_device_spec(cfg.device);
-  // Every output path before any work.
   std::vector<std::string> outs;
   for (const auto* p : {&cfg.output_h5, &cfg.output_rtdose, &cfg.summary_json})
     if (!p->empty()) outs.push_back(*p);
   check_output_paths(outs);
   if (!cfg.output_png_dir.empty()) check_png_dir(cfg.output_png_dir);
+}
 
-  // Plan and machine.
-  const beams::Plan plan = beams::read_rtplan(cfg.rtplan);
-  if (plan.beams.empty()) throw InputError(cfg.rtplan, "no treatment beams");
-  const PlanMachine pm = choose_machine(plan, cfg.machine, cfg.rtplan);
-  const beams::BeamModel& bm = pm.beam();
+// Stage 1: the inputs, read and cross-checked: plan and machine model, CT and structures on
+// the dose grid (frames of reference must agree), physics tables.
+struct JobInputs {
+  DeviceSpec device;
+  beams::Plan plan;
+  PlanMachine pm;
+  CtPhantom cp;
+  std::string tables_path, tables_sha;
+  phys::Cuts cuts;
+  std::unique_ptr<phys::MaterialTables> tables;  // moved into the transport in stage 3
+  std::vector<std::uint8_t> headline;           // voxels of density >= kHeadlineMinDensity
+};
 
-  // CT, structures, phantom on the dose grid.
+JobInputs read_inputs(const RunConfig& cfg) {
+  JobInputs in;
+  in.device = parse_device_spec(cfg.device);
+  in.plan = io::read_rtplan(cfg.rtplan);
+  if (in.plan.beams.empty()) throw InputError(cfg.rtplan, "no treatment beams");
+  in.pm = choose_machine(in.plan, cfg.machine, cfg.rtplan);
+
   CtPhantomOptions co;
   co.ct_path = cfg.ct_dir;
   co.structures_path = cfg.rtstruct;
@@ -146,60 +159,71 @@ json run_job(const RunConfig& cfg, ProgressReporter::Mode progress_mode) {
   co.overrides = cfg.overrides;
   co.air_outside_body = cfg.outside_body_to_air;
   co.dose_grid_mm = cfg.dose_grid_mm;
-  CtPhantom cp = load_ct_phantom(co);
-  const std::string& ct_for = cp.ct.ids.frame_of_reference_uid;
-  if (cp.structures) {
-    const std::string& rs_for = cp.structures->frame_of_reference_uid;
+  in.cp = load_ct_phantom(co);
+  const std::string& ct_for = in.cp.ct.ids.frame_of_reference_uid;
+  if (in.cp.structures) {
+    const std::string& rs_for = in.cp.structures->frame_of_reference_uid;
     if (rs_for.empty())
       spdlog::warn("{}: no frame of reference; assuming the CT's", cfg.rtstruct);
     else if (!ct_for.empty() && rs_for != ct_for)
       throw InputError(cfg.rtstruct, "its frame of reference " + rs_for + " is not the CT's (" + ct_for + ")");
   }
-  if (!plan.frame_of_reference_uid.empty() && !ct_for.empty() && plan.frame_of_reference_uid != ct_for)
-    throw InputError(cfg.rtplan, "its frame of reference " + plan.frame_of_reference_uid + " is not the CT's (" +
+  if (!in.plan.frame_of_reference_uid.empty() && !ct_for.empty() && in.plan.frame_of_reference_uid != ct_for)
+    throw InputError(cfg.rtplan, "its frame of reference " + in.plan.frame_of_reference_uid + " is not the CT's (" +
                                      ct_for + ")");
-  const std::string tables_path = cfg.tables.empty() ? default_tables_path() : cfg.tables;
-  auto tables = std::make_unique<phys::MaterialTables>(tables_path);
-  const std::string tables_sha = tables->file_sha256();
-  const auto cuts = tables->cuts();
-  cp.phantom.resolve_materials(tables->names(), cfg.ct_dir);
-  interrupt::throw_if_requested();
+  in.tables_path = cfg.tables.empty() ? default_tables_path() : cfg.tables;
+  in.tables = std::make_unique<phys::MaterialTables>(in.tables_path);
+  in.tables_sha = in.tables->file_sha256();
+  in.cuts = in.tables->cuts();
+  in.cp.phantom.resolve_materials(in.tables->names(), cfg.ct_dir);
+  in.headline.assign(in.cp.phantom.density_g_cm3.size(), 0);
+  for (std::size_t v = 0; v < in.headline.size(); ++v)
+    in.headline[v] = in.cp.phantom.density_g_cm3[v] >= kHeadlineMinDensity ? 1 : 0;
+  return in;
+}
 
-  ProgressReporter cal_reporter(progress_mode);
-  // Calibration (reference field in water, or the cache).
+// Stage 2: histories per MU from the reference field in water (or the cache).
+CalibrationResult calibrate_stage(const RunConfig& cfg, const JobInputs& in, ProgressReporter::Mode mode,
+                                  double& seconds) {
+  ProgressReporter reporter(mode);
   CalibrationSettings cs;
   cs.histories = cfg.calibration_histories;
   cs.seed = cfg.seed + 1000003;
-  cs.tables_path = tables_path;
-  cs.device = device;
+  cs.tables_path = in.tables_path;
+  cs.device = in.device;
   cs.use_cache = cfg.calibration_cache;
   cs.cache_dir = cfg.calibration_cache_dir;
-  const auto t_cal = Clock::now();
-  const CalibrationResult cal = calibrate(pm, cs, [&](const BatchProgress& p) {
+  const auto t0 = Clock::now();
+  CalibrationResult cal = calibrate(in.pm, cs, [&](const BatchProgress& p) {
     interrupt::throw_if_requested();
     ProgressState s;
     s.histories = p.histories_done;
     s.elapsed_s = p.elapsed_s;
     s.uncertainty = p.batches_done >= 2 ? p.mean_rel_uncertainty_50 : -1;
     s.target_histories = cs.histories;
-    cal_reporter.update(s);
+    reporter.update(s);
     return true;
   });
-  cal_reporter.finish();
-  const double cal_seconds = seconds_since(t_cal);
+  reporter.finish();
+  seconds = seconds_since(t0);
+  return cal;
+}
 
-  // The plan's run.
+// Stage 3: the plan's histories in batches until the first stopping rule.
+struct Transported {
+  DoseResult dose;          // per history
+  std::string stopped_by;   // histories, target_uncertainty or time_limit
+  double total_mu = 0;
+};
+
+Transported transport_stage(const RunConfig& cfg, JobInputs& in, ProgressReporter::Mode mode) {
   TransportSetup ts;
-  prepare_transport(ts, cp.phantom, std::move(tables));
-  beams::LinacOptions lo;
-  const beams::LinacSource src(pm.machine, bm, plan, {}, lo);
-  auto backend = make_backend(device, ts.tp, src.view(), cfg.seed);
-  std::vector<std::uint8_t> headline(cp.phantom.density_g_cm3.size(), 0);
-  for (std::size_t v = 0; v < headline.size(); ++v)
-    headline[v] = cp.phantom.density_g_cm3[v] >= kHeadlineMinDensity ? 1 : 0;
+  prepare_transport(ts, in.cp.phantom, std::move(in.tables));
+  const beams::PlanSource src(in.pm.machine, in.pm.beam(), in.plan);
+  auto backend = make_backend(in.device, ts.tp, src.view(), cfg.seed);
   SimulationSettings st;
   st.seed = cfg.seed;
-  st.headline_mask = &headline;
+  st.headline_mask = &in.headline;
   const bool open_ended = cfg.target_uncertainty > 0 || cfg.time_limit_s > 0;
   if (open_ended) {
     // Default batch size: small enough on the CPU for a prompt answer to a signal and a
@@ -217,12 +241,15 @@ json run_job(const RunConfig& cfg, ProgressReporter::Mode progress_mode) {
     st.histories = cfg.histories;
     st.batches = cfg.batches;
   }
-  spdlog::info("run: {} beam(s), {:.1f} MU, {} {} ({}), {} ({})", plan.beams.size(), src.total_mu(),
-               pm.machine.name, bm.name, pm.file, backend->description(),
+  const beams::BeamModel& bm = in.pm.beam();
+  spdlog::info("run: {} beam(s), {:.1f} MU, {} {} ({}), {} ({})", in.plan.beams.size(), src.total_mu(),
+               in.pm.machine.name, bm.name, in.pm.file, backend->description(),
                open_ended ? "open-ended batches of " + std::to_string(st.batch_histories) + " histories"
                           : std::to_string(st.batches) + " batches");
-  ProgressReporter reporter(progress_mode);
-  std::string stopped_by = "histories";
+  ProgressReporter reporter(mode);
+  Transported out;
+  out.stopped_by = "histories";
+  out.total_mu = src.total_mu();
   double last_batch_s = 0, prev_elapsed = 0;
   const SimulationRun run = run_batches(ts.tp.phantom, st, *backend, [&](const BatchProgress& p) {
     interrupt::throw_if_requested();
@@ -239,42 +266,48 @@ json run_job(const RunConfig& cfg, ProgressReporter::Mode progress_mode) {
     if (!open_ended) return true;
     if (cfg.target_uncertainty > 0 && p.batches_done >= 10 && p.mean_rel_uncertainty_50 > 0 &&
         p.mean_rel_uncertainty_50 <= cfg.target_uncertainty) {
-      stopped_by = "target_uncertainty";
+      out.stopped_by = "target_uncertainty";
       return false;
     }
     // Stop when the next batch would end past the limit (keeping >= 2 batches).
     if (cfg.time_limit_s > 0 && p.batches_done >= 2 && p.elapsed_s + last_batch_s > cfg.time_limit_s) {
-      stopped_by = "time_limit";
+      out.stopped_by = "time_limit";
       return false;
     }
     return true;
   });
   reporter.finish();
   interrupt::throw_if_requested();
-  DoseResult d = run.dose;
+  out.dose = run.dose;
+  return out;
+}
 
-  // Gy per fraction: histories per MU from the reference run, times the plan's MU.
-  const double scale = cal.histories_per_mu * src.total_mu();
+// Stage 4: Gy per fraction (histories per MU from the reference run, times the plan's MU),
+// the material maps and the provenance.
+DoseResult absolute_dose(const RunConfig& cfg, const JobInputs& in, const CalibrationResult& cal,
+                         const Transported& t) {
+  DoseResult d = t.dose;
+  const double scale = cal.histories_per_mu * t.total_mu;
   for (double& v : d.dose_gy) v *= scale;
   d.dose_unit = "Gy";
   d.dose_to_water = false;
-  d.mean_rel_uncertainty_50 = mean_rel_uncertainty_above_half_max(d.dose_gy, d.rel_uncertainty, headline);
-  d.material = cp.phantom.material;
-  d.density_g_cm3 = cp.phantom.density_g_cm3;
-  d.material_names = cp.phantom.material_names;
-  d.provenance = cp.provenance;
+  d.mean_rel_uncertainty_50 = mean_rel_uncertainty_above_half_max(d.dose_gy, d.rel_uncertainty, in.headline);
+  d.material = in.cp.phantom.material;
+  d.density_g_cm3 = in.cp.phantom.density_g_cm3;
+  d.material_names = in.cp.phantom.material_names;
+  d.provenance = in.cp.provenance;
   d.provenance["rt_plan"] = cfg.rtplan;
   d.provenance["input_sha256:rt_plan"] = sha256_file(cfg.rtplan);
-  d.provenance["rt_plan_sop_instance_uid"] = plan.sop_instance_uid;
-  d.provenance["machine_model"] = pm.file;
-  d.provenance["machine_model_sha256"] = sha256_file(pm.file);
-  d.provenance["machine_beam"] = bm.name;
-  d.provenance["physics_tables"] = tables_path;
-  d.provenance["physics_tables_sha256"] = tables_sha;
-  d.provenance["total_mu"] = std::to_string(src.total_mu());
+  d.provenance["rt_plan_sop_instance_uid"] = in.plan.sop_instance_uid;
+  d.provenance["machine_model"] = in.pm.file;
+  d.provenance["machine_model_sha256"] = sha256_file(in.pm.file);
+  d.provenance["machine_beam"] = in.pm.beam().name;
+  d.provenance["physics_tables"] = in.tables_path;
+  d.provenance["physics_tables_sha256"] = in.tables_sha;
+  d.provenance["total_mu"] = std::to_string(t.total_mu);
   d.provenance["dose_per"] = "fraction";
-  d.provenance["fractions_planned"] = std::to_string(plan.fractions_planned);
-  d.provenance["stopped_by"] = stopped_by;
+  d.provenance["fractions_planned"] = std::to_string(in.plan.fractions_planned);
+  d.provenance["stopped_by"] = t.stopped_by;
   d.provenance["calibration_histories_per_mu"] = std::to_string(cal.histories_per_mu);
   d.provenance["calibration_reference_rel_uncertainty"] = std::to_string(cal.ref_rel_uncertainty);
   d.provenance["calibration_from_cache"] = cal.from_cache ? "true" : "false";
@@ -282,21 +315,36 @@ json run_job(const RunConfig& cfg, ProgressReporter::Mode progress_mode) {
     d.provenance["run_file"] = cfg.source_file;
     d.provenance["input_sha256:run_file"] = sha256_file(cfg.source_file);
   }
-
   d.provenance["headline_voxels"] = "density_g_cm3 >= 0.05";
-  // Maximum dose (over the headline voxels) and where.
+  return d;
+}
+
+// The maximum dose over the headline voxels, and where.
+struct DoseMax {
+  double gy = 0;
+  phys::Vec3 at_cm;
+};
+DoseMax dose_max(const DoseResult& d, const std::vector<std::uint8_t>& headline) {
   std::size_t imax = 0;
   for (std::size_t i = 1; i < d.dose_gy.size(); ++i)
     if (headline[i] && (!headline[imax] || d.dose_gy[i] > d.dose_gy[imax])) imax = i;
   const auto& g = d.grid;
   const int mi = int(imax % std::size_t(g.nx)), mj = int((imax / std::size_t(g.nx)) % std::size_t(g.ny)),
             mk = int(imax / (std::size_t(g.nx) * std::size_t(g.ny)));
-  const auto cmax = g.voxel_centre(mi, mj, mk);
-  const double dmax = d.dose_gy.empty() ? 0 : d.dose_gy[imax];
+  DoseMax m;
+  m.at_cm = g.voxel_centre(mi, mj, mk);
+  m.gy = d.dose_gy.empty() ? 0 : d.dose_gy[imax];
+  return m;
+}
 
+// Stage 5: the summary (without outputs and total time, added when written).
+json summarize(const RunConfig& cfg, const JobInputs& in, const CalibrationResult& cal, double cal_seconds,
+               const Transported& t, const DoseResult& d, const DoseMax& mx) {
+  const auto& g = d.grid;
+  const beams::BeamModel& bm = in.pm.beam();
   json summary;
   summary["status"] = "completed";
-  summary["stopped_by"] = stopped_by;
+  summary["stopped_by"] = t.stopped_by;
   summary["histories"] = d.histories;
   summary["batches"] = d.batches;
   summary["transport_seconds"] = d.wall_seconds;
@@ -312,24 +360,24 @@ json run_job(const RunConfig& cfg, ProgressReporter::Mode progress_mode) {
   summary["device"] = d.device;
   summary["dose"] = {{"unit", "Gy per fraction"},
                      {"quantity", "dose to medium"},
-                     {"fractions_planned", plan.fractions_planned},
-                     {"max_gy", dmax},
-                     {"max_total_gy", dmax * std::max(1, plan.fractions_planned)},
-                     {"max_position_mm", {10 * cmax.x, 10 * cmax.y, 10 * cmax.z}},
+                     {"fractions_planned", in.plan.fractions_planned},
+                     {"max_gy", mx.gy},
+                     {"max_total_gy", mx.gy * std::max(1, in.plan.fractions_planned)},
+                     {"max_position_mm", {10 * mx.at_cm.x, 10 * mx.at_cm.y, 10 * mx.at_cm.z}},
                      {"grid_spacing_mm", {10 * g.spacing_cm.x, 10 * g.spacing_cm.y, 10 * g.spacing_cm.z}},
                      {"grid_shape_xyz", {g.nx, g.ny, g.nz}}};
   summary["plan"] = {{"path", cfg.rtplan},
-                     {"label", plan.label},
-                     {"beams", plan.beams.size()},
-                     {"total_mu", src.total_mu()}};
-  summary["machine"] = {{"file", pm.file}, {"name", pm.machine.name}, {"beam", bm.name}};
-  summary["physics"] = {{"tables", tables_path},
-                        {"tables_sha256", tables_sha},
+                     {"label", in.plan.label},
+                     {"beams", in.plan.beams.size()},
+                     {"total_mu", t.total_mu}};
+  summary["machine"] = {{"file", in.pm.file}, {"name", in.pm.machine.name}, {"beam", bm.name}};
+  summary["physics"] = {{"tables", in.tables_path},
+                        {"tables_sha256", in.tables_sha},
                         {"cuts_mev",
-                         {{"electron_production", cuts.electron_production_mev},
-                          {"photon_production", cuts.photon_production_mev},
-                          {"electron_absorption", cuts.electron_absorption_mev},
-                          {"photon_absorption", cuts.photon_absorption_mev}}}};
+                         {{"electron_production", in.cuts.electron_production_mev},
+                          {"photon_production", in.cuts.photon_production_mev},
+                          {"electron_absorption", in.cuts.electron_absorption_mev},
+                          {"photon_absorption", in.cuts.photon_absorption_mev}}}};
   summary["calibration"] = {{"reference_dose_gy_per_history", cal.ref_dose_gy_per_history},
                             {"reference_rel_uncertainty", cal.ref_rel_uncertainty},
                             {"histories_per_mu", cal.histories_per_mu},
@@ -340,9 +388,9 @@ json run_job(const RunConfig& cfg, ProgressReporter::Mode progress_mode) {
                             {"cache_file", cal.cache_file},
                             {"key_sha256", cal.key},
                             {"seconds", cal_seconds}};
-  if (cp.structures) {
+  if (in.cp.structures) {
     json rois = json::array();
-    for (const auto& s : roi_stats(*cp.structures, d, cfg.rtstruct))
+    for (const auto& s : roi_stats(*in.cp.structures, d, cfg.rtstruct))
       rois.push_back({{"name", s.name},
                       {"volume_cm3", s.volume_cm3},
                       {"mean_gy", s.mean},
@@ -352,7 +400,19 @@ json run_job(const RunConfig& cfg, ProgressReporter::Mode progress_mode) {
                       {"d2_gy", s.d2}});
     summary["structures"] = rois;
   }
+  return summary;
+}
 
+// Stage 6: every output under a temporary name, renamed together at the end; the summary
+// gains its "outputs" and "wall_seconds".
+void write_outputs(const RunConfig& cfg, const JobInputs& in, const DoseResult& d, const DoseMax& mx, json& summary,
+                   Clock::time_point t_start) {
+  const auto& g = d.grid;
+  const auto& cp = in.cp;
+  const auto& plan = in.plan;
+  const auto& headline = in.headline;
+  const double dmax = mx.gy;
+  const auto& cmax = mx.at_cm;
   // Outputs: all written under temporary names, renamed together at the end.
   std::vector<std::unique_ptr<OutputFile>> files;
   json outputs = json::object();
@@ -489,6 +549,22 @@ json run_job(const RunConfig& cfg, ProgressReporter::Mode progress_mode) {
   for (auto& f : files)
     if (f) f->commit();
   if (sj) sj->commit();
+}
+
+}  // namespace
+
+json run_job(const RunConfig& cfg, ProgressReporter::Mode progress_mode) {
+  const auto t_start = Clock::now();
+  check_job(cfg);
+  JobInputs in = read_inputs(cfg);
+  interrupt::throw_if_requested();
+  double cal_seconds = 0;
+  const CalibrationResult cal = calibrate_stage(cfg, in, progress_mode, cal_seconds);
+  const Transported t = transport_stage(cfg, in, progress_mode);
+  const DoseResult d = absolute_dose(cfg, in, cal, t);
+  const DoseMax mx = dose_max(d, in.headline);
+  json summary = summarize(cfg, in, cal, cal_seconds, t, d, mx);
+  write_outputs(cfg, in, d, mx, summary, t_start);
   return summary;
 }
 

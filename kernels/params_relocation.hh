@@ -4,9 +4,12 @@
 // device-memory copier; tests use a host copier and check that transport through the
 // relocated copy gives bit-identical results (so a forgotten array shows up on the CPU).
 //
-// Whoever adds a pointer member to TransportParams, MaterialData, PhantomView or a source
-// adds it here too; the relocation test fails on the CPU if a pointer still aliases the
-// original storage (kernels/params_relocation_test.cc checks every pointer moved).
+// The transport data are relocated here; a source view relocates itself (its
+// `relocated(copier)` member, next to its definition in beams/), so a new source kind
+// brings its own. Whoever adds a pointer member to TransportParams, MaterialData,
+// PhantomView or a source view adds it to the matching function; the relocation test
+// fails on the CPU if a pointer still aliases the original storage
+// (tests/kernels/params_relocation_test.cc checks every pointer moved).
 #pragma once
 
 #include <cstddef>
@@ -14,10 +17,9 @@
 
 #include <vector>
 
-#include "beams/delivery.hh"
-#include "beams/linac_source.hh"
-#include "beams/phsp_source.hh"
-#include "beams/source.hh"
+#include <variant>
+
+#include "beams/source_kinds.hh"
 #include "physics/transport/transport_params.hh"
 
 namespace sabre::kernels {
@@ -67,76 +69,10 @@ phys::TransportParams relocate(const phys::TransportParams& host, Copier& c) {
   return tp;
 }
 
+// A source view: each kind knows its own arrays (its `relocated` member, beams/).
 template <class Copier>
-beams::SimpleSource relocate(const beams::SimpleSource& host, Copier& c) {
-  beams::SimpleSource s = host;
-  if (s.spectrum.n_bins > 0) {
-    s.spectrum.edges_mev = c.copy(s.spectrum.edges_mev, std::size_t(s.spectrum.n_bins) + 1);
-    s.spectrum.cdf = c.copy(s.spectrum.cdf, std::size_t(s.spectrum.n_bins) + 1);
-  }
-  return s;
-}
-
-// Delivery: the per-beam control-point arrays, then the array of beam views itself (a
-// patched temporary copy, so the views in the new memory point at the new arrays).
-template <class Copier>
-beams::DeliveryView relocate(const beams::DeliveryView& host, Copier& c) {
-  beams::DeliveryView d = host;
-  if (host.n_beams <= 0) return d;
-  std::vector<beams::BeamDeliveryView> views(host.beams, host.beams + host.n_beams);
-  for (auto& b : views) {
-    const std::size_t n = std::size_t(b.n_cp);
-    if (n == 0) continue;
-    for (const double** a : {&b.meterset, &b.gantry_deg, &b.collimator_deg, &b.couch_deg,
-                             &b.pitch_deg, &b.roll_deg})
-      if (*a) *a = c.copy(*a, n);
-    if (b.jaws_cm) b.jaws_cm = c.copy(b.jaws_cm, 4 * n);
-    if (b.leaves_cm && b.n_pairs > 0)
-      b.leaves_cm = c.copy(b.leaves_cm, 2 * std::size_t(b.n_pairs) * n);
-  }
-  d.beams = c.copy(views.data(), views.size());
-  if (host.beam_cdf) d.beam_cdf = c.copy(host.beam_cdf, std::size_t(host.n_beams) + 1);
-  return d;
-}
-
-template <class Copier>
-beams::CollimatorGeometry relocate(const beams::CollimatorGeometry& host, Copier& c) {
-  beams::CollimatorGeometry g = host;
-  if (g.boundaries_cm && g.n_pairs > 0)
-    g.boundaries_cm = c.copy(g.boundaries_cm, std::size_t(g.n_pairs) + 1);
-  return g;
-}
-
-template <class Copier>
-beams::VsmView relocate(const beams::VsmView& host, Copier& c) {
-  beams::VsmView v = host;
-  if (v.n_bins > 0) {
-    if (v.edges_mev) v.edges_mev = c.copy(v.edges_mev, std::size_t(v.n_bins) + 1);
-    if (v.cdf) v.cdf = c.copy(v.cdf, std::size_t(v.n_bins) + 1);
-  }
-  if (v.n_fluence > 0) {
-    if (v.fluence_r_cm) v.fluence_r_cm = c.copy(v.fluence_r_cm, std::size_t(v.n_fluence));
-    if (v.fluence_rel) v.fluence_rel = c.copy(v.fluence_rel, std::size_t(v.n_fluence));
-  }
-  return v;
-}
-
-template <class Copier>
-beams::LinacSourceView relocate(const beams::LinacSourceView& host, Copier& c) {
-  beams::LinacSourceView s = host;
-  s.delivery = relocate(host.delivery, c);
-  s.vsm = relocate(host.vsm, c);
-  s.collimator = relocate(host.collimator, c);
-  return s;
-}
-
-template <class Copier>
-beams::PhspSourceView relocate(const beams::PhspSourceView& host, Copier& c) {
-  beams::PhspSourceView s = host;
-  if (s.particles && s.n > 0) s.particles = c.copy(s.particles, std::size_t(s.n));
-  s.delivery = relocate(host.delivery, c);
-  s.collimator = relocate(host.collimator, c);
-  return s;
+beams::SourceView relocate(const beams::SourceView& host, Copier& c) {
+  return std::visit([&c](const auto& s) { return beams::SourceView(s.relocated(c)); }, host);
 }
 
 }  // namespace sabre::kernels

@@ -3,8 +3,8 @@
 // phys::run_history with a device scorer and a per-thread secondary stack. Host-side
 // set-up (device copies of the params and the source, launches, the out-of-memory
 // fallback of kernels/launch_plan.hh) is in this file too; the physics is all in the
-// shared headers. Instantiated for SimpleSource, LinacSourceView and PhspSourceView, each
-// with the production and the local-deposit charged-particle policy.
+// shared headers. Instantiated for every kind of beams::SourceView (beams/source_kinds.hh),
+// each with the production and the local-deposit charged-particle policy.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -92,7 +92,7 @@ struct CudaTransport::Impl {
   ChargedModel model = ChargedModel::condensed_history;
   DeviceCopier copier;
   phys::TransportParams tp;
-  std::variant<beams::SimpleSource, beams::LinacSourceView, beams::PhspSourceView> source;
+  beams::SourceView source;
   std::size_t n_voxels = 0;
   cuda::DeviceBuffer<unsigned long long> energy;
   cuda::DeviceBuffer<double> balance;
@@ -134,20 +134,8 @@ struct CudaTransport::Impl {
   }
 };
 
-CudaTransport::CudaTransport(int device, const phys::TransportParams& tp,
-                             const beams::SimpleSource& source, ChargedModel model)
-    : impl_(Impl::create(device, tp, model)) {
-  impl_->source = relocate(source, impl_->copier);
-}
-
-CudaTransport::CudaTransport(int device, const phys::TransportParams& tp,
-                             const beams::LinacSourceView& source, ChargedModel model)
-    : impl_(Impl::create(device, tp, model)) {
-  impl_->source = relocate(source, impl_->copier);
-}
-
-CudaTransport::CudaTransport(int device, const phys::TransportParams& tp,
-                             const beams::PhspSourceView& source, ChargedModel model)
+CudaTransport::CudaTransport(int device, const phys::TransportParams& tp, const beams::SourceView& source,
+                             ChargedModel model)
     : impl_(Impl::create(device, tp, model)) {
   impl_->source = relocate(source, impl_->copier);
 }

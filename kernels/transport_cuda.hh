@@ -8,9 +8,9 @@
 // identically (FMA contraction and libm differ between nvcc and g++, so host vs GPU is a
 // statistical, not a bitwise, equivalence).
 //
-// Sources: the kernel is instantiated for beams::SimpleSource, beams::LinacSourceView and
-// beams::PhspSourceView (one constructor each); the source's arrays are copied to the
-// device with the transport data (kernels/params_relocation.hh).
+// Sources: the kernel is instantiated for every kind of beams::SourceView
+// (beams/source_kinds.hh, the one list); the source's arrays are copied to the device with
+// the transport data (kernels/params_relocation.hh).
 //
 // Without CUDA (SABRE_HAVE_CUDA undefined) the class exists but its constructor throws
 // DeviceError("built without CUDA").
@@ -20,9 +20,7 @@
 #include <memory>
 #include <vector>
 
-#include "beams/linac_source.hh"
-#include "beams/phsp_source.hh"
-#include "beams/source.hh"
+#include "beams/source_kinds.hh"
 #include "kernels/transport.hh"
 #include "physics/transport/transport_params.hh"
 
@@ -34,12 +32,7 @@ enum class ChargedModel { condensed_history, local_deposit };
 class CudaTransport {
  public:
   // Selects `device`, copies the phantom, tables and source to it. Throws DeviceError.
-  CudaTransport(int device, const phys::TransportParams& tp, const beams::SimpleSource& source,
-                ChargedModel model = ChargedModel::condensed_history);
-  CudaTransport(int device, const phys::TransportParams& tp,
-                const beams::LinacSourceView& source,
-                ChargedModel model = ChargedModel::condensed_history);
-  CudaTransport(int device, const phys::TransportParams& tp, const beams::PhspSourceView& source,
+  CudaTransport(int device, const phys::TransportParams& tp, const beams::SourceView& source,
                 ChargedModel model = ChargedModel::condensed_history);
   ~CudaTransport();
   CudaTransport(const CudaTransport&) = delete;

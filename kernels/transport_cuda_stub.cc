@@ -14,16 +14,7 @@ namespace {
 }
 }  // namespace
 
-CudaTransport::CudaTransport(int, const phys::TransportParams&, const beams::SimpleSource&,
-                             ChargedModel) {
-  not_built();
-}
-CudaTransport::CudaTransport(int, const phys::TransportParams&, const beams::LinacSourceView&,
-                             ChargedModel) {
-  not_built();
-}
-CudaTransport::CudaTransport(int, const phys::TransportParams&, const beams::PhspSourceView&,
-                             ChargedModel) {
+CudaTransport::CudaTransport(int, const phys::TransportParams&, const beams::SourceView&, ChargedModel) {
   not_built();
 }
 CudaTransport::~CudaTransport() = default;

@@ -552,7 +552,7 @@ def case_linac_mlc(c):
         vals.append((m, tr, s))
         c.row(case, f"closed-leaf transmission, {m} (10x10 jaws, depth 5 cm)", f"{lo:g} .. {hi:g}", tr,
               None, tol, ok, sigma=s, histories=int(n),
-              reference_source="documented range of the machine file (mlc.transmission_range; soft, docs/machines.md)")
+              reference_source="documented range of the machine file (collimator.MLCX.transmission_range; soft, docs/machines.md)")
     p = plt()
     fig, ax = p.subplots(figsize=(6, 3.5))
     ax.errorbar(range(len(vals)), [100 * v[1] for v in vals], yerr=[100 * v[2] for v in vals], fmt="o")

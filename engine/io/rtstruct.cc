@@ -43,6 +43,7 @@ StructureSet read_rtstruct(const std::string& path) {
     throw InputError(path, "modality is '" + modality + "', not RTSTRUCT (RT Structure Set)");
   StructureSet rs;
   rs.label = dicom::str(ds, DCM_StructureSetLabel);
+  rs.sop_instance_uid = dicom::str(ds, DCM_SOPInstanceUID);
   DcmItem* fr = nullptr;
   if (ds.findAndGetSequenceItem(DCM_ReferencedFrameOfReferenceSequence, fr, 0).good() && fr)
     rs.frame_of_reference_uid = dicom::str(*fr, DCM_FrameOfReferenceUID);

@@ -28,6 +28,7 @@ struct Roi {
 
 struct StructureSet {
   std::string label;
+  std::string sop_instance_uid;
   std::string frame_of_reference_uid;
   std::vector<Roi> rois;
   const Roi* find(const std::string& name) const;  // exact name, then case-insensitive

@@ -50,13 +50,26 @@ TEST_CASE("bundled machine files load with the documented values", "[machine]") 
   const Machine hd = load_machine(machines_dir() + "/truebeam-hd120.toml");
   CHECK(hd.name == "TrueBeam-HD120");
   CHECK(hd.sad_cm == 100.0);
-  CHECK(hd.mlc.model == "HD120");
-  CHECK(hd.mlc.leaf_pairs == 60);
-  CHECK(hd.mlc.central_leaf_width_cm == Approx(0.25));
-  CHECK(hd.mlc.leaf_end_radius_cm == Approx(16.0));
+  CHECK(hd.kind == DeliveryKind::c_arm);
+  CHECK(hd.max_field_cm == 40.0);
+  // From the source down: Y jaws (upper on a TrueBeam), X jaws, the MLC.
+  REQUIRE(hd.collimators.size() == 3);
+  CHECK(hd.collimators[0].kind == CollimatorKind::jaws);
+  CHECK(hd.collimators[0].axis == 1);
+  CHECK(hd.serving("ASYMY") == &hd.collimators[0]);
+  CHECK(hd.serving("Y") == &hd.collimators[0]);
+  CHECK(hd.serving("ASYMX") == &hd.collimators[1]);
+  CHECK(hd.serving("MLCY") == nullptr);
+  const CollimatorSpec* mlc = hd.mlc();
+  REQUIRE(mlc);
+  CHECK(mlc->model == "HD120");
+  CHECK(mlc->pairs() == 60);
+  CHECK(mlc->leaf_end_radius_cm == Approx(16.0));
+  CHECK(mlc->leaf_side_tilt_rad == 0);
   CHECK(hd.tags.at("machine.sad_cm").basis == Basis::published);
-  CHECK(hd.tags.at("mlc.leaf_offset_cm").basis == Basis::assumption);
-  CHECK(hd.mlc.interleaf_gap_cm == Approx(0.027));  // commissioned to ~1.2 % transmission
+  CHECK(hd.tags.at("collimator.MLCX.leaf_offset_cm").basis == Basis::assumption);
+  CHECK(hd.tags.at("collimator.ASYMY.top_cm").basis == Basis::assumption);
+  CHECK(mlc->interleaf_gap_cm == Approx(0.027));  // commissioned to ~1.2 % transmission
   REQUIRE(hd.beams.size() == 2);
   const BeamModel* b6 = hd.find_beam(6.0, true);
   REQUIRE(b6);
@@ -70,9 +83,26 @@ TEST_CASE("bundled machine files load with the documented values", "[machine]") 
   CHECK(hd.tags.at("beam.6X-FFF.spectrum.data").basis == Basis::assumption);
 
   const Machine mil = load_machine(machines_dir() + "/truebeam-millennium120.toml");
-  CHECK(mil.mlc.model == "Millennium120");
-  CHECK(mil.mlc.central_leaf_width_cm == Approx(0.5));
-  CHECK(mil.mlc.leaf_end_radius_cm == Approx(8.0));
+  CHECK(mil.mlc()->model == "Millennium120");
+  CHECK(mil.mlc()->leaf_end_radius_cm == Approx(8.0));
+}
+
+TEST_CASE("leaf boundaries come from the machine files' published leaf widths", "[machine]") {
+  // docs/machines.md: HD120 14 x 5, 32 x 2.5, 14 x 5 mm (220 mm); Millennium 120 10 x 10,
+  // 40 x 5, 10 x 10 mm (400 mm), centred on the axis.
+  const auto hd = load_machine(machines_dir() + "/truebeam-hd120.toml").mlc()->boundaries_cm;
+  REQUIRE(hd.size() == 61);
+  CHECK(hd.front() == Approx(-11.0));
+  CHECK(hd.back() == Approx(11.0));
+  CHECK(hd[15] - hd[14] == Approx(0.25));
+  CHECK(hd[14] - hd[13] == Approx(0.5));
+  CHECK(hd[30] == Approx(0.0).margin(1e-12));
+  const auto mil = load_machine(machines_dir() + "/truebeam-millennium120.toml").mlc()->boundaries_cm;
+  REQUIRE(mil.size() == 61);
+  CHECK(mil.front() == Approx(-20.0));
+  CHECK(mil[1] - mil[0] == Approx(1.0));
+  CHECK(mil[11] - mil[10] == Approx(0.5));
+  CHECK(mil.back() == Approx(20.0));
 }
 
 TEST_CASE("every number in the bundled machine files carries a basis", "[machine]") {
@@ -85,6 +115,7 @@ TEST_CASE("every number in the bundled machine files carries a basis", "[machine
     for (std::size_t p = text.find("value = "); p != std::string::npos; p = text.find("value = ", p + 1))
       ++n_values;
     const std::size_t n_blocks = 2 * m.beams.size();  // spectrum.data, off_axis.fluence
+    INFO(f);
     CHECK(m.tags.size() == n_values + n_blocks);
   }
 }
@@ -109,10 +140,22 @@ TEST_CASE("monitor backscatter grows as the jaws close", "[machine]") {
 
 TEST_CASE("malformed machine files fail clearly", "[machine]") {
   const std::string good = read_all(machines_dir() + "/truebeam-hd120.toml");
-  CHECK_THAT(error_of("format = \"sabre-machine/1\"\n[machine\n"),
+  CHECK_THAT(error_of("format = \"sabre-machine/2\"\n[machine\n"),
              Catch::Contains("TOML syntax error"));
-  CHECK_THAT(error_of(replace(good, "format = \"sabre-machine/1\"", "format = \"other/9\"")),
+  CHECK_THAT(error_of(replace(good, "format = \"sabre-machine/2\"", "format = \"other/9\"")),
              Catch::Contains("unsupported format"));
+  CHECK_THAT(error_of(replace(good, "format = \"sabre-machine/2\"", "format = \"sabre-machine/1\"")),
+             Catch::Contains("no longer read") && Catch::Contains("[[collimator]]"));
+  CHECK_THAT(error_of(replace(good, "kind = \"c-arm\"", "kind = \"helical\"")),
+             Catch::Contains("machine.kind") && Catch::Contains("unknown delivery kind"));
+  CHECK_THAT(error_of(replace(good, "dicom_types = [\"ASYMX\", \"X\"]", "dicom_types = [\"ASYMY\"]")),
+             Catch::Contains("not a device type of jaws moving along x"));
+  CHECK_THAT(error_of(replace(good, "dicom_types = [\"MLCX\"]", "dicom_types = [\"ASYMX\"]")),
+             Catch::Contains("MLCX for x"));
+  CHECK_THAT(error_of(replace(good, "[[14, 0.5], [32, 0.25], [14, 0.5]]", "[[14, 0.5], [32]]")),
+             Catch::Contains("collimator.MLCX.leaf_widths_cm") && Catch::Contains("[count, width]"));
+  CHECK_THAT(error_of(replace(good, "top_cm = { value = 36.7,", "top_cm = { value = 30.0,")),
+             Catch::Contains("starts above the bottom of 'ASYMY'"));
   CHECK_THAT(error_of(replace(good, "sad_cm = { value = 100.0, basis = \"published\",",
                               "sad_cm = { value = 100.0,")),
              Catch::Contains("machine.sad_cm") && Catch::Contains("missing basis"));
@@ -121,8 +164,8 @@ TEST_CASE("malformed machine files fail clearly", "[machine]") {
              Catch::Contains("needs a source"));
   CHECK_THAT(error_of(replace(good, "weights = [0.00084, 0.20593,", "weights = [0.20593,")),
              Catch::Contains("beam.6X-FFF.spectrum") && Catch::Contains("equal length"));
-  CHECK_THAT(error_of(replace(good, "[mlc]\n", "[mlc]\nleaf_widht = 3\n")),
-             Catch::Contains("unknown key 'mlc.leaf_widht'"));
+  CHECK_THAT(error_of(replace(good, "model = \"HD120\"\n", "model = \"HD120\"\nleaf_widht = 3\n")),
+             Catch::Contains("unknown key 'collimator.MLCX.leaf_widht'"));
   CHECK_THAT(error_of(replace(good, "basis = \"assumption\", source = \"tungsten alloy (~17-18.5 g/cm3)\"",
                               "basis = \"guess\", source = \"x\"")),
              Catch::Contains("basis must be measured, published or assumption"));

@@ -7,7 +7,7 @@
 
 #include "beams/delivery_build.hh"
 #include "beams/iaea_phsp.hh"
-#include "beams/linac_build.hh"
+#include "beams/machine.hh"
 #include "beams/phsp_source.hh"
 #include "beams/plan_builder.hh"
 
@@ -46,16 +46,16 @@ TEST_CASE("phase-space particles pass the open field, the jaws attenuate the res
   CHECK(parts[0].z_cm == Approx(26.7));
 
   const Machine m = load_machine(std::string(SABRE_SOURCE_DIR) + "/beams/machines/truebeam-hd120.toml");
-  FieldSpec f;  // 10 x 10, gantry 0, HFS, iso (0, 0, 0)
+  FieldSpec f = field_for(m, m.beams.at(0));  // 10 x 10, gantry 0, HFS, iso (0, 0, 0)
   f.iso_mm = {0, 0, 0};
   Plan plan;
   plan.beams.push_back(make_static_beam(f, 1, "s"));
-  Delivery d(plan);
+  Delivery d(m, plan);
   PhspSourceView v;
   v.n = std::int64_t(parts.size());
   v.particles = parts.data();
   v.delivery = d.view();
-  v.collimator = make_collimator_geometry(m, d.boundaries_cm());
+  v.collimator = make_collimator_stack(m, d.boundaries_cm());
   v.roulette_threshold = 0;  // keep every photon, weight = transmission
   int seen[2] = {0, 0};
   for (int i = 0; i < 200; ++i) {

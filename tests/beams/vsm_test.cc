@@ -3,7 +3,8 @@
 
 #include <cmath>
 
-#include "beams/linac_build.hh"
+#include "beams/delivery_build.hh"
+#include "beams/plan_source.hh"
 #include "beams/plan_builder.hh"
 #include "physics/core/rng.hh"
 
@@ -20,7 +21,7 @@ TEST_CASE("field restriction projects the jaw opening from the source point", "[
   // -5*0.367*90/26.7 = -6.1854; bottom (44.5 cm) -5*0.445*90/34.5 = -5.8043: the top edge
   // sets the bound.
   double lo, hi;
-  project_opening(0, 0, -5, 5, 36.7, 44.5, 100, lo, hi);
+  project_opening(0, 0, -5, 5, 36.7, 44.5, 100, lo, hi);  // beams/collimator.hh
   CHECK(lo == Approx(-5));
   CHECK(hi == Approx(5));
   project_opening(0, 10, -5, 5, 36.7, 44.5, 100, lo, hi);
@@ -35,13 +36,19 @@ TEST_CASE("VSM samples: targets in the rectangle, weights, spectrum mean", "[vsm
   VsmView v = make_vsm_view(m, b, edges, cdf);
   v.e_weight = 0;
   v.ef_weight = 0;  // primary only
+  // The machine's stack with its MLC out of the beam; jaws X -2 .. 3, Y -1 .. 1 cm.
+  const CollimatorStack st = make_collimator_stack(m, m.mlc()->boundaries_cm);
+  std::vector<double> pos(std::size_t(st.n_values), 0.0);
+  const int jx = st.devices[st.jaws_on_axis[0]].first, jy = st.devices[st.jaws_on_axis[1]].first;
+  pos[std::size_t(jx)] = -2; pos[std::size_t(jx) + 1] = 3; pos[std::size_t(jy)] = -1; pos[std::size_t(jy) + 1] = 1;
   ApertureState ap;
-  ap.jaw_x1_cm = -2; ap.jaw_x2_cm = 3; ap.jaw_y1_cm = -1; ap.jaw_y2_cm = 1;
+  ap.p0 = ap.p1 = pos.data();
+  ap.active = (1u << st.jaws_on_axis[0]) | (1u << st.jaws_on_axis[1]);
   sabre::phys::Rng rng(11, 0, sabre::phys::kStreamTest);
   const int n = 100000;
   double sum_e = 0, sum_e2 = 0;
   for (int i = 0; i < n; ++i) {
-    const VsmSample s = vsm_sample(v, ap, rng);
+    const VsmSample s = vsm_sample(v, st, ap, rng);
     REQUIRE(s.component == VsmComponent::primary);
     // rectangle = opening projected from the spot + 0.5 cm margin; a spot offset s shifts
     // the projection by s (100/36.7 - 1) = 1.72 s; |s| < 5 sigma = 0.18 cm -> 0.31 cm.
@@ -72,17 +79,18 @@ TEST_CASE("VSM samples: targets in the rectangle, weights, spectrum mean", "[vsm
 TEST_CASE("linac source: gantry 90 HFS enters from the patient's left, closed MLC attenuates", "[vsm]") {
   const Machine m = hd120();
   const BeamModel& b = *m.find_beam(6, true);
-  FieldSpec f;
+  FieldSpec f = field_for(m, b);
   f.gantry_deg = 90;
   f.iso_mm = {10, 20, 30};
   f.x1_mm = -20; f.x2_mm = 20; f.y1_mm = -20; f.y2_mm = 20;
   Plan plan;
   plan.beams.push_back(make_static_beam(f, 1, "g90"));
-  LinacSource src(m, b, plan);
+  PlanSource src(m, b, plan);
+  const LinacSourceView& sv = std::get<LinacSourceView>(src.view());
   sabre::phys::Rng rng(5, 0, sabre::phys::kStreamSource);
   int photons = 0, alive = 0;
   for (int i = 0; i < 20000; ++i) {
-    const auto p = src.view().sample(rng);
+    const auto p = sv.sample(rng);
     if (p.weight == 0) continue;
     ++alive;
     // Sources lie between the target (x = 1 + 100 cm) and the extra-focal plane (90 cm).
@@ -101,13 +109,13 @@ TEST_CASE("linac source: gantry 90 HFS enters from the patient's left, closed ML
     // 0.0625 cm into each edge, so (4 - 0.125)/5 pass unshadowed. Open: 0.8 x 0.775 = 0.62.
     // The shadowed rest (T ~ 0.2-0.5 %) survives roulette with probability T/0.05 ~ 4-10 %:
     // expected alive fraction 0.62 + 0.38 x (0.04..0.10) = 0.635..0.66.
-    LinacSource pt(m, b, plan);
-    LinacSourceView v = pt.view();
+    PlanSource pt(m, b, plan);
+    LinacSourceView v = std::get<LinacSourceView>(pt.view());
     v.vsm.sigma_x_cm = v.vsm.sigma_y_cm = 0;
     v.vsm.ef_weight = v.vsm.e_weight = 0;
     // A near-zero interleaf gap (0.05 mm) so that the estimate below holds: with the file's
     // 0.27 mm gap, the half-height gap bands of the closed pairs (T ~ 6 %) add survivors.
-    v.collimator.interleaf_gap_cm = 0.005;
+    v.collimator.devices[v.collimator.mlc_on_axis[0]].mlc.interleaf_gap_cm = 0.005;
     sabre::phys::Rng r0(6, 0, 0);
     int a = 0;
     for (int i = 0; i < 20000; ++i) a += v.sample(r0).weight > 0;
@@ -117,14 +125,15 @@ TEST_CASE("linac source: gantry 90 HFS enters from the patient's left, closed ML
   }
   // The same field with all leaves closed under the jaws' centre: transmission only.
   for (auto& cp : plan.beams[0].control_points)
-    for (auto& x : cp.mlc_mm) x = 0;
+    for (auto& x : cp.positions_mm.at("MLCX")) x = 0;
   // Closed pairs meet at x = 0; rays through the meeting line see the rounded ends' gap.
-  LinacSource closed(m, b, plan);
+  PlanSource closed(m, b, plan);
+  const LinacSourceView& cv = std::get<LinacSourceView>(closed.view());
   double w_open = 0, w_closed = 0;
   sabre::phys::Rng r1(9, 0, 0), r2(9, 0, 0);
   for (int i = 0; i < 20000; ++i) {
-    w_open += src.view().sample(r1).weight;
-    w_closed += closed.view().sample(r2).weight;
+    w_open += sv.sample(r1).weight;
+    w_closed += cv.sample(r2).weight;
   }
   const double ratio = w_closed / w_open;
   INFO("closed/open in-air weight ratio " << ratio);
@@ -143,19 +152,21 @@ TEST_CASE("a fixed-leaf arc without gantry motion delivers what the static field
   // particles, exactly (the transported doses are then identical for the same seed).
   const Machine m = hd120();
   const BeamModel& b = *m.find_beam(6, true);
-  FieldSpec f;
+  FieldSpec f = field_for(m, b);
   f.x1_mm = -25; f.x2_mm = 25; f.y1_mm = -25; f.y2_mm = 25;
   f.gantry_deg = 40;
   f.iso_mm = {5, -10, 20};
   Plan ps, pa;
   ps.beams.push_back(make_static_beam(f, 1, "static"));
   pa.beams.push_back(make_arc_beam(f, 40, 40, "NONE", 19, 0, 1, "arc"));
-  LinacSource s(m, b, ps), a(m, b, pa);
+  PlanSource s(m, b, ps), a(m, b, pa);
+  const auto& sv = std::get<LinacSourceView>(s.view());
+  const auto& av = std::get<LinacSourceView>(a.view());
   int differ = 0;
   for (int i = 0; i < 5000; ++i) {
     sabre::phys::Rng r1(17, i, sabre::phys::kStreamSource), r2(17, i, sabre::phys::kStreamSource);
-    const auto p = s.view().sample(r1);
-    const auto q = a.view().sample(r2);
+    const auto p = sv.sample(r1);
+    const auto q = av.sample(r2);
     differ += p.energy_mev != q.energy_mev || p.weight != q.weight || p.pos_cm.x != q.pos_cm.x ||
               p.pos_cm.y != q.pos_cm.y || p.pos_cm.z != q.pos_cm.z || p.dir.x != q.dir.x;
   }

@@ -24,10 +24,10 @@
 #include <vector>
 
 #include "beams/delivery_build.hh"
-#include "beams/linac_build.hh"
 #include "beams/phsp_source.hh"
 #include "beams/plan_builder.hh"
-#include "beams/source.hh"
+#include "beams/plan_source.hh"
+#include "beams/source_kinds.hh"
 #include "core/build_info.hh"
 #include "kernels/charged_policy.hh"
 #include "kernels/params_relocation.hh"
@@ -181,8 +181,8 @@ beams::Machine hd120() {
 
 // Two beams: a static 4 x 6 cm field at gantry 0 and a 90-degree arc with a modulated MLC
 // (several control points), so every delivery array has content.
-beams::Plan two_beam_plan() {
-  beams::FieldSpec f;
+beams::Plan two_beam_plan(const beams::Machine& m) {
+  beams::FieldSpec f = beams::field_for(m, m.beams.at(0));
   f.x1_mm = -20;
   f.x2_mm = 20;
   f.y1_mm = -30;
@@ -214,7 +214,7 @@ TEST_CASE("relocation: TransportParams and SimpleSource move every array, same d
 
   HostArenaCopier c;
   const phys::TransportParams tp = kernels::relocate(ph.tp, c);
-  const beams::SimpleSource rs = kernels::relocate(src, c);
+  const beams::SimpleSource rs = std::get<beams::SimpleSource>(kernels::relocate(beams::SourceView(src), c));
 
   const PointerScan s_tp = scan_pointers(&tp, sizeof tp, c);
   const PointerScan s_src = scan_pointers(&rs, sizeof rs, c);
@@ -245,31 +245,32 @@ TEST_CASE("relocation: LinacSourceView (delivery, VSM, collimator) moves every a
   const CubePhantom ph(*shipped_tables());
   const beams::Machine m = hd120();
   const beams::BeamModel& bm = *m.find_beam(6, true);
-  const beams::Plan plan = two_beam_plan();
-  const beams::LinacSource lin(m, bm, plan);
-  const beams::LinacSourceView& v = lin.view();
+  const beams::Plan plan = two_beam_plan(m);
+  const beams::PlanSource lin(m, bm, plan);
+  const beams::LinacSourceView& v = std::get<beams::LinacSourceView>(lin.view());
   REQUIRE(v.delivery.n_beams == 2);
   REQUIRE(v.delivery.beams[1].n_cp == 7);
-  REQUIRE(v.delivery.beams[0].n_pairs > 0);
-  REQUIRE(v.collimator.n_pairs > 0);
+  REQUIRE(v.delivery.beams[0].n_values > 120);
+  REQUIRE(v.collimator.devices[v.collimator.mlc_on_axis[0]].mlc.n_pairs > 0);
   REQUIRE(v.vsm.n_bins > 0);
   REQUIRE(v.vsm.n_fluence > 0);
 
   HostArenaCopier c;
   const phys::TransportParams tp = kernels::relocate(ph.tp, c);
-  const beams::LinacSourceView rv = kernels::relocate(v, c);
+  const beams::LinacSourceView rv = v.relocated(c);
 
   const PointerScan s = scan_pointers(&rv, sizeof rv, c);
   for (auto off : s.strays) UNSCOPED_INFO("LinacSourceView: stray pointer at byte " << off);
   CHECK(s.strays.empty());
   // beams, beam_cdf, VSM edges/cdf/fluence r/rel, MLC boundaries
   CHECK(s.moved == 2 + 4 + 1);
-  // The beam views themselves (in the copy) point only into the copy: 8 arrays each.
+  // The beam views themselves (in the copy) point only into the copy: 7 arrays each (6
+  // angle / meterset arrays and the device positions).
   for (int b = 0; b < rv.delivery.n_beams; ++b) {
     const PointerScan sb = scan_pointers(&rv.delivery.beams[b], sizeof(beams::BeamDeliveryView), c);
     for (auto off : sb.strays) UNSCOPED_INFO("beam " << b << ": stray pointer at byte " << off);
     CHECK(sb.strays.empty());
-    CHECK(sb.moved == 8);
+    CHECK(sb.moved == 7);
     CHECK(rv.delivery.beams[b].n_cp == v.delivery.beams[b].n_cp);
   }
 
@@ -286,8 +287,8 @@ TEST_CASE("relocation: PhspSourceView (particles, delivery, collimator) moves ev
   REQUIRE_PHYSICS();
   const CubePhantom ph(*shipped_tables());
   const beams::Machine m = hd120();
-  const beams::Plan plan = two_beam_plan();
-  const beams::Delivery d(plan);
+  const beams::Plan plan = two_beam_plan(m);
+  const beams::Delivery d(m, plan);
   // A small synthetic phase space in the plane 26.7 cm below the target: photons and a few
   // electrons aimed at points of a 6 x 6 cm square at the isocentre.
   std::vector<beams::PhspParticle> parts;
@@ -311,12 +312,12 @@ TEST_CASE("relocation: PhspSourceView (particles, delivery, collimator) moves ev
   v.n = std::int64_t(parts.size());
   v.particles = parts.data();
   v.delivery = d.view();
-  v.collimator = beams::make_collimator_geometry(m, d.boundaries_cm());
-  REQUIRE(v.collimator.n_pairs > 0);
+  v.collimator = beams::make_collimator_stack(m, d.boundaries_cm());
+  REQUIRE(v.collimator.devices[v.collimator.mlc_on_axis[0]].mlc.n_pairs > 0);
 
   HostArenaCopier c;
   const phys::TransportParams tp = kernels::relocate(ph.tp, c);
-  const beams::PhspSourceView rv = kernels::relocate(v, c);
+  const beams::PhspSourceView rv = std::get<beams::PhspSourceView>(kernels::relocate(beams::SourceView(v), c));
   const PointerScan s = scan_pointers(&rv, sizeof rv, c);
   for (auto off : s.strays) UNSCOPED_INFO("PhspSourceView: stray pointer at byte " << off);
   CHECK(s.strays.empty());
@@ -324,7 +325,7 @@ TEST_CASE("relocation: PhspSourceView (particles, delivery, collimator) moves ev
   for (int b = 0; b < rv.delivery.n_beams; ++b) {
     const PointerScan sb = scan_pointers(&rv.delivery.beams[b], sizeof(beams::BeamDeliveryView), c);
     CHECK(sb.strays.empty());
-    CHECK(sb.moved == 8);
+    CHECK(sb.moved == 7);
   }
 
   const auto e0 = dose_fp(ph.tp, v, 3000);
@@ -342,8 +343,8 @@ TEST_CASE("relocation: the pointer scan itself finds a pointer that was not move
   beams::SimpleSource src;
   src.spectrum = {2, edges.data(), cdf.data()};
   HostArenaCopier c;
-  beams::SimpleSource rs = kernels::relocate(src, c);
-  rs.spectrum.cdf = cdf.data();  // as if relocate() had forgotten this array
+  beams::SimpleSource rs = src.relocated(c);
+  rs.spectrum.cdf = cdf.data();  // as if relocated() had forgotten this array
   const PointerScan s = scan_pointers(&rs, sizeof rs, c);
   CHECK(s.moved == 1);
   REQUIRE(s.strays.size() == 1);

@@ -7,7 +7,7 @@ All with `sabre linac` (TrueBeam 6X-FFF) in water, SSD 100 cm, plans written by
 1. Closed-leaf transmission (Millennium 120 and HD120): jaws 10 x 10 cm; all leaf pairs
    closed at x = -7 cm (under jaw X1), so bank B covers the whole opening. Transmission =
    dose in |x|, |z| < 2 cm at 5 cm depth (4.5-5.5 cm) / the same with the leaves
-   retracted. Compared with the machine file's documented range (mlc.transmission_range).
+   retracted. Compared with the machine file's documented range (collimator.MLCX.transmission_range).
 2. Tongue and groove (Millennium 120, 5 mm leaves): two beams of equal MU, one with the
    even pairs of the central 4 cm open (x in [-3, 3] cm) and the odd ones closed under the
    jaw, the other the complement; their sum is compared with one open field of the same

@@ -1,46 +1,33 @@
-#include "beams/rtplan.hh"
+#include "engine/io/rtplan.hh"
 
-#include "dcmtk/config/osconfig.h"  // must come first for DCMTK
-#include "dcmtk/dcmdata/dctk.h"
+#include "engine/io/dicom_util.hh"  // DCMTK first
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <filesystem>
 #include <map>
-#include <random>
-#include <sstream>
 
 #include "core/errors.hh"
-#include "core/output_file.hh"
 
-namespace sabre::beams {
-namespace fs = std::filesystem;
-
-const LimitingDevice* Beam::mlc() const {
-  for (const auto& d : devices)
-    if (d.type == "MLCX" || d.type == "MLCY") return &d;
-  return nullptr;
-}
+namespace sabre::io {
+using beams::Beam;
+using beams::ControlPoint;
+using beams::LimitingDevice;
+using beams::Plan;
+using beams::is_jaw_type;
+using beams::is_mlc_type;
 
 namespace {
 
-// ---- small DCMTK helpers (beams cannot use engine/io's: sabre_engine links sabre_beams) ----
-
-std::string get_str(DcmItem& item, const DcmTagKey& tag) {
-  OFString s;
-  if (item.findAndGetOFStringArray(tag, s, OFFalse).bad()) return "";
-  std::string r = s.c_str();
-  while (!r.empty() && (r.back() == ' ' || r.back() == '\0')) r.pop_back();
-  while (!r.empty() && r.front() == ' ') r.erase(r.begin());
-  return r;
-}
+// Text values trimmed (dicom::str also reads text stored with VR UN).
+std::string get_str(DcmItem& item, const DcmTagKey& tag) { return dicom::str(item, tag); }
 
 bool has(DcmItem& item, const DcmTagKey& tag) {
   DcmElement* el = nullptr;
   return item.findAndGetElement(tag, el, OFFalse).good() && el && el->getLength() > 0;
 }
 
+// Stricter than dicom::doubles: a value that is not a number is an error naming the
+// element (a plan with a garbled MU or leaf position must not be read as zero).
 // The numbers of a DS/IS/FD element; throws when a value is not a number.
 std::vector<double> get_doubles(DcmItem& item, const DcmTagKey& tag, const std::string& where) {
   std::vector<double> v;
@@ -85,15 +72,7 @@ std::vector<DcmItem*> items(DcmItem& parent, const DcmTagKey& seq_tag) {
   return out;
 }
 
-std::string fmt_ds(double v) {
-  if (v == 0) return "0";
-  char buf[32];
-  for (int prec = 12; prec >= 1; --prec) {
-    std::snprintf(buf, sizeof buf, "%.*g", prec, v);
-    if (std::string(buf).size() <= 16) return buf;
-  }
-  return "0";
-}
+std::string fmt_ds(double v) { return dicom::ds(v); }
 
 std::string ds_list(const double* v, std::size_t n) {
   std::string s;
@@ -101,36 +80,12 @@ std::string ds_list(const double* v, std::size_t n) {
   return s;
 }
 
-// A fresh UID under the UUID-derived root 2.25 (ISO/IEC 9834-8): 2.25.<128-bit decimal>.
-std::string make_uid() {
-  std::random_device rd;
-  unsigned __int128 x = 0;
-  for (int i = 0; i < 4; ++i) x = (x << 32) | rd();
-  x >>= 1;  // below 2^127: at most 39 digits
-  std::string d;
-  do {
-    d.insert(d.begin(), char('0' + int(x % 10)));
-    x /= 10;
-  } while (x != 0);
-  return "2.25." + d;
-}
-
-bool is_jaw_x(const std::string& t) { return t == "X" || t == "ASYMX"; }
-bool is_jaw_y(const std::string& t) { return t == "Y" || t == "ASYMY"; }
-bool is_mlc(const std::string& t) { return t == "MLCX" || t == "MLCY"; }
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
 Plan read_rtplan(const std::string& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw InputError(path, "no such file");
-  if (!fs::is_regular_file(path, ec)) throw InputError(path, "not a regular file");
-  DcmFileFormat ff;
-  const OFCondition st =
-      ff.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
-  if (st.bad()) throw InputError(path, std::string("cannot read as DICOM (") + st.text() + ")");
-  DcmDataset& ds = *ff.getDataset();
+  const auto ff = dicom::load(path);
+  DcmDataset& ds = *ff->getDataset();
 
   const std::string modality = get_str(ds, DCM_Modality);
   const std::string sop_class = get_str(ds, DCM_SOPClassUID);
@@ -223,10 +178,14 @@ Plan read_rtplan(const std::string& path) {
       LimitingDevice d;
       d.type = get_str(*di, DCM_RTBeamLimitingDeviceType);
       d.pairs = int(get_double(*di, DCM_NumberOfLeafJawPairs, where, 0));
-      if (!is_jaw_x(d.type) && !is_jaw_y(d.type) && !is_mlc(d.type))
+      if (!is_jaw_type(d.type) && !is_mlc_type(d.type))
         throw InputError(where + ": unknown beam limiting device type '" + d.type + "'");
+      if (b.device(d.type)) throw InputError(where + ": device " + d.type + " listed twice");
       if (d.pairs <= 0) throw InputError(where + ": device " + d.type + " has no NumberOfLeafJawPairs");
-      if (is_mlc(d.type)) {
+      if (is_jaw_type(d.type) && d.pairs != 1)
+        throw InputError(where + ": jaw device " + d.type + " has " + std::to_string(d.pairs) +
+                         " pairs (NumberOfLeafJawPairs must be 1)");
+      if (is_mlc_type(d.type)) {
         d.boundaries_mm = get_doubles(*di, DCM_LeafPositionBoundaries, where);
         if (int(d.boundaries_mm.size()) != d.pairs + 1)
           throw InputError(where + ": " + d.type + " has " + std::to_string(d.boundaries_mm.size()) +
@@ -238,8 +197,6 @@ Plan read_rtplan(const std::string& path) {
       }
       b.devices.push_back(d);
     }
-    if (b.mlc() && b.mlc()->type == "MLCY")
-      throw InputError(where + ": MLCY (leaves moving along y) is not supported; TrueBeam MLCs are MLCX");
 
     const auto cps = items(*bi, DCM_ControlPointSequence);
     if (cps.empty()) throw InputError(where + ": no ControlPointSequence");
@@ -291,11 +248,11 @@ Plan read_rtplan(const std::string& path) {
           if (pos[i] > pos[i + dev->pairs] + 1e-6)
             throw InputError(cw + ": " + t + " pair " + std::to_string(i + 1) + " overlaps (A " +
                              fmt_ds(pos[i]) + " mm > B " + fmt_ds(pos[i + dev->pairs]) + " mm)");
-        if (is_jaw_x(t)) { p.jaw_x_mm = {pos[0], pos[1]}; p.has_jaw_x = true; }
-        else if (is_jaw_y(t)) { p.jaw_y_mm = {pos[0], pos[1]}; p.has_jaw_y = true; }
-        else p.mlc_mm = pos;
+        p.positions_mm[t] = pos;
       }
-      if (k == 0 && b.mlc() && p.mlc_mm.empty())
+      // A jaw pair without positions is open (as before a first value); a leaf bank must
+      // be positioned from the first control point on.
+      if (k == 0 && b.mlc() && !p.positions(b.mlc()->type))
         throw InputError(cw + ": the first control point lacks the " + b.mlc()->type + " positions");
       cur = p;
       b.control_points.push_back(p);
@@ -325,16 +282,16 @@ void write_rtplan(const Plan& plan, const std::string& path) {
       throw RuntimeError(path + ": cannot create " + DcmTag(seq).getTagName());
     return *it;
   };
-  const std::string sop_uid = make_uid();
+  const std::string sop_uid = dicom::new_uid();
   put(ds, DCM_SOPClassUID, UID_RTPlanStorage);
   put(ds, DCM_SOPInstanceUID, sop_uid);
   put(ds, DCM_Modality, "RTPLAN");
   put(ds, DCM_Manufacturer, "sabre");
   put(ds, DCM_PatientName, plan.patient_name.empty() ? "SABRE^PHANTOM" : plan.patient_name);
   put(ds, DCM_PatientID, plan.patient_id.empty() ? "SABRE" : plan.patient_id);
-  put(ds, DCM_StudyInstanceUID, plan.study_instance_uid.empty() ? make_uid() : plan.study_instance_uid);
-  put(ds, DCM_SeriesInstanceUID, make_uid());
-  put(ds, DCM_FrameOfReferenceUID, plan.frame_of_reference_uid.empty() ? make_uid() : plan.frame_of_reference_uid);
+  put(ds, DCM_StudyInstanceUID, plan.study_instance_uid.empty() ? dicom::new_uid() : plan.study_instance_uid);
+  put(ds, DCM_SeriesInstanceUID, dicom::new_uid());
+  put(ds, DCM_FrameOfReferenceUID, plan.frame_of_reference_uid.empty() ? dicom::new_uid() : plan.frame_of_reference_uid);
   put(ds, DCM_RTPlanLabel, plan.label.empty() ? "SABRE" : plan.label.substr(0, 16));
   if (!plan.name.empty()) put(ds, DCM_RTPlanName, plan.name);
   put(ds, DCM_RTPlanGeometry, plan.structure_set_uid.empty() ? "TREATMENT_DEVICE" : "PATIENT");
@@ -378,7 +335,7 @@ void write_rtplan(const Plan& plan, const std::string& path) {
       DcmItem& di = new_item(bi, DCM_BeamLimitingDeviceSequence);
       put(di, DCM_RTBeamLimitingDeviceType, d.type);
       put(di, DCM_NumberOfLeafJawPairs, std::to_string(d.pairs));
-      if (is_mlc(d.type)) put(di, DCM_LeafPositionBoundaries, ds_list(d.boundaries_mm.data(), d.boundaries_mm.size()));
+      if (is_mlc_type(d.type)) put(di, DCM_LeafPositionBoundaries, ds_list(d.boundaries_mm.data(), d.boundaries_mm.size()));
     }
     put(bi, DCM_BeamNumber, std::to_string(b.number));
     put(bi, DCM_BeamName, b.name);
@@ -409,10 +366,9 @@ void write_rtplan(const Plan& plan, const std::string& path) {
         put(c, DCM_DoseRateSet, fmt_ds(p.dose_rate));
       // Positions: only devices that changed (all in the first control point).
       for (const auto& d : b.devices) {
-        std::vector<double> v, pv;
-        if (is_jaw_x(d.type)) { v = {p.jaw_x_mm[0], p.jaw_x_mm[1]}; if (prev) pv = {prev->jaw_x_mm[0], prev->jaw_x_mm[1]}; }
-        else if (is_jaw_y(d.type)) { v = {p.jaw_y_mm[0], p.jaw_y_mm[1]}; if (prev) pv = {prev->jaw_y_mm[0], prev->jaw_y_mm[1]}; }
-        else { v = p.mlc_mm; if (prev) pv = prev->mlc_mm; }
+        static const std::vector<double> none;
+        const std::vector<double>& v = p.positions(d.type) ? *p.positions(d.type) : none;
+        const std::vector<double>& pv = prev && prev->positions(d.type) ? *prev->positions(d.type) : none;
         if (int(v.size()) != 2 * d.pairs)
           throw InputError(where + ", control point " + std::to_string(k) + ": " + d.type + " needs " +
                            std::to_string(2 * d.pairs) + " positions");
@@ -445,51 +401,7 @@ void write_rtplan(const Plan& plan, const std::string& path) {
     }
   }
 
-  DcmMetaInfo& meta = *ff.getMetaInfo();
-  (void)meta;
-  OutputFile out(path);
-  const OFCondition st = ff.saveFile(out.temp_path().c_str(), EXS_LittleEndianExplicit);
-  if (st.bad()) throw RuntimeError(path + ": cannot write DICOM file (" + st.text() + ")");
-  out.commit();
+  dicom::save(ff, path);
 }
 
-// ---------------------------------------------------------------------------------------
-MachineChoice select_machine(const Beam& beam, const std::vector<Machine>& machines,
-                             const std::string& plan_path) {
-  const double energy = beam.control_points.empty() ? 0 : beam.control_points.front().energy_mv;
-  double min_width_cm = 0;
-  if (const LimitingDevice* m = beam.mlc()) {
-    min_width_cm = 1e30;
-    for (std::size_t i = 1; i < m->boundaries_mm.size(); ++i)
-      min_width_cm = std::min(min_width_cm, (m->boundaries_mm[i] - m->boundaries_mm[i - 1]) / 10);
-  }
-  std::ostringstream tried;
-  for (const auto& mach : machines) {
-    tried << "\n  " << mach.name << " (" << mach.path << "): ";
-    if (!mach.matches_name(beam.machine_name)) {
-      tried << "machine name does not match";
-      continue;
-    }
-    const BeamModel* bm = mach.find_beam(energy, beam.fff);
-    if (!bm) {
-      tried << "no " << fmt_ds(energy) << " MV" << (beam.fff ? " FFF" : "") << " beam";
-      continue;
-    }
-    if (beam.mlc() && std::abs(min_width_cm - mach.mlc.central_leaf_width_cm) > 0.01) {
-      tried << "MLC " << mach.mlc.model << " narrowest leaf " << mach.mlc.central_leaf_width_cm
-            << " cm, plan has " << min_width_cm << " cm";
-      continue;
-    }
-    if (beam.mlc() && beam.mlc()->pairs != mach.mlc.leaf_pairs) {
-      tried << "MLC " << mach.mlc.model << " has " << mach.mlc.leaf_pairs << " pairs, plan " << beam.mlc()->pairs;
-      continue;
-    }
-    return {&mach, bm};
-  }
-  throw InputError(plan_path + ": beam " + std::to_string(beam.number) + " '" + beam.name +
-                   "': no machine model for TreatmentMachineName '" + beam.machine_name + "', " +
-                   fmt_ds(energy) + " MV" + (beam.fff ? " FFF" : " (flattened)") +
-                   (machines.empty() ? std::string("; no machine files found") : ";" + tried.str()));
-}
-
-}  // namespace sabre::beams
+}  // namespace sabre::io

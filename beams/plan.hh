@@ -1,27 +1,29 @@
-// DICOM RT Plan (linac, photon) reading and writing with DCMTK. Host-only.
+// A treatment plan as sabre's beam models read it: beams, beam-limiting devices and control
+// points, with every value carried forward (DICOM's "only what changes" resolved). Host
+// only. Read from and written to DICOM RT Plans by engine/io/rtplan.hh; built for tests,
+// examples and calibration by beams/plan_builder.hh.
 //
-// Reading resolves DICOM's "only what changes" encoding: every ControlPoint returned here
-// carries all values (gantry, collimator, couch, table pitch/roll, isocentre, energy,
-// jaws, leaves), carried forward from earlier control points. Units are DICOM's: mm and
-// degrees (convert to cm at the transport edge). Setup beams (TreatmentDeliveryType SETUP)
-// are skipped and listed in Plan::skipped. Problems are InputErrors naming the file, the
-// beam and the control point.
+// Units are DICOM's: mm at the isocentre and degrees (converted to cm at the transport
+// edge, beams/delivery_build.hh).
 #pragma once
 
 #include <array>
+#include <map>
 #include <string>
 #include <vector>
 
-#include "beams/machine.hh"
-
 namespace sabre::beams {
 
-// One beam-limiting device of a beam: "X", "Y", "ASYMX", "ASYMY", "MLCX" or "MLCY".
+// One beam-limiting device of a beam, as RT Plans name them: RTBeamLimitingDeviceType "X",
+// "Y", "ASYMX", "ASYMY" (jaw pairs), "MLCX", "MLCY" (leaf banks).
 struct LimitingDevice {
   std::string type;
   int pairs = 0;                       // NumberOfLeafJawPairs
   std::vector<double> boundaries_mm;   // LeafPositionBoundaries (pairs + 1), MLC only
 };
+
+bool is_jaw_type(const std::string& type);   // X, Y, ASYMX, ASYMY
+bool is_mlc_type(const std::string& type);   // MLCX, MLCY
 
 struct ControlPoint {
   int index = 0;
@@ -35,10 +37,12 @@ struct ControlPoint {
   double table_pitch_deg = 0;     // TableTopPitchAngle
   double table_roll_deg = 0;      // TableTopRollAngle
   std::array<double, 3> iso_mm{0, 0, 0};  // IsocenterPosition (patient LPS) [mm]
-  std::array<double, 2> jaw_x_mm{0, 0};   // X1 (-), X2 (+) at isocentre [mm]
-  std::array<double, 2> jaw_y_mm{0, 0};   // Y1, Y2 [mm]
-  bool has_jaw_x = false, has_jaw_y = false;
-  std::vector<double> mlc_mm;     // 2N leaf positions: bank A (N values) then bank B [mm]
+  // LeafJawPositions per device type [mm at isocentre]: a jaw pair as {1, 2} (negative
+  // side first), a leaf bank as the N positions of bank A then the N of bank B.
+  std::map<std::string, std::vector<double>> positions_mm;
+
+  // The positions of `type`, or nullptr when the control point has none.
+  const std::vector<double>* positions(const std::string& type) const;
 };
 
 struct Beam {
@@ -58,7 +62,8 @@ struct Beam {
   std::string patient_position = "HFS";  // from PatientSetupSequence (0018,5100)
   std::vector<ControlPoint> control_points;
 
-  const LimitingDevice* mlc() const;  // the MLCX (or MLCY) device, or nullptr
+  const LimitingDevice* device(const std::string& type) const;  // nullptr when absent
+  const LimitingDevice* mlc() const;  // the first MLCX or MLCY device, or nullptr
 };
 
 struct Plan {
@@ -73,25 +78,5 @@ struct Plan {
   std::vector<Beam> beams;          // treatment beams, in plan order
   std::vector<std::string> skipped; // "beam 3 'SETUP kV': setup beam" etc.
 };
-
-Plan read_rtplan(const std::string& path);
-
-// Writes `plan` as an RT Plan (explicit VR little endian, via a temporary name). Values are
-// written in the first control point and after it only where they change. New UIDs are
-// made for the plan; frame_of_reference_uid / study_instance_uid / structure_set_uid are
-// used when set. Throws RuntimeError when the file cannot be written, InputError (naming
-// `path`) for an inconsistent plan.
-void write_rtplan(const Plan& plan, const std::string& path);
-
-// The machine model for a beam, among `machines`: TreatmentMachineName must match one of a
-// model's match_names, the beam's energy and FFF flag one of its beams, and, when the plan
-// has an MLC, its narrowest leaf width the model's central_leaf_width_cm (0.1 mm). When no
-// model matches, throws InputError naming the plan file, the beam and what was looked for.
-struct MachineChoice {
-  const Machine* machine = nullptr;
-  const BeamModel* beam = nullptr;
-};
-MachineChoice select_machine(const Beam& beam, const std::vector<Machine>& machines,
-                             const std::string& plan_path);
 
 }  // namespace sabre::beams

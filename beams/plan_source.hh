@@ -1,0 +1,52 @@
+// Host side of the machine sources: a PlanSource owns every array behind the source view
+// of a plan delivered by a machine model (delivery, spectrum, FFF profile, collimator stack)
+// and hands the transport its SourceView (beams/source_kinds.hh). The machine's delivery
+// kind chooses the view: a C-arm gives a LinacSourceView (virtual source model) or, with a
+// phase space, a PhspSourceView. Engine code builds sources only through this file.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "beams/delivery_build.hh"
+#include "beams/machine.hh"
+#include "beams/phsp_source.hh"
+#include "beams/plan.hh"
+#include "beams/source_kinds.hh"
+#include "beams/vsm.hh"
+
+namespace sabre::beams {
+
+struct SourceOptions {
+  double margin_cm = 0.5;            // field-restriction margin at isocentre [cm]
+  double roulette_threshold = 0.05;  // collimator survival below which roulette applies
+  // Particles of an IAEA phase space above the collimators (load_phsp_particles) instead of
+  // the virtual source model; must outlive the source. nullptr: the VSM.
+  const std::vector<PhspParticle>* phsp = nullptr;
+};
+
+class PlanSource {
+ public:
+  // `beam_indices`: which of plan.beams to deliver (empty: all); all must be served by
+  // `machine` and `beam` (beams/machine_select.hh). Throws InputError naming the plan.
+  PlanSource(const Machine& machine, const BeamModel& beam, const Plan& plan,
+             const std::vector<int>& beam_indices = {}, const SourceOptions& opt = {});
+  PlanSource(const PlanSource&) = delete;
+  PlanSource& operator=(const PlanSource&) = delete;
+
+  const SourceView& view() const { return view_; }
+  double total_mu() const { return delivery_->total_mu(); }
+
+ private:
+  std::unique_ptr<Delivery> delivery_;
+  std::vector<double> edges_, cdf_, fluence_r_, fluence_rel_;
+  SourceView view_;
+};
+
+// The VSM part alone (tests, phase-space scoring): arrays owned by the caller's vectors
+// (the FFF profile stays in `beam`, which must outlive the view).
+VsmView make_vsm_view(const Machine& machine, const BeamModel& beam, std::vector<double>& edges,
+                      std::vector<double>& cdf, const SourceOptions& opt = {});
+
+}  // namespace sabre::beams

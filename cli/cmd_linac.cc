@@ -17,6 +17,7 @@
 #include "beams/plan_builder.hh"
 #include "beams/plan_source.hh"
 #include "cli/registry.hh"
+#include "core/build_info.hh"
 #include "core/errors.hh"
 #include "core/interrupt.hh"
 #include "core/log.hh"
@@ -166,6 +167,7 @@ void run_linac(const LinacOptions& o) {
   DoseResult& d = r.dose;
 
   json summary;
+  summary["sabre"] = {{"version", build::version()}, {"commit", build::git_commit()}};
   summary["machine"] = m.name;
   summary["beam"] = bm->name;
   summary["plan"] = o.plan.empty() ? json(nullptr) : json(o.plan);

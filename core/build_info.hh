@@ -6,7 +6,8 @@
 namespace sabre::build {
 
 const char* version();          // e.g. "0.1.0"
-const char* git_commit();       // short sha, "-dirty" when the tree had changes, or "unknown"
+const char* git_commit();       // commit of the sources compiled (12 hex digits, "-dirty" when tracked
+                                // files differed from it, "unknown" outside git), stamped at build time
 const char* build_type();       // CMAKE_BUILD_TYPE
 bool cuda_enabled();            // the CUDA back end is compiled in
 const char* cuda_architectures();  // e.g. "80;90", or "" without CUDA

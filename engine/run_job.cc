@@ -344,6 +344,7 @@ json summarize(const RunConfig& cfg, const JobInputs& in, const CalibrationResul
   const beams::BeamModel& bm = in.pm.beam();
   json summary;
   summary["status"] = "completed";
+  summary["sabre"] = {{"version", build::version()}, {"commit", build::git_commit()}};
   summary["stopped_by"] = t.stopped_by;
   summary["histories"] = d.histories;
   summary["batches"] = d.batches;

@@ -172,3 +172,33 @@ TEST_CASE("malformed machine files fail clearly", "[machine]") {
   CHECK_THAT(error_of(replace(good, "leaf_end_radius_cm = { value = 16.0", "leaf_end_radius_cm = { value = 1.0")),
              Catch::Contains("leaf_end_radius_cm"));
 }
+
+TEST_CASE("the Agility head: an MLCX above Y diaphragms, no X jaws, tilted leaf sides", "[machine][agility]") {
+  const Machine m = load_machine(machines_dir() + "/versa-hd-agility.toml");
+  CHECK(m.name == "VersaHD-Agility");
+  CHECK(m.kind == DeliveryKind::c_arm);
+  REQUIRE(m.collimators.size() == 2);
+  const CollimatorSpec& mlc = m.collimators[0];  // the upper device on Agility
+  CHECK(mlc.kind == CollimatorKind::mlc);
+  CHECK(mlc.axis == 0);
+  CHECK(mlc.serves("MLCX"));
+  CHECK(mlc.pairs() == 80);
+  CHECK(mlc.boundaries_cm.front() == Approx(-20.0));
+  CHECK(mlc.boundaries_cm.back() == Approx(20.0));
+  CHECK(mlc.thickness_cm == Approx(9.0));
+  CHECK(mlc.tongue_groove_cm == 0);
+  CHECK(mlc.leaf_side_tilt_rad == Approx(0.009));
+  CHECK(m.collimators[1].kind == CollimatorKind::jaws);
+  CHECK(m.collimators[1].axis == 1);
+  CHECK(m.serving("ASYMY") == &m.collimators[1]);
+  CHECK(m.serving("ASYMX") == nullptr);  // no X jaws ...
+  CHECK(m.ignores("ASYMX"));             // ... but plans that carry them are read
+  CHECK(m.ignores("X"));
+  CHECK(m.tags.at("machine.ignored_dicom_types").basis == Basis::published);
+  CHECK(m.tags.at("collimator.MLCX.leaf_side_tilt_mrad").basis == Basis::published);
+  // The interleaf gap is a commissioned, effective value (see its source).
+  CHECK(m.tags.at("collimator.MLCX.interleaf_gap_cm").basis == Basis::assumption);
+  REQUIRE(m.find_beam(6, true));
+  REQUIRE(m.find_beam(10, true));
+  CHECK(m.find_beam(6, true)->calibration.backscatter_kx == 0);
+}

@@ -2,8 +2,8 @@
 // divergent geometry: the mass thickness of tungsten along a photon's straight line, its
 // survival, and the region the source model samples directions over. Host and device.
 //
-// This header is the one list of collimator kinds (CollimatorKind): a new kind (a circular
-// cone, an Iris, a binary MLC) is a geometry struct here, a case in tungsten_path() and in
+// This header is the one list of collimator kinds (CollimatorKind): a new kind (an Iris, a
+// binary MLC) is a geometry struct here, a case in tungsten_path() and in
 // sampling_window(), and its reader in beams/machine.cc.
 //
 // Frame ("collimator frame", cm): the target (nominal focal point) at the origin, z the
@@ -29,8 +29,11 @@
 //   leaf's mid-height zm: bank A (x < tip) holds {x <= xa - R} U disk((xa - R, zm), R),
 //   bank B {x >= xb + R} U disk((xb + R, zm), R), with xa = (a - offset) zm/SAD and
 //   xb = (b + offset) zm/SAD for plan positions a, b at isocentre.
+// - Circular cone: a focused conical bore, tungsten where x^2 + y^2 >= (d/2 z/SAD)^2 for z
+//   in [top, bottom] (d: the cone's diameter at isocentre, its one position value); the
+//   tungsten extends without limit outward (the jaws must cover beyond the cone's body).
 // Every region is an intersection of half-spaces linear in z along a straight line, or a
-// disk (quadratic in z): the path is a union of z-intervals, measured exactly.
+// disk or cone (quadratic in z): the path is a union of z-intervals, measured exactly.
 //
 // Not represented: scatter in the jaws and leaves (a transmitted photon keeps its
 // direction and energy; there is no Compton photon or electron from the tungsten), leaf
@@ -50,7 +53,7 @@ namespace sabre::beams {
 using phys::Vec3;
 
 // The device kinds, host and device (the host-side spec is beams/machine.hh).
-enum class CollimatorKind : int { jaws = 0, mlc = 1 };
+enum class CollimatorKind : int { jaws = 0, mlc = 1, cone = 2 };
 
 // Most devices one machine stacks (a C-arm linac has three: two jaw pairs and an MLC).
 inline constexpr int kMaxCollimators = 4;
@@ -70,16 +73,21 @@ struct MlcGeometry {
   double leaf_offset_cm = 0;    // at isocentre, + opens
 };
 
+struct ConeGeometry {
+  double top_cm = 0, bottom_cm = 0, density_g_cm3 = 0;
+};
+
 // One device of the stack. Its positions at a control point are `n_values` consecutive
 // numbers of the control point's position array starting at `first`: a jaw pair's two
-// jaws (1 then 2), an MLC's bank A (n_pairs values) then bank B.
+// jaws (1 then 2), an MLC's bank A (n_pairs values) then bank B, a cone's diameter.
 struct CollimatorDevice {
   CollimatorKind kind = CollimatorKind::jaws;
-  int axis = 0;   // 0: moves along x, 1: along y
+  int axis = 0;   // 0: moves along x, 1: along y (jaws, MLC)
   int first = 0;
   int n_values = 0;
   JawsGeometry jaws;  // kind jaws
   MlcGeometry mlc;    // kind mlc
+  ConeGeometry cone;  // kind cone
 };
 
 struct CollimatorStack {
@@ -92,6 +100,7 @@ struct CollimatorStack {
   // and the MLC moving along it (-1: none).
   int jaws_on_axis[2] = {-1, -1};
   int mlc_on_axis[2] = {-1, -1};
+  int cone = -1;  // the cone (-1: none)
 
   // A copy whose leaf-boundary arrays live where `copy` puts them
   // (kernels/params_relocation.hh).
@@ -123,6 +132,7 @@ struct ApertureState {
 struct TungstenPath {
   double jaws_cm = 0;         // geometric path in the jaws [cm]
   double mlc_cm = 0;          // geometric path in the leaves [cm]
+  double cone_cm = 0;         // geometric path in a cone [cm]
   double mass_g_cm2 = 0;      // density-weighted sum [g/cm^2]
 };
 
@@ -251,6 +261,29 @@ SABRE_HD_INLINE double mlc_length(const MlcGeometry& g, const Line& l, double z_
   return lm;
 }
 
+// Path along z in a focused conical bore of radius c z (c = d/2 / SAD) for z in
+// [top, bottom]: the measure of {z : f(z) >= 0}, f(z) = x(z)^2 + y(z)^2 - c^2 z^2 =
+// A z^2 + B z + C with x(z) = x_alpha + ax z, y(z) = y_alpha + ay z.
+SABRE_HD_INLINE double cone_length(const ConeGeometry& g, const Line& l, double z_start, double radius_iso_cm,
+                                   double sad_cm) {
+  const Interval iv = slab(g.top_cm, g.bottom_cm, z_start);
+  if (iv.length() <= 0) return 0;
+  const double c = radius_iso_cm / sad_cm;
+  const double xa = l.x_alpha(), ya = l.y_alpha();
+  const double qa = l.ax * l.ax + l.ay * l.ay - c * c, qb = 2 * (xa * l.ax + ya * l.ay), qc = xa * xa + ya * ya;
+  const double whole = iv.length();
+  if (qa == 0) {  // linear: qb z + qc >= 0
+    return below_zero(iv, -qc, -qb).length();
+  }
+  const double disc = qb * qb - 4 * qa * qc;
+  if (disc <= 0) return qa > 0 ? whole : 0;  // no sign change: f has the sign of qa
+  const double s = std::sqrt(disc);
+  double r1 = (-qb - s) / (2 * qa), r2 = (-qb + s) / (2 * qa);
+  if (r1 > r2) { const double t = r1; r1 = r2; r2 = t; }
+  const double inside = intersect(iv, {r1, r2}).length();  // where f has the sign of -qa
+  return qa > 0 ? whole - inside : inside;
+}
+
 }  // namespace collimator_detail
 
 // Tungsten along the straight line through `pos_cm` with direction `dir` (collimator
@@ -282,6 +315,12 @@ SABRE_HD_INLINE TungstenPath tungsten_path(const CollimatorStack& st, const Aper
     const double lm = mlc_length(dev.mlc, line.along(dev.axis), pos_cm.z, s, dev.first, st.sad_cm);
     out.mlc_cm += lm * ds_dz;
     out.mass_g_cm2 += lm * ds_dz * dev.mlc.density_g_cm3;
+  }
+  if (st.cone >= 0 && s.is_active(st.cone)) {
+    const CollimatorDevice& dev = st.devices[st.cone];
+    const double lc = cone_length(dev.cone, line, pos_cm.z, 0.5 * s.value(dev.first), st.sad_cm);
+    out.cone_cm = lc * ds_dz;
+    out.mass_g_cm2 += lc * ds_dz * dev.cone.density_g_cm3;
   }
   return out;
 }
@@ -333,7 +372,9 @@ inline constexpr double kMlcWindowShare = 0.9;
 
 // The sampling window along `axis` for a source point `o` (collimator frame), widened by
 // `margin_cm` (isocentre) on each side:
-// - with a jaw pair on the axis: its opening projected from o (every ray that passes
+// - with a cone in the beam: its bore projected from o through the cone (the square
+//   around the circle; every ray through the bore lands inside without the margin);
+// - else with a jaw pair on the axis: its opening projected from o (every ray that passes
 //   between the jaws lands inside without the margin; the margin keeps the jaw penumbra and
 //   a band of jaw transmission);
 // - without jaws but with an MLC moving along the axis (an Agility's x): the largest field
@@ -346,6 +387,14 @@ SABRE_HD_INLINE AxisWindow sampling_window(const CollimatorStack& st, const Aper
                                            double margin_cm) {
   AxisWindow w;
   const double oa = axis == 0 ? o.x : o.y;
+  if (st.cone >= 0 && s.is_active(st.cone)) {
+    const CollimatorDevice& dev = st.devices[st.cone];
+    const double r = 0.5 * s.value(dev.first);
+    project_opening(oa, o.z, -r, r, dev.cone.top_cm, dev.cone.bottom_cm, st.sad_cm, w.lo, w.hi);
+    w.lo -= margin_cm;
+    w.hi += margin_cm;
+    return w;
+  }
   const int jd = st.jaws_on_axis[axis];
   if (jd >= 0 && s.is_active(jd)) {
     const CollimatorDevice& dev = st.devices[jd];

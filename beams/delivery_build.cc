@@ -43,6 +43,13 @@ CollimatorStack make_collimator_stack(const Machine& m, const std::vector<double
       dev.jaws.bottom_cm = c.bottom_cm();
       dev.jaws.density_g_cm3 = c.density_g_cm3;
       st.jaws_on_axis[c.axis] = d;
+    } else if (c.kind == CollimatorKind::cone) {
+      dev.kind = CollimatorKind::cone;
+      dev.n_values = 1;
+      dev.cone.top_cm = c.top_cm;
+      dev.cone.bottom_cm = c.bottom_cm();
+      dev.cone.density_g_cm3 = c.density_g_cm3;
+      st.cone = d;
     } else {
       const std::vector<double>& b = bnd.empty() ? c.boundaries_cm : bnd;
       dev.kind = CollimatorKind::mlc;
@@ -77,6 +84,21 @@ const LimitingDevice* plan_device(const Beam& b, const CollimatorSpec& c) {
 
 }  // namespace
 
+double cone_diameter_cm(const Machine& m, const Beam& b, const std::string& where) {
+  const Applicator& a = b.applicator;
+  const CollimatorSpec* cone = m.cone();
+  if (!cone || !cone->serves_applicator(a.type))
+    throw InputError(where + ": applicator '" + a.id + "' of type " + (a.type.empty() ? "(none)" : a.type) +
+                     " is not a cone of machine " + m.name + " (" + m.path + ")");
+  if (a.aperture_shape != "SYM_CIRCULAR" || !(a.opening_mm > 0))
+    throw InputError(where + ": applicator '" + a.id + "' gives no circular opening (ApplicatorGeometrySequence: "
+                     "ApplicatorApertureShape SYM_CIRCULAR with ApplicatorOpening): the cone size is unknown");
+  for (double d : cone->diameters_cm)
+    if (std::abs(d - a.opening_mm / 10) <= 1e-3) return d;
+  throw InputError(where + ": applicator '" + a.id + "' opens " + std::to_string(a.opening_mm) +
+                   " mm, not one of machine " + m.name + "'s cones");
+}
+
 Delivery::Delivery(const Machine& m, const Plan& plan, const std::vector<int>& indices) {
   std::vector<int> use = indices;
   if (use.empty())
@@ -93,6 +115,7 @@ Delivery::Delivery(const Machine& m, const Plan& plan, const std::vector<int>& i
     for (const auto& d : b.devices)
       if (!m.serving(d.type) && !m.ignores(d.type))
         throw InputError(where + ": device " + d.type + " is not on machine " + m.name + " (" + m.path + ")");
+    if (b.has_applicator) cone_diameter_cm(m, b, where);  // checked here, used below
     const LimitingDevice* pm = mlc ? plan_device(b, *mlc) : nullptr;
     if (!pm) continue;
     if (pm->pairs != mlc->pairs())
@@ -122,9 +145,12 @@ Delivery::Delivery(const Machine& m, const Plan& plan, const std::vector<int>& i
     // Which plan device positions each collimator, and which collimators are in the beam.
     std::vector<const LimitingDevice*> source(m.collimators.size(), nullptr);
     unsigned active = 0;
+    const double cone_cm = b.has_applicator ? cone_diameter_cm(m, b, where) : 0;
     for (std::size_t d = 0; d < m.collimators.size(); ++d) {
       source[d] = plan_device(b, m.collimators[d]);
-      if (m.collimators[d].kind == CollimatorKind::jaws || source[d]) active |= 1u << d;
+      const CollimatorKind k = m.collimators[d].kind;
+      if (k == CollimatorKind::jaws || source[d] || (k == CollimatorKind::cone && b.has_applicator))
+        active |= 1u << d;
     }
     BeamArrays a;
     std::vector<double> g;
@@ -141,6 +167,10 @@ Delivery::Delivery(const Machine& m, const Plan& plan, const std::vector<int>& i
       for (std::size_t d = 0; d < m.collimators.size(); ++d) {
         const CollimatorSpec& spec = m.collimators[d];
         const int nv = stack.devices[d].n_values;
+        if (spec.kind == CollimatorKind::cone) {  // the beam's cone (0: none, out of the beam)
+          a.positions.push_back(cone_cm);
+          continue;
+        }
         const std::vector<double>* v = source[d] ? c.positions(source[d]->type) : nullptr;
         if (spec.kind == CollimatorKind::jaws && !v) {
           // A jaw pair the plan does not position is fully open.

@@ -7,7 +7,9 @@
 // collimators) or one it declares ignored (logged once). A jaw pair the plan does not
 // position is fully open (the machine's max_open_cm); an MLC the plan does not carry is out
 // of the beam. MLC leaf boundaries are the plan's, which must match the machine's (0.01 mm)
-// and be the same for every beam.
+// and be the same for every beam. A beam's applicator selects the machine's cone: its
+// type must be one the cone serves and its circular opening one of the cone diameters
+// (0.01 mm); a beam without applicator has the cone out of the beam.
 #pragma once
 
 #include <memory>
@@ -51,6 +53,10 @@ class Delivery {
 // (which must outlive the stack; ignored for a machine without MLC). Device positions
 // follow the machine's collimator order: jaws 2 values, an MLC 2 x pairs.
 CollimatorStack make_collimator_stack(const Machine& m, const std::vector<double>& mlc_boundaries_cm);
+
+// The cone diameter [cm at isocentre] the applicator of beam `b` selects on machine `m`;
+// InputError(`where`: ...) when the machine has no cone for it or the size is unknown.
+double cone_diameter_cm(const Machine& m, const Beam& b, const std::string& where);
 
 // Unwraps a gantry angle sequence along its rotation directions: each step goes the way
 // the previous control point's GantryRotationDirection says (CW: increasing, CC:

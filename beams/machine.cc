@@ -32,6 +32,7 @@ const char* to_string(CollimatorKind k) {
   switch (k) {
     case CollimatorKind::jaws: return "jaws";
     case CollimatorKind::mlc: return "mlc";
+    case CollimatorKind::cone: return "cone";
   }
   return "?";
 }
@@ -40,7 +41,15 @@ bool CollimatorSpec::serves(const std::string& t) const {
   return std::find(dicom_types.begin(), dicom_types.end(), t) != dicom_types.end();
 }
 
-std::string CollimatorSpec::name() const { return dicom_types.empty() ? std::string("?") : dicom_types.front(); }
+bool CollimatorSpec::serves_applicator(const std::string& t) const {
+  return kind == CollimatorKind::cone &&
+         std::find(applicator_types.begin(), applicator_types.end(), t) != applicator_types.end();
+}
+
+std::string CollimatorSpec::name() const {
+  if (kind == CollimatorKind::cone) return "CONE";
+  return dicom_types.empty() ? std::string("?") : dicom_types.front();
+}
 
 namespace {
 
@@ -213,6 +222,28 @@ void require(bool ok, const std::string& file, const std::string& what) {
   if (!ok) throw InputError(file, what);
 }
 
+// A cone: a focused circular bore, one of `diameters_cm` per beam, chosen by the plan's
+// applicator (ApplicatorType one of `applicator_types`). Tags: "collimator.CONE.<key>".
+CollimatorSpec read_cone(const toml::table* t, Machine& m, const std::string& file) {
+  CollimatorSpec c;
+  c.kind = CollimatorKind::cone;
+  Reader r(t, file, "collimator.CONE", m);
+  r.node("kind");
+  c.applicator_types = r.strings("applicator_types");
+  if (c.applicator_types.empty()) r.fail("applicator_types", "needs at least one ApplicatorType (e.g. STEREOTACTIC)");
+  c.diameters_cm = r.tagged_numbers("diameters_cm");
+  c.top_cm = r.tagged("top_cm");
+  c.thickness_cm = r.tagged("thickness_cm");
+  c.density_g_cm3 = r.tagged("density_g_cm3");
+  r.finish();
+  require(!c.diameters_cm.empty(), file, "'collimator.CONE.diameters_cm' needs at least one diameter");
+  for (double d : c.diameters_cm)
+    require(d > 0 && d < 20, file, "'collimator.CONE.diameters_cm': diameters must be in (0, 20) cm");
+  require(c.top_cm > 0 && c.thickness_cm > 0 && c.density_g_cm3 > 0, file,
+          "'collimator.CONE': top_cm, thickness_cm and density_g_cm3 must be > 0");
+  return c;
+}
+
 // One [[collimator]] table. Tags are keyed "collimator.<first DICOM type>.<key>".
 CollimatorSpec read_collimator(const toml::table* t, int index, Machine& m, const std::string& file) {
   Reader r0(t, file, "collimator[" + std::to_string(index) + "]", m);
@@ -220,7 +251,9 @@ CollimatorSpec read_collimator(const toml::table* t, int index, Machine& m, cons
   const std::string kind = r0.str("kind");
   if (kind == "jaws") c.kind = CollimatorKind::jaws;
   else if (kind == "mlc") c.kind = CollimatorKind::mlc;
-  else r0.fail("kind", "must be \"jaws\" or \"mlc\", not '" + kind + "'");
+  else if (kind == "cone") c.kind = CollimatorKind::cone;
+  else r0.fail("kind", "must be \"jaws\", \"mlc\" or \"cone\", not '" + kind + "'");
+  if (c.kind == CollimatorKind::cone) return read_cone(t, m, file);
   const std::string axis = r0.str("axis");
   if (axis == "x") c.axis = 0;
   else if (axis == "y") c.axis = 1;
@@ -439,6 +472,12 @@ const CollimatorSpec* Machine::mlc() const {
   return nullptr;
 }
 
+const CollimatorSpec* Machine::cone() const {
+  for (const auto& c : collimators)
+    if (c.kind == CollimatorKind::cone) return &c;
+  return nullptr;
+}
+
 bool Machine::ignores(const std::string& t) const {
   return std::find(ignored_dicom_types.begin(), ignored_dicom_types.end(), t) != ignored_dicom_types.end();
 }
@@ -496,6 +535,8 @@ Machine load_machine(const std::string& path) {
       }
       if (c.kind == CollimatorKind::mlc && m.mlc())
         throw InputError(path, "a second MLC ('collimator." + c.name() + "'): one MLC per machine");
+      if (c.kind == CollimatorKind::cone && m.cone())
+        throw InputError(path, "a second cone collimator: one per machine (list its diameters)");
       // From the source down, without overlapping along the axis, above the isocentre.
       if (!m.collimators.empty())
         require(c.top_cm >= m.collimators.back().bottom_cm() - 1e-9, path,

@@ -39,7 +39,7 @@ const char* to_string(CollimatorKind k);
 struct CollimatorSpec {
   CollimatorKind kind = CollimatorKind::jaws;
   int axis = 0;                          // 0: its parts move along IEC X_b, 1: along Y_b
-  std::vector<std::string> dicom_types;  // RTBeamLimitingDeviceType values it serves
+  std::vector<std::string> dicom_types;  // RTBeamLimitingDeviceType values it serves (jaws, MLC)
   std::string model;                     // "HD120", "Agility" (MLC), "" (jaws)
   double top_cm = 0;                     // source to the top face
   double thickness_cm = 0;               // along the beam axis (jaw thickness, leaf height)
@@ -55,11 +55,16 @@ struct CollimatorSpec {
   double leaf_offset_cm = 0;             // tip shift at isocentre, + opens
   double transmission_min = 0, transmission_max = 0;  // documented emergent range
   double dlg_min_cm = 0, dlg_max_cm = 0;                // documented emergent range
+  // cone
+  std::vector<std::string> applicator_types;  // ApplicatorType values it serves (STEREOTACTIC, ...)
+  std::vector<double> diameters_cm;           // the cones the machine has, diameter at isocentre
 
   double bottom_cm() const { return top_cm + thickness_cm; }
   int pairs() const { return boundaries_cm.empty() ? 0 : int(boundaries_cm.size()) - 1; }
   bool serves(const std::string& dicom_type) const;
-  std::string name() const;  // its first DICOM type, the key of its tags: "collimator.MLCX.*"
+  bool serves_applicator(const std::string& applicator_type) const;
+  // The key of its tags, "collimator.<name>.*": its first DICOM type, "CONE" for a cone.
+  std::string name() const;
 };
 
 struct BeamModel {
@@ -118,6 +123,7 @@ struct Machine {
   bool matches_name(const std::string& treatment_machine_name) const;
   const CollimatorSpec* serving(const std::string& dicom_type) const;  // nullptr: none
   const CollimatorSpec* mlc() const;                                   // the first MLC
+  const CollimatorSpec* cone() const;                                  // the cone, or nullptr
   bool ignores(const std::string& dicom_type) const;
 };
 

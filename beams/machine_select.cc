@@ -36,6 +36,14 @@ std::string mismatch(const Beam& beam, const Machine& m) {
         return "MLC " + c->model + " leaf boundary " + std::to_string(k) + " at " + num(10 * c->boundaries_cm[k]) +
                " mm, plan has " + num(d.boundaries_mm[k]) + " mm";
   }
+  if (beam.has_applicator) {
+    const CollimatorSpec* cone = m.cone();
+    if (!cone || !cone->serves_applicator(beam.applicator.type))
+      return "no cone for applicator type " + (beam.applicator.type.empty() ? "(none)" : beam.applicator.type);
+    bool found = false;
+    for (double d : cone->diameters_cm) found |= std::abs(d - beam.applicator.opening_mm / 10) <= 1e-3;
+    if (!found) return "no " + num(beam.applicator.opening_mm) + " mm cone";
+  }
   return "";
 }
 
@@ -46,7 +54,7 @@ MachineChoice select_machine(const Beam& beam, const std::vector<Machine>& machi
   for (const auto& mach : machines) {
     const std::string why = mismatch(beam, mach);
     if (why.empty()) return {&mach, mach.find_beam(energy, beam.fff)};
-    tried << "\n  " << mach.name << " (" << mach.path << "): " << why;
+    tried << (tried.tellp() > 0 ? "; " : " ") << mach.name << " (" << mach.path << "): " << why;
   }
   throw InputError(plan_path + ": beam " + std::to_string(beam.number) + " '" + beam.name +
                    "': no machine model for TreatmentMachineName '" + beam.machine_name + "', " + num(energy) +

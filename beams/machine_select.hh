@@ -13,8 +13,9 @@ namespace sabre::beams {
 // model's match_names, the beam's energy and FFF flag one of its beams, its
 // SourceAxisDistance the model's (0.1 mm), and every beam-limiting device of the beam must
 // be one the model has (or declares ignored), an MLC with the model's number of leaf
-// pairs and leaf boundaries (0.01 mm). When no model matches, throws InputError naming
-// the plan file, the beam, and for each candidate why it does not serve the beam.
+// pairs and leaf boundaries (0.01 mm), and an applicator one of the model's cones. When no
+// model matches, throws InputError (one line) naming the plan file, the beam, and for each
+// candidate why it does not serve the beam.
 struct MachineChoice {
   const Machine* machine = nullptr;
   const BeamModel* beam = nullptr;

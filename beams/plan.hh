@@ -45,6 +45,17 @@ struct ControlPoint {
   const std::vector<double>* positions(const std::string& type) const;
 };
 
+// The beam's applicator (ApplicatorSequence, one item): for photon beams a stereotactic
+// cone. `opening_mm` is ApplicatorGeometrySequence's ApplicatorOpening for a SYM_CIRCULAR
+// aperture, taken as the cone's diameter at the isocentre (0: not given).
+struct Applicator {
+  std::string id;           // ApplicatorID
+  std::string type;         // ApplicatorType: STEREOTACTIC, PHOTON_CIRC, ...
+  std::string description;  // ApplicatorDescription
+  std::string aperture_shape;  // ApplicatorApertureShape: SYM_CIRCULAR, ... ("" when absent)
+  double opening_mm = 0;
+};
+
 struct Beam {
   int number = 0;
   std::string name;
@@ -59,6 +70,8 @@ struct Beam {
   double mu = 0;                // BeamMeterset of the first fraction group [MU]
   double final_weight = 1;      // FinalCumulativeMetersetWeight
   std::vector<LimitingDevice> devices;
+  bool has_applicator = false;
+  Applicator applicator;        // when has_applicator
   std::string patient_position = "HFS";  // from PatientSetupSequence (0018,5100)
   std::vector<ControlPoint> control_points;
 

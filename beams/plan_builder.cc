@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "core/errors.hh"
 
@@ -10,6 +11,7 @@ namespace sabre::beams {
 std::vector<LimitingDevice> plan_devices(const Machine& m) {
   std::vector<LimitingDevice> out;
   for (const auto& c : m.collimators) {
+    if (c.kind == CollimatorKind::cone) continue;  // an applicator, not a beam-limiting device
     LimitingDevice d;
     d.type = c.name();
     if (c.kind == CollimatorKind::jaws) {
@@ -35,6 +37,7 @@ FieldSpec field_for(const Machine& m, const BeamModel& b) {
   f.sad_mm = 10 * m.sad_cm;
   f.energy_mv = b.energy_mv;
   f.fff = b.fff;
+  if (const CollimatorSpec* cone = m.cone()) f.cone_applicator_type = cone->applicator_types.front();
   return f;
 }
 
@@ -62,6 +65,8 @@ void check_field(const FieldSpec& f) {
   if (f.x1_mm < -200 || f.x2_mm > 200 || f.y1_mm < -200 || f.y2_mm > 200)
     throw UsageError("the field must lie within +-200 mm of the axis");
   if (!(f.mu > 0)) throw UsageError("MU must be > 0");
+  if (f.cone_mm < 0) throw UsageError("the cone diameter must be > 0 mm");
+  if (f.cone_mm > 0 && f.cone_applicator_type.empty()) throw UsageError("this machine has no cones");
 }
 
 // The field's rectangle in the MLC's frame: m along the leaf motion, c across the leaves
@@ -89,6 +94,15 @@ Beam base_beam(const FieldSpec& f, int number, const std::string& name, const st
   b.sad_mm = f.sad_mm;
   b.patient_position = f.patient_position;
   b.devices = f.devices;
+  if (f.cone_mm > 0) {
+    char id[32];
+    std::snprintf(id, sizeof id, "CONE %g MM", f.cone_mm);
+    b.has_applicator = true;
+    b.applicator.id = id;
+    b.applicator.type = f.cone_applicator_type;
+    b.applicator.aperture_shape = "SYM_CIRCULAR";
+    b.applicator.opening_mm = f.cone_mm;
+  }
   return b;
 }
 

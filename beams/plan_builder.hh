@@ -34,10 +34,15 @@ struct FieldSpec {
   std::array<double, 3> iso_mm{0, 0, 0};
   std::string patient_position = "HFS";
   double dose_rate = 1400;    // MU/min (informational)
+  // A cone [diameter at isocentre, mm] as the beam's applicator (0: none); its
+  // ApplicatorType is the machine cone's first (field_for).
+  double cone_mm = 0;
+  std::string cone_applicator_type;
 };
 
 // A field for machine `m` and its beam `b`: name (the first match_names entry without
-// wildcards), devices, SAD, energy and FFF flag set; the rest at the defaults above.
+// wildcards), devices, SAD, energy, FFF flag and the cone's applicator type set; the rest
+// at the defaults above.
 FieldSpec field_for(const Machine& m, const BeamModel& b);
 
 // The leaf positions (bank A then B) that open [x1, x2] for every pair whose centre lies in

@@ -69,6 +69,11 @@ json plan_json(const beams::Plan& p, const std::vector<beams::Machine>& machines
     jb["devices"] = json::array();
     for (const auto& d : b.devices)
       jb["devices"].push_back({{"type", d.type}, {"pairs", d.pairs}, {"boundaries_mm", d.boundaries_mm}});
+    jb["applicator"] = b.has_applicator ? json{{"id", b.applicator.id},
+                                               {"type", b.applicator.type},
+                                               {"aperture_shape", b.applicator.aperture_shape},
+                                               {"opening_mm", b.applicator.opening_mm}}
+                                        : json(nullptr);
     jb["control_points"] = json::array();
     for (const auto& c : b.control_points) {
       json jc{{"index", c.index},
@@ -137,6 +142,7 @@ struct GenOptions {
   bool return_arc = false;             // arc: a second arc back (stop -> start) at each isocentre
   double return_collimator = -1;       // its collimator angle [deg]; < 0: 360 - collimator
   int fractions = 1;                   // NumberOfFractionsPlanned (MU are per fraction)
+  double cone_mm = 0;                  // a cone (applicator) of this diameter at isocentre
 };
 
 void add_common(CLI::App& s, GenOptions& o) {
@@ -155,6 +161,7 @@ void add_common(CLI::App& s, GenOptions& o) {
   s.add_option("--couch", o.couch, "Couch (patient support) angle [deg]");
   s.add_option("--position", o.position, "Patient position: HFS, HFP, FFS, FFP");
   s.add_option("--fractions", o.fractions, "Number of fractions planned (MU are per fraction; default 1)");
+  s.add_option("--cone", o.cone_mm, "A cone of the machine as the beams' applicator: diameter at isocentre [mm]");
 }
 
 void generate(const std::string& kind, const GenOptions& o) {
@@ -198,6 +205,7 @@ void generate(const std::string& kind, const GenOptions& o) {
   beams::FieldSpec f = beams::field_for(m, *bm);
   if (!o.machine_name.empty()) f.machine_name = o.machine_name;
   f.mu = o.mu;
+  f.cone_mm = o.cone_mm;
   f.x1_mm = -5 * o.field[0];
   f.x2_mm = 5 * o.field[0];
   f.y1_mm = -5 * o.field[1];

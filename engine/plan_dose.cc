@@ -44,24 +44,7 @@ PlanMachine choose_machine(const beams::Plan& plan, const std::string& machine,
   const beams::Machine* chosen = nullptr;
   const beams::BeamModel* beam = nullptr;
   for (const auto& b : plan.beams) {
-    beams::MachineChoice c;
-    try {
-      c = beams::select_machine(b, machines, plan_path);
-    } catch (const InputError& e) {
-      // One line: the candidates' reasons joined with "; ".
-      std::string m = e.what();
-      std::string one;
-      for (std::size_t i = 0; i < m.size(); ++i) {
-        if (m[i] == '\n') {
-          while (one.size() && (one.back() == ';' || one.back() == ' ')) one.pop_back();
-          one += "; ";
-          while (i + 1 < m.size() && m[i + 1] == ' ') ++i;
-        } else {
-          one += m[i];
-        }
-      }
-      throw InputError(one);
-    }
+    const beams::MachineChoice c = beams::select_machine(b, machines, plan_path);
     if (chosen && (c.machine != chosen || c.beam != beam))
       throw InputError(plan_path, "beam " + std::to_string(b.number) + " needs " + c.machine->name + " " +
                                       c.beam->name + " but an earlier beam " + chosen->name + " " + beam->name +

@@ -197,6 +197,22 @@ Plan read_rtplan(const std::string& path) {
       }
       b.devices.push_back(d);
     }
+    const auto apps = items(*bi, DCM_ApplicatorSequence);
+    if (apps.size() > 1)
+      throw InputError(where + ": " + std::to_string(apps.size()) + " applicators (ApplicatorSequence): one at most");
+    if (!apps.empty()) {
+      b.has_applicator = true;
+      beams::Applicator& a = b.applicator;
+      a.id = get_str(*apps[0], DCM_ApplicatorID);
+      a.type = get_str(*apps[0], DCM_ApplicatorType);
+      a.description = get_str(*apps[0], DCM_ApplicatorDescription);
+      const auto geo = items(*apps[0], DCM_ApplicatorGeometrySequence);
+      if (!geo.empty()) {
+        a.aperture_shape = get_str(*geo[0], DCM_ApplicatorApertureShape);
+        a.opening_mm = get_double(*geo[0], DCM_ApplicatorOpening, where, 0);
+        if (a.opening_mm < 0) throw InputError(where + ": negative ApplicatorOpening");
+      }
+    }
 
     const auto cps = items(*bi, DCM_ControlPointSequence);
     if (cps.empty()) throw InputError(where + ": no ControlPointSequence");
@@ -336,6 +352,17 @@ void write_rtplan(const Plan& plan, const std::string& path) {
       put(di, DCM_RTBeamLimitingDeviceType, d.type);
       put(di, DCM_NumberOfLeafJawPairs, std::to_string(d.pairs));
       if (is_mlc_type(d.type)) put(di, DCM_LeafPositionBoundaries, ds_list(d.boundaries_mm.data(), d.boundaries_mm.size()));
+    }
+    if (b.has_applicator) {
+      DcmItem& ai = new_item(bi, DCM_ApplicatorSequence);
+      put(ai, DCM_ApplicatorID, b.applicator.id);
+      put(ai, DCM_ApplicatorType, b.applicator.type);
+      if (!b.applicator.description.empty()) put(ai, DCM_ApplicatorDescription, b.applicator.description);
+      if (!b.applicator.aperture_shape.empty()) {
+        DcmItem& gi = new_item(ai, DCM_ApplicatorGeometrySequence);
+        put(gi, DCM_ApplicatorApertureShape, b.applicator.aperture_shape);
+        put(gi, DCM_ApplicatorOpening, fmt_ds(b.applicator.opening_mm));
+      }
     }
     put(bi, DCM_BeamNumber, std::to_string(b.number));
     put(bi, DCM_BeamName, b.name);

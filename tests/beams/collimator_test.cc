@@ -388,3 +388,68 @@ TEST_CASE("sampling window without jaws: the largest field, most aims on the ope
   CHECK(wy.lo == Approx(-5.5));
   CHECK(wy.p_inner == 0);
 }
+
+TEST_CASE("a circular cone: hand-worked paths and brute-force integration", "[collimator][cone]") {
+  // A stack of the Setup's jaws (opened wide) and a cone of 1 cm at isocentre from 60 to
+  // 68 cm below the target.
+  Setup su;
+  su.jx1 = su.jy1 = -3;
+  su.jx2 = su.jy2 = 3;
+  for (std::size_t i = 0; i < su.a.size(); ++i) { su.a[i] = -10; su.b[i] = 10; }
+  su.point();
+  CollimatorStack st = su.st;
+  st.n = 4;
+  CollimatorDevice& c = st.devices[3];
+  c.kind = CollimatorKind::cone;
+  c.first = st.n_values;
+  c.n_values = 1;
+  c.cone = {60.0, 68.0, 18.0};
+  st.cone = 3;
+  std::vector<double> pos = su.pos;
+  pos.push_back(1.0);  // diameter at isocentre [cm]
+  ApertureState s;
+  s.p0 = s.p1 = pos.data();
+  s.active = 15;
+  const double rc = 0.5 / 100;  // bore radius per unit depth
+  // From the focus inside the bore (0.4 cm at iso < 0.5): no tungsten; outside (0.6 cm):
+  // the full cone length along the ray.
+  CHECK(tungsten_path(st, s, {0, 0, 0}, unit({0.004, 0, 1})).cone_cm == 0);
+  const Vec3 d6 = unit({0.0042, 0.0042, 1});  // 0.594 cm at iso
+  CHECK(tungsten_path(st, s, {0, 0, 0}, d6).cone_cm == Approx(8.0 / d6.z));
+  // A vertical ray at x = 0.32 cm: inside the bore where 0.005 z >= 0.32, z >= 64 cm:
+  // tungsten over 60 .. 64 cm.
+  CHECK(tungsten_path(st, s, {0.32, 0, 0}, {0, 0, 1}).cone_cm == Approx(4.0));
+  // Brute force: point membership x^2 + y^2 >= (rc z)^2 in the slab, random rays from the
+  // focal spot and the extra-focal plane.
+  sabre::phys::Rng rng(9, 0, sabre::phys::kStreamTest);
+  int partial = 0;
+  for (int k = 0; k < 200; ++k) {
+    // Origins up to 2 cm off axis (an extra-focal plane), so that many rays cross the
+    // focused bore's surface.
+    const Vec3 o{4 * (rng.uniform() - 0.5), 4 * (rng.uniform() - 0.5), k % 3 == 0 ? 0.0 : 10.0};
+    const Vec3 at_iso{-1.2 + 2.4 * rng.uniform(), -1.2 + 2.4 * rng.uniform(), 100};
+    const Vec3 d = unit(at_iso - o);
+    double lc = 0;
+    const double dz = 2e-4;
+    for (double z = 60 + 0.5 * dz; z < 68; z += dz) {
+      const double t = (z - o.z) / d.z;
+      const double x = o.x + t * d.x, y = o.y + t * d.y;
+      if (x * x + y * y >= rc * rc * z * z) lc += dz / d.z;
+    }
+    const auto p = tungsten_path(st, s, o, d);
+    INFO("ray " << k);
+    CHECK(p.cone_cm == Approx(lc).margin(2e-3));
+    partial += p.cone_cm > 0 && p.cone_cm < 7.99 / d.z;
+  }
+  CHECK(partial > 10);  // rays crossing the bore's surface, not only empty or full paths
+  // The cone out of the beam (its bit clear): no cone tungsten.
+  s.active = 7;
+  CHECK(tungsten_path(st, s, {0, 0, 0}, d6).cone_cm == 0);
+  // The sampling window with the cone in the beam: its bore projected through the cone
+  // (from the focus exactly +-0.5 cm) plus the margin, whatever the jaws say.
+  s.active = 15;
+  const AxisWindow w = sampling_window(st, s, {0, 0, 0}, 0, 0.5);
+  CHECK(w.lo == Approx(-1.0));
+  CHECK(w.hi == Approx(1.0));
+  CHECK(w.p_inner == 0);
+}

@@ -130,3 +130,45 @@ TEST_CASE("a delivery lays out every device of the machine; plan devices the mac
   for (double& v : shifted.beams[0].devices[2].boundaries_mm) v += 1.0;
   CHECK_THROWS_WITH(Delivery(hd120(), shifted), Catch::Contains("leaf boundary 0"));
 }
+
+TEST_CASE("a beam's applicator selects the machine's cone", "[delivery][cone]") {
+  Machine m = hd120();
+  CollimatorSpec cone;
+  cone.kind = CollimatorKind::cone;
+  cone.applicator_types = {"STEREOTACTIC"};
+  cone.diameters_cm = {0.5, 1.0};
+  cone.top_cm = 60;
+  cone.thickness_cm = 8;
+  cone.density_g_cm3 = 18;
+  m.collimators.push_back(cone);
+  FieldSpec f = field_for(m, m.beams[0]);
+  CHECK(f.cone_applicator_type == "STEREOTACTIC");
+  f.x1_mm = f.y1_mm = -15;
+  f.x2_mm = f.y2_mm = 15;
+  f.cone_mm = 10;
+  Plan plan;
+  plan.path = "p.dcm";
+  plan.beams.push_back(make_static_beam(f, 1, "cone"));
+  REQUIRE(plan.beams[0].has_applicator);
+  const CollimatorStack st = make_collimator_stack(m, m.mlc()->boundaries_cm);
+  REQUIRE(st.cone == 3);
+  {
+    Delivery d(m, plan);
+    const auto s = delivery_state(d.view(), 0.5);
+    CHECK(s.aperture.is_active(3));
+    CHECK(s.aperture.value(st.devices[3].first) == 1.0);
+  }
+  Plan other = plan;
+  other.beams[0].applicator.opening_mm = 7.5;  // not one of the machine's cones
+  CHECK_THROWS_WITH(Delivery(m, other), Catch::Contains("not one of machine TrueBeam-HD120's cones"));
+  other.beams[0].applicator.aperture_shape = "";  // no geometry: the size is unknown
+  CHECK_THROWS_WITH(Delivery(m, other), Catch::Contains("the cone size is unknown"));
+  other = plan;
+  other.beams[0].applicator.type = "ELECTRON_SQUARE";
+  CHECK_THROWS_WITH(Delivery(m, other), Catch::Contains("is not a cone of machine"));
+  // Without the applicator the cone is out of the beam.
+  Plan none = plan;
+  none.beams[0].has_applicator = false;
+  Delivery d(m, none);
+  CHECK_FALSE(delivery_state(d.view(), 0.5).aperture.is_active(3));
+}

@@ -79,3 +79,22 @@ TEST_CASE("machine selection checks the devices, the leaf boundaries and the SAD
   jaws.devices.pop_back();
   CHECK(mismatch(jaws, hd).empty());
 }
+
+TEST_CASE("a beam with a cone needs a machine with that cone", "[machine_select][cone]") {
+  const auto machines = bundled();
+  Machine m = *std::find_if(machines.begin(), machines.end(),
+                            [](const Machine& x) { return x.name == "TrueBeam-HD120"; });
+  FieldSpec f = field_for(m, m.beams.at(0));
+  f.cone_applicator_type = "STEREOTACTIC";
+  f.cone_mm = 10;
+  const Beam b = make_static_beam(f, 1, "cone");
+  CHECK(mismatch(b, m) == "no cone for applicator type STEREOTACTIC");
+  CollimatorSpec cone;
+  cone.kind = CollimatorKind::cone;
+  cone.applicator_types = {"STEREOTACTIC"};
+  cone.diameters_cm = {0.5, 1.5};
+  m.collimators.push_back(cone);
+  CHECK(mismatch(b, m) == "no 10 mm cone");
+  m.collimators.back().diameters_cm.push_back(1.0);
+  CHECK(mismatch(b, m).empty());
+}

@@ -202,3 +202,46 @@ TEST_CASE("the Agility head: an MLCX above Y diaphragms, no X jaws, tilted leaf 
   REQUIRE(m.find_beam(10, true));
   CHECK(m.find_beam(6, true)->calibration.backscatter_kx == 0);
 }
+
+namespace {
+// The HD120 file with a cone collimator below the MLC (a test machine: the geometry is made
+// up for the test, not a real SRS cone set).
+const char* kConeBlock = R"([[collimator]]
+kind = "cone"
+applicator_types = ["STEREOTACTIC", "PHOTON_CIRC"]
+diameters_cm = { value = [0.5, 1.0, 1.5], basis = "assumption", source = "test" }
+top_cm = { value = 60.0, basis = "assumption", source = "test" }
+thickness_cm = { value = 8.0, basis = "assumption", source = "test" }
+density_g_cm3 = { value = 18.0, basis = "assumption", source = "test" }
+
+[[beam]]
+)";
+std::string with_cone() {
+  return replace(read_all(machines_dir() + "/truebeam-hd120.toml"), "[[beam]]\n", kConeBlock);
+}
+}  // namespace
+
+TEST_CASE("a cone collimator: read with its diameters and applicator types; errors", "[machine][cone]") {
+  const auto p = (std::filesystem::temp_directory_path() / "sabre_machine_test_cone.toml").string();
+  { std::ofstream(p) << with_cone(); }
+  const Machine m = load_machine(p);
+  std::remove(p.c_str());
+  REQUIRE(m.collimators.size() == 4);
+  const CollimatorSpec* c = m.cone();
+  REQUIRE(c == &m.collimators[3]);
+  CHECK(c->name() == "CONE");
+  CHECK(c->serves_applicator("STEREOTACTIC"));
+  CHECK_FALSE(c->serves_applicator("ELECTRON_SQUARE"));
+  CHECK(c->diameters_cm == std::vector<double>{0.5, 1.0, 1.5});
+  CHECK(c->bottom_cm() == Approx(68.0));
+  CHECK(m.tags.at("collimator.CONE.diameters_cm").basis == Basis::assumption);
+  const std::string good = with_cone();
+  CHECK_THAT(error_of(replace(good, "applicator_types = [\"STEREOTACTIC\", \"PHOTON_CIRC\"]", "applicator_types = []")),
+             Catch::Contains("applicator_types"));
+  CHECK_THAT(error_of(replace(good, "value = [0.5, 1.0, 1.5]", "value = [0.5, -1.0]")),
+             Catch::Contains("diameters must be in (0, 20) cm"));
+  CHECK_THAT(error_of(replace(good, "top_cm = { value = 60.0,", "top_cm = { value = 50.0,")),
+             Catch::Contains("starts above the bottom of 'MLCX'"));
+  CHECK_THAT(error_of(replace(good, "kind = \"cone\"", "kind = \"iris\"")),
+             Catch::Contains("must be \"jaws\", \"mlc\" or \"cone\""));
+}

@@ -87,3 +87,25 @@ TEST_CASE("a device listed twice or a jaw with two pairs is refused with the fil
   std::remove(path.c_str());
   CHECK_THROWS_WITH(io::read_rtplan(tmp_file("missing.dcm")), Catch::Contains("no such file"));
 }
+
+TEST_CASE("an applicator (cone) reads back with its circular opening", "[rtplan]") {
+  const auto machines = bundled();
+  FieldSpec f = field_for(machines.at(0), machines.at(0).beams.at(0));
+  f.cone_applicator_type = "STEREOTACTIC";
+  f.cone_mm = 12.5;
+  Plan plan;
+  plan.beams.push_back(make_static_beam(f, 1, "cone"));
+  f.cone_mm = 0;
+  plan.beams.push_back(make_static_beam(f, 2, "open"));
+  const std::string path = tmp_file("cone.dcm");
+  io::write_rtplan(plan, path);
+  const Plan r = io::read_rtplan(path);
+  std::remove(path.c_str());
+  REQUIRE(r.beams.size() == 2);
+  REQUIRE(r.beams[0].has_applicator);
+  CHECK(r.beams[0].applicator.type == "STEREOTACTIC");
+  CHECK(r.beams[0].applicator.id == "CONE 12.5 MM");
+  CHECK(r.beams[0].applicator.aperture_shape == "SYM_CIRCULAR");
+  CHECK(r.beams[0].applicator.opening_mm == Approx(12.5));
+  CHECK_FALSE(r.beams[1].has_applicator);
+}

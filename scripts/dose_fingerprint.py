@@ -114,6 +114,8 @@ def write_phsp(base, n=50000):
 
 
 def cases(sabre, inputs, work, threads):
+    # Calibrations of this script go to its own cache (computed afresh for each binary).
+    os.environ["SABRE_CACHE_DIR"] = os.path.join(work, "cache")
     dev = f"cpu:{threads}"
     out = {}
     mini = os.path.join(ROOT, "validation", "step-convergence", "mini-R1.toml")

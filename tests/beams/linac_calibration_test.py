@@ -4,7 +4,8 @@ the plan is the reference field run with the reference run's seed (same historie
 water box): a wiring check of the calibration (region, SSD, field definition, MU scaling),
 free of statistics. The statistical version (independent seeds) is
 validation/linac-calibration. (40 000 histories: far too few for any statistical
-comparison; none is made.)
+comparison; none is made.) A second run reads the reference result from the calibration
+cache (the one path `sabre run` takes, engine/calibration.hh) and gives the same figures.
 """
 import json
 import os
@@ -47,11 +48,14 @@ gy_per_mu = float(re.search(r"gy_per_mu = \{ value = ([0-9.eE+-]+)", block).grou
 fails = []
 with tempfile.TemporaryDirectory() as tmp:
     res = {}
-    for field in ("10",):
+    env = dict(os.environ, SABRE_CACHE_DIR=os.path.join(tmp, "cache"))
+    cal = []
+    for field in ("10", "10"):
         out = os.path.join(tmp, f"f{field}.h5")
         r = subprocess.run([EXE, "linac", "--field", field, field, "--ssd", "100", "--size", "30", "30", "30",
                             "--voxel", "0.5", "0.5", "0.5", "--histories", "40000", "--calibrate", "--seed", "5",
-                            "--calib-seed", "5", "--threads", "2", "-o", out], capture_output=True, text=True)
+                            "--calib-seed", "5", "--threads", "2", "-o", out], capture_output=True, text=True,
+                           env=env)
         if r.returncode != 0:
             if "no electron/positron transport" in r.stderr:
                 print("SKIPPED: built without charged transport")
@@ -59,6 +63,10 @@ with tempfile.TemporaryDirectory() as tmp:
             sys.exit(f"sabre linac failed: {r.stderr}")
         s = json.loads(r.stdout)
         res[field] = region_gy_per_mu(out, s["total_mu"])
+        cal.append(s["calibration"])
+    if not (cal[0]["from_cache"] is False and cal[1]["from_cache"] is True
+            and cal[0]["histories_per_mu"] == cal[1]["histories_per_mu"]):
+        fails.append(f"the second run should read the same reference result from the cache: {cal}")
     rel = res["10"] / gy_per_mu - 1
     print(f"10 x 10 reproduces {res['10']:.6g} Gy/MU vs {gy_per_mu} (relative {rel:.2e})")
     if abs(rel) > 1e-9:

@@ -57,7 +57,9 @@ struct LinacOptions {
   std::string device = "cpu";         // --device (engine/device_spec.hh)
   bool calibrate = false;
   bool calib_cache = true;
-  std::int64_t calib_histories = 0;   // 0: = histories
+  std::string calib_uncertainty;      // target of the reference run ("" = not given)
+  std::int64_t calib_histories = 0;   // alone: a fixed count; with a target: the cap (0 = not given)
+  std::int64_t calib_batch_histories = 0;  // target mode (0 = default)
   std::int64_t calib_seed = -1;       // -1: seed + 1000003
   double dose_grid_mm = 0;            // CT: 0 = the CT grid
   double margin_cm = 0.5;
@@ -94,6 +96,31 @@ void run_linac(const LinacOptions& o) {
   if (!kernels::kChargedTransportAvailable)
     throw RuntimeError("this build has no electron/positron transport: refusing to compute dose");
   if (!o.output.empty()) check_output_paths({o.output});
+  double calib_target = 0;
+  if (!o.calib_uncertainty.empty()) {
+    std::string t = o.calib_uncertainty;
+    double scale = 1;
+    if (t.back() == '%') {
+      t.pop_back();
+      scale = 0.01;
+    }
+    try {
+      std::size_t n = 0;
+      calib_target = std::stod(t, &n) * scale;
+      if (n != t.size()) throw std::invalid_argument(t);
+    } catch (const std::exception&) {
+      throw UsageError("--calib-uncertainty " + o.calib_uncertainty + ": expected a fraction such as 0.3% or 0.003");
+    }
+    if (!(calib_target > 0 && calib_target < 1))
+      throw UsageError("--calib-uncertainty must be a fraction in (0, 1), e.g. 0.3% or 0.003");
+  }
+  if (o.calib_histories < 0 || o.calib_batch_histories < 0)
+    throw UsageError("--calib-histories and --calib-batch-histories must be positive");
+  if (o.calibrate) {
+    CalibrationSettings probe;
+    choose_calibration(probe, calib_target, o.calib_histories, o.calib_batch_histories, o.batches);
+    check_calibration_settings(probe);  // before any work
+  }
   DeviceSpec device = parse_device_spec(o.device);
   if (device.cpu_threads == 0 && o.threads > 0) device.cpu_threads = unsigned(o.threads);
   resolve_device_spec(device);  // a missing GPU is reported before any work
@@ -181,32 +208,36 @@ void run_linac(const LinacOptions& o) {
 
   if (o.calibrate) {
     CalibrationSettings cs;
-    cs.histories = o.calib_histories > 0 ? o.calib_histories : o.histories;
+    choose_calibration(cs, calib_target, o.calib_histories, o.calib_batch_histories, o.batches);
     cs.seed = o.calib_seed >= 0 ? std::uint64_t(o.calib_seed) : o.seed + 1000003;
-    cs.batches = o.batches;
     cs.margin_cm = o.margin_cm;
     cs.device = device;
     cs.use_cache = o.calib_cache;
     cs.phsp = so.phsp;
     cs.phsp_sha256 = phsp_sha;
-    const CalibrationResult cal = calibrate(pm, cs, [](const BatchProgress&) {
+    const CalibrationResult cal = calibrate(pm, cs, [](const CalibrationProgress&) {
       interrupt::throw_if_requested();
-      return true;
     });
     const double scale = cal.histories_per_mu * src.total_mu();  // Gy per (Gy/history) for this plan
     for (double& v : d.dose_gy) v *= scale;
     d.dose_unit = "Gy";
-    summary["calibration"] = {{"reference_dose_gy_per_history", cal.ref_dose_gy_per_history},
-                              {"reference_rel_uncertainty", cal.ref_rel_uncertainty},
-                              {"histories_per_mu", cal.histories_per_mu},
-                              {"gy_per_mu_reference", cal.gy_per_mu},
-                              {"reference_histories", cal.histories},
-                              {"reference_seed", cal.seed},
-                              {"from_cache", cal.from_cache},
-                              {"cache_file", cal.cache_file}};
+    d.calibration_rel_uncertainty = cal.ref_rel_uncertainty;
+    summary["calibration"] = calibration_summary(cal);
+    summary["uncertainty"] = {
+        {"statistical_mean_rel_50", d.mean_rel_uncertainty_50},
+        {"calibration_rel", d.calibration_rel_uncertainty},
+        {"total_mean_rel_50", mean_rel_uncertainty_above_half_max(d.dose_gy, total_rel_uncertainty(d))},
+        {"definition",
+         "relative 1-sigma. statistical: batch method, mean over the voxels above 50 % of the maximum dose "
+         "(mean_rel_uncertainty_50); calibration: the reference run's 1-sigma (batch spread of its region mean), "
+         "common to every voxel; total: per voxel sqrt(statistical^2 + calibration^2), averaged over the same "
+         "voxels (HDF5 /dose/rel_uncertainty)"}};
     d.provenance["calibration_histories_per_mu"] = std::to_string(cal.histories_per_mu);
     d.provenance["calibration_reference_rel_uncertainty"] = std::to_string(cal.ref_rel_uncertainty);
     d.provenance["calibration_from_cache"] = cal.from_cache ? "true" : "false";
+    d.provenance["calibration_mode"] = cal.mode;
+    d.provenance["calibration_stopped_by"] = cal.stopped_by;
+    d.provenance["calibration_reference_histories"] = std::to_string(cal.histories);
   }
   for (const auto& [k, v] : prov) d.provenance[k] = v;
   d.provenance["machine_file"] = mfile;
@@ -244,7 +275,14 @@ const bool registered = register_command(
       sub.add_option("--threads", o->threads, "CPU threads (0: all) when running on the CPU");
       sub.add_option("--device", o->device, "auto, cpu, cpu:N, cuda, cuda:N[,M] (default cpu)");
       sub.add_flag("--calibrate", o->calibrate, "Convert to Gy with the machine file's reference conditions");
-      sub.add_option("--calib-histories", o->calib_histories, "Histories of the reference run (default: --histories)");
+      sub.add_option("--calib-uncertainty", o->calib_uncertainty,
+                     "Run the reference field to this relative 1-sigma of its region mean, e.g. 0.3% (the default "
+                     "when no --calib-histories is given)");
+      sub.add_option("--calib-histories", o->calib_histories,
+                     "Alone: a fixed-count reference run of N histories in --batches batches; with "
+                     "--calib-uncertainty: its cap (default cap 1e9)");
+      sub.add_option("--calib-batch-histories", o->calib_batch_histories,
+                     "Histories per batch of the reference run to a target (default 1000000, at most cap / 10)");
       sub.add_option("--calib-seed", o->calib_seed, "Seed of the reference run (default: --seed + 1000003)");
       sub.add_flag("!--no-calibration-cache", o->calib_cache, "Recompute the reference run even when cached");
       sub.add_option("--dose-grid", o->dose_grid_mm, "CT: cubic dose voxels of this size [mm] (default: the CT grid)");

@@ -20,13 +20,13 @@ namespace {
 struct RunFlags {
   std::string file;
   RunConfig f;  // flag values (applied only when given)
-  std::string target, dose_to;
+  std::string target, calibration_target, dose_to;
   std::vector<std::string> overrides;
   bool no_cache = false, summary_stdout_json = false, outside_air = false, plots = false, quiet = false;
   std::int64_t seed = 0;
 };
 
-double parse_fraction(const std::string& text) {
+double parse_fraction(const std::string& text, const char* option) {
   std::string t = text;
   double scale = 1;
   if (!t.empty() && t.back() == '%') {
@@ -39,7 +39,7 @@ double parse_fraction(const std::string& text) {
     if (n != t.size()) throw std::invalid_argument(t);
     return v * scale;
   } catch (const std::exception&) {
-    throw UsageError("--target-uncertainty " + text + ": expected a fraction such as 2% or 0.02");
+    throw UsageError(std::string(option) + " " + text + ": expected a fraction such as 2% or 0.02");
   }
 }
 
@@ -62,7 +62,7 @@ void run(const RunFlags& o, CLI::App& sub) {
     cfg.dose_to_water = o.dose_to == "water";
   }
   if (given("--histories")) cfg.histories = o.f.histories;
-  if (given("--target-uncertainty")) cfg.target_uncertainty = parse_fraction(o.target);
+  if (given("--target-uncertainty")) cfg.target_uncertainty = parse_fraction(o.target, "--target-uncertainty");
   if (given("--time-limit")) cfg.time_limit_s = o.f.time_limit_s;
   if (given("--seed")) {
     if (o.seed < 0) throw UsageError("--seed must be >= 0");
@@ -72,6 +72,9 @@ void run(const RunFlags& o, CLI::App& sub) {
   if (given("--batches")) cfg.batches = o.f.batches;
   if (given("--batch-histories")) cfg.batch_histories = o.f.batch_histories;
   if (given("--calibration-histories")) cfg.calibration_histories = o.f.calibration_histories;
+  if (given("--calibration-uncertainty"))
+    cfg.calibration_uncertainty = parse_fraction(o.calibration_target, "--calibration-uncertainty");
+  if (given("--calibration-batch-histories")) cfg.calibration_batch_histories = o.f.calibration_batch_histories;
   if (given("--no-calibration-cache")) cfg.calibration_cache = false;
   if (given("--output-h5")) cfg.output_h5 = o.f.output_h5;
   if (given("--output-rtdose")) cfg.output_rtdose = o.f.output_rtdose;
@@ -115,8 +118,14 @@ const bool registered = register_command(
       sub.add_option("--batches", o->f.batches, "Batches of a fixed-count run (>= 10, default 10)");
       sub.add_option("--batch-histories", o->f.batch_histories,
                      "Histories per batch of an open-ended run (default: 20000 on CPU, 1000000 on CUDA, at most histories/batches)");
+      sub.add_option("--calibration-uncertainty", o->calibration_target,
+                     "Run the reference field in water to this relative 1-sigma of its region mean, e.g. 0.3% "
+                     "(the default when no --calibration-histories is given)");
       sub.add_option("--calibration-histories", o->f.calibration_histories,
-                     "Histories of the reference-field run in water (default 4000000)");
+                     "Alone: a fixed-count reference run of N histories; with --calibration-uncertainty: its cap "
+                     "(default cap 1e9)");
+      sub.add_option("--calibration-batch-histories", o->f.calibration_batch_histories,
+                     "Histories per batch of the reference run to a target (default 1000000, at most cap / 10)");
       sub.add_flag("--no-calibration-cache", o->no_cache, "Always run the reference field; do not read or write the cache");
       sub.add_option("--output-h5", o->f.output_h5, "HDF5 dose file (docs/hdf5-output.md)");
       sub.add_option("--output-rtdose", o->f.output_rtdose, "DICOM RT Dose file");

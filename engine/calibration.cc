@@ -1,5 +1,6 @@
 #include "engine/calibration.hh"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -20,6 +21,27 @@
 namespace sabre {
 namespace fs = std::filesystem;
 
+namespace {
+
+bool in_axis_region(const phys::GridGeometry& g, int i, int j, int k, const std::array<double, 3>& iso,
+                    double surface_y, double depth_cm, double half_cm) {
+  const auto c = g.voxel_centre(i, j, k);
+  return !(std::abs(c.x - iso[0]) > half_cm || std::abs(c.z - iso[2]) > half_cm ||
+           std::abs(c.y - surface_y - depth_cm) > 0.5);
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> axis_region(const phys::GridGeometry& g, const std::array<double, 3>& iso,
+                                      double surface_y, double depth_cm, double half_cm) {
+  std::vector<std::uint8_t> mask(std::size_t(g.size()), 0);
+  for (int k = 0; k < g.nz; ++k)
+    for (int j = 0; j < g.ny; ++j)
+      for (int i = 0; i < g.nx; ++i)
+        if (in_axis_region(g, i, j, k, iso, surface_y, depth_cm, half_cm)) mask[std::size_t(g.index(i, j, k))] = 1;
+  return mask;
+}
+
 std::pair<double, double> axis_dose(const DoseResult& d, const std::array<double, 3>& iso,
                                     double surface_y, double depth_cm, double half_cm) {
   const auto& g = d.grid;
@@ -28,10 +50,7 @@ std::pair<double, double> axis_dose(const DoseResult& d, const std::array<double
   for (int k = 0; k < g.nz; ++k)
     for (int j = 0; j < g.ny; ++j)
       for (int i = 0; i < g.nx; ++i) {
-        const auto c = g.voxel_centre(i, j, k);
-        if (std::abs(c.x - iso[0]) > half_cm || std::abs(c.z - iso[2]) > half_cm ||
-            std::abs(c.y - surface_y - depth_cm) > 0.5)
-          continue;
+        if (!in_axis_region(g, i, j, k, iso, surface_y, depth_cm, half_cm)) continue;
         const auto idx = g.index(i, j, k);
         sum += d.dose_gy[idx];
         var += std::pow(d.dose_gy[idx] * d.rel_uncertainty[idx], 2);
@@ -48,29 +67,95 @@ std::string default_calibration_cache_dir() {
   return "";
 }
 
+nlohmann::json calibration_summary(const CalibrationResult& cal) {
+  return {{"reference_dose_gy_per_history", cal.ref_dose_gy_per_history},
+          {"reference_rel_uncertainty", cal.ref_rel_uncertainty},
+          {"reference_rel_uncertainty_quadrature", cal.ref_rel_uncertainty_quadrature},
+          {"uncertainty_estimator", "batch spread of the calibration region's mean dose per history"},
+          {"histories_per_mu", cal.histories_per_mu},
+          {"gy_per_mu_reference", cal.gy_per_mu},
+          {"mode", cal.mode},
+          {"target_rel_uncertainty", cal.target_rel_uncertainty},
+          {"stopped_by", cal.stopped_by},
+          {"reference_histories", cal.histories},
+          {"reference_batches", cal.batches},
+          {"batch_histories", cal.batch_histories},
+          {"max_histories", cal.max_histories},
+          {"reference_seed", cal.seed},
+          {"reference_seconds", cal.wall_seconds},
+          {"from_cache", cal.from_cache},
+          {"cache_file", cal.cache_file},
+          {"key_sha256", cal.key}};
+}
+
+void choose_calibration(CalibrationSettings& s, double target, std::int64_t histories,
+                        std::int64_t batch_histories, int fixed_batches) {
+  if (target > 0 || histories <= 0) {
+    s.target_rel_uncertainty = target > 0 ? target : kDefaultCalibrationTarget;
+    s.max_histories = histories > 0 ? histories : kDefaultCalibrationMaxHistories;
+    s.batch_histories = batch_histories > 0 ? batch_histories
+                                            : std::max<std::int64_t>(1, std::min(kDefaultCalibrationBatchHistories,
+                                                                                 s.max_histories / 10));
+  } else {
+    s.target_rel_uncertainty = 0;
+    s.histories = histories;
+    s.batches = fixed_batches;
+  }
+}
+
+void check_calibration_settings(const CalibrationSettings& s) {
+  if (s.target_rel_uncertainty > 0) {
+    if (!(s.target_rel_uncertainty < 1))
+      throw UsageError("calibration target uncertainty must be a fraction in (0, 1), e.g. 0.3% or 0.003");
+    if (s.batch_histories <= 0) throw UsageError("calibration batch size must be positive");
+    if (s.max_histories / s.batch_histories < 10)
+      throw UsageError("calibration: the history cap (" + std::to_string(s.max_histories) +
+                       ") must allow at least 10 batches of " + std::to_string(s.batch_histories));
+  } else if (s.target_rel_uncertainty < 0) {
+    throw UsageError("calibration target uncertainty must be positive");
+  } else {
+    if (s.batches < 2) throw UsageError("calibration: at least 2 batches are needed for an uncertainty");
+    if (s.histories < s.batches)
+      throw UsageError("calibration: fewer histories (" + std::to_string(s.histories) + ") than batches (" +
+                       std::to_string(s.batches) + ")");
+  }
+}
+
 namespace {
 
 using nlohmann::json;
 
+// The estimator of the uncertainty: part of the key, so that no figure estimated another
+// way (earlier versions: voxel errors in quadrature) is read back.
+constexpr const char* kEstimator = "batch spread of the region mean dose per history";
+
 json key_fields(const PlanMachine& m, const CalibrationSettings& s, const std::string& tables_sha) {
   json k{{"sabre_version", build::version()},
-              {"sabre_commit", build::git_commit()},
-              {"machine_file_sha256", sha256_file(m.file)},
-              {"machine", m.machine.name},
-              {"beam", m.beam_name},
-              {"tables_sha256", tables_sha},
-              {"reference_histories", s.histories},
-              {"reference_seed", s.seed},
-              {"reference_batches", s.batches},
-              {"margin_cm", s.margin_cm}};
-  // Only a phase-space source adds a field: VSM keys are those of earlier versions.
+         {"sabre_commit", build::git_commit()},
+         {"machine_file_sha256", sha256_file(m.file)},
+         {"machine", m.machine.name},
+         {"beam", m.beam_name},
+         {"tables_sha256", tables_sha},
+         {"reference_seed", s.seed},
+         {"margin_cm", s.margin_cm},
+         {"uncertainty_estimator", kEstimator}};
+  if (s.target_rel_uncertainty > 0) {
+    k["reference_target_rel_uncertainty"] = s.target_rel_uncertainty;
+    k["reference_batch_histories"] = s.batch_histories;
+    k["reference_max_histories"] = s.max_histories;
+  } else {
+    k["reference_histories"] = s.histories;
+    k["reference_batches"] = s.batches;
+  }
+  // Only a phase-space source adds a field.
   if (s.phsp) k["phase_space_sha256"] = s.phsp_sha256;
   return k;
 }
 
 }  // namespace
 
-CalibrationResult calibrate(const PlanMachine& m, const CalibrationSettings& s, const ProgressHook& hook) {
+CalibrationResult calibrate(const PlanMachine& m, const CalibrationSettings& s, const CalibrationHook& hook) {
+  check_calibration_settings(s);
   const beams::BeamModel& bm = m.beam();
   const auto& c = bm.calibration;
   if (!(c.gy_per_mu > 0) || !(c.ssd_cm > 0) || !(c.field_cm > 0))
@@ -79,11 +164,17 @@ CalibrationResult calibrate(const PlanMachine& m, const CalibrationSettings& s, 
       std::make_unique<phys::MaterialTables>(s.tables_path.empty() ? default_tables_path() : s.tables_path);
   const std::string tables_sha = tables->file_sha256();
   const json key = key_fields(m, s, tables_sha);
+  const bool target_mode = s.target_rel_uncertainty > 0;
   CalibrationResult r;
   r.key = sha256_hex(key.dump());
-  r.histories = s.histories;
   r.seed = s.seed;
   r.gy_per_mu = c.gy_per_mu;
+  r.mode = target_mode ? "target_uncertainty" : "histories";
+  if (target_mode) {
+    r.target_rel_uncertainty = s.target_rel_uncertainty;
+    r.batch_histories = s.batch_histories;
+    r.max_histories = s.max_histories;
+  }
   const std::string dir = s.use_cache ? (s.cache_dir.empty() ? default_calibration_cache_dir() : s.cache_dir) : "";
   if (!dir.empty()) {
     r.cache_file = dir + "/" + r.key + ".json";
@@ -94,6 +185,10 @@ CalibrationResult calibrate(const PlanMachine& m, const CalibrationSettings& s, 
         if (j.at("key") == key) {
           r.ref_dose_gy_per_history = j.at("reference_dose_gy_per_history").get<double>();
           r.ref_rel_uncertainty = j.at("reference_rel_uncertainty").get<double>();
+          r.ref_rel_uncertainty_quadrature = j.at("reference_rel_uncertainty_quadrature").get<double>();
+          r.histories = j.at("histories").get<std::int64_t>();
+          r.batches = j.at("batches").get<int>();
+          r.stopped_by = j.at("stopped_by").get<std::string>();
           r.histories_per_mu = c.gy_per_mu / r.ref_dose_gy_per_history;
           r.from_cache = true;
           spdlog::info("calibration: from cache {}", r.cache_file);
@@ -118,18 +213,56 @@ CalibrationResult calibrate(const PlanMachine& m, const CalibrationSettings& s, 
   const beams::PlanSource src(m.machine, bm, plan, {}, so);
   auto backend = make_backend(s.device, ts.tp, src.view(), s.seed);
   r.device = backend->description();
+  const std::vector<std::vector<std::uint8_t>> regions{axis_region(ts.tp.phantom.grid, iso, surface_y, c.depth_cm, 1.0)};
   SimulationSettings st;
-  st.histories = s.histories;
-  st.batches = s.batches;
   st.seed = s.seed;
-  spdlog::info("calibration: reference field {:.1f} x {:.1f} cm at SSD {} cm in water, {} histories ({})",
-               c.field_cm, c.field_cm, c.ssd_cm, s.histories, backend->description());
-  const SimulationRun run = run_batches(ts.tp.phantom, st, *backend, hook);
-  const auto [dref, uref] = axis_dose(run.dose, iso, surface_y, c.depth_cm, 1.0);
+  st.regions = &regions;
+  if (target_mode) {
+    st.batch_histories = s.batch_histories;
+    st.histories = s.max_histories / s.batch_histories * s.batch_histories;  // whole batches
+    spdlog::info("calibration: reference field {:.1f} x {:.1f} cm at SSD {} cm in water, to {:.3g} % (1 sigma of "
+                 "the region mean) in batches of {} histories, at most {} ({})",
+                 c.field_cm, c.field_cm, c.ssd_cm, 100 * s.target_rel_uncertainty, s.batch_histories,
+                 st.histories, backend->description());
+  } else {
+    st.histories = s.histories;
+    st.batches = s.batches;
+    spdlog::info("calibration: reference field {:.1f} x {:.1f} cm at SSD {} cm in water, {} histories ({})",
+                 c.field_cm, c.field_cm, c.ssd_cm, s.histories, backend->description());
+  }
+  r.stopped_by = target_mode ? "history_cap" : "histories";
+  const SimulationRun run = run_batches(ts.tp.phantom, st, *backend, [&](const BatchProgress& p) {
+    const RegionEstimate e = region_batch_mean(p.region_energy_mev->at(0), *p.batch_histories);
+    CalibrationProgress cp;
+    cp.batches_done = p.batches_done;
+    cp.histories_done = p.histories_done;
+    cp.elapsed_s = p.elapsed_s;
+    cp.rel_uncertainty = p.batches_done >= 2 ? e.rel_uncertainty : -1;
+    cp.target_rel_uncertainty = s.target_rel_uncertainty;
+    cp.histories_limit = st.histories;
+    if (hook) hook(cp);
+    if (target_mode && p.batches_done >= 10 && e.rel_uncertainty > 0 &&
+        e.rel_uncertainty <= s.target_rel_uncertainty) {
+      r.stopped_by = "target_uncertainty";
+      return false;
+    }
+    return true;
+  });
+  const auto [dref, uquad] = axis_dose(run.dose, iso, surface_y, c.depth_cm, 1.0);
+  const RegionEstimate e = region_batch_mean(run.region_energy_mev.at(0), run.batch_histories);
   r.ref_dose_gy_per_history = dref;
-  r.ref_rel_uncertainty = uref;
+  r.ref_rel_uncertainty = e.rel_uncertainty;
+  r.ref_rel_uncertainty_quadrature = uquad;
   r.histories_per_mu = c.gy_per_mu / dref;
+  r.histories = run.dose.histories;
+  r.batches = run.dose.batches;
   r.wall_seconds = run.dose.wall_seconds;
+  if (r.stopped_by == "history_cap")
+    spdlog::warn("calibration: the target {:.3g} % was not reached within {} histories: {:.3g} %",
+                 100 * s.target_rel_uncertainty, r.histories, 100 * r.ref_rel_uncertainty);
+  spdlog::info("calibration: {} histories in {} batches, {:.1f} s: reference dose {:.6g} Gy/history +- {:.3g} % "
+               "(batches; voxels in quadrature {:.3g} %)",
+               r.histories, r.batches, r.wall_seconds, dref, 100 * r.ref_rel_uncertainty, 100 * uquad);
   if (!dir.empty()) {
     try {
       fs::create_directories(dir);
@@ -138,16 +271,21 @@ CalibrationResult calibrate(const PlanMachine& m, const CalibrationSettings& s, 
         std::ofstream f(out.temp_path());
         f << json{{"key", key},
                   {"reference_dose_gy_per_history", dref},
-                  {"reference_rel_uncertainty", uref},
+                  {"reference_rel_uncertainty", r.ref_rel_uncertainty},
+                  {"reference_rel_uncertainty_quadrature", uquad},
+                  {"histories", r.histories},
+                  {"batches", r.batches},
+                  {"stopped_by", r.stopped_by},
                   {"gy_per_mu_reference", c.gy_per_mu},
-                  {"wall_seconds", r.wall_seconds}}
+                  {"wall_seconds", r.wall_seconds},
+                  {"device", r.device}}
                  .dump(2)
           << "\n";
         if (!f) throw RuntimeError(r.cache_file + ": cannot write");
       }
       out.commit();
-    } catch (const std::exception& e) {
-      spdlog::warn("calibration cache not written: {}", e.what());
+    } catch (const std::exception& ex) {
+      spdlog::warn("calibration cache not written: {}", ex.what());
       r.cache_file.clear();
     }
   }

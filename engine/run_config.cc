@@ -125,6 +125,10 @@ void load_run_file(const std::string& path, RunConfig& cfg) {
   cfg.batches = int(batches);
   r.integer("batch_histories", cfg.batch_histories);
   r.integer("calibration_histories", cfg.calibration_histories);
+  r.integer("calibration_batch_histories", cfg.calibration_batch_histories);
+  r.known("calibration_uncertainty");
+  if (const auto* n = root.get("calibration_uncertainty"))
+    cfg.calibration_uncertainty = parse_fraction(*n, path, "calibration_uncertainty");
   r.flag("calibration_cache", cfg.calibration_cache);
   r.flag("quiet", cfg.quiet);
   r.known("output");
@@ -177,8 +181,11 @@ void validate(const RunConfig& cfg) {
   if (cfg.dose_grid_mm < 0) throw UsageError("--dose-grid must be positive (mm)");
   if (cfg.batches < 10) throw UsageError("--batches must be at least 10");
   if (cfg.batch_histories < 0) throw UsageError("--batch-histories must be positive");
-  if (cfg.calibration_histories < 1000)
+  if (cfg.calibration_histories != 0 && cfg.calibration_histories < 1000)
     throw UsageError("--calibration-histories must be at least 1000");
+  if (cfg.calibration_uncertainty < 0 || cfg.calibration_uncertainty >= 1)
+    throw UsageError("--calibration-uncertainty must be a fraction in (0, 1), e.g. 0.3% or 0.003");
+  if (cfg.calibration_batch_histories < 0) throw UsageError("--calibration-batch-histories must be positive");
   if (cfg.slice_at != "iso" && cfg.slice_at != "max")
     throw UsageError("--slice-at must be iso or max");
   if (cfg.output_h5.empty() && cfg.output_rtdose.empty())

@@ -36,8 +36,14 @@ struct RunConfig {
   std::string device = "auto";
   int batches = 10;                  // batches of a fixed-count run (>= 10)
   std::int64_t batch_histories = 0;  // open-ended runs: histories per batch (0 = automatic)
-  // calibration to Gy (engine/plan_dose.hh)
-  std::int64_t calibration_histories = 4000000;  // reference-field run in water
+  // calibration to Gy (engine/calibration.hh; docs/run-file.md, "Absolute dose"). The
+  // reference-field run in water goes to a target uncertainty (calibration_uncertainty, or
+  // the default 0.3 % when neither it nor calibration_histories is set, with
+  // calibration_histories as the cap when both are); calibration_histories alone is a
+  // fixed-count run (exactly as in earlier versions).
+  double calibration_uncertainty = 0;            // fraction; 0 = not set
+  std::int64_t calibration_histories = 0;        // 0 = not set
+  std::int64_t calibration_batch_histories = 0;  // target mode; 0 = 10^6, at most cap / 10
   bool calibration_cache = true;     // reuse a cached reference result with the same key
   std::string calibration_cache_dir; // "" = default (SABRE_CACHE_DIR, XDG_CACHE_HOME, HOME)
   // outputs ("" = not written)

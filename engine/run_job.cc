@@ -187,22 +187,22 @@ CalibrationResult calibrate_stage(const RunConfig& cfg, const JobInputs& in, Pro
                                   double& seconds) {
   ProgressReporter reporter(mode);
   CalibrationSettings cs;
-  cs.histories = cfg.calibration_histories;
+  choose_calibration(cs, cfg.calibration_uncertainty, cfg.calibration_histories, cfg.calibration_batch_histories);
   cs.seed = cfg.seed + 1000003;
   cs.tables_path = in.tables_path;
   cs.device = in.device;
   cs.use_cache = cfg.calibration_cache;
   cs.cache_dir = cfg.calibration_cache_dir;
   const auto t0 = Clock::now();
-  CalibrationResult cal = calibrate(in.pm, cs, [&](const BatchProgress& p) {
+  CalibrationResult cal = calibrate(in.pm, cs, [&](const CalibrationProgress& p) {
     interrupt::throw_if_requested();
     ProgressState s;
     s.histories = p.histories_done;
     s.elapsed_s = p.elapsed_s;
-    s.uncertainty = p.batches_done >= 2 ? p.mean_rel_uncertainty_50 : -1;
-    s.target_histories = cs.histories;
+    s.uncertainty = p.rel_uncertainty;
+    s.target_histories = p.histories_limit;
+    s.target_uncertainty = p.target_rel_uncertainty;
     reporter.update(s);
-    return true;
   });
   reporter.finish();
   seconds = seconds_since(t0);
@@ -291,7 +291,11 @@ DoseResult absolute_dose(const RunConfig& cfg, const JobInputs& in, const Calibr
   for (double& v : d.dose_gy) v *= scale;
   d.dose_unit = "Gy";
   d.dose_to_water = false;
+  // The statistical headline (the stopping rule's figure) stays statistical; the
+  // calibration's uncertainty is common to every voxel and joins it in quadrature in the
+  // HDF5's /dose/rel_uncertainty and in the summary's totals.
   d.mean_rel_uncertainty_50 = mean_rel_uncertainty_above_half_max(d.dose_gy, d.rel_uncertainty, in.headline);
+  d.calibration_rel_uncertainty = cal.ref_rel_uncertainty;
   d.material = in.cp.phantom.material;
   d.density_g_cm3 = in.cp.phantom.density_g_cm3;
   d.material_names = in.cp.phantom.material_names;
@@ -311,6 +315,9 @@ DoseResult absolute_dose(const RunConfig& cfg, const JobInputs& in, const Calibr
   d.provenance["calibration_histories_per_mu"] = std::to_string(cal.histories_per_mu);
   d.provenance["calibration_reference_rel_uncertainty"] = std::to_string(cal.ref_rel_uncertainty);
   d.provenance["calibration_from_cache"] = cal.from_cache ? "true" : "false";
+  d.provenance["calibration_mode"] = cal.mode;
+  d.provenance["calibration_stopped_by"] = cal.stopped_by;
+  d.provenance["calibration_reference_histories"] = std::to_string(cal.histories);
   if (!cfg.source_file.empty()) {
     d.provenance["run_file"] = cfg.source_file;
     d.provenance["input_sha256:run_file"] = sha256_file(cfg.source_file);
@@ -323,6 +330,7 @@ DoseResult absolute_dose(const RunConfig& cfg, const JobInputs& in, const Calibr
 struct DoseMax {
   double gy = 0;
   phys::Vec3 at_cm;
+  std::size_t index = 0;
 };
 DoseMax dose_max(const DoseResult& d, const std::vector<std::uint8_t>& headline) {
   std::size_t imax = 0;
@@ -334,7 +342,27 @@ DoseMax dose_max(const DoseResult& d, const std::vector<std::uint8_t>& headline)
   DoseMax m;
   m.at_cm = g.voxel_centre(mi, mj, mk);
   m.gy = d.dose_gy.empty() ? 0 : d.dose_gy[imax];
+  m.index = imax;
   return m;
+}
+
+// The uncertainty of the absolute dose: statistical (the stopping rule's figure),
+// calibration, and the two in quadrature, over the headline voxels and at the maximum.
+json uncertainty_json(const DoseResult& d, const std::vector<std::uint8_t>& headline, const DoseMax& mx) {
+  const std::vector<double> total = total_rel_uncertainty(d);
+  const double total50 = mean_rel_uncertainty_above_half_max(d.dose_gy, total, headline);
+  const double stat_max = d.rel_uncertainty.empty() ? 0 : d.rel_uncertainty[mx.index];
+  const double total_max = total.empty() ? 0 : total[mx.index];
+  return {{"statistical_mean_rel_50", d.mean_rel_uncertainty_50},
+          {"calibration_rel", d.calibration_rel_uncertainty},
+          {"total_mean_rel_50", total50},
+          {"statistical_rel_at_max", stat_max},
+          {"total_rel_at_max", total_max},
+          {"definition",
+           "relative 1-sigma. statistical: batch method, mean over the headline voxels (density >= 0.05 g/cm3, "
+           "dose > 50 % of their maximum), the figure the target uncertainty stops on; calibration: the "
+           "reference run's 1-sigma (batch spread of its region mean), common to every voxel; total: per voxel "
+           "sqrt(statistical^2 + calibration^2), averaged over the same voxels (HDF5 /dose/rel_uncertainty)"}};
 }
 
 // Stage 5: the summary (without outputs and total time, added when written).
@@ -352,8 +380,9 @@ json summarize(const RunConfig& cfg, const JobInputs& in, const CalibrationResul
   summary["histories_per_second"] = d.wall_seconds > 0 ? double(d.histories) / d.wall_seconds : 0.0;
   summary["mean_rel_uncertainty_50"] = d.mean_rel_uncertainty_50;
   summary["uncertainty_definition"] =
-      "mean relative 1-sigma (batch method) over voxels of density >= 0.05 g/cm3 whose dose exceeds 50 % of "
-      "the maximum dose among those voxels";
+      "mean relative 1-sigma (batch method, statistical only) over voxels of density >= 0.05 g/cm3 whose dose "
+      "exceeds 50 % of the maximum dose among those voxels; the stopping rule's figure. With the calibration: "
+      "see 'uncertainty'";
   summary["stopping_rules"] = {{"histories", cfg.histories},
                                {"target_uncertainty", cfg.target_uncertainty},
                                {"time_limit_s", cfg.time_limit_s}};
@@ -379,16 +408,9 @@ json summarize(const RunConfig& cfg, const JobInputs& in, const CalibrationResul
                           {"photon_production", in.cuts.photon_production_mev},
                           {"electron_absorption", in.cuts.electron_absorption_mev},
                           {"photon_absorption", in.cuts.photon_absorption_mev}}}};
-  summary["calibration"] = {{"reference_dose_gy_per_history", cal.ref_dose_gy_per_history},
-                            {"reference_rel_uncertainty", cal.ref_rel_uncertainty},
-                            {"histories_per_mu", cal.histories_per_mu},
-                            {"gy_per_mu_reference", cal.gy_per_mu},
-                            {"reference_histories", cal.histories},
-                            {"reference_seed", cal.seed},
-                            {"from_cache", cal.from_cache},
-                            {"cache_file", cal.cache_file},
-                            {"key_sha256", cal.key},
-                            {"seconds", cal_seconds}};
+  summary["calibration"] = calibration_summary(cal);
+  summary["calibration"]["seconds"] = cal_seconds;
+  summary["uncertainty"] = uncertainty_json(d, in.headline, mx);
   if (in.cp.structures) {
     json rois = json::array();
     for (const auto& s : roi_stats(*in.cp.structures, d, cfg.rtstruct))
@@ -582,9 +604,18 @@ std::string format_summary(const json& s) {
   o << "  histories   " << s["histories"].get<std::int64_t>() << " in " << s["batches"].get<int>() << " batches, "
     << std::scientific << s["histories_per_second"].get<double>() << std::fixed << " /s on "
     << s["device"].get<std::string>() << "\n";
-  o << "  uncertainty " << 100 * s["mean_rel_uncertainty_50"].get<double>()
-    << " % (mean relative 1 sigma, voxels of density >= 0.05 g/cm3 above 50 % of max); calibration "
-    << 100 * s["calibration"]["reference_rel_uncertainty"].get<double>() << " %\n";
+  const auto& u = s["uncertainty"];
+  o << "  uncertainty " << 100 * u["total_mean_rel_50"].get<double>() << " % total = "
+    << 100 * u["statistical_mean_rel_50"].get<double>() << " % statistical (mean relative 1 sigma, voxels of "
+    << "density >= 0.05 g/cm3 above 50 % of max) and " << 100 * u["calibration_rel"].get<double>()
+    << " % calibration in quadrature\n";
+  const auto& c = s["calibration"];
+  o << "  calibration " << c["reference_histories"].get<std::int64_t>() << " histories, 1 sigma "
+    << 100 * c["reference_rel_uncertainty"].get<double>() << " %";
+  if (c["mode"] == "target_uncertainty")
+    o << " (target " << 100 * c["target_rel_uncertainty"].get<double>() << " %"
+      << (c["stopped_by"] == "history_cap" ? ", NOT reached: history cap" : "") << ")";
+  o << "\n";
   const auto& d = s["dose"];
   o << "  max dose    " << d["max_gy"].get<double>() << " Gy per fraction (" << d["fractions_planned"].get<int>()
     << (d["fractions_planned"].get<int>() == 1 ? " fraction: " : " fractions: ") << d["max_total_gy"].get<double>() << " Gy) at (" << d["max_position_mm"][0].get<double>()

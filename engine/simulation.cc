@@ -79,6 +79,30 @@ void finish_stats(const phys::PhantomView& ph, const std::vector<double>& s1_mev
 
 }  // namespace
 
+RegionEstimate region_batch_mean(const std::vector<double>& energy_mev,
+                                 const std::vector<std::int64_t>& histories) {
+  SABRE_EXPECT(energy_mev.size() == histories.size(), "region tally: energies and histories differ in length");
+  RegionEstimate r;
+  r.batches = int(energy_mev.size());
+  double e = 0, n = 0, sx = 0;
+  for (std::size_t b = 0; b < energy_mev.size(); ++b) {
+    e += energy_mev[b];
+    n += double(histories[b]);
+    sx += energy_mev[b] / double(histories[b]);
+  }
+  if (n > 0) r.mean_per_history = e / n;
+  if (r.batches >= 2) {
+    const double xbar = sx / r.batches;
+    double ss = 0;
+    for (std::size_t b = 0; b < energy_mev.size(); ++b) {
+      const double dx = energy_mev[b] / double(histories[b]) - xbar;
+      ss += dx * dx;
+    }
+    if (xbar > 0) r.rel_uncertainty = std::sqrt(ss / (double(r.batches) * (r.batches - 1.0))) / xbar;
+  }
+  return r;
+}
+
 int batch_count(const SimulationSettings& s) {
   if (s.batch_histories > 0) {
     const std::int64_t b = (s.histories + s.batch_histories - 1) / s.batch_histories;
@@ -164,11 +188,31 @@ SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSett
   std::vector<double> s1(nv, 0.0), sx(nv, 0.0), sx2(nv, 0.0);
 
   SimulationRun run;
+  // Region tallies: the voxel indices of each region, read before the batch is folded.
+  std::vector<std::vector<std::int64_t>> region_voxels;
+  if (settings.regions) {
+    for (const auto& mask : *settings.regions) {
+      SABRE_EXPECT(std::int64_t(mask.size()) == nv, "region mask size differs from the dose grid");
+      auto& idx = region_voxels.emplace_back();
+      for (std::int64_t v = 0; v < nv; ++v)
+        if (mask[v]) idx.push_back(v);
+    }
+    run.region_energy_mev.resize(region_voxels.size());
+  }
   int done_batches = 0;
   std::int64_t done_histories = 0;
   for (int b = 0; b < nbatches; ++b) {
     const auto [first, last] = batch_range(settings, b);
     backend.run_range(std::uint64_t(first), std::uint64_t(last - first), batch_fp, run.balance);
+    if (!region_voxels.empty()) {
+      // Integer sums (exact, order-free), then MeV.
+      run.batch_histories.push_back(last - first);
+      for (std::size_t r = 0; r < region_voxels.size(); ++r) {
+        std::int64_t q = 0;
+        for (const std::int64_t v : region_voxels[r]) q += batch_fp[v];
+        run.region_energy_mev[r].push_back(double(q) / kernels::kEnergyQuantaPerMeV);
+      }
+    }
     // Fold the batch (in batch order: deterministic) and clear it.
     const double n_b = double(last - first);
     for (std::int64_t v = 0; v < nv; ++v) {
@@ -187,6 +231,10 @@ SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSett
       p.batches_total = nbatches;
       p.histories_done = done_histories;
       p.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (!region_voxels.empty()) {
+        p.batch_histories = &run.batch_histories;
+        p.region_energy_mev = &run.region_energy_mev;
+      }
       if (done_batches >= 2) {
         std::vector<double> d, u;
         finish_stats(phantom, s1, sx, sx2, done_batches, done_histories, d, u);

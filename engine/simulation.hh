@@ -25,6 +25,15 @@
 // stop the run early (target uncertainty, time limit, interrupt). A stopped run reports
 // the batches completed (>= 2 needed for an uncertainty).
 //
+// Region tallies: `regions` (optional) lists voxel masks, e.g. the calibration region; for
+// each completed batch the run also returns the energy deposited in each region
+// (SimulationRun::region_energy_mev[r][b], and the batch's histories in batch_histories[b]),
+// and hands them to the progress hook. The batch-to-batch spread of a region's energy per
+// history is the uncertainty of the region's mean dose with the correlations between its
+// voxels included (which the per-voxel errors in quadrature leave out): see
+// region_batch_mean(). The tallies read the batch's integer array before it is folded and
+// change nothing else: the dose and its uncertainty are bit-identical with or without them.
+//
 // Back ends: a batch's histories are handed to a BatchBackend — CPU threads (HostBackend)
 // or CUDA devices (engine/cuda_backend.hh) — which adds their fixed-point energy into the
 // batch array. The fold into the statistics is the same for all back ends.
@@ -53,6 +62,9 @@ struct SimulationSettings {
   // Voxels that count for the headline uncertainty (maximum and 50 % threshold), e.g. the
   // patient without the air around it; nullptr = all voxels. Must outlive the run.
   const std::vector<std::uint8_t>* headline_mask = nullptr;
+  // Regions whose energy is tallied per batch (see above): one mask per region, grid.size()
+  // entries, nonzero = in the region. nullptr or empty = none. Must outlive the run.
+  const std::vector<std::vector<std::uint8_t>>* regions = nullptr;
 };
 
 // Number of batches and the history range of batch b under these settings.
@@ -65,6 +77,10 @@ struct BatchProgress {
   std::int64_t histories_done = 0;
   double elapsed_s = 0;
   double mean_rel_uncertainty_50 = 0;  // from the batches so far (0 before 2 batches)
+  // With settings.regions: the histories of each completed batch and the energy [MeV] each
+  // region received in it ([region][batch]); nullptr otherwise.
+  const std::vector<std::int64_t>* batch_histories = nullptr;
+  const std::vector<std::vector<double>>* region_energy_mev = nullptr;
 };
 
 // Return false to stop after this batch.
@@ -109,7 +125,23 @@ struct SimulationRun {
   DoseResult dose;                 // filled except material maps/provenance
   kernels::EnergyBalance balance;  // summed over threads (diagnostic)
   std::vector<double> energy_mev;  // [voxel] total energy deposited (for checks)
+  // With settings.regions: histories per completed batch, and [region][batch] energy [MeV].
+  std::vector<std::int64_t> batch_histories;
+  std::vector<std::vector<double>> region_energy_mev;
 };
+
+// The batch estimate of a region's mean energy per history and its relative 1-sigma, from
+// per-batch energies e_b and histories n_b (b < B, B >= 2): x_b = e_b / n_b,
+// mean = sum_b e_b / sum_b n_b, s^2 = sum_b (x_b - xbar)^2 / (B (B - 1)) with xbar the plain
+// mean of the x_b (the per-voxel batch method applied to the region's sum), relative
+// 1-sigma = s / xbar (0 when xbar <= 0). With B < 2 the uncertainty is 0.
+struct RegionEstimate {
+  double mean_per_history = 0;
+  double rel_uncertainty = 0;
+  int batches = 0;
+};
+RegionEstimate region_batch_mean(const std::vector<double>& energy_mev,
+                                 const std::vector<std::int64_t>& histories);
 
 // Runs the batches. `phantom` gives the grid and densities (dose = energy / (rho V)).
 SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSettings& settings,

@@ -84,7 +84,10 @@ def run(cmd, **kw):
 def digest(h5):
     with h5py.File(h5, "r") as f:
         d = np.ascontiguousarray(f["/dose/dose"][...])
-        u = np.ascontiguousarray(f["/dose/rel_uncertainty"][...])
+        # Schema 2 (docs/hdf5-output.md): rel_uncertainty is the total (with the calibration
+        # term); the statistical part, what the transport alone decides, is its own dataset.
+        key = "/dose/rel_uncertainty_statistical" if "/dose/rel_uncertainty_statistical" in f else "/dose/rel_uncertainty"
+        u = np.ascontiguousarray(f[key][...])
     return {"dose_sha256": hashlib.sha256(d.tobytes()).hexdigest(),
             "uncertainty_sha256": hashlib.sha256(u.tobytes()).hexdigest(),
             "dose_sum": float(d.sum()), "dose_max": float(d.max())}

@@ -162,11 +162,19 @@ void write_file(const std::string& tmp, const std::string& final_path, const Dos
   {
     Id dose = w.group(file, "dose");
     w.volume(dose, "dose", g, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, r.dose_gy.data());
-    w.volume(dose, "rel_uncertainty", g, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+    // Total (statistical and calibration in quadrature; the statistical values themselves,
+    // bit for bit, when there is no calibration term), then the statistical part.
+    const std::vector<double> total = total_rel_uncertainty(r);
+    w.volume(dose, "rel_uncertainty", g, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, total.data());
+    w.volume(dose, "rel_uncertainty_statistical", g, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
              r.rel_uncertainty.data());
     w.attr_string(dose, "unit", r.dose_unit);
     w.attr_string(dose, "quantity", r.dose_to_water ? "dose to water" : "dose to medium");
-    w.attr_string(dose, "uncertainty", "relative 1-sigma, by independent batches");
+    w.attr_string(dose, "uncertainty",
+                  r.calibration_rel_uncertainty > 0
+                      ? "relative 1-sigma: statistical (independent batches) and calibration in quadrature"
+                      : "relative 1-sigma, by independent batches");
+    w.attr_double(dose, "calibration_rel_uncertainty", r.calibration_rel_uncertainty);
     w.attr_double(dose, "mean_rel_uncertainty_50", r.mean_rel_uncertainty_50);
   }
   if (!r.material.empty() || !r.density_g_cm3.empty()) {
@@ -317,7 +325,13 @@ DoseResult read_dose_hdf5(const std::string& path) {
     Id dose(H5Gopen2(file, "dose", H5P_DEFAULT), H5Gclose);
     if (!dose.ok()) rd.fail("group /dose missing");
     r.dose_gy = rd.volume<double>(dose, "dose", r.grid, H5T_NATIVE_DOUBLE);
-    r.rel_uncertainty = rd.volume<double>(dose, "rel_uncertainty", r.grid, H5T_NATIVE_DOUBLE);
+    if (version >= 2) {
+      r.rel_uncertainty = rd.volume<double>(dose, "rel_uncertainty_statistical", r.grid, H5T_NATIVE_DOUBLE);
+      r.calibration_rel_uncertainty =
+          rd.attr_array<double>(dose, "calibration_rel_uncertainty", H5T_NATIVE_DOUBLE, 1)[0];
+    } else {
+      r.rel_uncertainty = rd.volume<double>(dose, "rel_uncertainty", r.grid, H5T_NATIVE_DOUBLE);
+    }
     r.dose_unit = rd.attr_string(dose, "unit");
     r.dose_to_water = rd.attr_string(dose, "quantity") == "dose to water";
     r.mean_rel_uncertainty_50 =

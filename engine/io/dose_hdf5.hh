@@ -13,8 +13,12 @@
 
 namespace sabre::io {
 
-// Current schema version written by write_dose_hdf5 (docs/hdf5-output.md).
-inline constexpr int kDoseHdf5SchemaVersion = 1;
+// Current schema version written by write_dose_hdf5 (docs/hdf5-output.md). Version 2:
+// /dose/rel_uncertainty is the TOTAL relative 1-sigma (statistical and calibration in
+// quadrature; the statistical part alone in /dose/rel_uncertainty_statistical, the
+// calibration term in the /dose attribute calibration_rel_uncertainty). Version 1 files
+// held the statistical part only, under /dose/rel_uncertainty.
+inline constexpr int kDoseHdf5SchemaVersion = 2;
 // Value of the root attribute "format".
 inline constexpr const char* kDoseHdf5Format = "sabre-dose";
 
@@ -24,7 +28,10 @@ inline constexpr const char* kDoseHdf5Format = "sabre-dose";
 // cannot be written, std::logic_error when `dose` is inconsistent (array sizes vs grid).
 void write_dose_hdf5(const std::string& path, const DoseResult& dose);
 
-// Reads a file written by write_dose_hdf5 (any schema version up to the current one).
+// Reads a file written by write_dose_hdf5 (any schema version up to the current one):
+// DoseResult::rel_uncertainty gets the statistical part (version 1: /dose/rel_uncertainty,
+// version 2: /dose/rel_uncertainty_statistical) and calibration_rel_uncertainty the
+// calibration term (0 for version 1), so a file round-trips.
 // Throws InputError naming `path` for a missing, unreadable or non-sabre file, or an
 // unknown schema version.
 DoseResult read_dose_hdf5(const std::string& path);

@@ -9,12 +9,20 @@
               temporary left in the output directory.
   reproduce   two runs with the same seed and histories give bit-identical dose and
               uncertainty (on 1 and 2 CPU threads).
+  calibration the uncertainty of the absolute dose includes the calibration's: the HDF5's
+              /dose/rel_uncertainty is the statistical part (/dose/rel_uncertainty_statistical,
+              the same bits whatever the calibration) and the calibration term (attribute
+              calibration_rel_uncertainty, the summary's) in quadrature; the summary's
+              uncertainty block and text line say the same. A calibration run to a target
+              (--calibration-uncertainty) stops at it; the run's stopping rule stays on the
+              statistical part.
   errors      a missing CT directory, a plan with no matching machine, a structure set from
               another frame of reference, an unwritable output path: exit 3/3/3/4, one line
               "sabre: error: ..." naming the file, nothing written.
 
-Fixed seeds; the calibration's reference run is small (20 000 histories, cached in the
-test's temporary directory): these checks are about the job, not the physics.
+Fixed seeds; the calibration's reference run is small (an explicit fixed count of 20 000
+histories, or a 10 % target in batches of 20 000, cached in the test's temporary directory):
+these checks are about the job, not the physics.
 """
 import json
 import os
@@ -53,11 +61,12 @@ def sabre(*args, **kw):
     return subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, **kw)
 
 
-def headline_uncertainty(h5):
-    """Mean relative 1-sigma over voxels of density >= 0.05 g/cm3 with dose > 50 % of their max."""
+def headline_uncertainty(h5, dataset="dose/rel_uncertainty_statistical"):
+    """Mean relative 1-sigma over voxels of density >= 0.05 g/cm3 with dose > 50 % of their max
+    (the statistical part: the stopping rule's figure; or another dataset)."""
     with h5py.File(h5, "r") as f:
         d = f["dose/dose"][...]
-        u = f["dose/rel_uncertainty"][...]
+        u = f[dataset][...]
         rho = f["phantom/density_g_cm3"][...].astype(np.float64)
     m = rho >= 0.05
     dmax = d[m].max()
@@ -135,6 +144,63 @@ with tempfile.TemporaryDirectory() as tmp:
                 u2, _ = headline_uncertainty(os.path.join(o2, "d.h5"))
                 print(f"target: one batch fewer gives {u2:.6f}")
                 check(u2 > target, f"one batch fewer already reached the target ({u2})")
+
+    # --- the calibration's uncertainty in the reported uncertainty -------------------------
+    # Two runs of the same plan histories and seed, with calibrations of different
+    # uncertainty: a fixed count of 20 000 histories (above), and a 10 % target in batches of
+    # 20 000. The statistical part is the same bits in both; the total is it and each
+    # calibration term in quadrature.
+    cal_runs = {}
+    for name, flags in (("fixed", []), ("target", ["--calibration-uncertainty", "10%",
+                                                   "--calibration-batch-histories", 20000])):
+        o = outdir("cal-" + name)
+        args = [*base, "--histories", 20000, "--output-h5", os.path.join(o, "d.h5"),
+                "--summary-json", os.path.join(o, "s.json"), *flags]
+        if name == "target":
+            args.remove("--calibration-histories")
+            args.remove(20000)  # the first 20000: the calibration's, right after its flag
+        r = sabre(*args, env=env)
+        check(r.returncode == 0, f"calibration run {name}: {r.stderr[-300:]}")
+        if r.returncode != 0:
+            continue
+        s = json.load(open(os.path.join(o, "s.json")))
+        with h5py.File(os.path.join(o, "d.h5"), "r") as f:
+            d = f["dose/dose"][...]
+            tot = f["dose/rel_uncertainty"][...]
+            stat = f["dose/rel_uncertainty_statistical"][...]
+            c = float(f["dose"].attrs["calibration_rel_uncertainty"])
+            ver = int(f.attrs["schema_version"])
+        cal_runs[name] = (s, stat, c)
+        m = d > 0
+        u = s["uncertainty"]
+        check(ver == 2, f"{name}: schema_version {ver}")
+        check(c > 0 and c == s["calibration"]["reference_rel_uncertainty"] == u["calibration_rel"],
+              f"{name}: HDF5 calibration term {c} != summary {s['calibration']['reference_rel_uncertainty']}")
+        check(np.array_equal(tot[m], np.sqrt(stat[m] ** 2 + c ** 2)) and not np.any(tot[~m]),
+              f"{name}: /dose/rel_uncertainty is not statistical (+) calibration")
+        ustat, _ = headline_uncertainty(os.path.join(o, "d.h5"))
+        utot, _ = headline_uncertainty(os.path.join(o, "d.h5"), "dose/rel_uncertainty")
+        check(abs(u["statistical_mean_rel_50"] - ustat) <= 1e-12 * ustat
+              and s["mean_rel_uncertainty_50"] == u["statistical_mean_rel_50"],
+              f"{name}: summary statistical {u['statistical_mean_rel_50']} != HDF5 {ustat}")
+        check(abs(u["total_mean_rel_50"] - utot) <= 1e-12 * utot, f"{name}: summary total {u['total_mean_rel_50']} != HDF5 {utot}")
+        check(utot > ustat and utot <= ustat + c, f"{name}: total {utot} not between statistical {ustat} and the sum")
+        print(f"calibration {name}: {s['calibration']['mode']}, {s['calibration']['reference_histories']} histories, "
+              f"{100 * c:.2f} %; statistical {100 * ustat:.2f} %, total {100 * utot:.2f} %")
+        rt = sabre(*args, "--quiet", env=env)  # the text summary (calibration cached now)
+        check(rt.returncode == 0 and f"{100 * u['total_mean_rel_50']:.3f} % total" in rt.stdout
+              and f"{100 * c:.3f} % calibration in quadrature" in rt.stdout,
+              f"{name}: text summary: {rt.stdout[:600]}")
+    if len(cal_runs) == 2:
+        (sf, statf, cf), (stt, statt, ctt) = cal_runs["fixed"], cal_runs["target"]
+        check(np.array_equal(statf, statt), "the statistical part depends on the calibration")
+        check(cf != ctt, "two calibrations of different histories gave the same uncertainty")
+        tc = stt["calibration"]
+        check(tc["mode"] == "target_uncertainty" and tc["stopped_by"] == "target_uncertainty"
+              and tc["reference_batches"] >= 10 and tc["reference_rel_uncertainty"] <= 0.10
+              and tc["reference_histories"] == 20000 * tc["reference_batches"], f"target calibration: {tc}")
+        check(sf["calibration"]["mode"] == "histories" and sf["calibration"]["reference_histories"] == 20000,
+              f"fixed calibration: {sf['calibration']}")
 
     # --- interrupt ------------------------------------------------------------------------
     for sig in (signal.SIGINT, signal.SIGTERM):

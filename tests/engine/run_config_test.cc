@@ -107,3 +107,35 @@ phantom_plots = true
   bad.batch_histories = -1;
   CHECK_THROWS_AS(sabre::validate(bad), sabre::UsageError);
 }
+
+TEST_CASE("run file keys of the calibration: a target, its batches, a fixed count", "[engine]") {
+  sabre::RunConfig dflt;
+  CHECK(dflt.calibration_uncertainty == 0);  // not set: the default target (engine/calibration.hh)
+  CHECK(dflt.calibration_histories == 0);
+  CHECK(dflt.calibration_batch_histories == 0);
+  const auto path = write_file("run_cal.toml", R"(
+ct = "ct"
+plan = "plan.dcm"
+histories = 1000
+calibration_uncertainty = "0.5%"
+calibration_batch_histories = 250000
+[output]
+hdf5 = "d.h5"
+)");
+  sabre::RunConfig cfg;
+  sabre::load_run_file(path, cfg);
+  CHECK(cfg.calibration_uncertainty == Approx(0.005));
+  CHECK(cfg.calibration_batch_histories == 250000);
+  CHECK(cfg.calibration_histories == 0);
+  sabre::RunConfig num;
+  sabre::load_run_file(write_file("run_cal2.toml", "calibration_uncertainty = 0.002\n"), num);
+  CHECK(num.calibration_uncertainty == 0.002);
+  CHECK_THROWS_WITH(sabre::load_run_file(write_file("run_cal3.toml", "calibration_uncertainty = \"lots\"\n"), num),
+                    Catch::Contains("calibration_uncertainty"));
+  sabre::RunConfig bad = cfg;
+  bad.calibration_uncertainty = 1.5;
+  CHECK_THROWS_WITH(sabre::validate(bad), Catch::Contains("--calibration-uncertainty"));
+  bad = cfg;
+  bad.calibration_batch_histories = -5;
+  CHECK_THROWS_WITH(sabre::validate(bad), Catch::Contains("--calibration-batch-histories"));
+}

@@ -26,7 +26,7 @@ def expect(cond, what):
 
 with h5py.File(path, "r") as f:
     expect(f.attrs["format"] == "sabre-dose", "format")
-    expect(int(f.attrs["schema_version"]) == 1, "schema_version")
+    expect(int(f.attrs["schema_version"]) == 2, "schema_version")
     g = f["grid"]
     expect(np.allclose(g.attrs["origin_cm"], [-1.25, -2.0, 3.5]), "grid/origin_cm")
     expect(np.allclose(g.attrs["spacing_cm"], [0.25, 0.5, 0.3]), "grid/spacing_cm")
@@ -38,9 +38,21 @@ with h5py.File(path, "r") as f:
     dose = d[...]
     # Voxel (i, j, k) has linear index i + nx*(j + ny*k) and dose 1e-12*(index+1).
     expect(abs(dose[1, 2, 3] - 1e-12 * (3 + 4 * (2 + 3 * 1) + 1)) < 1e-24, "dose value order")
-    expect(f["dose"].attrs["unit"] == "Gy/history", "dose/unit")
+    expect(f["dose"].attrs["unit"] == "Gy", "dose/unit")
     expect(f["dose"].attrs["quantity"] == "dose to medium", "dose/quantity")
     expect(f["dose/rel_uncertainty"].shape == (2, 3, 4), "rel_uncertainty shape")
+    # Schema 2: rel_uncertainty = statistical and calibration in quadrature (0 without dose),
+    # the statistical part (0.01 * (index % 5)) in rel_uncertainty_statistical.
+    stat = f["dose/rel_uncertainty_statistical"][...]
+    total = f["dose/rel_uncertainty"][...]
+    cal = float(f["dose"].attrs["calibration_rel_uncertainty"])
+    idx = np.arange(24).reshape(2, 3, 4)
+    expect(np.array_equal(stat, 0.01 * (idx % 5)), "rel_uncertainty_statistical values")
+    expect(cal == 0.02, f"calibration_rel_uncertainty {cal}")
+    m = dose > 0
+    expect(not m[0, 0, 0] and total[0, 0, 0] == 0, "no uncertainty where there is no dose")
+    expect(np.array_equal(total[m], np.sqrt(stat[m] ** 2 + cal ** 2)), "rel_uncertainty = quadrature sum")
+    expect("calibration" in f["dose"].attrs["uncertainty"], "dose/uncertainty says how")
     expect(f["phantom/material"].dtype == np.int32, "phantom/material dtype")
     expect(f["phantom/density_g_cm3"].dtype == np.float32, "phantom/density dtype")
     names = [n.decode() if isinstance(n, bytes) else n for n in f["phantom/material_names"][...]]

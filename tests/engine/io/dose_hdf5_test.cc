@@ -2,6 +2,9 @@
 // documented names, provenance fields, no partial output, bad input.
 #include <catch2/catch.hpp>
 
+#include <hdf5.h>
+
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -75,6 +78,7 @@ TEST_CASE("dose HDF5 round trip keeps every field", "[io][hdf5]") {
   CHECK(b.dose_unit == r.dose_unit);
   CHECK(b.dose_to_water == r.dose_to_water);
   CHECK(b.mean_rel_uncertainty_50 == r.mean_rel_uncertainty_50);
+  CHECK(b.calibration_rel_uncertainty == 0);
   CHECK(b.provenance.at("physics_tables_sha256") == "ab12");
   CHECK(b.provenance.at("input_sha256:plan.dcm") == "ef56");
   CHECK(b.provenance.at("sabre_version") == sabre::build::version());
@@ -85,6 +89,52 @@ TEST_CASE("dose HDF5 round trip keeps every field", "[io][hdf5]") {
   for (const auto& e : fs::directory_iterator(path.parent_path()))
     if (e.path().filename().string().find("roundtrip.h5") != std::string::npos) ++files;
   CHECK(files == 1);
+}
+
+TEST_CASE("dose HDF5 of an absolute dose: total uncertainty written, statistical part read back",
+          "[io][hdf5]") {
+  auto r = sample_result();
+  r.dose_unit = "Gy";
+  r.calibration_rel_uncertainty = 0.02;
+  r.dose_gy[0] = 0;  // no dose: no uncertainty
+  const auto path = scratch("calibrated.h5");
+  sabre::io::write_dose_hdf5(path.string(), r);
+  const auto b = sabre::io::read_dose_hdf5(path.string());
+  CHECK(b.rel_uncertainty == r.rel_uncertainty);  // the statistical part, bit for bit
+  CHECK(b.calibration_rel_uncertainty == 0.02);
+  CHECK(b.dose_gy == r.dose_gy);
+  const auto total = sabre::total_rel_uncertainty(b);
+  CHECK(total[0] == 0);
+  for (std::size_t v = 1; v < total.size(); ++v)
+    CHECK(total[v] == std::sqrt(r.rel_uncertainty[v] * r.rel_uncertainty[v] + 0.02 * 0.02));
+  // Without a calibration term the total is the statistical array itself.
+  const auto plain = sabre::total_rel_uncertainty(sample_result());
+  CHECK(plain == sample_result().rel_uncertainty);
+}
+
+TEST_CASE("dose HDF5 schema version 1 files are still read", "[io][hdf5]") {
+  // A version 1 file had the statistical uncertainty under /dose/rel_uncertainty and no
+  // calibration term: make one from a version 2 file without a calibration term (there the
+  // two datasets are equal) by removing the new names and setting the version to 1.
+  const auto r = sample_result();
+  const auto path = scratch("v1.h5");
+  sabre::io::write_dose_hdf5(path.string(), r);
+  {
+    const hid_t f = H5Fopen(path.string().c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    REQUIRE(f >= 0);
+    const hid_t dose = H5Gopen2(f, "dose", H5P_DEFAULT);
+    REQUIRE(H5Ldelete(dose, "rel_uncertainty_statistical", H5P_DEFAULT) >= 0);
+    REQUIRE(H5Adelete(dose, "calibration_rel_uncertainty") >= 0);
+    H5Gclose(dose);
+    const hid_t a = H5Aopen(f, "schema_version", H5P_DEFAULT);
+    const std::int64_t one = 1;
+    REQUIRE(H5Awrite(a, H5T_NATIVE_INT64, &one) >= 0);
+    H5Aclose(a);
+    H5Fclose(f);
+  }
+  const auto b = sabre::io::read_dose_hdf5(path.string());
+  CHECK(b.rel_uncertainty == r.rel_uncertainty);
+  CHECK(b.calibration_rel_uncertainty == 0);
 }
 
 TEST_CASE("dose HDF5 files are identical apart from the date", "[io][hdf5]") {
@@ -112,7 +162,11 @@ TEST_CASE("dose HDF5 files are identical apart from the date", "[io][hdf5]") {
 
 TEST_CASE("h5py reads the dose HDF5 with the documented names and provenance", "[io][hdf5]") {
   const auto path = scratch("h5py.h5");
-  sabre::io::write_dose_hdf5(path.string(), sample_result());
+  auto r = sample_result();  // an absolute dose with a calibration term
+  r.dose_unit = "Gy";
+  r.calibration_rel_uncertainty = 0.02;
+  r.dose_gy[0] = 0;
+  sabre::io::write_dose_hdf5(path.string(), r);
   const std::string script = std::string(SABRE_SOURCE_DIR) + "/tests/engine/io/check_dose_hdf5.py";
   const auto res = sabre::test::run("/usr/bin/python3 " + script + " " + path.string() + " " +
                                     sabre::build::version() + " " + sabre::build::git_commit());

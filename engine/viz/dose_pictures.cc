@@ -228,4 +228,56 @@ Image line_plot(const std::vector<double>& x, const std::vector<double>& y, doub
   return im;
 }
 
+Image line_plots(const std::vector<Series>& series, double x_tick, const std::string& x_title,
+                 const std::string& y_title, int width, int height) {
+  double xmin = 1e300, xmax = -1e300, ymax = 0;
+  for (const auto& s : series) {
+    if (s.x.size() != s.y.size()) throw std::invalid_argument("line_plots: x and y differ in length");
+    for (double v : s.x) { xmin = std::min(xmin, v); xmax = std::max(xmax, v); }
+    for (double v : s.y) ymax = std::max(ymax, v);
+  }
+  if (!(xmax > xmin)) throw std::invalid_argument("line_plots: need an x range");
+  if (!(ymax > 0)) ymax = 1;
+  ymax *= 1.05;
+  Image im(width, height, Rgb{255, 255, 255});
+  const int l = 60, r = 15, t = 20, b = 40;
+  auto px = [&](double v) { return l + (v - xmin) / (xmax - xmin) * (width - l - r); };
+  auto py = [&](double v) { return height - b - v / ymax * (height - t - b); };
+  const Rgb grid{220, 220, 220}, axis{0, 0, 0}, black{0, 0, 0};
+  if (x_tick > 0)
+    for (double v = std::ceil(xmin / x_tick) * x_tick; v <= xmax + 1e-9; v += x_tick)
+      draw_segment(im, Segment{px(v), double(t), px(v), double(height - b)}, grid, 1);
+  for (int q = 1; q <= 10; ++q) {
+    const double v = ymax / 1.05 * q / 10;
+    draw_segment(im, Segment{double(l), py(v), double(width - r), py(v)}, grid, 1);
+  }
+  draw_segment(im, Segment{double(l), double(height - b), double(width - r), double(height - b)}, axis, 1);
+  draw_segment(im, Segment{double(l), double(t), double(l), double(height - b)}, axis, 1);
+  for (const auto& s : series) {
+    if (s.points) {
+      for (std::size_t i = 0; i < s.x.size(); ++i) {
+        const double cx = px(s.x[i]), cy = py(s.y[i]);
+        draw_segment(im, Segment{cx - 2, cy, cx + 2, cy}, s.colour, 3);
+      }
+    } else {
+      for (std::size_t i = 0; i + 1 < s.x.size(); ++i)
+        draw_segment(im, Segment{px(s.x[i]), py(s.y[i]), px(s.x[i + 1]), py(s.y[i + 1])}, s.colour, 2);
+    }
+  }
+  char buf[64];
+  if (x_tick > 0)
+    for (double v = std::ceil(xmin / (5 * x_tick)) * 5 * x_tick; v <= xmax + 1e-9; v += 5 * x_tick) {
+      std::snprintf(buf, sizeof buf, "%g", std::abs(v) < 1e-12 ? 0.0 : v);
+      draw_text(im, int(px(v)) - text_width(buf) / 2, height - b + 5, buf, black);
+    }
+  const double ydata = ymax / 1.05;
+  for (double q : {0.0, 0.5, 1.0}) {
+    std::snprintf(buf, sizeof buf, "%.3g", q * ydata);
+    draw_text(im, l - 4 - text_width(buf), int(py(q * ydata)) - 3, buf, black);
+  }
+  if (!x_title.empty()) draw_text(im, (l + width - r) / 2 - text_width(x_title) / 2, height - 14, x_title, black);
+  if (!y_title.empty()) draw_text(im, 4, 4, y_title, black);
+  return im;
+}
+
 }  // namespace sabre::viz

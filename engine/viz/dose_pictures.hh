@@ -48,4 +48,14 @@ Image line_plot(const std::vector<double>& x, const std::vector<double>& y, doub
                 const std::string& x_title = "", const std::string& y_title = "", int width = 640,
                 int height = 400);
 
+// Several series on one pair of axes (the ranges of all of them; y from 0): each drawn as
+// a line, or as small square markers when `points`.
+struct Series {
+  std::vector<double> x, y;
+  Rgb colour{20, 40, 160};
+  bool points = false;
+};
+Image line_plots(const std::vector<Series>& series, double x_tick, const std::string& x_title = "",
+                 const std::string& y_title = "", int width = 640, int height = 400);
+
 }  // namespace sabre::viz

@@ -1,0 +1,769 @@
+#include "engine/commission/commission.hh"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <numeric>
+
+#include "beams/machine_edit.hh"
+#include "core/errors.hh"
+#include "core/sha256.hh"
+#include "engine/calibration.hh"
+#include "engine/commission/basis.hh"
+#include "engine/commission/fit.hh"
+#include "engine/commission/mlc.hh"
+#include "engine/commission/report.hh"
+#include "engine/simulate_phantom.hh"
+
+namespace sabre::commission {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string default_commission_cache_dir() {
+  const std::string cal = default_calibration_cache_dir();  // .../sabre/calibration
+  if (cal.empty()) return "";
+  return fs::path(cal).parent_path().string() + "/commission";
+}
+
+namespace {
+
+using Log = std::function<void(const std::string&)>;
+
+// ---- a linear fit with free scales per group ------------------------------------------
+
+// The points of a fit: measured values, their weights (1 / sigma), the group whose free
+// scale they share, their rows of the basis matrix (one column per unknown) and a fixed
+// part (contributions held constant).
+struct Problem {
+  std::vector<double> y, w, fixed;
+  std::vector<int> group;
+  std::vector<std::vector<double>> cols;  // [unknown][point]
+  int n_groups = 0;
+};
+
+struct LinearFit {
+  std::vector<double> x, scale;
+  double chi2 = 0;
+  int n = 0;
+};
+
+// Alternates the group scales (closed form) and the non-negative unknowns (NNLS with the
+// regularisation rows that `reg(x, rows, rhs)` appends for the current x).
+using RegRows = std::function<void(const std::vector<double>& x, std::vector<std::vector<double>>& rows,
+                                   std::vector<double>& rhs)>;
+
+LinearFit fit_linear(const Problem& p, std::vector<double> x, const RegRows& reg, int iterations = 40) {
+  const int n = int(p.y.size()), k = int(p.cols.size());
+  LinearFit out;
+  out.scale.assign(std::size_t(p.n_groups), 1.0);
+  auto model = [&](int j) {
+    double m = p.fixed[std::size_t(j)];
+    for (int c = 0; c < k; ++c) m += p.cols[std::size_t(c)][std::size_t(j)] * x[std::size_t(c)];
+    return m;
+  };
+  for (int it = 0; it < iterations; ++it) {
+    std::vector<double> num(std::size_t(p.n_groups), 0), den(std::size_t(p.n_groups), 0);
+    for (int j = 0; j < n; ++j) {
+      const double m = model(j), w2 = p.w[std::size_t(j)] * p.w[std::size_t(j)];
+      num[std::size_t(p.group[std::size_t(j)])] += w2 * p.y[std::size_t(j)] * m;
+      den[std::size_t(p.group[std::size_t(j)])] += w2 * m * m;
+    }
+    for (int g = 0; g < p.n_groups; ++g)
+      out.scale[std::size_t(g)] = den[std::size_t(g)] > 0 ? num[std::size_t(g)] / den[std::size_t(g)] : 1.0;
+    std::vector<std::vector<double>> rrows;
+    std::vector<double> rrhs;
+    if (reg) reg(x, rrows, rrhs);
+    Matrix A(n + int(rrows.size()), k);
+    std::vector<double> b(std::size_t(A.rows), 0.0);
+    for (int j = 0; j < n; ++j) {
+      const double a = out.scale[std::size_t(p.group[std::size_t(j)])], w = p.w[std::size_t(j)];
+      for (int c = 0; c < k; ++c) A(j, c) = w * a * p.cols[std::size_t(c)][std::size_t(j)];
+      b[std::size_t(j)] = w * (p.y[std::size_t(j)] - a * p.fixed[std::size_t(j)]);
+    }
+    for (std::size_t r = 0; r < rrows.size(); ++r) {
+      for (int c = 0; c < k; ++c) A(n + int(r), c) = rrows[r][std::size_t(c)];
+      b[std::size_t(n) + r] = rrhs[r];
+    }
+    const std::vector<double> xn = nnls(A, b);
+    double change = 0, norm = 0;
+    for (int c = 0; c < k; ++c) {
+      change += std::abs(xn[std::size_t(c)] - x[std::size_t(c)]);
+      norm += std::abs(xn[std::size_t(c)]);
+    }
+    x = xn;
+    if (it > 2 && change <= 1e-7 * std::max(norm, 1e-300)) break;
+  }
+  out.x = x;
+  out.n = n;
+  for (int j = 0; j < n; ++j) {
+    const double a = out.scale[std::size_t(p.group[std::size_t(j)])];
+    out.chi2 += std::pow(p.w[std::size_t(j)] * (a * model(j) - p.y[std::size_t(j)]), 2);
+  }
+  return out;
+}
+
+// The regularisation strength of a set of fits (largest lambda first): the largest lambda
+// whose chi2 is within the statistical spread (2 sigma of a chi2 with n degrees of freedom)
+// of n, or of the smallest chi2 reached when the noise is underestimated (the Monte Carlo
+// points' correlations are not in their sigmas). A discrepancy principle.
+std::pair<double, LinearFit> pick_lambda(const std::vector<std::pair<double, LinearFit>>& fits, double n) {
+  double lo = 1e300;
+  for (const auto& f : fits) lo = std::min(lo, f.second.chi2);
+  const double slack = 1 + 2 * std::sqrt(2 / std::max(n, 1.0));
+  const double ok = std::max(n * slack, lo * slack);
+  for (const auto& f : fits)
+    if (f.second.chi2 <= ok) return f;
+  return fits.back();
+}
+
+// ---- the commissioning context ---------------------------------------------------------
+
+struct Ctx {
+  const Options& opt;
+  BasisBank& bank;
+  const beams::Machine& machine;
+  beams::BeamModel& model;
+  json& rep;
+  Log log;
+  std::uint64_t seed = 1;
+
+  std::uint64_t next_seed() { return seed += 7919; }
+  void say(const std::string& s) const {
+    if (log) log(s);
+  }
+  bool kind_is(int owner, io::CurveKind k) const {
+    return owner >= 0 && bank.data().curves[std::size_t(owner)].kind == k;
+  }
+};
+
+// Weight of a point: 1 / sqrt((relative measurement sigma x value)^2 + model sigma^2).
+double point_weight(double y, double model_sigma, double rel) {
+  const double s = std::hypot(rel * std::abs(y), model_sigma);
+  return s > 0 ? 1 / s : 0;
+}
+
+// ---- stage: spectrum and contamination electrons from depth doses ---------------------
+
+// Hat functions over the spectrum's bins: G nodes at evenly spaced bin indices, each a
+// triangle falling to 0 at its neighbours' nodes (a partition of unity). The fitted
+// spectrum is the prior's weights times sum_g c_g h_g: a smooth correction factor.
+std::vector<std::vector<double>> spectrum_hats(int nb, int groups) {
+  std::vector<double> node(static_cast<std::size_t>(groups));
+  for (int g = 0; g < groups; ++g) node[std::size_t(g)] = (nb - 1) * double(g) / (groups - 1);
+  std::vector<std::vector<double>> h(std::size_t(groups), std::vector<double>(std::size_t(nb), 0.0));
+  for (int i = 0; i < nb; ++i)
+    for (int g = 0; g < groups; ++g) {
+      const double d = i - node[std::size_t(g)];
+      const double width = d < 0 ? (g > 0 ? node[std::size_t(g)] - node[std::size_t(g) - 1] : 1)
+                                 : (g + 1 < groups ? node[std::size_t(g) + 1] - node[std::size_t(g)] : 1);
+      h[std::size_t(g)][std::size_t(i)] = std::max(0.0, 1 - std::abs(d) / width);
+    }
+  return h;
+}
+
+void stage_spectrum(Ctx& c) {
+  auto& m = c.model;
+  const int nb = int(m.spectrum_weights.size());
+  const int groups = std::min(nb, m.energy_mv > 8 ? 8 : 6);
+  const auto hats = spectrum_hats(nb, groups);
+  struct SetupBasis {
+    const SetupData* s;
+    std::vector<int> idx;  // PDD points
+    std::vector<Computed> prim;  // per hat
+    Computed ef;
+    std::vector<Computed> el;    // per electron mean energy
+  };
+  std::vector<SetupBasis> sb;
+  for (const auto& s : c.bank.setups()) {
+    const auto own = c.bank.point_owner(s);
+    SetupBasis b{&s, {}, {}, {}, {}};
+    for (std::size_t j = 0; j < own.size(); ++j)
+      if (c.kind_is(own[j], io::CurveKind::depth_dose)) b.idx.push_back(int(j));
+    if (!b.idx.empty()) sb.push_back(std::move(b));
+  }
+  if (sb.empty()) {
+    c.say("spectrum: no depth doses in the data: not fitted");
+    return;
+  }
+  const std::vector<double> e_means{0.5, 1.0, 2.0, 3.0, 5.0};
+  const std::int64_t per_part = std::max<std::int64_t>(100000, c.opt.histories / (groups + 3));
+  const std::int64_t per_el = std::max<std::int64_t>(100000, per_part / 4);
+  c.say("spectrum: " + std::to_string(sb.size()) + " set-up(s) with depth doses, " + std::to_string(groups) +
+        " spectral parts (" + std::to_string(per_part) + " histories each), extra-focal, " +
+        std::to_string(e_means.size()) + " electron parts");
+  const std::vector<double> prior(m.spectrum_weights);
+  for (auto& b : sb) {
+    // Common random numbers: every part of a set-up with the same seed.
+    const std::uint64_t seed = c.next_seed();
+    for (int g = 0; g < groups; ++g) {
+      PartSpec p{Part::primary, 0, 0, {}, -1};
+      p.spectrum_weights.resize(std::size_t(nb));
+      for (int i = 0; i < nb; ++i) p.spectrum_weights[std::size_t(i)] = prior[std::size_t(i)] * hats[std::size_t(g)][std::size_t(i)];
+      b.prim.push_back(c.bank.compute(m, *b.s, p, per_part, seed));
+    }
+    b.ef = c.bank.compute(m, *b.s, PartSpec{Part::extrafocal, 0, 0, {}, -1}, per_part, seed);
+    for (double em : e_means) {
+      beams::BeamModel me = m;
+      me.electron.mean_energy_mev = em;
+      b.el.push_back(c.bank.compute(me, *b.s, PartSpec{Part::electrons, 0, 0, {}, -1}, per_el, seed));
+    }
+  }
+  // Each hat's basis is the dose of photons drawn from prior x hat_g, normalised to one
+  // photon; its share of the prior spectrum is p_g = sum_i prior_i hat_g(i). With factors
+  // c_g the photon dose per photon of the prior's normalisation is sum_g c_g p_g P_g.
+  std::vector<double> share(std::size_t(groups), 0.0);
+  for (int g = 0; g < groups; ++g)
+    for (int i = 0; i < nb; ++i) share[std::size_t(g)] += prior[std::size_t(i)] * hats[std::size_t(g)][std::size_t(i)];
+  const double we0 = m.electron.weight, wf0 = m.extrafocal.weight;
+  const double f = wf0 / std::max(1e-12, 1 - we0);  // extra-focal share of the photons
+  double best_chi2 = 1e300;
+  json tried = json::array();
+  LinearFit best;
+  double best_lambda = 0, best_emean = m.electron.mean_energy_mev;
+  for (std::size_t k = 0; k < e_means.size(); ++k) {
+    // Unknowns: x_g = (1 - we) c_g (g < groups), x_G = we. Columns: (1 - f) p_g P_g + f p_g EF,
+    // and E.
+    Problem p;
+    p.cols.assign(std::size_t(groups) + 1, {});
+    std::map<int, int> group_of_curve;
+    for (auto& b : sb) {
+      const auto y = c.bank.measured(*b.s);
+      const auto own = c.bank.point_owner(*b.s);
+      for (int j : b.idx) {
+        const int curve = own[std::size_t(j)];
+        if (!group_of_curve.count(curve)) group_of_curve[curve] = int(group_of_curve.size());
+        p.group.push_back(group_of_curve[curve]);
+        p.y.push_back(y[std::size_t(j)]);
+        double mv = we0 * b.el[k].value[std::size_t(j)], var = std::pow(we0 * b.el[k].sigma[std::size_t(j)], 2);
+        for (int g = 0; g < groups; ++g) {
+          const double col = share[std::size_t(g)] * ((1 - f) * b.prim[std::size_t(g)].value[std::size_t(j)] +
+                                                      f * b.ef.value[std::size_t(j)]);
+          p.cols[std::size_t(g)].push_back(col);
+          mv += (1 - we0) * col;
+          var += std::pow((1 - we0) * share[std::size_t(g)] * (1 - f) * b.prim[std::size_t(g)].sigma[std::size_t(j)], 2);
+        }
+        var += std::pow((1 - we0) * f * b.ef.sigma[std::size_t(j)], 2);
+        p.cols[std::size_t(groups)].push_back(b.el[k].value[std::size_t(j)]);
+        p.fixed.push_back(0);
+        p.w.push_back(point_weight(y[std::size_t(j)], std::sqrt(var) * y[std::size_t(j)] / std::max(mv, 1e-300),
+                                   c.opt.measurement_uncertainty));
+      }
+    }
+    p.n_groups = int(group_of_curve.size());
+    std::vector<double> x0(std::size_t(groups) + 1, 1 - we0);
+    x0[std::size_t(groups)] = we0;
+    // Regularisation on the correction factors c_g = x_g / sum_g(x_g p_g): second differences
+    // (smoothness) and a pull toward 1 (the prior), weighted by lambda; lambda by the
+    // discrepancy principle (the largest one whose chi2 is consistent with the noise).
+    const double n_pts = double(p.y.size());
+    std::vector<std::pair<double, LinearFit>> fits;
+    for (double lambda : {100.0, 10.0, 1.0, 0.1, 0.01, 0.001}) {
+      const RegRows reg = [&](const std::vector<double>& x, std::vector<std::vector<double>>& rows,
+                              std::vector<double>& rhs) {
+        double tau = 0;  // sum_g x_g p_g: the photon weight
+        for (int g = 0; g < groups; ++g) tau += x[std::size_t(g)] * share[std::size_t(g)];
+        const double sl = std::sqrt(lambda) / std::max(tau, 1e-300);
+        for (int g = 1; g + 1 < groups; ++g) {
+          std::vector<double> r(std::size_t(groups) + 1, 0.0);
+          r[std::size_t(g) - 1] = r[std::size_t(g) + 1] = sl;
+          r[std::size_t(g)] = -2 * sl;
+          rows.push_back(r);
+          rhs.push_back(0);
+        }
+        for (int g = 0; g < groups; ++g) {
+          std::vector<double> r(std::size_t(groups) + 1, 0.0);
+          r[std::size_t(g)] = 0.3 * sl;
+          rows.push_back(r);
+          rhs.push_back(0.3 * sl * tau);
+        }
+      };
+      fits.emplace_back(lambda, fit_linear(p, x0, reg));
+      tried.push_back({{"electron_mean_energy_mev", e_means[k]}, {"lambda", lambda}, {"chi2", fits.back().second.chi2},
+                       {"n", fits.back().second.n}});
+    }
+    const auto [chosen_lambda, chosen] = pick_lambda(fits, n_pts);
+    if (chosen.chi2 < best_chi2) {
+      best_chi2 = chosen.chi2;
+      best = chosen;
+      best_lambda = chosen_lambda;
+      best_emean = e_means[k];
+    }
+  }
+  double tau = 0;
+  for (int g = 0; g < groups; ++g) tau += best.x[std::size_t(g)] * share[std::size_t(g)];
+  if (!(tau > 0)) throw RuntimeError("commissioning: the spectrum fit gave no photons");
+  std::vector<double> w(std::size_t(nb), 0.0);
+  double sw = 0;
+  for (int i = 0; i < nb; ++i) {
+    double factor = 0;
+    for (int g = 0; g < groups; ++g) factor += best.x[std::size_t(g)] * hats[std::size_t(g)][std::size_t(i)];
+    w[std::size_t(i)] = prior[std::size_t(i)] * factor;
+    sw += w[std::size_t(i)];
+  }
+  for (double& v : w) v /= sw;
+  m.spectrum_weights = w;
+  const double e = best.x[std::size_t(groups)];
+  const double we = e / (tau + e);
+  m.electron.weight = we;
+  m.electron.mean_energy_mev = best_emean;
+  m.extrafocal.weight = f * (1 - we);
+  double mean = 0, mean0 = 0;
+  for (int i = 0; i < nb; ++i) {
+    mean += w[std::size_t(i)] * m.spectrum_energies_mev[std::size_t(i)];
+    mean0 += prior[std::size_t(i)] * m.spectrum_energies_mev[std::size_t(i)];
+  }
+  std::vector<double> factors;
+  for (int g = 0; g < groups; ++g) factors.push_back(best.x[std::size_t(g)] / tau);
+  c.rep["stages"].push_back({{"stage", "spectrum"},
+                             {"chi2", best.chi2},
+                             {"points", best.n},
+                             {"lambda", best_lambda},
+                             {"correction_factors", factors},
+                             {"electron_weight", we},
+                             {"electron_mean_energy_mev", best_emean},
+                             {"spectrum_mean_mev", mean},
+                             {"spectrum_mean_before_mev", mean0},
+                             {"tried", tried}});
+  c.say("spectrum: mean " + std::to_string(mean0) + " -> " + std::to_string(mean) + " MeV, electron weight " +
+        std::to_string(we) + " (mean " + std::to_string(best_emean) + " MeV), chi2 " + std::to_string(best.chi2) +
+        " for " + std::to_string(best.n) + " points");
+}
+
+// ---- stage: off-axis fluence from large-field profiles ---------------------------------
+
+void stage_fluence(Ctx& c) {
+  auto& m = c.model;
+  const int nk = int(m.fluence_r_cm.size());
+  struct SetupBasis {
+    const SetupData* s;
+    std::vector<int> idx;
+    std::vector<Computed> hat;
+    Computed ef, el;
+  };
+  std::vector<SetupBasis> sb;
+  double r_max = 0;
+  for (const auto& s : c.bank.setups()) {
+    if (std::max(s.setup.field_x_cm, s.setup.field_y_cm) < 10) continue;
+    const auto own = c.bank.point_owner(s);
+    SetupBasis b{&s, {}, {}, {}, {}};
+    for (std::size_t j = 0; j < own.size(); ++j)
+      if (c.kind_is(own[j], io::CurveKind::profile)) {
+        b.idx.push_back(int(j));
+        const auto& cv = c.bank.data().curves[std::size_t(own[j])];
+        const double pos = std::max(std::abs(cv.position_cm.front()), std::abs(cv.position_cm.back()));
+        r_max = std::max(r_max, pos * c.machine.sad_cm / (s.setup.ssd_cm + cv.depth_cm));
+      }
+    if (!b.idx.empty()) sb.push_back(std::move(b));
+  }
+  if (sb.empty()) {
+    c.say("fluence: no profiles of fields >= 10 cm: not fitted");
+    return;
+  }
+  // Knots the profiles reach (and the next one out); knot 0 stays 1 (the axis).
+  std::vector<int> fit_knots;
+  for (int k = 1; k < nk; ++k)
+    if (m.fluence_r_cm[std::size_t(k - 1)] <= r_max) fit_knots.push_back(k);
+  const std::int64_t per_part = std::max<std::int64_t>(200000, c.opt.histories / (nk + 2));
+  c.say("fluence: " + std::to_string(sb.size()) + " set-up(s), knots 1.." + std::to_string(fit_knots.size()) +
+        " (profiles reach " + std::to_string(r_max) + " cm at the isocentre plane), " + std::to_string(per_part) +
+        " histories per part");
+  for (auto& b : sb) {
+    const std::uint64_t seed = c.next_seed();  // common random numbers within a set-up
+    for (int k = 0; k < nk; ++k)
+      b.hat.push_back(c.bank.compute(m, *b.s, PartSpec{Part::primary, 0, 0, {}, k}, per_part, seed));
+    b.ef = c.bank.compute(m, *b.s, PartSpec{Part::extrafocal, 0, 0, {}, -1}, per_part, seed);
+    b.el = c.bank.compute(m, *b.s, PartSpec{Part::electrons, 0, 0, {}, -1}, per_part, seed);
+  }
+  const double we = m.electron.weight, wf = m.extrafocal.weight, wp = 1 - we - wf;
+  Problem p;
+  p.cols.assign(fit_knots.size(), {});
+  std::map<int, int> group_of_curve;
+  for (auto& b : sb) {
+    const auto y = c.bank.measured(*b.s);
+    const auto own = c.bank.point_owner(*b.s);
+    for (int j : b.idx) {
+      const int curve = own[std::size_t(j)];
+      if (!group_of_curve.count(curve)) group_of_curve[curve] = int(group_of_curve.size());
+      p.group.push_back(group_of_curve[curve]);
+      p.y.push_back(y[std::size_t(j)]);
+      double fixed = wf * b.ef.value[std::size_t(j)] + we * b.el.value[std::size_t(j)], var = 0;
+      for (int k = 0; k < nk; ++k) {
+        const auto it = std::find(fit_knots.begin(), fit_knots.end(), k);
+        const double h = wp * b.hat[std::size_t(k)].value[std::size_t(j)];
+        var += std::pow(m.fluence_rel[std::size_t(k)] * wp * b.hat[std::size_t(k)].sigma[std::size_t(j)], 2);
+        if (it == fit_knots.end()) fixed += m.fluence_rel[std::size_t(k)] * h;
+        else p.cols[std::size_t(it - fit_knots.begin())].push_back(h);
+      }
+      double mv = fixed;
+      for (std::size_t q = 0; q < fit_knots.size(); ++q)
+        mv += m.fluence_rel[std::size_t(fit_knots[q])] * p.cols[q].back();
+      p.fixed.push_back(fixed);
+      p.w.push_back(point_weight(y[std::size_t(j)], std::sqrt(var) * y[std::size_t(j)] / std::max(mv, 1e-300),
+                                 c.opt.measurement_uncertainty));
+    }
+  }
+  p.n_groups = int(group_of_curve.size());
+  std::vector<double> x0;
+  for (int k : fit_knots) x0.push_back(m.fluence_rel[std::size_t(k)]);
+  // Smoothness: second differences over all knots (the fixed ones on the right-hand side),
+  // and a weak pull toward the prior; lambda by pick_lambda.
+  const std::vector<double> prior(m.fluence_rel);
+  std::vector<std::pair<double, LinearFit>> fits;
+  json tried = json::array();
+  for (double lambda : {1e6, 1e5, 1e4, 1e3, 1e2, 10.0}) {
+    const RegRows reg = [&](const std::vector<double>&, std::vector<std::vector<double>>& rows,
+                            std::vector<double>& rhs) {
+      for (int k = 1; k + 1 < nk; ++k) {
+        std::vector<double> r(fit_knots.size(), 0.0);
+        double b = 0;
+        const double coef[3] = {1, -2, 1};
+        bool any = false;
+        // Second differences per cm^2 (the knots are not evenly spaced).
+        const double h = 0.5 * (m.fluence_r_cm[std::size_t(k + 1)] - m.fluence_r_cm[std::size_t(k - 1)]);
+        for (int d = -1; d <= 1; ++d) {
+          const int kk = k + d;
+          const auto it = std::find(fit_knots.begin(), fit_knots.end(), kk);
+          const double a = std::sqrt(lambda) * coef[d + 1] / (h * h);
+          if (it == fit_knots.end()) b -= a * prior[std::size_t(kk)];
+          else { r[std::size_t(it - fit_knots.begin())] = a; any = true; }
+        }
+        if (any) {
+          rows.push_back(r);
+          rhs.push_back(b);
+        }
+      }
+      for (std::size_t q = 0; q < fit_knots.size(); ++q) {
+        std::vector<double> r(fit_knots.size(), 0.0);
+        r[q] = 0.01 * std::sqrt(lambda);
+        rows.push_back(r);
+        rhs.push_back(0.01 * std::sqrt(lambda) * prior[std::size_t(fit_knots[q])]);
+      }
+    };
+    fits.emplace_back(lambda, fit_linear(p, x0, reg));
+    tried.push_back({{"lambda", lambda}, {"chi2", fits.back().second.chi2}});
+  }
+  const auto [lambda, lf] = pick_lambda(fits, double(p.y.size()));
+  for (std::size_t q = 0; q < fit_knots.size(); ++q) m.fluence_rel[std::size_t(fit_knots[q])] = lf.x[q];
+  c.rep["stages"].push_back({{"stage", "fluence"}, {"chi2", lf.chi2}, {"points", lf.n}, {"knots", fit_knots},
+                             {"lambda", lambda}, {"tried", tried}, {"fluence_rel", m.fluence_rel}});
+  c.say("fluence: chi2 " + std::to_string(lf.chi2) + " for " + std::to_string(lf.n) + " points");
+}
+
+// ---- stage: focal spot and extra-focal weight from output factors and small fields -----
+
+void stage_spot(Ctx& c) {
+  auto& m = c.model;
+  const std::vector<double> sigmas{0.0, 0.03, 0.06, 0.09, 0.12};
+  struct SetupBasis {
+    const SetupData* s;
+    std::vector<int> idx;
+    std::vector<Computed> prim;  // per sigma
+    Computed ef, el;
+  };
+  std::vector<SetupBasis> sb;
+  for (const auto& s : c.bank.setups()) {
+    const auto own = c.bank.point_owner(s);
+    const bool small = std::min(s.setup.field_x_cm, s.setup.field_y_cm) <= 4;
+    SetupBasis b{&s, {}, {}, {}, {}};
+    for (std::size_t j = 0; j < own.size(); ++j)
+      if (own[j] < 0 || (small && c.kind_is(own[j], io::CurveKind::profile))) b.idx.push_back(int(j));
+    if (!b.idx.empty()) sb.push_back(std::move(b));
+  }
+  int n_of = 0;
+  for (auto& b : sb)
+    for (int j : b.idx) n_of += c.bank.point_owner(*b.s)[std::size_t(j)] < 0;
+  if (n_of < 2) {
+    c.say("spot: fewer than 2 output factors: focal spot and extra-focal weight not fitted");
+    return;
+  }
+  const std::int64_t per_part = std::max<std::int64_t>(200000, c.opt.histories / int(sigmas.size() + 2));
+  c.say("spot: " + std::to_string(sb.size()) + " set-up(s), focal-spot sigma grid 0 .. 0.12 cm, " +
+        std::to_string(per_part) + " histories per part");
+  for (auto& b : sb) {
+    // Common random numbers: the sigma-grid runs differ only in the spot's scale, so their
+    // doses vary smoothly with sigma (what the interpolation below needs).
+    const std::uint64_t seed = c.next_seed();
+    for (double sg : sigmas) {
+      beams::BeamModel ms = m;
+      ms.primary.sigma_x_cm = ms.primary.sigma_y_cm = sg;
+      b.prim.push_back(c.bank.compute(ms, *b.s, PartSpec{Part::primary, 0, 0, {}, -1}, per_part, seed));
+    }
+    b.ef = c.bank.compute(m, *b.s, PartSpec{Part::extrafocal, 0, 0, {}, -1}, per_part, seed);
+    b.el = c.bank.compute(m, *b.s, PartSpec{Part::electrons, 0, 0, {}, -1}, per_part, seed);
+  }
+  // The primary part at any sigma: quadratic through the three nearest grid nodes.
+  auto prim_at = [&](const SetupBasis& b, int j, double sg, double* var) {
+    int i = 0;
+    while (i + 3 < int(sigmas.size()) && sg > sigmas[std::size_t(i) + 1]) ++i;
+    const double x0 = sigmas[std::size_t(i)], x1 = sigmas[std::size_t(i) + 1], x2 = sigmas[std::size_t(i) + 2];
+    const double l0 = (sg - x1) * (sg - x2) / ((x0 - x1) * (x0 - x2)), l1 = (sg - x0) * (sg - x2) / ((x1 - x0) * (x1 - x2)),
+                 l2 = (sg - x0) * (sg - x1) / ((x2 - x0) * (x2 - x1));
+    const auto& p0 = b.prim[std::size_t(i)], &p1 = b.prim[std::size_t(i) + 1], &p2 = b.prim[std::size_t(i) + 2];
+    if (var)
+      *var = std::pow(l0 * p0.sigma[std::size_t(j)], 2) + std::pow(l1 * p1.sigma[std::size_t(j)], 2) +
+             std::pow(l2 * p2.sigma[std::size_t(j)], 2);
+    return l0 * p0.value[std::size_t(j)] + l1 * p1.value[std::size_t(j)] + l2 * p2.value[std::size_t(j)];
+  };
+  const double we = m.electron.weight;
+  // chi2(sigma, wf) with the free scales (one for all output factors, one per profile).
+  auto chi2 = [&](double sg, double wf) {
+    std::map<int, std::pair<double, double>> acc;  // group -> (sum w2 y m, sum w2 m2)
+    struct Pt { int g; double y, m, w; };
+    std::vector<Pt> pts;
+    for (auto& b : sb) {
+      const auto y = c.bank.measured(*b.s);
+      const auto own = c.bank.point_owner(*b.s);
+      for (int j : b.idx) {
+        double var = 0;
+        const double pm = prim_at(b, j, sg, &var);
+        const double mv = (1 - we - wf) * pm + wf * b.ef.value[std::size_t(j)] + we * b.el.value[std::size_t(j)];
+        const int g = own[std::size_t(j)] < 0 ? -1 : own[std::size_t(j)];
+        const double w = point_weight(y[std::size_t(j)], std::sqrt(var) * (1 - we - wf) * y[std::size_t(j)] /
+                                                             std::max(mv, 1e-300),
+                                      c.opt.measurement_uncertainty);
+        pts.push_back({g, y[std::size_t(j)], mv, w});
+        acc[g].first += w * w * y[std::size_t(j)] * mv;
+        acc[g].second += w * w * mv * mv;
+      }
+    }
+    double x2 = 0;
+    for (const auto& p : pts) {
+      const auto& a = acc[p.g];
+      const double s = a.second > 0 ? a.first / a.second : 1;
+      x2 += std::pow(p.w * (s * p.m - p.y), 2);
+    }
+    return x2;
+  };
+  double best_sg = m.primary.sigma_x_cm, best_wf = m.extrafocal.weight, best = 1e300;
+  for (double sg = 0; sg <= 0.12 + 1e-9; sg += 0.005) {
+    const double wf = golden_min([&](double w) { return chi2(sg, w); }, 0.0, 0.25, 1e-4);
+    const double x2 = chi2(sg, wf);
+    if (x2 < best) { best = x2; best_sg = sg; best_wf = wf; }
+  }
+  // Refine sigma around the grid minimum.
+  best_sg = golden_min([&](double sg) {
+    return chi2(sg, golden_min([&](double w) { return chi2(sg, w); }, 0.0, 0.25, 1e-4));
+  }, std::max(0.0, best_sg - 0.005), std::min(0.12, best_sg + 0.005), 2e-4);
+  best_wf = golden_min([&](double w) { return chi2(best_sg, w); }, 0.0, 0.25, 1e-5);
+  best = chi2(best_sg, best_wf);
+  int n = 0;
+  for (auto& b : sb) n += int(b.idx.size());
+  m.primary.sigma_x_cm = m.primary.sigma_y_cm = best_sg;
+  m.extrafocal.weight = best_wf;
+  c.rep["stages"].push_back({{"stage", "spot"}, {"chi2", best}, {"points", n}, {"sigma_cm", best_sg},
+                             {"extrafocal_weight", best_wf}});
+  c.say("spot: sigma " + std::to_string(best_sg) + " cm, extra-focal weight " + std::to_string(best_wf) + ", chi2 " +
+        std::to_string(best) + " for " + std::to_string(n) + " points");
+}
+
+// ---- stage: monitor backscatter from output factors of X != Y fields -------------------
+
+void stage_backscatter(Ctx& c) {
+  auto& m = c.model;
+  // Output factors with their computed dose from the full model (backscatter divided out).
+  struct Pt { double y, d_nobs, u, v, w; };
+  std::vector<Pt> pts;
+  bool rect = false;
+  for (const auto& s : c.bank.setups()) {
+    if (s.output_factors.empty()) continue;
+    rect |= std::abs(s.setup.field_x_cm - s.setup.field_y_cm) > 0.5;
+  }
+  if (!rect) {
+    c.say("backscatter: no output factors of rectangular fields: not fitted");
+    return;
+  }
+  for (const auto& s : c.bank.setups()) {
+    if (s.output_factors.empty()) continue;
+    const Computed full = c.bank.compute_full(m, s, std::max<std::int64_t>(200000, c.opt.histories / 4), c.next_seed());
+    const auto y = c.bank.measured(s);
+    const double S0 = m.monitor_signal(s.setup.field_x_cm, s.setup.field_y_cm);
+    for (std::size_t q = 0; q < s.output_factors.size(); ++q) {
+      const std::size_t j = std::size_t(s.n_points) - s.output_factors.size() + q;
+      const double X = std::clamp(s.setup.field_x_cm, 0.0, 40.0), Y = std::clamp(s.setup.field_y_cm, 0.0, 40.0);
+      pts.push_back({y[j], full.value[j] * S0, 1 - X / 40, 1 - Y / 40,
+                     point_weight(y[j], full.sigma[j] * S0, c.opt.measurement_uncertainty)});
+    }
+  }
+  // The computed output factor is a d / S(kx, ky) with S = 1 + kx u + ky v and a free scale
+  // a (the data's normalisation): chi2(kx, ky) with a in closed form, plus a Gaussian prior
+  // of 1 sigma 0.01 about the machine file's values (monitor backscatter changes the output
+  // by well under 1 % between elongated fields: docs/machines.md), minimised by nested
+  // golden-section searches over |k| <= 0.1.
+  const double kx0 = m.calibration.backscatter_kx, ky0 = m.calibration.backscatter_ky, prior_sigma = 0.01;
+  auto chi2 = [&](double kx, double ky) {
+    double num = 0, den = 0;
+    for (const auto& p : pts) {
+      const double mdl = p.d_nobs / (1 + kx * p.u + ky * p.v);
+      num += p.w * p.w * p.y * mdl;
+      den += p.w * p.w * mdl * mdl;
+    }
+    const double a = den > 0 ? num / den : 1;
+    double x2 = 0;
+    for (const auto& p : pts) x2 += std::pow(p.w * (a * p.d_nobs / (1 + kx * p.u + ky * p.v) - p.y), 2);
+    return x2 + std::pow((kx - kx0) / prior_sigma, 2) + std::pow((ky - ky0) / prior_sigma, 2);
+  };
+  auto best_ky = [&](double kx) { return golden_min([&](double ky) { return chi2(kx, ky); }, -0.1, 0.1, 1e-5); };
+  const double kx = golden_min([&](double k) { return chi2(k, best_ky(k)); }, -0.1, 0.1, 1e-5);
+  const std::vector<double> x{kx, best_ky(kx)};
+  m.calibration.backscatter_kx = std::clamp(x[0], -0.49, 0.49);
+  m.calibration.backscatter_ky = std::clamp(x[1], -0.49, 0.49);
+  c.rep["stages"].push_back({{"stage", "backscatter"}, {"backscatter_kx", m.calibration.backscatter_kx},
+                             {"backscatter_ky", m.calibration.backscatter_ky}, {"points", pts.size()}});
+  c.say("backscatter: k_x " + std::to_string(m.calibration.backscatter_kx) + ", k_y " +
+        std::to_string(m.calibration.backscatter_ky));
+}
+
+std::string data_label(const Options& o) {
+  if (!o.data_label.empty()) return o.data_label;
+  std::string s;
+  for (const auto& f : o.measured) {
+    if (!s.empty()) s += ", ";
+    s += fs::path(f).filename().string() + " (SHA-256 " + sha256_file(f).substr(0, 12) + ")";
+  }
+  return s;
+}
+
+// The commissioned machine file: the original text with the fitted values replaced.
+std::string edited_machine(const Options& o, const std::string& text, const beams::BeamModel& a,
+                           const beams::BeamModel& b, const Result& r) {
+  beams::MachineText t(text, o.machine_file);
+  const std::string src = "commissioned by sabre commission to " + data_label(o);
+  const std::string basis = "measured";
+  auto changed = [](double x, double y) { return std::abs(x - y) > 1e-12 * std::max(1.0, std::abs(x)); };
+  if (changed(a.primary.sigma_x_cm, b.primary.sigma_x_cm)) {
+    t.set_beam_tagged(b.name, "primary", "sigma_x_cm", b.primary.sigma_x_cm, basis, src);
+    t.set_beam_tagged(b.name, "primary", "sigma_y_cm", b.primary.sigma_y_cm, basis, src);
+  }
+  if (changed(a.extrafocal.weight, b.extrafocal.weight))
+    t.set_beam_tagged(b.name, "extrafocal", "weight", b.extrafocal.weight, basis, src);
+  if (changed(a.electron.weight, b.electron.weight))
+    t.set_beam_tagged(b.name, "electron", "weight", b.electron.weight, basis, src);
+  if (changed(a.electron.mean_energy_mev, b.electron.mean_energy_mev))
+    t.set_beam_tagged(b.name, "electron", "mean_energy_mev", b.electron.mean_energy_mev, basis, src);
+  if (a.spectrum_weights != b.spectrum_weights)
+    t.set_beam_array(b.name, "spectrum", "weights", b.spectrum_weights, basis,
+                     src + " (regularised non-negative least squares on Monte Carlo basis depth doses)");
+  if (a.fluence_rel != b.fluence_rel)
+    t.set_beam_array(b.name, "off_axis", "fluence_rel", b.fluence_rel, basis, src);
+  if (changed(a.calibration.backscatter_kx, b.calibration.backscatter_kx))
+    t.set_beam_tagged(b.name, "calibration", "backscatter_kx", b.calibration.backscatter_kx, basis, src);
+  if (changed(a.calibration.backscatter_ky, b.calibration.backscatter_ky))
+    t.set_beam_tagged(b.name, "calibration", "backscatter_ky", b.calibration.backscatter_ky, basis, src);
+  if (changed(r.leaf_offset_before_cm, r.leaf_offset_cm) || changed(r.gap_before_cm, r.gap_cm)) {
+    const std::string mlc_src = "commissioned by sabre commission to a measured " +
+                                (o.dlg_mm >= 0 ? "DLG of " + std::to_string(o.dlg_mm) + " mm" : std::string()) +
+                                (o.dlg_mm >= 0 && o.transmission >= 0 ? " and " : "") +
+                                (o.transmission >= 0 ? "transmission of " + std::to_string(100 * o.transmission) + " %"
+                                                     : std::string()) +
+                                (o.data_label.empty() ? "" : " (" + o.data_label + ")");
+    const std::string dev = r.mlc_device;
+    if (changed(r.leaf_offset_before_cm, r.leaf_offset_cm))
+      t.set_collimator_tagged(dev, "leaf_offset_cm", r.leaf_offset_cm, basis, mlc_src);
+    if (changed(r.gap_before_cm, r.gap_cm)) t.set_collimator_tagged(dev, "interleaf_gap_cm", r.gap_cm, basis, mlc_src);
+  }
+  return t.text();
+}
+
+// Forward mode (Options::forward).
+void forward(BasisBank& bank, const beams::BeamModel& model, const Options& opt, const Log& log) {
+  io::BeamData out = bank.data();
+  std::vector<double> of_dose(out.output_factors.size(), 0.0);
+  std::uint64_t seed = opt.seed;
+  for (const auto& s : bank.setups()) {
+    if (log)
+      log("forward: " + std::to_string(s.setup.field_x_cm) + " x " + std::to_string(s.setup.field_y_cm) + " cm, " +
+          std::to_string(opt.histories) + " histories");
+    const Computed c = bank.compute_full(model, s, opt.histories, seed += 7919);
+    std::size_t j = 0;
+    for (int ci : s.curves) {
+      auto& cv = out.curves[std::size_t(ci)];
+      double mx = 0;
+      for (std::size_t i = 0; i < cv.value.size(); ++i) mx = std::max(mx, c.value[j + i]);
+      if (!(mx > 0)) throw RuntimeError("forward: no dose on " + cv.source);
+      for (std::size_t i = 0; i < cv.value.size(); ++i) cv.value[i] = std::max(0.0, c.value[j + i] / mx);
+      j += cv.value.size();
+    }
+    for (int oi : s.output_factors) of_dose[std::size_t(oi)] = c.value[j++];
+  }
+  for (std::size_t i = 0; i < out.output_factors.size(); ++i) out.output_factors[i].value = of_dose[i];
+  io::write_beam_data_csv(out, opt.forward);
+}
+
+}  // namespace
+
+Result commission(const Options& opt, const Log& log) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (opt.machine_file.empty()) throw UsageError("commission: a machine file is required");
+  beams::Machine machine = beams::load_machine(opt.machine_file);
+  const beams::BeamModel* bm = machine.beam_named(opt.beam);
+  if (!bm) throw UsageError("--beam " + opt.beam + ": not a beam of " + opt.machine_file);
+  if (opt.measured.empty() && opt.dlg_mm < 0 && opt.transmission < 0)
+    throw UsageError("commission: no measured data (--measured FILE...) and no MLC targets (--dlg, --transmission)");
+  for (const auto& s : opt.stages)
+    if (s != "spectrum" && s != "fluence" && s != "spot" && s != "backscatter")
+      throw UsageError("commission: unknown stage '" + s + "' (spectrum, fluence, spot, backscatter)");
+  io::BeamData data;
+  for (const auto& f : opt.measured) data.append(io::read_beam_data(f));
+  const std::string tables = opt.tables_path.empty() ? default_tables_path() : opt.tables_path;
+  std::string cache = opt.cache_dir == "-" ? "" : opt.cache_dir.empty() ? default_commission_cache_dir() : opt.cache_dir;
+  WaterRunner runner(machine, tables, opt.device);
+  BasisBank bank(machine, opt.machine_file, data, runner, cache, log);
+
+  Result r;
+  r.before = *bm;
+  beams::BeamModel model = *bm;
+  if (!opt.forward.empty()) {
+    forward(bank, model, opt, log);
+    r.after = model;
+    return r;
+  }
+  json rep;
+  rep["machine_file"] = opt.machine_file;
+  rep["beam"] = opt.beam;
+  rep["measured"] = opt.measured;
+  rep["stages"] = json::array();
+  rep["before"] = json::parse(beam_model_json(r.before));
+  Ctx ctx{opt, bank, machine, model, rep, log, opt.seed};
+  if (!data.curves.empty() || !data.output_factors.empty())
+    for (int round = 0; round < opt.rounds; ++round) {
+      ctx.say("round " + std::to_string(round + 1) + " of " + std::to_string(opt.rounds));
+      if (opt.stages.count("spectrum")) stage_spectrum(ctx);
+      if (opt.stages.count("fluence")) stage_fluence(ctx);
+      if (opt.stages.count("spot")) stage_spot(ctx);
+      if (opt.stages.count("backscatter")) stage_backscatter(ctx);
+    }
+  r.after = model;
+  // The MLC (its own runs; docs/commissioning.md).
+  if (opt.dlg_mm >= 0 || opt.transmission >= 0) {
+    beams::Machine mm = machine;
+    for (auto& b : mm.beams)
+      if (b.name == model.name) b = model;
+    const MlcResult mr = commission_mlc(mm, model.name, opt, runner, log);
+    r.mlc_device = mr.device;
+    r.leaf_offset_before_cm = mr.offset_before_cm;
+    r.leaf_offset_cm = mr.offset_cm;
+    r.gap_before_cm = mr.gap_before_cm;
+    r.gap_cm = mr.gap_cm;
+    rep["mlc"] = mr.report;
+  }
+  rep["after"] = json::parse(beam_model_json(r.after));
+  std::ifstream in(opt.machine_file);
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  r.machine_text = edited_machine(opt, text, r.before, r.after, r);
+  rep["cost"] = {{"basis_runs", bank.runs()},
+                 {"basis_cache_hits", bank.cache_hits()},
+                 {"basis_seconds", bank.seconds_computing()}};
+  r.report = rep;
+  // The fitted model against the data (the report), then the outputs.
+  if (!data.curves.empty() || !data.output_factors.empty())
+    compare_with_data(bank, r, opt, log, ctx.next_seed());
+  r.report["cost"]["total_seconds"] =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  write_outputs(opt, r, bank);
+  return r;
+}
+
+}  // namespace sabre::commission

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""`sabre commission` end to end, small: the job, not the physics (the recovery of a hidden
+model is validation/commissioning-recovery).
+
+  forward     --forward writes the model's values at the points of a template in the CSV
+              form (same rows, curves relative to their maximum, output factors as dose per
+              particle).
+  fit         a spot-stage fit to those data (2 x 2 and 3 x 3 cm fields, tiny histories)
+              writes a machine file that loads, whose focal-spot sigma carries the tag
+              "measured" citing the data file and its SHA-256, the other beam untouched, and
+              a report (report.md labelled fit quality, report.json, curves.csv, plots).
+  cache       the same command again runs no Monte Carlo (every basis dose from the cache).
+  errors      a data file with a missing column, depths that turn back, a unit that is not
+              cm, an unknown set-up (a field larger than the machine's): exit 3, one line
+              "sabre: error: ..." naming the file; an unknown stage, --forward with -o: exit 2;
+              nothing written in any of these cases.
+"""
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+EXE = os.environ.get("SABRE_EXE")
+SRC = os.environ.get("SABRE_SOURCE_DIR")
+if not EXE or not SRC:
+    print("SKIPPED: SABRE_EXE / SABRE_SOURCE_DIR not set")
+    sys.exit(77)
+if not os.path.exists(os.path.join(SRC, "physics", "data", "default.h5")):
+    print("SKIPPED: no physics tables")
+    sys.exit(77)
+
+fails = []
+
+
+def check(cond, what):
+    if not cond:
+        fails.append(what)
+        print("FAIL:", what)
+
+
+def sabre(*args):
+    return subprocess.run([EXE, "--log-level", "warn", *args], capture_output=True, text=True)
+
+
+HEADER = "# sabre-beam-data/1\nkind,axis,field_x_cm,field_y_cm,ssd_cm,depth_cm,detector,position_cm,value\n"
+
+with tempfile.TemporaryDirectory() as tmp:
+    cache = os.path.join(tmp, "cache")
+    # --- forward ---
+    rows = []
+    for x in [i * 0.1 for i in range(-25, 26)]:
+        rows.append(f"profile,crossplane,2,2,100,10,diode,{x:.2f},1")
+    for f in (2, 3):
+        rows.append(f"output_factor,,{f},{f},100,10,diode,,1")
+    template = os.path.join(tmp, "template.csv")
+    with open(template, "w") as fh:
+        fh.write(HEADER + "\n".join(rows) + "\n")
+    data = os.path.join(tmp, "data.csv")
+    r = sabre("commission", "truebeam-hd120", "--beam", "6X-FFF", "--measured", template, "--forward", data,
+              "--histories", "200000", "--cache-dir", cache, "--device", "cpu:2")
+    check(r.returncode == 0, f"forward: exit {r.returncode}: {r.stderr}")
+    vals = {}
+    prof = []
+    if r.returncode == 0:
+        for line in open(data):
+            if not line.strip() or line.startswith("#") or line.startswith("kind,"):
+                continue
+            p = line.strip().split(",")
+            if p[0] == "profile":
+                prof.append(float(p[8]))
+            else:
+                vals[p[2]] = float(p[8])
+        check(len(prof) == 51, f"forward: {len(prof)} profile points, expected 51")
+        check(prof and abs(max(prof) - 1) < 1e-12, "forward: profile not relative to its maximum")
+        check(prof and prof[0] < 0.2 and prof[25] > 0.8, "forward: the 2 x 2 cm profile has no field in it")
+        check(set(vals) == {"2", "3"} and 0 < vals["2"] < vals["3"] < 1e-9,
+              f"forward: output factors {vals} (dose per particle, rising with the field)")
+
+    # --- fit ---
+    out = os.path.join(tmp, "fitted.toml")
+    rep = os.path.join(tmp, "report")
+    args = ["commission", "truebeam-hd120", "--beam", "6X-FFF", "--measured", data, "-o", out, "--report", rep,
+            "--stages", "spot", "--rounds", "1", "--histories", "200000", "--cache-dir", cache,
+            "--device", "cpu:2"]
+    r = sabre(*args)
+    check(r.returncode == 0, f"fit: exit {r.returncode}: {r.stderr}")
+    if r.returncode == 0:
+        text = open(out).read()
+        sha = hashlib.sha256(open(data, "rb").read()).hexdigest()[:12]
+        line = [l for l in text.splitlines() if l.startswith("sigma_x_cm")][0]
+        check('basis = "measured"' in line and "data.csv" in line and sha in line,
+              f"fit: sigma_x_cm not tagged with the data: {line}")
+        # The 10X-FFF beam's block is unchanged.
+        orig = open(os.path.join(SRC, "beams", "machines", "truebeam-hd120.toml")).read()
+        tail = lambda t: t[t.index('name = "10X-FFF"'):]
+        check(tail(text) == tail(orig), "fit: the 10X-FFF beam was changed")
+        r2 = sabre("plan", "static", "--machine", out, "--field", "3", "3", "-o", os.path.join(tmp, "p.dcm"))
+        check(r2.returncode == 0, f"fit: the written machine file does not load: {r2.stderr}")
+        md = open(os.path.join(rep, "report.md")).read()
+        check("Fit quality" in md and "not an independent validation" in md, "fit: report not labelled fit quality")
+        for f in ("report.json", "curves.csv", "plots/curve_01.png"):
+            check(os.path.exists(os.path.join(rep, f)), f"fit: report lacks {f}")
+        j = json.load(open(os.path.join(rep, "report.json")))
+        check(any(s.get("stage") == "spot" for s in j["stages"]), "fit: no spot stage in report.json")
+
+        # --- cache ---
+        os.remove(out)
+        r = sabre(*args, "--json")
+        check(r.returncode == 0, f"cache: exit {r.returncode}: {r.stderr}")
+        if r.returncode == 0:
+            cost = json.loads(r.stdout)["cost"]
+            check(cost["basis_runs"] == 0 and cost["basis_cache_hits"] > 0, f"cache: {cost}")
+
+    # --- errors ---
+    def bad(name, body, code, want):
+        p = os.path.join(tmp, name)
+        with open(p, "w") as fh:
+            fh.write(body)
+        o = os.path.join(tmp, "bad_out.toml")
+        rr = os.path.join(tmp, "bad_report")
+        r = sabre("commission", "truebeam-hd120", "--measured", p, "-o", o, "--report", rr, "--histories", "1000",
+                  "--cache-dir", cache)
+        lines = r.stderr.strip().splitlines()
+        check(r.returncode == code, f"{name}: exit {r.returncode}, expected {code}: {r.stderr}")
+        check(len(lines) == 1 and lines[0].startswith("sabre: error: ") and want in lines[0],
+              f"{name}: message {r.stderr!r} (want {want!r})")
+        check(not os.path.exists(o) and not os.path.exists(rr), f"{name}: output written")
+
+    bad("missing_column.csv", "# sabre-beam-data/1\nkind,axis,field_x_cm,field_y_cm,ssd_cm,depth_cm,position_cm,value\n"
+        "depth_dose,,10,10,100,,1,1\n", 3, "missing_column.csv")
+    bad("turns_back.csv", HEADER + "depth_dose,,10,10,100,,d,1,1\ndepth_dose,,10,10,100,,d,2,0.9\n"
+        "depth_dose,,10,10,100,,d,1.5,0.95\n", 3, "turns_back.csv")
+    bad("units.csv", "# sabre-beam-data/1\nkind,axis,field_x_cm,field_y_cm,ssd_cm,depth_cm,detector,position_mm,value\n"
+        "depth_dose,,10,10,100,,d,10,1\n", 3, "units.csv")
+    bad("huge_field.csv", HEADER + "output_factor,,60,60,100,10,d,,1\n", 3, "larger than")
+    p = os.path.join(tmp, "ok.csv")
+    with open(p, "w") as fh:
+        fh.write(HEADER + "output_factor,,3,3,100,10,d,,1\n")
+    r = sabre("commission", "truebeam-hd120", "--measured", p, "--stages", "spectrum,colour")
+    check(r.returncode == 2 and "colour" in r.stderr, f"unknown stage: {r.returncode} {r.stderr}")
+    r = sabre("commission", "truebeam-hd120", "--measured", p, "--forward", os.path.join(tmp, "f.csv"), "-o",
+              os.path.join(tmp, "x.toml"))
+    check(r.returncode == 2 and not os.path.exists(os.path.join(tmp, "f.csv")), f"--forward with -o: {r.returncode}")
+
+if fails:
+    print(f"{len(fails)} check(s) failed")
+    sys.exit(1)
+print("commission: all checks passed")

@@ -1,0 +1,177 @@
+#!/usr/bin/python3
+"""Synthetic water-tank measurements made by sabre itself from a hidden beam model, for the
+commissioning recovery test (issue 16, acceptance 1; README.md of this directory).
+
+1. The hidden model: the bundled truebeam-hd120.toml with its 6X-FFF beam changed (not the
+   defaults): focal-spot sigma 0.060 cm (file 0.035), extra-focal weight 0.070 (0.040),
+   electron weight 0.003 (0.005) with mean 1.0 MeV (1.5), the spectrum multiplied by
+   1 + 0.3 (E / 6 MeV - 0.3) (harder; mean energy printed), the off-axis fluence times
+   (1 - 0.004 r).
+2. `sabre commission --forward` computes the hidden model at every point of the data set
+   (SSD 100 cm, water), one field at a time with its own number of histories, with the
+   read-out of the forward model (engine/commission/water_run.cc, docs/commissioning.md):
+   depth doses and profiles seen by a 0.125 cm3 thimble chamber ("CC13": a cylinder of
+   radius 0.3 cm, chord-length kernel across profiles), output factors by a point detector
+   ("diode") at 10 cm depth, relative to the 10 x 10 cm2 field.
+3. Noise: each point times (1 + 0.003 N(0, 1)) (fixed seed), on top of the run's own
+   statistics (printed per field).
+
+Usage: make_measurements.py SABRE_EXE OUT_DIR [--histories-scale S] [--threads T]
+Writes OUT_DIR/hidden.toml, OUT_DIR/measured.csv (docs/beam-data.md) and OUT_DIR/truth.json.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+
+# Fields [cm], what is measured, histories (x --histories-scale).
+DATA_SET = [
+    # (fx, fy, pdd, profile depths (crossplane), inplane at 10, diagonal at 10, histories)
+    (1, 1, False, [10], False, False, 2e7),
+    (2, 2, False, [10], False, False, 2e7),
+    (3, 3, True, [1.5, 10], False, False, 3e7),
+    (5, 5, False, [10], False, False, 2e7),
+    (10, 10, True, [1.5, 10, 20], True, False, 6e7),
+    (20, 20, False, [10], False, False, 4e7),
+    (30, 30, True, [1.5, 10, 20], True, True, 1e8),
+    (5, 20, False, [], False, False, 1e7),
+    (20, 5, False, [], False, False, 1e7),
+]
+
+
+def hidden_machine(src, out):
+    text = open(src).read()
+    start = text.index('name = "6X-FFF"')
+    end = text.index("[[beam]]", start)
+    b = text[start:end]
+
+    def sub(key, value):
+        nonlocal b
+        b, n = re.subn(rf"(\n{key} = \{{ value = )[-0-9.eE]+", rf"\g<1>{value}", b, count=1)
+        assert n == 1, key
+
+    sub("sigma_x_cm", 0.06)
+    sub("sigma_y_cm", 0.06)
+    i = b.index("[beam.extrafocal]")
+    b = b[:i] + re.sub(r"(\nweight = \{ value = )[-0-9.eE]+", r"\g<1>0.07", b[i:], count=1)
+    i = b.index("[beam.electron]")
+    b = b[:i] + re.sub(r"(\nweight = \{ value = )[-0-9.eE]+", r"\g<1>0.003", b[i:], count=1)
+    b = b[:i] + re.sub(r"(\nmean_energy_mev = \{ value = )[-0-9.eE]+", r"\g<1>1.0", b[i:], count=1)
+    e = [float(v) for v in re.search(r"energies_mev = \[([^\]]*)\]", b).group(1).split(",")]
+    w = [float(v) for v in re.search(r"\nweights = \[([^\]]*)\]", b).group(1).split(",")]
+    w2 = [wi * (1 + 0.3 * (ei / 6.0 - 0.3)) for ei, wi in zip(e, w)]
+    b = re.sub(r"\nweights = \[[^\]]*\]", "\nweights = [" + ", ".join(f"{v:.6g}" for v in w2) + "]", b, count=1)
+    r = [float(v) for v in re.search(r"fluence_r_cm = \[([^\]]*)\]", b).group(1).split(",")]
+    f = [float(v) for v in re.search(r"fluence_rel = \[([^\]]*)\]", b).group(1).split(",")]
+    f2 = [fi * (1 - 0.004 * ri) for ri, fi in zip(r, f)]
+    b = re.sub(r"fluence_rel = \[[^\]]*\]", "fluence_rel = [" + ", ".join(f"{v:.6g}" for v in f2) + "]", b, count=1)
+    text = text[:start] + b + text[end:]
+    text = text.replace('name = "TrueBeam-HD120"', 'name = "TrueBeam-HD120-hidden"', 1)
+    open(out, "w").write(text)
+    s = sum(w2)
+    return {"sigma_cm": 0.06, "extrafocal_weight": 0.07, "electron_weight": 0.003, "electron_mean_mev": 1.0,
+            "spectrum_mean_mev": sum(ei * wi for ei, wi in zip(e, w2)) / s,
+            "spectrum_mean_before_mev": sum(ei * wi for ei, wi in zip(e, w)) / sum(w)}
+
+
+def depths():
+    """Depth-dose points: every 1 mm to 3 cm, then every 2.5 mm to 25 cm."""
+    return [round(0.1 * i, 4) for i in range(1, 31)] + [round(3 + 0.25 * i, 4) for i in range(1, 89)]
+
+
+def positions(edge, lim):
+    """Profile points: every 1 mm within 1.5 cm of an edge, every 5 mm elsewhere, to +-lim."""
+    pts = set()
+    x = 0.0
+    while x <= lim + 1e-9:
+        pts.add(round(x, 4))
+        x += 0.1 if abs(x - edge) < 1.5 else 0.5
+    pts |= {round(edge + 0.1 * i, 4) for i in range(-15, 16) if 0 <= edge + 0.1 * i <= lim}
+    return sorted({-p for p in pts} | pts)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("exe")
+    ap.add_argument("out")
+    ap.add_argument("--histories-scale", type=float, default=1.0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--fields", default="", help="only these fields, e.g. 10x10,30x30 (testing)")
+    ap.add_argument("--seed", type=int, default=1000, help="first run seed (default 1000)")
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    machine = os.path.join(a.out, "hidden.toml")
+    truth = hidden_machine(os.path.join(ROOT, "beams", "machines", "truebeam-hd120.toml"), machine)
+    rng = np.random.default_rng(20261203)
+    header = ["# sabre-beam-data/1", "kind,axis,field_x_cm,field_y_cm,ssd_cm,depth_cm,detector,position_cm,value"]
+    rows = ["# sabre-beam-data/1", "# synthetic: sabre commission --forward with " + os.path.basename(machine) +
+            " (validation/commissioning-recovery/make_measurements.py)",
+            "kind,axis,field_x_cm,field_y_cm,ssd_cm,depth_cm,detector,position_cm,value"]
+    noise = lambda v: v * (1 + 0.003 * rng.normal())
+    only = {f.strip() for f in a.fields.split(",") if f.strip()}
+    of_raw = {}
+    runs = []
+    for k, (fx, fy, pdd, pdepths, inplane, diagonal, hist) in enumerate(DATA_SET):
+        if only and f"{fx}x{fy}" not in only:
+            continue
+        tmpl = []
+        if pdd:
+            tmpl += [f"depth_dose,,{fx},{fy},100,,CC13,{d},1" for d in depths()]
+        for depth in pdepths:
+            scale = (100 + depth) / 100
+            for axis_name, on in (("crossplane", True), ("inplane", inplane and depth == 10),
+                                  ("diagonal", diagonal and depth == 10)):
+                if not on:
+                    continue
+                f = fx if axis_name == "crossplane" else fy if axis_name == "inplane" else min(fx, fy) * np.sqrt(2)
+                edge = 0.5 * f * scale
+                lim = edge + min(5.0, max(2.0, 0.3 * f))
+                tmpl += [f"profile,{axis_name},{fx},{fy},100,{depth},CC13,{p},1" for p in positions(edge, lim)]
+        tmpl.append(f"output_factor,,{fx},{fy},100,10,diode,,1")
+        t_path = os.path.join(a.out, f"template{k}.csv")
+        f_path = os.path.join(a.out, f"forward{k}.csv")
+        with open(t_path, "w") as f:
+            f.write("\n".join(header + tmpl) + "\n")
+        n_hist = max(100000, int(hist * a.histories_scale))
+        cmd = [a.exe, "--log-level", "warn", "commission", machine, "--beam", "6X-FFF", "--measured", t_path,
+               "--forward", f_path, "--histories", str(n_hist), "--seed", str(a.seed + k), "--no-cache",
+               "--device", f"cpu:{a.threads}"]
+        t0 = time.time()
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit(f"{' '.join(cmd)}: {r.stderr}")
+        runs.append({"field_cm": [fx, fy], "histories": n_hist, "seconds": round(time.time() - t0, 1)})
+        print(f"{fx} x {fy}: {n_hist} histories, {time.time() - t0:.0f} s", flush=True)
+        for line in open(f_path).read().splitlines():
+            if not line.strip() or line.startswith("#") or line.startswith("kind,"):
+                continue
+            parts = line.split(",")
+            if parts[0] == "output_factor":
+                of_raw[(fx, fy)] = float(parts[8])
+                continue
+            parts[8] = f"{noise(float(parts[8])):.7g}"
+            rows.append(",".join(parts))
+        os.remove(t_path)
+        os.remove(f_path)
+    ref = of_raw.get((10, 10))
+    for (fx, fy), v in of_raw.items():
+        rel = v / ref if ref else v
+        rows.append(f"output_factor,,{fx},{fy},100,10,diode,,{noise(rel):.7g}")
+    with open(os.path.join(a.out, "measured.csv"), "w") as f:
+        f.write("\n".join(rows) + "\n")
+    truth["generator_runs"] = runs
+    with open(os.path.join(a.out, "truth.json"), "w") as f:
+        json.dump(truth, f, indent=1)
+    print(json.dumps(truth))
+
+
+if __name__ == "__main__":
+    main()

@@ -98,6 +98,25 @@ void MachineText::set_beam_tagged(const std::string& beam, const std::string& su
                "beam." + beam + "." + sub);
 }
 
+void MachineText::set_beam_value(const std::string& beam, const std::string& sub, const std::string& key,
+                                 double value) {
+  const std::string where = "beam." + beam + "." + sub;
+  const Range r = beam_sub(beam, sub);
+  const std::regex line_re("(^|\\n)[ \\t]*" + key + "[ \\t]*=[^\\n]*");
+  std::smatch m;
+  const std::string body = text_.substr(r.begin, r.end - r.begin);
+  if (!std::regex_search(body, m, line_re)) throw InputError(path_, "no key '" + key + "' in " + where);
+  std::string line = m[0].str();
+  if (!line.empty() && line[0] == '\n') line.erase(0, 1);
+  const std::regex value_re("(value\\s*=\\s*)[-+0-9.eE]+");
+  std::smatch v;
+  if (!std::regex_search(line, v, value_re))
+    throw InputError(path_, "key '" + key + "' in " + where + " is not a tagged number");
+  const std::size_t at = std::size_t(v.position(0)) + std::size_t(v[1].length());
+  line.replace(at, std::size_t(v.length(0) - v[1].length()), num(value));
+  replace_line(r, key, line, where);
+}
+
 void MachineText::set_beam_array(const std::string& beam, const std::string& sub, const std::string& key,
                                  const std::vector<double>& values, const std::string& basis,
                                  const std::string& source) {

@@ -21,6 +21,9 @@ class MachineText {
   // [[beam]] named `beam`. Throws InputError(path) when the key is not there.
   void set_beam_tagged(const std::string& beam, const std::string& sub, const std::string& key, double value,
                        const std::string& basis, const std::string& source);
+  // Replaces only the number of a tagged value of a beam's sub-table, keeping its basis and
+  // source (a value that moves with a fitted one but was not fitted itself).
+  void set_beam_value(const std::string& beam, const std::string& sub, const std::string& key, double value);
   // Replaces an untagged array `key = [...]` of a beam's sub-table ("spectrum" weights,
   // "off_axis" fluence_rel) and that sub-table's block basis/source.
   void set_beam_array(const std::string& beam, const std::string& sub, const std::string& key,

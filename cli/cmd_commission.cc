@@ -33,6 +33,7 @@ struct CommissionCli {
   std::string cache_dir;
   bool no_cache = false, json_out = false;
   std::string data_label;
+  std::string data_basis = "measured";
   std::string forward;
 };
 
@@ -74,6 +75,7 @@ void run(const CommissionCli& o) {
   if (!o.transmission.empty()) opt.transmission = fraction(o.transmission, "--transmission");
   opt.cache_dir = o.no_cache ? "-" : o.cache_dir;
   opt.data_label = o.data_label;
+  opt.data_basis = o.data_basis;
   opt.forward = o.forward;
   if (!opt.forward.empty() && (!opt.output.empty() || !opt.report_dir.empty()))
     throw UsageError("--forward computes the model at the measured points; it takes no -o or --report");
@@ -149,6 +151,9 @@ const bool registered = register_command(
       sub.add_option("--cache-dir", o->cache_dir, "Basis cache directory (default: <cache>/commission)");
       sub.add_flag("--no-cache", o->no_cache, "Do not read or write the basis cache");
       sub.add_option("--data-label", o->data_label, "How the fitted values' tags cite the data (default: the file names and digests)");
+      sub.add_option("--data-basis", o->data_basis,
+                     "The fitted values' basis tag: measured (your machine's data, default) or published (figures from a publication)")
+          ->check(CLI::IsMember({"measured", "published"}));
       sub.add_flag("--json", o->json_out, "Print the report as JSON");
       sub.add_option("--forward", o->forward,
                      "No fit: the model computed at the points of --measured, written as CSV to this file");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -223,6 +224,7 @@ void stage_spectrum(Ctx& c) {
   json tried = json::array();
   LinearFit best;
   double best_lambda = 0, best_emean = m.electron.mean_energy_mev;
+  std::vector<std::pair<double, LinearFit>> per_emean;
   for (std::size_t k = 0; k < e_means.size(); ++k) {
     // Unknowns: x_g = (1 - we) c_g (g < groups), x_G = we. Columns: (1 - f) p_g P_g + f p_g EF,
     // and E.
@@ -279,18 +281,40 @@ void stage_spectrum(Ctx& c) {
           rows.push_back(r);
           rhs.push_back(0.3 * sl * tau);
         }
+        // The electron contamination is pulled toward its prior share as well (relative to the
+        // photon weight), so that sparse data (a few depth-dose points) change it no more than
+        // they need to: e - we0 / (1 - we0) tau = 0.
+        std::vector<double> r(std::size_t(groups) + 1, 0.0);
+        const double ratio = we0 / std::max(1e-12, 1 - we0);
+        for (int g = 0; g < groups; ++g) r[std::size_t(g)] = -0.3 * sl * ratio * share[std::size_t(g)];
+        r[std::size_t(groups)] = 0.3 * sl;
+        rows.push_back(r);
+        rhs.push_back(0);
       };
       fits.emplace_back(lambda, fit_linear(p, x0, reg));
       tried.push_back({{"electron_mean_energy_mev", e_means[k]}, {"lambda", lambda}, {"chi2", fits.back().second.chi2},
                        {"n", fits.back().second.n}});
     }
     const auto [chosen_lambda, chosen] = pick_lambda(fits, n_pts);
+    per_emean.push_back({chosen_lambda, chosen});
     if (chosen.chi2 < best_chi2) {
       best_chi2 = chosen.chi2;
       best = chosen;
       best_lambda = chosen_lambda;
       best_emean = e_means[k];
     }
+  }
+  // The electrons' mean energy stays at the grid value nearest the prior unless another one
+  // fits the data significantly better (chi2 lower by more than 1).
+  std::size_t k_prior = 0;
+  for (std::size_t k = 1; k < e_means.size(); ++k)
+    if (std::abs(e_means[k] - m.electron.mean_energy_mev) < std::abs(e_means[k_prior] - m.electron.mean_energy_mev))
+      k_prior = k;
+  if (per_emean[k_prior].second.chi2 <= best_chi2 + 1) {
+    best_chi2 = per_emean[k_prior].second.chi2;
+    best = per_emean[k_prior].second;
+    best_lambda = per_emean[k_prior].first;
+    best_emean = e_means[k_prior];
   }
   double tau = 0;
   for (int g = 0; g < groups; ++g) tau += best.x[std::size_t(g)] * share[std::size_t(g)];
@@ -631,17 +655,24 @@ std::string edited_machine(const Options& o, const std::string& text, const beam
                            const beams::BeamModel& b, const Result& r) {
   beams::MachineText t(text, o.machine_file);
   const std::string src = "commissioned by sabre commission to " + data_label(o);
-  const std::string basis = "measured";
+  const std::string basis = o.data_basis;
   auto changed = [](double x, double y) { return std::abs(x - y) > 1e-12 * std::max(1.0, std::abs(x)); };
   if (changed(a.primary.sigma_x_cm, b.primary.sigma_x_cm)) {
     t.set_beam_tagged(b.name, "primary", "sigma_x_cm", b.primary.sigma_x_cm, basis, src);
     t.set_beam_tagged(b.name, "primary", "sigma_y_cm", b.primary.sigma_y_cm, basis, src);
   }
-  if (changed(a.extrafocal.weight, b.extrafocal.weight))
+  // The extra-focal weight is a share of all particles: when only the electron weight was
+  // fitted, it moves with it while the extra-focal share of the photons stays as it was, and
+  // keeps its tag.
+  const double share_a = a.extrafocal.weight / std::max(1e-12, 1 - a.electron.weight);
+  const double share_b = b.extrafocal.weight / std::max(1e-12, 1 - b.electron.weight);
+  if (changed(share_a, share_b))
     t.set_beam_tagged(b.name, "extrafocal", "weight", b.extrafocal.weight, basis, src);
+  else if (changed(a.extrafocal.weight, b.extrafocal.weight))
+    t.set_beam_value(b.name, "extrafocal", "weight", b.extrafocal.weight);
   if (changed(a.electron.weight, b.electron.weight))
     t.set_beam_tagged(b.name, "electron", "weight", b.electron.weight, basis, src);
-  if (changed(a.electron.mean_energy_mev, b.electron.mean_energy_mev))
+  if (b.electron.weight > 0 && changed(a.electron.mean_energy_mev, b.electron.mean_energy_mev))
     t.set_beam_tagged(b.name, "electron", "mean_energy_mev", b.electron.mean_energy_mev, basis, src);
   if (a.spectrum_weights != b.spectrum_weights)
     t.set_beam_array(b.name, "spectrum", "weights", b.spectrum_weights, basis,
@@ -653,10 +684,15 @@ std::string edited_machine(const Options& o, const std::string& text, const beam
   if (changed(a.calibration.backscatter_ky, b.calibration.backscatter_ky))
     t.set_beam_tagged(b.name, "calibration", "backscatter_ky", b.calibration.backscatter_ky, basis, src);
   if (changed(r.leaf_offset_before_cm, r.leaf_offset_cm) || changed(r.gap_before_cm, r.gap_cm)) {
-    const std::string mlc_src = "commissioned by sabre commission to a measured " +
-                                (o.dlg_mm >= 0 ? "DLG of " + std::to_string(o.dlg_mm) + " mm" : std::string()) +
+    auto g = [](double v) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%g", v);
+      return std::string(buf);
+    };
+    const std::string mlc_src = "commissioned by sabre commission to a " + o.data_basis + " " +
+                                (o.dlg_mm >= 0 ? "DLG of " + g(o.dlg_mm) + " mm" : std::string()) +
                                 (o.dlg_mm >= 0 && o.transmission >= 0 ? " and " : "") +
-                                (o.transmission >= 0 ? "transmission of " + std::to_string(100 * o.transmission) + " %"
+                                (o.transmission >= 0 ? "transmission of " + g(100 * o.transmission) + " %"
                                                      : std::string()) +
                                 (o.data_label.empty() ? "" : " (" + o.data_label + ")");
     const std::string dev = r.mlc_device;

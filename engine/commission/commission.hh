@@ -50,6 +50,7 @@ struct Options {
   double dlg_mm = -1, transmission = -1;
   std::int64_t mlc_histories = 4000000;  // per MLC run
   std::string data_label;               // cited in the fitted values' tags ("" = the files)
+  std::string data_basis = "measured";  // the fitted values' basis tag: measured | published
   // Forward mode: no fit; the machine file's model computed at every point of the measured
   // files and written here in sabre's CSV form (curves relative to their maximum, output
   // factors as the dose per source particle [Gy], for the caller to normalise).

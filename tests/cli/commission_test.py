@@ -106,12 +106,15 @@ with tempfile.TemporaryDirectory() as tmp:
         check(any(s.get("stage") == "spot" for s in j["stages"]), "fit: no spot stage in report.json")
 
         # --- cache ---
+        # (with --data-basis published: the fitted values are tagged published)
         os.remove(out)
-        r = sabre(*args, "--json")
+        r = sabre(*args, "--json", "--data-basis", "published")
         check(r.returncode == 0, f"cache: exit {r.returncode}: {r.stderr}")
         if r.returncode == 0:
             cost = json.loads(r.stdout)["cost"]
             check(cost["basis_runs"] == 0 and cost["basis_cache_hits"] > 0, f"cache: {cost}")
+            line = [l for l in open(out).read().splitlines() if l.startswith("sigma_x_cm")][0]
+            check('basis = "published"' in line, f"--data-basis published: sigma_x_cm tagged {line}")
 
     # --- errors ---
     def bad(name, body, code, want):

@@ -3,6 +3,11 @@
 
 Usage: validation/run.py (--quick | --full) [--sabre PATH] [--build-dir DIR] [--out DIR]
                          [--threads N] [--r1-minutes M] [--cases a,b,...]
+       validation/run.py --stored-only [--out DIR]
+
+REPORT.md ends with the long runs this script does not repeat (commissioning, the precise
+calibration: hours on 2 cores), read from their directories' results.json and labelled
+recovery / fit quality / commissioned to / acceptance; --stored-only rewrites just that part.
 
 Each case compares a figure computed by sabre with an independent reference and prints one
 JSON line per quantity {"case","quantity","reference","sabre","difference","tolerance",
@@ -608,6 +613,75 @@ def machine():
     return f"{platform.node()}: {cpu}, {os.cpu_count()} CPU threads"
 
 
+STORED_MARK = "## Long runs, stored (not re-run by this script)"
+
+
+def stored_section():
+    """Rows of the long validation runs that this script does not repeat (hours on 2 cores),
+    read from their stored results.json, each labelled by what it is: a recovery of hidden
+    values, fit quality (the data the model was fitted on: not validation), a match to a
+    published figure the model was commissioned to (fit quality as well), or an acceptance
+    test with its own verdict."""
+    L = [STORED_MARK, "",
+         "Each row comes from the results.json of the directory named, written by that directory's "
+         "run.py (its README gives the command, the commit and the cost). **kind** says what a row "
+         "proves: *recovery* compares fitted values with hidden ones the data were made from; *fit quality* "
+         "compares a model with the very data it was fitted on (a guard on the fit, not validation); "
+         "*commissioned to* compares a commissioned model with the published figure it was fitted to "
+         "(fit quality too); *acceptance* is a test with an independent repeat.", "",
+         "| directory | kind | quantity | reference | sabre | difference | tolerance | pass/fail |",
+         "|---|---|---|---|---|---|---|---|"]
+
+    def load(d):
+        p = os.path.join(HERE, d, "results.json")
+        return json.load(open(p)) if os.path.exists(p) else None
+
+    def pf(v):
+        return "" if v is None else ("pass" if v else "**FAIL**")
+
+    n = 0
+    rec = load("commissioning-recovery")
+    if rec:
+        for r in rec["rows"]:
+            q = r["quantity"].replace("|", "\\|")
+            L.append(f"| commissioning-recovery | {r['kind']} | {q} | {fmt(r['reference'])} | "
+                     f"{fmt(r['sabre'])} | {fmt(r['difference'])} | {fmt(r['tolerance'])} | {pf(r['pass'])} |")
+            n += 1
+    tb = load("commissioning-truebeam")
+    if tb:
+        for cs in tb["cases"]:
+            if "published_pdd10_percent" in cs:
+                a = cs["after"]
+                lo, hi = cs["published_dmax_range_cm"]
+                L.append(f"| commissioning-truebeam | commissioned to | {cs['case']}: PDD(10) [%] | "
+                         f"{fmt(cs['published_pdd10_percent'])} | {fmt(a['pdd10_percent'])} | "
+                         f"{fmt(a['pdd10_percent'] - cs['published_pdd10_percent'])} | 0.7 | "
+                         f"{pf(abs(a['pdd10_percent'] - cs['published_pdd10_percent']) <= 0.7)} |")
+                L.append(f"| commissioning-truebeam | commissioned to | {cs['case']}: d_max [cm] | {lo}-{hi} | "
+                         f"{fmt(a['dmax_cm'])} | | inside | {pf(lo <= a['dmax_cm'] <= hi)} |")
+                n += 2
+            else:
+                f = cs["final"]
+                t = cs["published_transmission_percent"]
+                L.append(f"| commissioning-truebeam | commissioned to | {cs['case']}: transmission [%] | {fmt(t)} | "
+                         f"{fmt(100 * f['transmission'])} | {fmt(100 * f['transmission'] - t)} | 0.2 | "
+                         f"{pf(abs(100 * f['transmission'] - t) <= 0.2)} |")
+                n += 1
+                if cs.get("published_dlg_mm") is not None:
+                    g = cs["published_dlg_mm"]
+                    L.append(f"| commissioning-truebeam | commissioned to | {cs['case']}: DLG [mm] | {fmt(g)} | "
+                             f"{fmt(f['dlg_mm'])} | {fmt(f['dlg_mm'] - g)} | 0.2 | {pf(abs(f['dlg_mm'] - g) <= 0.2)} |")
+                    n += 1
+    cal = load("linac-calibration")
+    if cal and "accepted" in cal:
+        L.append(f"| linac-calibration | acceptance | reference field as a plan vs the calibration, relative "
+                 f"(combined 1 sigma {fmt(cal['combined_rel_uncertainty'])}; needs <= 0.0015) | 0 | "
+                 f"{fmt(cal['relative_difference'])} | {fmt(cal['relative_difference'])} | 0.003 | "
+                 f"{'pass' if cal['accepted'] else 'not demonstrated' if not cal['sigma_at_most_0.15_percent'] else '**FAIL**'} |")
+        n += 1
+    return L if n else []
+
+
 def write_report(c, wall, times, loads, started):
     rows = c.rows
     checked = [r for r in rows if r["pass"] is not None]
@@ -657,6 +731,7 @@ def write_report(c, wall, times, loads, started):
     for name, _ in CASES:
         if name in c.plots:
             L += [f"### {name}", "", f"![{name}]({c.plots[name]})", ""]
+    L += stored_section()
     os.makedirs(c.a.out, exist_ok=True)
     with open(os.path.join(c.a.out, "REPORT.md"), "w") as f:
         f.write("\n".join(L) + "\n")
@@ -668,7 +743,7 @@ def write_report(c, wall, times, loads, started):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    g = ap.add_mutually_exclusive_group(required=True)
+    g = ap.add_mutually_exclusive_group(required="--stored-only" not in sys.argv)
     g.add_argument("--quick", action="store_true", help="CI mode: a few minutes on 2 cores")
     g.add_argument("--full", action="store_true", help="full mode: < 1 h on 2 cores")
     ap.add_argument("--sabre", default=os.environ.get("SABRE_EXE", ""))
@@ -684,7 +759,16 @@ def main():
     ap.add_argument("--fano-scale", type=float, default=0.25,
                     help="full mode: SABRE_FANO_SCALE of the long Fano test (1 = 4e6 / 2e6 histories)")
     ap.add_argument("--cases", default="", help="comma-separated subset")
+    ap.add_argument("--stored-only", action="store_true",
+                    help="only rewrite the stored long runs' section of the existing REPORT.md in --out")
     a = ap.parse_args()
+    if a.stored_only:
+        p = os.path.join(os.path.abspath(a.out), "REPORT.md")
+        text = open(p).read()
+        text = text.split(STORED_MARK)[0].rstrip("\n") + "\n\n"
+        with open(p, "w") as f:
+            f.write(text + "\n".join(stored_section()) + "\n")
+        return
     if not a.sabre:
         a.sabre = os.path.join(ROOT, "build", "sabre")
     a.sabre = os.path.abspath(a.sabre)

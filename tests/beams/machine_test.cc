@@ -69,7 +69,9 @@ TEST_CASE("bundled machine files load with the documented values", "[machine]") 
   CHECK(hd.tags.at("machine.sad_cm").basis == Basis::published);
   CHECK(hd.tags.at("collimator.MLCX.leaf_offset_cm").basis == Basis::assumption);
   CHECK(hd.tags.at("collimator.ASYMY.top_cm").basis == Basis::assumption);
-  CHECK(mlc->interleaf_gap_cm == Approx(0.027));  // commissioned to ~1.2 % transmission
+  // commissioned to the published 1.17 % transmission (validation/commissioning-truebeam)
+  CHECK(mlc->interleaf_gap_cm == Approx(0.024738));
+  CHECK(hd.tags.at("collimator.MLCX.interleaf_gap_cm").basis == Basis::published);
   REQUIRE(hd.beams.size() == 2);
   const BeamModel* b6 = hd.find_beam(6.0, true);
   REQUIRE(b6);
@@ -79,8 +81,10 @@ TEST_CASE("bundled machine files load with the documented values", "[machine]") 
   double s = 0;
   for (double w : b6->spectrum_weights) s += w;
   CHECK(s == Approx(1.0).epsilon(1e-12));  // normalised on load
-  // Spectra are flagged as assumptions a user must commission.
-  CHECK(hd.tags.at("beam.6X-FFF.spectrum.data").basis == Basis::assumption);
+  // The spectra are commissioned to published PDD(10) and d_max (docs/commissioning.md); the
+  // off-axis fluence is still an assumption a user must commission.
+  CHECK(hd.tags.at("beam.6X-FFF.spectrum.data").basis == Basis::published);
+  CHECK(hd.tags.at("beam.6X-FFF.off_axis.fluence").basis == Basis::assumption);
 
   const Machine mil = load_machine(machines_dir() + "/truebeam-millennium120.toml");
   CHECK(mil.mlc()->model == "Millennium120");
@@ -162,7 +166,7 @@ TEST_CASE("malformed machine files fail clearly", "[machine]") {
   CHECK_THAT(error_of(replace(good, "basis = \"published\", source = \"docs/machines.md: TrueBeam SAD 100 cm (firm)\"",
                               "basis = \"published\"")),
              Catch::Contains("needs a source"));
-  CHECK_THAT(error_of(replace(good, "weights = [0.00084, 0.20593,", "weights = [0.20593,")),
+  CHECK_THAT(error_of(replace(good, "weights = [0.00083517, 0.205,", "weights = [0.205,")),
              Catch::Contains("beam.6X-FFF.spectrum") && Catch::Contains("equal length"));
   CHECK_THAT(error_of(replace(good, "model = \"HD120\"\n", "model = \"HD120\"\nleaf_widht = 3\n")),
              Catch::Contains("unknown key 'collimator.MLCX.leaf_widht'"));

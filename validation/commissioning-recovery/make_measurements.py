@@ -16,7 +16,7 @@ commissioning recovery test (issue 16, acceptance 1; README.md of this directory
 3. Noise: each point times (1 + 0.003 N(0, 1)) (fixed seed), on top of the run's own
    statistics (printed per field).
 
-Usage: make_measurements.py SABRE_EXE OUT_DIR [--histories-scale S] [--threads T]
+Usage: make_measurements.py SABRE_EXE OUT_DIR [--histories-scale S] [--threads T] [--machine FILE]
 Writes OUT_DIR/hidden.toml, OUT_DIR/measured.csv (docs/beam-data.md) and OUT_DIR/truth.json.
 """
 import argparse
@@ -106,10 +106,12 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--fields", default="", help="only these fields, e.g. 10x10,30x30 (testing)")
     ap.add_argument("--seed", type=int, default=1000, help="first run seed (default 1000)")
+    ap.add_argument("--machine", default=os.path.join(ROOT, "beams", "machines", "truebeam-hd120.toml"),
+                    help="machine file the hidden model is derived from (default: the bundled TrueBeam HD120)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     machine = os.path.join(a.out, "hidden.toml")
-    truth = hidden_machine(os.path.join(ROOT, "beams", "machines", "truebeam-hd120.toml"), machine)
+    truth = hidden_machine(a.machine, machine)
     rng = np.random.default_rng(20261203)
     header = ["# sabre-beam-data/1", "kind,axis,field_x_cm,field_y_cm,ssd_cm,depth_cm,detector,position_cm,value"]
     rows = ["# sabre-beam-data/1", "# synthetic: sabre commission --forward with " + os.path.basename(machine) +

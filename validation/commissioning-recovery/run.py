@@ -15,7 +15,7 @@
    within 1 % (2 x 2 to 30 x 30 cm2) and 2 % (1 x 1 cm2).
 
 Usage: run.py SABRE_EXE [--histories-scale S] [--histories N] [--report-histories N]
-              [--work DIR] [--out results.json]
+              [--work DIR] [--out results.json] [--machine FILE]
 """
 import argparse
 import json
@@ -35,6 +35,8 @@ def main():
     ap.add_argument("--report-histories", type=int, default=40000000)
     ap.add_argument("--work", default="/tmp/sabre-commissioning-recovery")
     ap.add_argument("--out", default=os.path.join(HERE, "results.json"))
+    ap.add_argument("--machine", default=os.path.join(HERE, "..", "..", "beams", "machines", "truebeam-hd120.toml"),
+                    help="the starting machine file, from which the hidden model is also derived (default: bundled)")
     ap.add_argument("--skip-measurements", action="store_true", help="reuse WORK/measured.csv")
     a = ap.parse_args()
     exe = os.path.abspath(a.exe)
@@ -42,7 +44,7 @@ def main():
     t0 = time.time()
     if not a.skip_measurements:
         r = subprocess.run([sys.executable, os.path.join(HERE, "make_measurements.py"), exe, a.work,
-                            "--histories-scale", str(a.histories_scale)], capture_output=True, text=True)
+                            "--histories-scale", str(a.histories_scale), "--machine", os.path.abspath(a.machine)], capture_output=True, text=True)
         if r.returncode != 0:
             sys.exit(r.stderr)
         print(r.stdout, flush=True)
@@ -52,7 +54,7 @@ def main():
     rep = os.path.join(a.work, "report")
     if os.path.exists(out):
         os.remove(out)
-    cmd = [exe, "--log-level", "info", "commission", "truebeam-hd120", "--beam", "6X-FFF", "--measured",
+    cmd = [exe, "--log-level", "info", "commission", os.path.abspath(a.machine), "--beam", "6X-FFF", "--measured",
            os.path.join(a.work, "measured.csv"), "-o", out, "--report", rep, "--histories", str(a.histories),
            "--report-histories", str(a.report_histories), "--rounds", "2", "--measurement-uncertainty", "0.3%",
            "--cache-dir", os.path.join(a.work, "cache")]

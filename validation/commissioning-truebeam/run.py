@@ -20,6 +20,10 @@ figures (../shared/data/reference/measured/truebeam-fff-typical.csv; README.md h
    fitted figures are re-measured with a fresh seed. Criteria: within 0.2 % (absolute,
    percentage points) and 0.2 mm.
 
+The MLC is commissioned on top of the commissioned beams (KEEP/beams-<file>.toml, both
+files carry the same beams); KEEP/commissioned-<file>-mlc.toml are then the complete
+commissioned machine files (the bundled ones were copied from them).
+
 Usage: run.py SABRE_EXE [--histories N] [--forward-histories N] [--mlc-histories N]
               [--parts pdd,mlc] [--out results.json] [--keep DIR]
 Writes results.json and, with --keep, the commissioned machine files and reports there.
@@ -99,12 +103,17 @@ def main():
     ap.add_argument("--forward-histories", type=int, default=60000000)
     ap.add_argument("--mlc-histories", type=int, default=8000000)
     ap.add_argument("--parts", default="pdd,mlc")
+    ap.add_argument("--mlc-files", default="truebeam-millennium120,truebeam-hd120",
+                    help="which machine files' MLCs (a rerun of one keeps the other's case in --out)")
     ap.add_argument("--out", default=os.path.join(HERE, "results.json"))
     ap.add_argument("--keep", default="")
     a = ap.parse_args()
     exe = os.path.abspath(a.exe)
     pub = published()
     res = {"source": os.path.relpath(SHARED, SRC), "cases": []}
+    if os.path.exists(a.out) and "pdd" not in a.parts.split(","):
+        # keep the cases of an earlier run that this one does not repeat
+        res["cases"] = json.load(open(a.out))["cases"]
     tmp = a.keep or tempfile.mkdtemp(prefix="sabre-comm-tb-")
     os.makedirs(tmp, exist_ok=True)
     parts = set(a.parts.split(","))
@@ -127,7 +136,7 @@ def main():
             shutil.rmtree(rep, ignore_errors=True)
             _, secs = sh([exe, "--log-level", "warn", "commission", machine, "--beam", beam, "--measured", data,
                           "-o", out, "--report", rep, "--stages", "spectrum", "--rounds", "1",
-                          "--measurement-uncertainty", "0.2%", "--histories", str(a.histories), "--no-cache",
+                          "--measurement-uncertainty", "0.2%", "--histories", str(a.histories), "--no-cache", "--data-basis", "published",
                           "--data-label", f"PDD(10) {pdd10} % of 10 x 10 cm2 at SSD 100 (HUCH configuration notes) "
                           f"with d_max at the middle of the typical {lo}-{hi} cm, as two points "
                           "(../shared/data/reference/measured/truebeam-fff-typical.csv)"])
@@ -143,14 +152,35 @@ def main():
                                  "electron_mean_mev": [j["before"]["electron"][1], j["after"]["electron"][1]],
                                  "pass": ok})
             print(json.dumps(res["cases"][-1]), flush=True)
+    # The commissioned beams (both files carry the same [[beam]] blocks) into a copy of each
+    # machine file: the MLC is commissioned on top of them.
+    beams_done = all(os.path.exists(os.path.join(tmp, f"commissioned-{b}.toml")) for b in ("6X-FFF", "10X-FFF"))
+    if beams_done:
+        block = {}
+        for beam in ("6X-FFF", "10X-FFF"):
+            text = open(os.path.join(tmp, f"commissioned-{beam}.toml")).read()
+            starts = [m.start() for m in re.finditer(r"^\[\[beam\]\]\s*\nname = ", text, re.M)] + [len(text)]
+            for i in range(len(starts) - 1):
+                if text[starts[i]:starts[i + 1]].split("\n")[1] == f'name = "{beam}"':
+                    block[beam] = text[starts[i]:starts[i + 1]].rstrip("\n") + "\n"
+        for mfile in ("truebeam-hd120", "truebeam-millennium120"):
+            text = open(os.path.join(SRC, "beams", "machines", mfile + ".toml")).read()
+            head = text[:re.search(r"^\[\[beam\]\]", text, re.M).start()]
+            with open(os.path.join(tmp, f"beams-{mfile}.toml"), "w") as f:
+                f.write(head + block["6X-FFF"] + "\n" + block["10X-FFF"])
     if "mlc" in parts:
         for mfile, target_t, target_dlg in (("truebeam-millennium120", 1.0, 1.0), ("truebeam-hd120", 1.17, None)):
-            machine = os.path.join(SRC, "beams", "machines", mfile + ".toml")
+            if mfile not in a.mlc_files.split(","):
+                continue
+            res["cases"] = [c for c in res["cases"] if c["case"] != f"{mfile} MLC, 6X-FFF"]
+            machine = os.path.join(tmp, f"beams-{mfile}.toml")
+            if not os.path.exists(machine):
+                machine = os.path.join(SRC, "beams", "machines", mfile + ".toml")
             out = os.path.join(tmp, f"commissioned-{mfile}-mlc.toml")
             if os.path.exists(out):
                 os.remove(out)
             cmd = [exe, "--log-level", "warn", "commission", machine, "--beam", "6X-FFF", "--transmission",
-                   f"{target_t}%", "--mlc-histories", str(a.mlc_histories), "--no-cache", "-o", out, "--json",
+                   f"{target_t}%", "--mlc-histories", str(a.mlc_histories), "--no-cache", "-o", out, "--json", "--data-basis", "published",
                    "--data-label", "../shared/data/reference/measured/truebeam-fff-typical.csv: " +
                    ("HUCH configuration notes (MLC type not stated, likely a Millennium 120)" if target_dlg else
                     "Wang et al., Med Phys 35:2827 (2008), SU-GG-T-446, 6 MV flattened")]
@@ -162,7 +192,8 @@ def main():
             ok = abs(100 * fin["transmission"] - target_t) <= 0.2
             if target_dlg is not None:
                 ok = ok and abs(fin["dlg_mm"] - target_dlg) <= 0.2
-            res["cases"].append({"case": f"{mfile} MLC, 6X-FFF", "published_transmission_percent": target_t,
+            res["cases"].append({"case": f"{mfile} MLC, 6X-FFF", "starting_file": os.path.basename(machine),
+                                 "published_transmission_percent": target_t,
                                  "published_dlg_mm": target_dlg, "final": fin, "steps": rep.get("steps"),
                                  "seconds": round(secs), "pass": ok})
             print(json.dumps(res["cases"][-1]), flush=True)

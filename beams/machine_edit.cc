@@ -1,6 +1,7 @@
 #include "beams/machine_edit.hh"
 
 #include <cstdio>
+#include <functional>
 #include <regex>
 
 #include "core/errors.hh"
@@ -79,6 +80,11 @@ MachineText::Range MachineText::collimator(const std::string& device) const {
 
 void MachineText::replace_line(Range r, const std::string& key, const std::string& new_line,
                                const std::string& where) {
+  edit_line(r, key, where, [&](const std::string&) { return new_line; });
+}
+
+void MachineText::edit_line(Range r, const std::string& key, const std::string& where,
+                            const std::function<std::string(const std::string&)>& edit) {
   const std::regex key_re("(^|\\n)[ \\t]*" + key + "[ \\t]*=");
   std::smatch m;
   const std::string body = text_.substr(r.begin, r.end - r.begin);
@@ -87,7 +93,7 @@ void MachineText::replace_line(Range r, const std::string& key, const std::strin
   const std::size_t s = line_start(text_, at + 1);
   std::size_t e = text_.find('\n', s);
   if (e == std::string::npos) e = text_.size();
-  text_.replace(s, e - s, new_line);
+  text_.replace(s, e - s, edit(text_.substr(s, e - s)));
 }
 
 void MachineText::set_beam_tagged(const std::string& beam, const std::string& sub, const std::string& key,
@@ -101,20 +107,14 @@ void MachineText::set_beam_tagged(const std::string& beam, const std::string& su
 void MachineText::set_beam_value(const std::string& beam, const std::string& sub, const std::string& key,
                                  double value) {
   const std::string where = "beam." + beam + "." + sub;
-  const Range r = beam_sub(beam, sub);
-  const std::regex line_re("(^|\\n)[ \\t]*" + key + "[ \\t]*=[^\\n]*");
-  std::smatch m;
-  const std::string body = text_.substr(r.begin, r.end - r.begin);
-  if (!std::regex_search(body, m, line_re)) throw InputError(path_, "no key '" + key + "' in " + where);
-  std::string line = m[0].str();
-  if (!line.empty() && line[0] == '\n') line.erase(0, 1);
-  const std::regex value_re("(value\\s*=\\s*)[-+0-9.eE]+");
-  std::smatch v;
-  if (!std::regex_search(line, v, value_re))
-    throw InputError(path_, "key '" + key + "' in " + where + " is not a tagged number");
-  const std::size_t at = std::size_t(v.position(0)) + std::size_t(v[1].length());
-  line.replace(at, std::size_t(v.length(0) - v[1].length()), num(value));
-  replace_line(r, key, line, where);
+  edit_line(beam_sub(beam, sub), key, where, [&](std::string line) {
+    const std::regex value_re("(value\\s*=\\s*)[-+0-9.eE]+");
+    std::smatch v;
+    if (!std::regex_search(line, v, value_re))
+      throw InputError(path_, "key '" + key + "' in " + where + " is not a tagged number");
+    const std::size_t at = std::size_t(v.position(0)) + std::size_t(v[1].length());
+    return line.replace(at, std::size_t(v.length(0) - v[1].length()), num(value));
+  });
 }
 
 void MachineText::set_beam_array(const std::string& beam, const std::string& sub, const std::string& key,

@@ -6,6 +6,7 @@
 // MLCX": the [[collimator]] block whose dicom_types start with MLCX).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,9 @@ class MachineText {
   Range beam_sub(const std::string& beam, const std::string& sub) const;
   Range collimator(const std::string& device) const;
   void replace_line(Range r, const std::string& key, const std::string& new_line, const std::string& where);
+  // The line of `key` in r, replaced by edit(old line); InputError(where) when it is not there.
+  void edit_line(Range r, const std::string& key, const std::string& where,
+                 const std::function<std::string(const std::string&)>& edit);
 
   std::string text_, path_;
 };

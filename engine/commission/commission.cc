@@ -43,6 +43,14 @@ struct Problem {
   std::vector<int> group;
   std::vector<std::vector<double>> cols;  // [unknown][point]
   int n_groups = 0;
+  std::map<int, int> group_of_curve;  // measured curve -> group, numbered in order of first use
+
+  // The next point belongs to `curve`'s group (one free scale per measured curve).
+  void add_to_group(int curve) {
+    const auto [it, fresh] = group_of_curve.emplace(curve, n_groups);
+    if (fresh) ++n_groups;
+    group.push_back(it->second);
+  }
 };
 
 struct LinearFit {
@@ -230,14 +238,11 @@ void stage_spectrum(Ctx& c) {
     // and E.
     Problem p;
     p.cols.assign(std::size_t(groups) + 1, {});
-    std::map<int, int> group_of_curve;
     for (auto& b : sb) {
       const auto y = c.bank.measured(*b.s);
       const auto own = c.bank.point_owner(*b.s);
       for (int j : b.idx) {
-        const int curve = own[std::size_t(j)];
-        if (!group_of_curve.count(curve)) group_of_curve[curve] = int(group_of_curve.size());
-        p.group.push_back(group_of_curve[curve]);
+        p.add_to_group(own[std::size_t(j)]);
         p.y.push_back(y[std::size_t(j)]);
         double mv = we0 * b.el[k].value[std::size_t(j)], var = std::pow(we0 * b.el[k].sigma[std::size_t(j)], 2);
         for (int g = 0; g < groups; ++g) {
@@ -254,7 +259,6 @@ void stage_spectrum(Ctx& c) {
                                    c.opt.measurement_uncertainty));
       }
     }
-    p.n_groups = int(group_of_curve.size());
     std::vector<double> x0(std::size_t(groups) + 1, 1 - we0);
     x0[std::size_t(groups)] = we0;
     // Regularisation on the correction factors c_g = x_g / sum_g(x_g p_g): second differences
@@ -404,14 +408,11 @@ void stage_fluence(Ctx& c) {
   const double we = m.electron.weight, wf = m.extrafocal.weight, wp = 1 - we - wf;
   Problem p;
   p.cols.assign(fit_knots.size(), {});
-  std::map<int, int> group_of_curve;
   for (auto& b : sb) {
     const auto y = c.bank.measured(*b.s);
     const auto own = c.bank.point_owner(*b.s);
     for (int j : b.idx) {
-      const int curve = own[std::size_t(j)];
-      if (!group_of_curve.count(curve)) group_of_curve[curve] = int(group_of_curve.size());
-      p.group.push_back(group_of_curve[curve]);
+      p.add_to_group(own[std::size_t(j)]);
       p.y.push_back(y[std::size_t(j)]);
       double fixed = wf * b.ef.value[std::size_t(j)] + we * b.el.value[std::size_t(j)], var = 0;
       for (int k = 0; k < nk; ++k) {
@@ -429,7 +430,6 @@ void stage_fluence(Ctx& c) {
                                  c.opt.measurement_uncertainty));
     }
   }
-  p.n_groups = int(group_of_curve.size());
   std::vector<double> x0;
   for (int k : fit_knots) x0.push_back(m.fluence_rel[std::size_t(k)]);
   // Smoothness: second differences over all knots (the fixed ones on the right-hand side),

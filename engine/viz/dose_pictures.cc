@@ -191,41 +191,7 @@ Image dose_over_ct(const io::CtImage& ct, const DoseResult& dose, Plane plane, c
 Image line_plot(const std::vector<double>& x, const std::vector<double>& y, double x_tick,
                 const std::string& x_title, const std::string& y_title, int width, int height) {
   if (x.size() != y.size() || x.size() < 2) throw std::invalid_argument("line_plot: need >= 2 points");
-  Image im(width, height, Rgb{255, 255, 255});
-  const int l = 60, r = 15, t = 20, b = 40;
-  const double xmin = *std::min_element(x.begin(), x.end()), xmax = *std::max_element(x.begin(), x.end());
-  double ymax = *std::max_element(y.begin(), y.end());
-  if (!(ymax > 0)) ymax = 1;
-  ymax *= 1.05;
-  auto px = [&](double v) { return l + (v - xmin) / (xmax - xmin) * (width - l - r); };
-  auto py = [&](double v) { return height - b - v / ymax * (height - t - b); };
-  const Rgb grid{220, 220, 220}, axis{0, 0, 0}, curve{20, 40, 160};
-  if (x_tick > 0)
-    for (double v = std::ceil(xmin / x_tick) * x_tick; v <= xmax + 1e-9; v += x_tick)
-      draw_segment(im, Segment{px(v), double(t), px(v), double(height - b)}, grid, 1);
-  for (int q = 1; q <= 10; ++q) {
-    const double v = ymax / 1.05 * q / 10;
-    draw_segment(im, Segment{double(l), py(v), double(width - r), py(v)}, grid, 1);
-  }
-  draw_segment(im, Segment{double(l), double(height - b), double(width - r), double(height - b)}, axis, 1);
-  draw_segment(im, Segment{double(l), double(t), double(l), double(height - b)}, axis, 1);
-  for (std::size_t i = 0; i + 1 < x.size(); ++i)
-    draw_segment(im, Segment{px(x[i]), py(y[i]), px(x[i + 1]), py(y[i + 1])}, curve, 2);
-  const Rgb black{0, 0, 0};
-  char buf[64];
-  if (x_tick > 0)
-    for (double v = std::ceil(xmin / (5 * x_tick)) * 5 * x_tick; v <= xmax + 1e-9; v += 5 * x_tick) {
-      std::snprintf(buf, sizeof buf, "%g", std::abs(v) < 1e-12 ? 0.0 : v);
-      draw_text(im, int(px(v)) - text_width(buf) / 2, height - b + 5, buf, black);
-    }
-  const double ydata = ymax / 1.05;
-  for (double q : {0.0, 0.5, 1.0}) {
-    std::snprintf(buf, sizeof buf, "%.3g", q * ydata);
-    draw_text(im, l - 4 - text_width(buf), int(py(q * ydata)) - 3, buf, black);
-  }
-  if (!x_title.empty()) draw_text(im, (l + width - r) / 2 - text_width(x_title) / 2, height - 14, x_title, black);
-  if (!y_title.empty()) draw_text(im, 4, 4, y_title, black);
-  return im;
+  return line_plots({Series{x, y}}, x_tick, x_title, y_title, width, height);
 }
 
 Image line_plots(const std::vector<Series>& series, double x_tick, const std::string& x_title,

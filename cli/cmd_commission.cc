@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/options.hh"
 #include "cli/registry.hh"
 #include "core/errors.hh"
 #include "core/interrupt.hh"
@@ -37,20 +38,6 @@ struct CommissionCli {
   std::string forward;
 };
 
-// "0.5%" or "0.005" -> 0.005.
-double fraction(const std::string& s, const char* what) {
-  try {
-    std::size_t used = 0;
-    double v = std::stod(s, &used);
-    std::string rest = s.substr(used);
-    if (rest == "%") v /= 100;
-    else if (!rest.empty()) throw std::invalid_argument("trailing");
-    return v;
-  } catch (const std::exception&) {
-    throw UsageError(std::string(what) + ": '" + s + "' is not a fraction (0.005) or a percentage (0.5%)");
-  }
-}
-
 void run(const CommissionCli& o) {
   commission::Options opt;
   opt.machine_file = machine_file(o.machine);
@@ -69,10 +56,10 @@ void run(const CommissionCli& o) {
   opt.seed = std::uint64_t(o.seed);
   if (o.rounds < 1 || o.rounds > 5) throw UsageError("--rounds must be 1 .. 5");
   opt.rounds = o.rounds;
-  opt.measurement_uncertainty = fraction(o.uncertainty, "--measurement-uncertainty");
+  opt.measurement_uncertainty = parse_fraction(o.uncertainty, "--measurement-uncertainty");
   if (!(opt.measurement_uncertainty > 0)) throw UsageError("--measurement-uncertainty must be > 0");
   opt.dlg_mm = o.dlg_mm;
-  if (!o.transmission.empty()) opt.transmission = fraction(o.transmission, "--transmission");
+  if (!o.transmission.empty()) opt.transmission = parse_fraction(o.transmission, "--transmission");
   opt.cache_dir = o.no_cache ? "-" : o.cache_dir;
   opt.data_label = o.data_label;
   opt.data_basis = o.data_basis;

@@ -16,6 +16,7 @@
 #include "beams/phsp_source.hh"
 #include "beams/plan_builder.hh"
 #include "beams/plan_source.hh"
+#include "cli/options.hh"
 #include "cli/registry.hh"
 #include "core/build_info.hh"
 #include "core/errors.hh"
@@ -98,19 +99,7 @@ void run_linac(const LinacOptions& o) {
   if (!o.output.empty()) check_output_paths({o.output});
   double calib_target = 0;
   if (!o.calib_uncertainty.empty()) {
-    std::string t = o.calib_uncertainty;
-    double scale = 1;
-    if (t.back() == '%') {
-      t.pop_back();
-      scale = 0.01;
-    }
-    try {
-      std::size_t n = 0;
-      calib_target = std::stod(t, &n) * scale;
-      if (n != t.size()) throw std::invalid_argument(t);
-    } catch (const std::exception&) {
-      throw UsageError("--calib-uncertainty " + o.calib_uncertainty + ": expected a fraction such as 0.3% or 0.003");
-    }
+    calib_target = parse_fraction(o.calib_uncertainty, "--calib-uncertainty");
     if (!(calib_target > 0 && calib_target < 1))
       throw UsageError("--calib-uncertainty must be a fraction in (0, 1), e.g. 0.3% or 0.003");
   }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/options.hh"
 #include "cli/registry.hh"
 #include "core/errors.hh"
 #include "core/interrupt.hh"
@@ -25,23 +26,6 @@ struct RunFlags {
   bool no_cache = false, summary_stdout_json = false, outside_air = false, plots = false, quiet = false;
   std::int64_t seed = 0;
 };
-
-double parse_fraction(const std::string& text, const char* option) {
-  std::string t = text;
-  double scale = 1;
-  if (!t.empty() && t.back() == '%') {
-    t.pop_back();
-    scale = 0.01;
-  }
-  try {
-    std::size_t n = 0;
-    const double v = std::stod(t, &n);
-    if (n != t.size()) throw std::invalid_argument(t);
-    return v * scale;
-  } catch (const std::exception&) {
-    throw UsageError(std::string(option) + " " + text + ": expected a fraction such as 2% or 0.02");
-  }
-}
 
 void run(const RunFlags& o, CLI::App& sub) {
   RunConfig cfg;

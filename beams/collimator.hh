@@ -32,6 +32,13 @@
 // - Circular cone: a focused conical bore, tungsten where x^2 + y^2 >= (d/2 z/SAD)^2 for z
 //   in [top, bottom] (d: the cone's diameter at isocentre, its one position value); the
 //   tungsten extends without limit outward (the jaws must cover beyond the cone's body).
+// - Iris (CyberKnife variable aperture): two stacked banks of six tungsten segments, the
+//   upper over [top, mid], the lower over [mid, bottom] (mid halfway). Each bank leaves a
+//   focused regular hexagon open, tungsten where n_k . (x, y) > a z/SAD for one of its six
+//   flat normals n_k (upper bank at 0, 60, ..., 300 degrees from x; lower bank rotated by
+//   30 degrees); a = f d is the inscribed radius at isocentre for nominal size d (its one
+//   position value) and f the machine file's inradius_per_size. The two banks together
+//   leave the regular 12-sided aperture of inscribed radius a; outward without limit.
 // Every region is an intersection of half-spaces linear in z along a straight line, or a
 // disk or cone (quadratic in z): the path is a union of z-intervals, measured exactly.
 //
@@ -53,7 +60,7 @@ namespace sabre::beams {
 using phys::Vec3;
 
 // The device kinds, host and device (the host-side spec is beams/machine.hh).
-enum class CollimatorKind : int { jaws = 0, mlc = 1, cone = 2 };
+enum class CollimatorKind : int { jaws = 0, mlc = 1, cone = 2, iris = 3 };
 
 // Most devices one machine stacks (a C-arm linac has three: two jaw pairs and an MLC).
 inline constexpr int kMaxCollimators = 4;
@@ -77,9 +84,15 @@ struct ConeGeometry {
   double top_cm = 0, bottom_cm = 0, density_g_cm3 = 0;
 };
 
+struct IrisGeometry {
+  double top_cm = 0, bottom_cm = 0, density_g_cm3 = 0;  // both banks: upper half, lower half
+  double inradius_per_size = 0.5;  // inscribed radius of the 12-sided aperture / nominal size
+};
+
 // One device of the stack. Its positions at a control point are `n_values` consecutive
 // numbers of the control point's position array starting at `first`: a jaw pair's two
-// jaws (1 then 2), an MLC's bank A (n_pairs values) then bank B, a cone's diameter.
+// jaws (1 then 2), an MLC's bank A (n_pairs values) then bank B, a cone's diameter, the
+// Iris's nominal size.
 struct CollimatorDevice {
   CollimatorKind kind = CollimatorKind::jaws;
   int axis = 0;   // 0: moves along x, 1: along y (jaws, MLC)
@@ -88,6 +101,7 @@ struct CollimatorDevice {
   JawsGeometry jaws;  // kind jaws
   MlcGeometry mlc;    // kind mlc
   ConeGeometry cone;  // kind cone
+  IrisGeometry iris;  // kind iris
 };
 
 struct CollimatorStack {
@@ -101,6 +115,7 @@ struct CollimatorStack {
   int jaws_on_axis[2] = {-1, -1};
   int mlc_on_axis[2] = {-1, -1};
   int cone = -1;  // the cone (-1: none)
+  int iris = -1;  // the Iris (-1: none)
 
   // A copy whose leaf-boundary arrays live where `copy` puts them
   // (kernels/params_relocation.hh).
@@ -133,6 +148,7 @@ struct TungstenPath {
   double jaws_cm = 0;         // geometric path in the jaws [cm]
   double mlc_cm = 0;          // geometric path in the leaves [cm]
   double cone_cm = 0;         // geometric path in a cone [cm]
+  double iris_cm = 0;         // geometric path in the Iris [cm]
   double mass_g_cm2 = 0;      // density-weighted sum [g/cm^2]
 };
 
@@ -284,6 +300,37 @@ SABRE_HD_INLINE double cone_length(const ConeGeometry& g, const Line& l, double 
   return qa > 0 ? whole - inside : inside;
 }
 
+// Flat normals of the Iris's banks: cos and sin of 30 j degrees, j = 0..11 (upper bank:
+// even j, lower bank: odd j).
+SABRE_HD_INLINE void iris_normal(int j, double& c, double& s) {
+  constexpr double h = 0.86602540378443864676;  // cos 30
+  const double cs[12] = {1, h, 0.5, 0, -0.5, -h, -1, -h, -0.5, 0, 0.5, h};
+  c = cs[j % 12];
+  s = cs[(j + 9) % 12];  // sin t = cos(t - 90)
+}
+
+// Path along z in the Iris: per bank, the slab minus the z-interval inside its hexagon
+// (the intersection of six half-spaces n_k . (x(z), y(z)) <= k z, linear in z).
+SABRE_HD_INLINE double iris_length(const IrisGeometry& g, const Line& l, double z_start, double size_iso_cm,
+                                   double sad_cm) {
+  const double k = g.inradius_per_size * size_iso_cm / sad_cm;
+  const double mid = 0.5 * (g.top_cm + g.bottom_cm);
+  const double xa = l.x_alpha(), ya = l.y_alpha();
+  double total = 0;
+  for (int bank = 0; bank < 2; ++bank) {
+    const Interval iv = bank == 0 ? slab(g.top_cm, mid, z_start) : slab(mid > z_start ? mid : z_start, g.bottom_cm, z_start);
+    if (iv.length() <= 0) continue;
+    Interval in = iv;
+    for (int j = bank; j < 12; j += 2) {
+      double c, s;
+      iris_normal(j, c, s);
+      in = below_zero(in, c * xa + s * ya, c * l.ax + s * l.ay - k);
+    }
+    total += iv.length() - in.length();
+  }
+  return total;
+}
+
 }  // namespace collimator_detail
 
 // Tungsten along the straight line through `pos_cm` with direction `dir` (collimator
@@ -321,6 +368,12 @@ SABRE_HD_INLINE TungstenPath tungsten_path(const CollimatorStack& st, const Aper
     const double lc = cone_length(dev.cone, line, pos_cm.z, 0.5 * s.value(dev.first), st.sad_cm);
     out.cone_cm = lc * ds_dz;
     out.mass_g_cm2 += lc * ds_dz * dev.cone.density_g_cm3;
+  }
+  if (st.iris >= 0 && s.is_active(st.iris)) {
+    const CollimatorDevice& dev = st.devices[st.iris];
+    const double li = iris_length(dev.iris, line, pos_cm.z, s.value(dev.first), st.sad_cm);
+    out.iris_cm = li * ds_dz;
+    out.mass_g_cm2 += li * ds_dz * dev.iris.density_g_cm3;
   }
   return out;
 }
@@ -373,7 +426,8 @@ inline constexpr double kMlcWindowShare = 0.9;
 // The sampling window along `axis` for a source point `o` (collimator frame), widened by
 // `margin_cm` (isocentre) on each side:
 // - with a cone in the beam: its bore projected from o through the cone (the square
-//   around the circle; every ray through the bore lands inside without the margin);
+//   around the circle; every ray through the bore lands inside without the margin); the
+//   Iris likewise, with the circle around its 12-sided aperture;
 // - else with a jaw pair on the axis: its opening projected from o (every ray that passes
 //   between the jaws lands inside without the margin; the margin keeps the jaw penumbra and
 //   a band of jaw transmission);
@@ -391,6 +445,15 @@ SABRE_HD_INLINE AxisWindow sampling_window(const CollimatorStack& st, const Aper
     const CollimatorDevice& dev = st.devices[st.cone];
     const double r = 0.5 * s.value(dev.first);
     project_opening(oa, o.z, -r, r, dev.cone.top_cm, dev.cone.bottom_cm, st.sad_cm, w.lo, w.hi);
+    w.lo -= margin_cm;
+    w.hi += margin_cm;
+    return w;
+  }
+  if (st.iris >= 0 && s.is_active(st.iris)) {
+    const CollimatorDevice& dev = st.devices[st.iris];
+    // The circle around the 12-sided aperture: inscribed radius / cos 15 degrees.
+    const double r = dev.iris.inradius_per_size * s.value(dev.first) / 0.96592582628906829;
+    project_opening(oa, o.z, -r, r, dev.iris.top_cm, dev.iris.bottom_cm, st.sad_cm, w.lo, w.hi);
     w.lo -= margin_cm;
     w.hi += margin_cm;
     return w;

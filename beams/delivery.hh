@@ -1,4 +1,4 @@
-// C-arm delivery sampling: a history draws a cumulative meterset value uniformly over the
+// Delivery sampling (C-arm beams and robotic nodes): a history draws a cumulative meterset value uniformly over the
 // plan's MU, which picks a beam (by its MU share) and a point between two control points;
 // the gantry, collimator, couch, table angles and every collimating device's positions
 // are interpolated linearly in meterset between them (docs/machines.md: "between control
@@ -34,6 +34,11 @@ struct BeamDeliveryView {
   const double* positions_cm = nullptr; // [n_cp * n_values]: CollimatorDevice::first layout
   Vec3 iso_cm;                          // isocentre (patient frame) [cm]
   PatientPosition position = PatientPosition::HFS;
+  // A robotic node (beams/robotic.hh): the beam's frame is fixed, `frame` maps IEC b to the
+  // patient and `iso_cm` is the point SAD below the node's source on its axis; the angles
+  // are unused.
+  bool fixed_frame = false;
+  Mat3 frame;
 };
 
 struct DeliveryView {
@@ -73,6 +78,14 @@ struct DeliveryState {
   ApertureState aperture;    // device positions as (cp, cp+1, frac)
   Vec3 iso_cm;
   PatientPosition position = PatientPosition::HFS;
+  bool fixed_frame = false;  // robotic node: `frame` (b -> patient) instead of the angles
+  Mat3 frame;
+
+  // The map from IEC b (origin at iso_cm, source at (0, 0, SAD)) to the patient.
+  SABRE_HD BeamToPatient beam_to_patient_map() const {
+    if (fixed_frame) return BeamToPatient{frame, iso_cm};
+    return beam_to_patient(angles, position, iso_cm);
+  }
 };
 
 // Index k in [0, n-2] with x[k] <= m < x[k+1] for the non-decreasing x[0..n-1] (segments
@@ -113,6 +126,8 @@ SABRE_HD_INLINE DeliveryState delivery_state(const DeliveryView& d, double u) {
   s.aperture.active = bv.active;
   s.iso_cm = bv.iso_cm;
   s.position = bv.position;
+  s.fixed_frame = bv.fixed_frame;
+  s.frame = bv.frame;
   return s;
 }
 

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <set>
 
 #include "core/errors.hh"
 #include "core/log.hh"
+#include "beams/robotic.hh"
 
 namespace sabre::beams {
 
@@ -50,6 +52,14 @@ CollimatorStack make_collimator_stack(const Machine& m, const std::vector<double
       dev.cone.bottom_cm = c.bottom_cm();
       dev.cone.density_g_cm3 = c.density_g_cm3;
       st.cone = d;
+    } else if (c.kind == CollimatorKind::iris) {
+      dev.kind = CollimatorKind::iris;
+      dev.n_values = 1;
+      dev.iris.top_cm = c.top_cm;
+      dev.iris.bottom_cm = c.bottom_cm();
+      dev.iris.density_g_cm3 = c.density_g_cm3;
+      dev.iris.inradius_per_size = c.inradius_per_size;
+      st.iris = d;
     } else {
       const std::vector<double>& b = bnd.empty() ? c.boundaries_cm : bnd;
       dev.kind = CollimatorKind::mlc;
@@ -84,19 +94,30 @@ const LimitingDevice* plan_device(const Beam& b, const CollimatorSpec& c) {
 
 }  // namespace
 
-double cone_diameter_cm(const Machine& m, const Beam& b, const std::string& where) {
+double applicator_size_cm(const Machine& m, const Beam& b, const std::string& where,
+                          const CollimatorSpec** collimator) {
+  using P = ApplicatorChoice::Problem;
+  const ApplicatorChoice c = choose_applicator(m, b);
   const Applicator& a = b.applicator;
-  const CollimatorSpec* cone = m.cone();
-  if (!cone || !cone->serves_applicator(a.type))
-    throw InputError(where + ": applicator '" + a.id + "' of type " + (a.type.empty() ? "(none)" : a.type) +
-                     " is not a cone of machine " + m.name + " (" + m.path + ")");
-  if (a.aperture_shape != "SYM_CIRCULAR" || !(a.opening_mm > 0))
-    throw InputError(where + ": applicator '" + a.id + "' gives no circular opening (ApplicatorGeometrySequence: "
-                     "ApplicatorApertureShape SYM_CIRCULAR with ApplicatorOpening): the cone size is unknown");
-  for (double d : cone->diameters_cm)
-    if (std::abs(d - a.opening_mm / 10) <= 1e-3) return d;
-  throw InputError(where + ": applicator '" + a.id + "' opens " + std::to_string(a.opening_mm) +
-                   " mm, not one of machine " + m.name + "'s cones");
+  const std::string kind = c.collimator && c.collimator->kind == CollimatorKind::iris ? "Iris" : "cone";
+  switch (c.problem) {
+    case P::none: break;
+    case P::no_collimator:
+      throw InputError(where + ": applicator '" + a.id + "' of type " + (a.type.empty() ? "(none)" : a.type) +
+                       " is not a cone" + (m.iris() ? " or the Iris" : "") + " of machine " + m.name + " (" + m.path +
+                       ")");
+    case P::no_geometry:
+      throw InputError(where + ": applicator '" + a.id + "' gives no circular opening (ApplicatorGeometrySequence: "
+                       "ApplicatorApertureShape SYM_CIRCULAR with ApplicatorOpening): the " + kind + " size is unknown");
+    case P::no_size: {
+      char mm[32];
+      std::snprintf(mm, sizeof mm, "%g", a.opening_mm);
+      throw InputError(where + ": applicator '" + a.id + "' opens " + mm + " mm, not one of machine " + m.name + "'s " +
+                       kind + (kind == "cone" ? "s" : " sizes"));
+    }
+  }
+  if (collimator) *collimator = c.collimator;
+  return c.size_cm;
 }
 
 Delivery::Delivery(const Machine& m, const Plan& plan, const std::vector<int>& indices) {
@@ -104,6 +125,18 @@ Delivery::Delivery(const Machine& m, const Plan& plan, const std::vector<int>& i
   if (use.empty())
     for (int i = 0; i < int(plan.beams.size()); ++i) use.push_back(i);
   if (use.empty()) throw InputError(plan.path, "no treatment beams to deliver");
+  // A robotic machine's MLC read from an MLCY encoding: the same leaves with the frame
+  // turned by 90 degrees (beams/robotic.hh).
+  Plan mapped;
+  if (m.kind == DeliveryKind::robotic && m.mlc() && m.mlc()->serves("MLCX") && !m.serving("MLCY")) {
+    mapped = plan;
+    for (auto& b : mapped.beams) b = mlcy_as_mlcx(b);
+  }
+  const Plan& plan_in = m.kind == DeliveryKind::robotic && !mapped.beams.empty() ? mapped : plan;
+  build(m, plan_in, use);
+}
+
+void Delivery::build(const Machine& m, const Plan& plan, const std::vector<int>& use) {
   double total = 0;
   for (int i : use) total += plan.beams.at(i).mu;
   if (!(total > 0)) throw InputError(plan.path, "the beams deliver no MU");
@@ -115,7 +148,7 @@ Delivery::Delivery(const Machine& m, const Plan& plan, const std::vector<int>& i
     for (const auto& d : b.devices)
       if (!m.serving(d.type) && !m.ignores(d.type))
         throw InputError(where + ": device " + d.type + " is not on machine " + m.name + " (" + m.path + ")");
-    if (b.has_applicator) cone_diameter_cm(m, b, where);  // checked here, used below
+    if (b.has_applicator) applicator_size_cm(m, b, where, nullptr);  // checked here, used below
     const LimitingDevice* pm = mlc ? plan_device(b, *mlc) : nullptr;
     if (!pm) continue;
     if (pm->pairs != mlc->pairs())
@@ -145,13 +178,20 @@ Delivery::Delivery(const Machine& m, const Plan& plan, const std::vector<int>& i
     // Which plan device positions each collimator, and which collimators are in the beam.
     std::vector<const LimitingDevice*> source(m.collimators.size(), nullptr);
     unsigned active = 0;
-    const double cone_cm = b.has_applicator ? cone_diameter_cm(m, b, where) : 0;
+    const CollimatorSpec* held = nullptr;  // the cone or Iris the applicator selects
+    const double held_cm = b.has_applicator ? applicator_size_cm(m, b, where, &held) : 0;
+    int n_active = 0;
     for (std::size_t d = 0; d < m.collimators.size(); ++d) {
       source[d] = plan_device(b, m.collimators[d]);
       const CollimatorKind k = m.collimators[d].kind;
-      if (k == CollimatorKind::jaws || source[d] || (k == CollimatorKind::cone && b.has_applicator))
+      if (k == CollimatorKind::jaws || source[d] || held == &m.collimators[d]) {
         active |= 1u << d;
+        ++n_active;
+      }
     }
+    if (m.kind == DeliveryKind::robotic && n_active != 1)
+      throw InputError(where + ": a node of robotic machine " + m.name + " needs exactly one collimator (a cone or " +
+                       "the Iris as its applicator, or the MLC), this beam has " + std::to_string(n_active));
     BeamArrays a;
     std::vector<double> g;
     std::vector<std::string> dirs;
@@ -167,8 +207,9 @@ Delivery::Delivery(const Machine& m, const Plan& plan, const std::vector<int>& i
       for (std::size_t d = 0; d < m.collimators.size(); ++d) {
         const CollimatorSpec& spec = m.collimators[d];
         const int nv = stack.devices[d].n_values;
-        if (spec.kind == CollimatorKind::cone) {  // the beam's cone (0: none, out of the beam)
-          a.positions.push_back(cone_cm);
+        if (spec.kind == CollimatorKind::cone || spec.kind == CollimatorKind::iris) {
+          // the beam's cone or Iris size (0: none, out of the beam)
+          a.positions.push_back(held == &spec ? held_cm : 0.0);
           continue;
         }
         const std::vector<double>* v = source[d] ? c.positions(source[d]->type) : nullptr;
@@ -199,6 +240,14 @@ Delivery::Delivery(const Machine& m, const Plan& plan, const std::vector<int>& i
     const std::string& pp = b.patient_position;
     v.position = pp == "HFP" ? PatientPosition::HFP : pp == "FFS" ? PatientPosition::FFS
                : pp == "FFP" ? PatientPosition::FFP : PatientPosition::HFS;
+    if (m.kind == DeliveryKind::robotic) {
+      const NodeFrame nf = node_frame(m, b, where);
+      v.fixed_frame = true;
+      v.frame = nf.rot;
+      v.iso_cm = nf.virtual_iso_cm;
+    } else if (b.node) {
+      throw InputError(where + ": a robotic node, but machine " + m.name + " is a " + to_string(m.kind));
+    }
     beam_views_.push_back(v);
     cdf_.push_back(cdf_.back() + b.mu / total);
   }

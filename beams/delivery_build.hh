@@ -39,6 +39,8 @@ class Delivery {
   double total_mu() const { return view_.total_mu; }
 
  private:
+  // The constructor's work, on the plan as mapped for the machine.
+  void build(const Machine& m, const Plan& plan, const std::vector<int>& use);
   struct BeamArrays {
     std::vector<double> meterset, gantry, coll, couch, pitch, roll, positions;
   };
@@ -54,9 +56,11 @@ class Delivery {
 // follow the machine's collimator order: jaws 2 values, an MLC 2 x pairs.
 CollimatorStack make_collimator_stack(const Machine& m, const std::vector<double>& mlc_boundaries_cm);
 
-// The cone diameter [cm at isocentre] the applicator of beam `b` selects on machine `m`;
-// InputError(`where`: ...) when the machine has no cone for it or the size is unknown.
-double cone_diameter_cm(const Machine& m, const Beam& b, const std::string& where);
+// The size [cm at isocentre] of the cone or Iris the applicator of beam `b` selects on
+// machine `m` (beams/robotic.hh's choose_applicator), and that collimator; InputError(`where`:
+// ...) when the machine has neither for it or the size is unknown.
+double applicator_size_cm(const Machine& m, const Beam& b, const std::string& where,
+                          const CollimatorSpec** collimator);
 
 // Unwraps a gantry angle sequence along its rotation directions: each step goes the way
 // the previous control point's GantryRotationDirection says (CW: increasing, CC:

@@ -80,7 +80,7 @@ struct LinacSourceView {
     // Collimator frame -> IEC beam-limiting device: (x, y, SAD - z); direction (dx, dy, -dz).
     const Vec3 pos_b{vs.origin_cm.x, vs.origin_cm.y, vsm.sad_cm - vs.origin_cm.z};
     const Vec3 dir_b{vs.dir.x, vs.dir.y, -vs.dir.z};
-    const BeamToPatient t = beam_to_patient(st.angles, st.position, st.iso_cm);
+    const BeamToPatient t = st.beam_to_patient_map();
     p.pos_cm = t.point(pos_b);
     p.dir = t.direction(dir_b);
     p.weight = w;

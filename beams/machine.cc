@@ -24,6 +24,7 @@ const char* to_string(Basis b) {
 const char* to_string(DeliveryKind k) {
   switch (k) {
     case DeliveryKind::c_arm: return "c-arm";
+    case DeliveryKind::robotic: return "robotic";
   }
   return "?";
 }
@@ -33,6 +34,7 @@ const char* to_string(CollimatorKind k) {
     case CollimatorKind::jaws: return "jaws";
     case CollimatorKind::mlc: return "mlc";
     case CollimatorKind::cone: return "cone";
+    case CollimatorKind::iris: return "iris";
   }
   return "?";
 }
@@ -46,8 +48,15 @@ bool CollimatorSpec::serves_applicator(const std::string& t) const {
          std::find(applicator_types.begin(), applicator_types.end(), t) != applicator_types.end();
 }
 
+bool CollimatorSpec::has_size(double size_cm) const {
+  for (double d : diameters_cm)
+    if (std::abs(d - size_cm) <= 1e-3) return true;
+  return false;
+}
+
 std::string CollimatorSpec::name() const {
   if (kind == CollimatorKind::cone) return "CONE";
+  if (kind == CollimatorKind::iris) return "IRIS";
   return dicom_types.empty() ? std::string("?") : dicom_types.front();
 }
 
@@ -244,6 +253,32 @@ CollimatorSpec read_cone(const toml::table* t, Machine& m, const std::string& fi
   return c;
 }
 
+// The Iris: a 12-sided variable aperture of nominal sizes `sizes_cm`, chosen by a plan's
+// applicator whose ApplicatorID matches one of `applicator_ids`. Tags: "collimator.IRIS.<key>".
+CollimatorSpec read_iris(const toml::table* t, Machine& m, const std::string& file) {
+  CollimatorSpec c;
+  c.kind = CollimatorKind::iris;
+  Reader r(t, file, "collimator.IRIS", m);
+  r.node("kind");
+  c.applicator_ids = r.strings("applicator_ids");
+  if (c.applicator_ids.empty()) r.fail("applicator_ids", "needs at least one ApplicatorID pattern (e.g. IRIS*)");
+  c.diameters_cm = r.tagged_numbers("sizes_cm");
+  c.inradius_per_size = r.tagged("inradius_per_size");
+  c.top_cm = r.tagged("top_cm");
+  c.thickness_cm = r.tagged("thickness_cm");
+  c.density_g_cm3 = r.tagged("density_g_cm3");
+  r.finish();
+  require(!c.diameters_cm.empty(), file, "'collimator.IRIS.sizes_cm' needs at least one size");
+  for (double d : c.diameters_cm)
+    require(d > 0 && d < 20, file, "'collimator.IRIS.sizes_cm': sizes must be in (0, 20) cm");
+  require(c.inradius_per_size > 0.4 && c.inradius_per_size <= 0.5 + 1e-12, file,
+          "'collimator.IRIS.inradius_per_size' must be in (0.4, 0.5]: the inscribed radius of the 12-sided "
+          "aperture per nominal size (0.5: the nominal size is the inscribed circle)");
+  require(c.top_cm > 0 && c.thickness_cm > 0 && c.density_g_cm3 > 0, file,
+          "'collimator.IRIS': top_cm, thickness_cm and density_g_cm3 must be > 0");
+  return c;
+}
+
 // One [[collimator]] table. Tags are keyed "collimator.<first DICOM type>.<key>".
 CollimatorSpec read_collimator(const toml::table* t, int index, Machine& m, const std::string& file) {
   Reader r0(t, file, "collimator[" + std::to_string(index) + "]", m);
@@ -252,8 +287,10 @@ CollimatorSpec read_collimator(const toml::table* t, int index, Machine& m, cons
   if (kind == "jaws") c.kind = CollimatorKind::jaws;
   else if (kind == "mlc") c.kind = CollimatorKind::mlc;
   else if (kind == "cone") c.kind = CollimatorKind::cone;
-  else r0.fail("kind", "must be \"jaws\", \"mlc\" or \"cone\", not '" + kind + "'");
+  else if (kind == "iris") c.kind = CollimatorKind::iris;
+  else r0.fail("kind", "must be \"jaws\", \"mlc\", \"cone\" or \"iris\", not '" + kind + "'");
   if (c.kind == CollimatorKind::cone) return read_cone(t, m, file);
+  if (c.kind == CollimatorKind::iris) return read_iris(t, m, file);
   const std::string axis = r0.str("axis");
   if (axis == "x") c.axis = 0;
   else if (axis == "y") c.axis = 1;
@@ -478,6 +515,12 @@ const CollimatorSpec* Machine::cone() const {
   return nullptr;
 }
 
+const CollimatorSpec* Machine::iris() const {
+  for (const auto& c : collimators)
+    if (c.kind == CollimatorKind::iris) return &c;
+  return nullptr;
+}
+
 bool Machine::ignores(const std::string& t) const {
   return std::find(ignored_dicom_types.begin(), ignored_dicom_types.end(), t) != ignored_dicom_types.end();
 }
@@ -512,7 +555,8 @@ Machine load_machine(const std::string& path) {
     m.description = r.str("description", false);
     const std::string kind = r.str("kind");
     if (kind == "c-arm") m.kind = DeliveryKind::c_arm;
-    else r.fail("kind", "unknown delivery kind '" + kind + "' (this sabre knows \"c-arm\")");
+    else if (kind == "robotic") m.kind = DeliveryKind::robotic;
+    else r.fail("kind", "unknown delivery kind '" + kind + "' (this sabre knows \"c-arm\" and \"robotic\")");
     m.match_names = r.strings("match_names");
     m.sad_cm = r.tagged("sad_cm");
     m.max_field_cm = r.tagged("max_field_cm");
@@ -537,8 +581,15 @@ Machine load_machine(const std::string& path) {
         throw InputError(path, "a second MLC ('collimator." + c.name() + "'): one MLC per machine");
       if (c.kind == CollimatorKind::cone && m.cone())
         throw InputError(path, "a second cone collimator: one per machine (list its diameters)");
-      // From the source down, without overlapping along the axis, above the isocentre.
-      if (!m.collimators.empty())
+      if (c.kind == CollimatorKind::iris && m.iris())
+        throw InputError(path, "a second Iris: one per machine");
+      if (c.kind == CollimatorKind::iris && m.kind != DeliveryKind::robotic)
+        throw InputError(path, "'collimator.IRIS': an Iris is a collimator of a robotic machine");
+      if (m.kind == DeliveryKind::robotic && c.kind == CollimatorKind::jaws)
+        throw InputError(path, "'collimator." + c.name() + "': a robotic machine has no jaws (cones, Iris, MLC)");
+      // From the source down, without overlapping along the axis, above the isocentre; a
+      // robotic machine's collimators are exchangeable (one per node) and may overlap.
+      if (!m.collimators.empty() && m.kind != DeliveryKind::robotic)
         require(c.top_cm >= m.collimators.back().bottom_cm() - 1e-9, path,
                 "'collimator." + c.name() + "' starts above the bottom of '" + m.collimators.back().name() +
                     "': list the collimators from the source down, without overlap");

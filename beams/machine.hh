@@ -27,8 +27,10 @@ struct Tag {
 };
 
 // How the machine places its beams: "c-arm" (gantry, collimator and couch angles, one
-// isocentre per beam: IEC 61217, beams/iec61217.hh). The only kind so far.
-enum class DeliveryKind { c_arm };
+// isocentre per beam: IEC 61217, beams/iec61217.hh); "robotic" (CyberKnife: each beam a
+// node with its own source position and target point, beams/robotic.hh; its collimators
+// are exchangeable, one per node).
+enum class DeliveryKind { c_arm, robotic };
 const char* to_string(DeliveryKind k);
 
 // The kinds of collimating device: CollimatorKind of beams/collimator.hh (one list).
@@ -55,15 +57,21 @@ struct CollimatorSpec {
   double leaf_offset_cm = 0;             // tip shift at isocentre, + opens
   double transmission_min = 0, transmission_max = 0;  // documented emergent range
   double dlg_min_cm = 0, dlg_max_cm = 0;                // documented emergent range
-  // cone
+  // cone, iris
   std::vector<std::string> applicator_types;  // ApplicatorType values it serves (STEREOTACTIC, ...)
-  std::vector<double> diameters_cm;           // the cones the machine has, diameter at isocentre
+  std::vector<double> diameters_cm;           // the cones (Iris: nominal sizes), diameter at isocentre
+  // iris: ApplicatorID patterns (glob) that select it rather than the cones; the inscribed
+  // radius of its 12-sided aperture per nominal size
+  std::vector<std::string> applicator_ids;
+  double inradius_per_size = 0.5;
 
   double bottom_cm() const { return top_cm + thickness_cm; }
   int pairs() const { return boundaries_cm.empty() ? 0 : int(boundaries_cm.size()) - 1; }
   bool serves(const std::string& dicom_type) const;
-  bool serves_applicator(const std::string& applicator_type) const;
-  // The key of its tags, "collimator.<name>.*": its first DICOM type, "CONE" for a cone.
+  bool serves_applicator(const std::string& applicator_type) const;  // a cone's type
+  bool has_size(double size_cm) const;  // one of diameters_cm (0.01 mm)
+  // The key of its tags, "collimator.<name>.*": its first DICOM type, "CONE" for a cone,
+  // "IRIS" for the Iris.
   std::string name() const;
 };
 
@@ -124,6 +132,7 @@ struct Machine {
   const CollimatorSpec* serving(const std::string& dicom_type) const;  // nullptr: none
   const CollimatorSpec* mlc() const;                                   // the first MLC
   const CollimatorSpec* cone() const;                                  // the cone, or nullptr
+  const CollimatorSpec* iris() const;                                  // the Iris, or nullptr
   bool ignores(const std::string& dicom_type) const;
 };
 

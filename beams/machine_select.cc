@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/errors.hh"
+#include "beams/robotic.hh"
 
 namespace sabre::beams {
 
@@ -17,11 +18,15 @@ std::string num(double v) {
 
 }  // namespace
 
-std::string mismatch(const Beam& beam, const Machine& m) {
+std::string mismatch(const Beam& beam_in, const Machine& m) {
+  // A robotic machine reads its MLCX also from an MLCY encoding (beams/robotic.hh).
+  const Beam beam = m.kind == DeliveryKind::robotic && m.mlc() && m.mlc()->serves("MLCX") && !m.serving("MLCY")
+                        ? mlcy_as_mlcx(beam_in) : beam_in;
   const double energy = beam.control_points.empty() ? 0 : beam.control_points.front().energy_mv;
   if (!m.matches_name(beam.machine_name)) return "machine name does not match";
   if (!m.find_beam(energy, beam.fff)) return "no " + num(energy) + " MV" + (beam.fff ? " FFF" : "") + " beam";
-  if (std::abs(beam.sad_mm - 10 * m.sad_cm) > 0.1)
+  // A robotic machine's nodes each have their own source-target distance.
+  if (m.kind != DeliveryKind::robotic && std::abs(beam.sad_mm - 10 * m.sad_cm) > 0.1)
     return "source-axis distance " + num(10 * m.sad_cm) + " mm, plan has " + num(beam.sad_mm) + " mm";
   for (const auto& d : beam.devices) {
     if (m.ignores(d.type)) continue;
@@ -37,12 +42,8 @@ std::string mismatch(const Beam& beam, const Machine& m) {
                " mm, plan has " + num(d.boundaries_mm[k]) + " mm";
   }
   if (beam.has_applicator) {
-    const CollimatorSpec* cone = m.cone();
-    if (!cone || !cone->serves_applicator(beam.applicator.type))
-      return "no cone for applicator type " + (beam.applicator.type.empty() ? "(none)" : beam.applicator.type);
-    bool found = false;
-    for (double d : cone->diameters_cm) found |= std::abs(d - beam.applicator.opening_mm / 10) <= 1e-3;
-    if (!found) return "no " + num(beam.applicator.opening_mm) + " mm cone";
+    const ApplicatorChoice c = choose_applicator(m, beam);
+    if (!c.why.empty()) return c.why;
   }
   return "";
 }

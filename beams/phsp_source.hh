@@ -72,7 +72,7 @@ struct PhspSourceView {
         }
       }
     }
-    const BeamToPatient tr = beam_to_patient(st.angles, st.position, st.iso_cm);
+    const BeamToPatient tr = st.beam_to_patient_map();
     p.pos_cm = tr.point({o.x, o.y, sad_cm - o.z});
     p.dir = tr.direction({d.x, d.y, -d.z});
     p.weight = alive ? w : 0;

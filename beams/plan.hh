@@ -74,6 +74,14 @@ struct Beam {
   Applicator applicator;        // when has_applicator
   std::string patient_position = "HFS";  // from PatientSetupSequence (0018,5100)
   std::vector<ControlPoint> control_points;
+  // A robotic node from a native plan (beams/robotic_plan.hh): the source position in the
+  // patient (DICOM LPS) [mm] and the collimator's roll about the beam axis [deg]; the
+  // target is the control points' isocentre and the angles are unused. A robotic beam
+  // read from DICOM has node = false: its direction comes from its gantry, patient support
+  // and collimator angles and its source lies sad_mm from the isocentre (beams/robotic.hh).
+  bool node = false;
+  std::array<double, 3> source_mm{0, 0, 0};
+  double roll_deg = 0;
 
   const LimitingDevice* device(const std::string& type) const;  // nullptr when absent
   const LimitingDevice* mlc() const;  // the first MLCX or MLCY device, or nullptr

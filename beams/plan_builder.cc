@@ -11,7 +11,7 @@ namespace sabre::beams {
 std::vector<LimitingDevice> plan_devices(const Machine& m) {
   std::vector<LimitingDevice> out;
   for (const auto& c : m.collimators) {
-    if (c.kind == CollimatorKind::cone) continue;  // an applicator, not a beam-limiting device
+    if (c.kind == CollimatorKind::cone || c.kind == CollimatorKind::iris) continue;  // applicators
     LimitingDevice d;
     d.type = c.name();
     if (c.kind == CollimatorKind::jaws) {
@@ -59,7 +59,8 @@ namespace {
 bool along_x(const std::string& type) { return type == "X" || type == "ASYMX" || type == "MLCX"; }
 
 void check_field(const FieldSpec& f) {
-  if (f.devices.empty()) throw UsageError("a field needs the machine's beam-limiting devices (field_for)");
+  if (f.devices.empty() && !(f.cone_mm > 0))
+    throw UsageError("a field needs the machine's beam-limiting devices (field_for) or a cone");
   if (!(f.x2_mm > f.x1_mm) || !(f.y2_mm > f.y1_mm))
     throw UsageError("the field needs x1 < x2 and y1 < y2");
   if (f.x1_mm < -200 || f.x2_mm > 200 || f.y1_mm < -200 || f.y2_mm > 200)
@@ -67,6 +68,7 @@ void check_field(const FieldSpec& f) {
   if (!(f.mu > 0)) throw UsageError("MU must be > 0");
   if (f.cone_mm < 0) throw UsageError("the cone diameter must be > 0 mm");
   if (f.cone_mm > 0 && f.cone_applicator_type.empty()) throw UsageError("this machine has no cones");
+  if (f.iris && !(f.cone_mm > 0)) throw UsageError("an Iris field needs its size (cone_mm)");
 }
 
 // The field's rectangle in the MLC's frame: m along the leaf motion, c across the leaves
@@ -96,7 +98,7 @@ Beam base_beam(const FieldSpec& f, int number, const std::string& name, const st
   b.devices = f.devices;
   if (f.cone_mm > 0) {
     char id[32];
-    std::snprintf(id, sizeof id, "CONE %g MM", f.cone_mm);
+    std::snprintf(id, sizeof id, f.iris ? "IRIS %g MM" : "CONE %g MM", f.cone_mm);
     b.has_applicator = true;
     b.applicator.id = id;
     b.applicator.type = f.cone_applicator_type;
@@ -225,6 +227,19 @@ Plan reference_field_plan(const Machine& m, const BeamModel& bm, double fx, doub
   FieldSpec f = field_for(m, bm);
   f.machine_name = m.name;
   f.mu = mu;
+  if (m.kind == DeliveryKind::robotic) {
+    // A robotic machine's reference field is a cone of diameter fx at the SAD.
+    if (!m.cone() || !m.cone()->has_size(fx))
+      throw InputError(m.path, "the reference field of a robotic machine is one of its cones: no " +
+                                   std::to_string(10 * fx) + " mm cone");
+    f.devices.clear();
+    f.cone_mm = 10 * fx;
+    f.iso_mm = {iso_cm[0] * 10, iso_cm[1] * 10, iso_cm[2] * 10};
+    Plan p;
+    p.path = "(reference cone " + std::to_string(10 * fx) + " mm)";
+    p.beams.push_back(make_static_beam(f, 1, "reference"));
+    return p;
+  }
   f.x1_mm = -5 * fx; f.x2_mm = 5 * fx; f.y1_mm = -5 * fy; f.y2_mm = 5 * fy;
   f.iso_mm = {iso_cm[0] * 10, iso_cm[1] * 10, iso_cm[2] * 10};
   Beam beam = make_static_beam(f, 1, "reference");

@@ -38,6 +38,7 @@ struct FieldSpec {
   // ApplicatorType is the machine cone's first (field_for).
   double cone_mm = 0;
   std::string cone_applicator_type;
+  bool iris = false;  // cone_mm is the Iris's size (applicator ID "IRIS <size> MM")
 };
 
 // A field for machine `m` and its beam `b`: name (the first match_names entry without
@@ -73,7 +74,8 @@ Beam make_arc_beam(const FieldSpec& f, double gantry_start, double gantry_stop,
                    const std::string& direction, int control_points, double modulation,
                    int number, const std::string& name);
 
-// A plan with one static field `field_x_cm` x `field_y_cm` at isocentre, gantry 0,
+// A robotic machine's reference field: the cone of diameter `field_x_cm` (at the SAD).
+// Otherwise: a plan with one static field `field_x_cm` x `field_y_cm` at isocentre, gantry 0,
 // isocentre at `iso_cm` (patient frame, cm), `mu` MU, for calibration and validation runs.
 // The field is set by the jaws where the machine has them: an MLC whose motion axis has
 // jaws is retracted 1 cm behind them (pairs within 1 cm of the field open 1 cm beyond the

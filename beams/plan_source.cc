@@ -48,6 +48,7 @@ PlanSource::PlanSource(const Machine& m, const BeamModel& b, const Plan& plan, c
                        const SourceOptions& opt) {
   switch (m.kind) {
     case DeliveryKind::c_arm: break;
+    case DeliveryKind::robotic: break;  // nodes are fixed-frame beams of the same delivery (beams/robotic.hh)
   }
   delivery_ = std::make_unique<Delivery>(m, plan, idx);
   const CollimatorStack stack = make_collimator_stack(m, delivery_->boundaries_cm());

@@ -131,7 +131,7 @@ void run_linac(const LinacOptions& o) {
   beams::Plan plan;
   std::array<double, 3> iso_cm{0, 0, 0};
   if (!o.plan.empty()) {
-    plan = io::read_rtplan(o.plan);
+    plan = io::read_plan(o.plan);
     if (plan.beams.empty()) throw InputError(o.plan, "no treatment beams");
     const std::vector<beams::Machine> candidates{m};  // must outlive the choices below
     for (const auto& b : plan.beams) {

@@ -14,6 +14,7 @@
 #include "beams/machine.hh"
 #include "beams/machine_select.hh"
 #include "beams/plan_builder.hh"
+#include "beams/robotic_plan.hh"
 #include "cli/registry.hh"
 #include "core/errors.hh"
 #include "core/output_file.hh"
@@ -58,6 +59,9 @@ json plan_json(const beams::Plan& p, const std::vector<beams::Machine>& machines
     jb["mu"] = b.mu;
     jb["final_weight"] = b.final_weight;
     jb["patient_position"] = b.patient_position;
+    // A robotic node of a native plan: its source; its target is the control points' iso.
+    jb["source_mm"] = b.node ? json(b.source_mm) : json(nullptr);
+    jb["roll_deg"] = b.roll_deg;
     try {
       const auto choice = beams::select_machine(b, machines, p.path);
       jb["machine_model"] = choice.machine->name;
@@ -96,14 +100,14 @@ json plan_json(const beams::Plan& p, const std::vector<beams::Machine>& machines
 }
 
 void show(const std::string& file, bool as_json, const std::string& machine_dir) {
-  const beams::Plan p = io::read_rtplan(file);
+  const beams::Plan p = io::read_plan(file);
   const auto machines = load_machines(machine_dir.empty() ? default_machine_dir() : machine_dir);
   const json j = plan_json(p, machines);
   if (as_json) {
     std::cout << j.dump(2) << "\n";
     return;
   }
-  std::cout << "RT Plan " << p.label << " (" << p.path << "), " << p.beams.size() << " treatment beam(s)";
+  std::cout << (beams::is_robotic_plan_path(p.path) ? "Robotic plan " : "RT Plan ") << p.label << " (" << p.path << "), " << p.beams.size() << " treatment beam(s)";
   if (!p.skipped.empty()) std::cout << ", skipped: " << p.skipped.size();
   std::cout << "\n";
   for (const auto& jb : j["beams"]) {
@@ -111,9 +115,16 @@ void show(const std::string& file, bool as_json, const std::string& machine_dir)
     std::cout << "  beam " << jb["number"] << " '" << jb["name"].get<std::string>() << "': "
               << jb["machine_name"].get<std::string>() << ", " << c0["energy_mv"].get<double>() << " MV"
               << (jb["fff"].get<bool>() ? " FFF" : "") << ", " << jb["type"].get<std::string>() << ", "
-              << jb["mu"].get<double>() << " MU, " << jb["control_points"].size() << " control points, gantry "
-              << c0["gantry_deg"].get<double>() << " deg, iso (" << c0["iso_mm"][0].get<double>() << ", "
-              << c0["iso_mm"][1].get<double>() << ", " << c0["iso_mm"][2].get<double>() << ") mm, model "
+              << jb["mu"].get<double>() << " MU, " << jb["control_points"].size() << " control points, ";
+    if (!jb["source_mm"].is_null())
+      std::cout << "source (" << jb["source_mm"][0].get<double>() << ", " << jb["source_mm"][1].get<double>() << ", "
+                << jb["source_mm"][2].get<double>() << ") mm, target (";
+    else
+      std::cout << "gantry " << c0["gantry_deg"].get<double>() << " deg, iso (";
+    std::cout << c0["iso_mm"][0].get<double>() << ", " << c0["iso_mm"][1].get<double>() << ", "
+              << c0["iso_mm"][2].get<double>() << ") mm";
+    if (!jb["applicator"].is_null()) std::cout << ", " << jb["applicator"]["id"].get<std::string>();
+    std::cout << ", model "
               << (jb["machine_model"].is_null() ? std::string("none") : jb["machine_model"].get<std::string>())
               << "\n";
   }
@@ -246,8 +257,65 @@ void generate(const std::string& kind, const GenOptions& o) {
             << bm->name << ", " << o.mu << " MU each\n";
 }
 
+struct CyberKnifeOptions {
+  std::string out;
+  std::string machine = "cyberknife-m6";
+  std::string beam = "6X-FFF";
+  std::string machine_name;
+  std::string ct;
+  std::string label = "sabre cyberknife";
+  std::vector<double> target{0, 0, 0};
+  std::vector<double> toward{0, -1, 0};
+  int nodes = 100;
+  double distance = 800, max_angle = 70, size = 10, mu = 50;
+  std::string collimator = "cone";
+  int fractions = 1;
+};
+
+void generate_cyberknife(const CyberKnifeOptions& o) {
+  if (!beams::is_robotic_plan_path(o.out))
+    throw UsageError("-o " + o.out + ": a robotic plan is written in sabre's native form, a .toml file "
+                     "(docs/robotic-plans.md)");
+  check_output_paths({o.out});
+  std::string mfile;
+  try {
+    mfile = machine_file(o.machine);
+  } catch (const InputError&) {
+    throw UsageError("--machine " + o.machine + ": no machine file " + default_machine_dir() + "/" + o.machine +
+                     ".toml");
+  }
+  const beams::Machine m = beams::load_machine(mfile);
+  const beams::BeamModel* bm = m.beam_named(o.beam);
+  if (!bm) throw UsageError("--beam " + o.beam + ": not a beam of " + mfile);
+  if (o.fractions < 1) throw UsageError("--fractions must be >= 1");
+  beams::RoboticPlanSpec s;
+  s.label = o.label;
+  s.machine_name = o.machine_name;
+  s.energy_mv = bm->energy_mv;
+  s.fff = bm->fff;
+  s.target_mm = {o.target[0], o.target[1], o.target[2]};
+  s.toward = {o.toward[0], o.toward[1], o.toward[2]};
+  s.nodes = o.nodes;
+  s.distance_mm = o.distance;
+  s.max_angle_deg = o.max_angle;
+  s.collimator = o.collimator;
+  s.size_mm = o.size;
+  s.mu = o.mu;
+  s.fractions = o.fractions;
+  beams::Plan plan = beams::make_robotic_plan(m, s);
+  if (!o.ct.empty()) {
+    const auto ct = io::read_ct_series(o.ct);
+    plan.frame_of_reference_uid = ct.ids.frame_of_reference_uid;
+    plan.patient_id = ct.ids.patient_id;
+  }
+  beams::write_robotic_plan(plan, o.out);
+  std::cout << "wrote " << o.out << ": " << plan.beams.size() << " nodes, " << o.collimator
+            << (o.collimator == "mlc" ? " square " : " ") << o.size << " mm, " << m.name << " " << bm->name << ", "
+            << o.mu << " MU each\n";
+}
+
 const bool registered = register_command(
-    "plan", "Show a DICOM RT Plan, or generate static / step-and-shoot / sliding-window / arc plans",
+    "plan", "Show a DICOM RT Plan or native robotic plan, or generate static / step-and-shoot / sliding-window / arc plans or a CyberKnife plan",
     [](CLI::App& sub) {
       sub.require_subcommand(1);
       {
@@ -279,6 +347,29 @@ const bool registered = register_command(
           s->add_option("--return-collimator", o->return_collimator, "Collimator of the return arc [deg] (default 360 - --collimator)");
         }
         s->callback([o, kind] { generate(kind, *o); });
+      }
+      {
+        auto* s = sub.add_subcommand("cyberknife", "Write a robotic (CyberKnife) plan in the native form (.toml): "
+                                                   "nodes on a cap of directions around a target");
+        auto o = std::make_shared<CyberKnifeOptions>();
+        s->add_option("-o,--output", o->out, "Plan file to write (.toml, docs/robotic-plans.md)")->required();
+        s->add_option("--machine", o->machine, "Machine file stem (default cyberknife-m6)");
+        s->add_option("--beam", o->beam, "Beam of the machine file (default 6X-FFF)");
+        s->add_option("--machine-name", o->machine_name, "TreatmentMachineName to write (default: from the machine file)");
+        s->add_option("--ct", o->ct, "CT series whose FrameOfReferenceUID and patient the plan references");
+        s->add_option("--label", o->label, "Plan label");
+        s->add_option("--target", o->target, "Target point x y z (DICOM patient) [mm]")->expected(3);
+        s->add_option("--toward", o->toward, "Centre of the cap of source directions, a vector from the target "
+                                              "(default 0 -1 0: anterior of a supine patient)")->expected(3);
+        s->add_option("--nodes", o->nodes, "Number of nodes (default 100)");
+        s->add_option("--distance", o->distance, "Source-to-target distance [mm] (default 800)");
+        s->add_option("--max-angle", o->max_angle, "Largest angle of a node from --toward [deg] (default 70)");
+        s->add_option("--collimator", o->collimator, "cone, iris or mlc (default cone)");
+        s->add_option("--size", o->size, "Cone or Iris nominal diameter, or the MLC square's side, at 80 cm [mm] "
+                                         "(default 10)");
+        s->add_option("--mu", o->mu, "MU per node (default 50)");
+        s->add_option("--fractions", o->fractions, "Number of fractions planned (MU are per fraction; default 1)");
+        s->callback([o] { generate_cyberknife(*o); });
       }
     });
 

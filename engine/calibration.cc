@@ -205,7 +205,10 @@ CalibrationResult calibrate(const PlanMachine& m, const CalibrationSettings& s, 
   Phantom ph = water_box({30, 30, 30}, {0.5, 0.5, 0.5}, iso, surface_y, *tables);
   TransportSetup ts;
   prepare_transport(ts, ph, std::move(tables));
-  const double field_iso = c.field_cm * m.machine.sad_cm / c.ssd_cm;  // field defined at the surface
+  // A field defined at the surface; a robotic machine's reference cone is named by its
+  // diameter at the SAD.
+  const double field_iso = m.machine.kind == beams::DeliveryKind::robotic ? c.field_cm
+                                                                           : c.field_cm * m.machine.sad_cm / c.ssd_cm;
   const beams::Plan plan = beams::reference_field_plan(m.machine, bm, field_iso, field_iso, iso, 100);
   beams::SourceOptions so;
   so.margin_cm = s.margin_cm;

@@ -1,9 +1,12 @@
 #include "engine/plan_dose.hh"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 #include "beams/machine_select.hh"
+#include "beams/robotic.hh"
 #include "core/build_info.hh"
 #include "core/errors.hh"
 #include "engine/simulate_phantom.hh"
@@ -89,6 +92,31 @@ Phantom water_box(const std::array<double, 3>& size_cm, const std::array<double,
   const int water = p.material.empty() ? 0 : p.material[0];
   p.density_g_cm3.assign(g.size(), float(tables.density_g_cm3(water)));
   return p;
+}
+
+void check_nodes_outside_patient(const beams::Plan& plan, const beams::Machine& m, const Phantom& ph,
+                                 const std::string& plan_path) {
+  if (m.kind != beams::DeliveryKind::robotic) return;
+  double bottom = 0;
+  for (const auto& c : m.collimators) bottom = std::max(bottom, c.bottom_cm());
+  for (const auto& b : plan.beams) {
+    const std::string where = plan_path + ": beam " + std::to_string(b.number) + " '" + b.name + "'";
+    const beams::NodeFrame f = beams::node_frame(m, b, where);
+    const phys::Vec3 a = f.rot * phys::Vec3{0, 0, 1};  // toward the source
+    for (double s = 0; s <= bottom + 1e-9; s += 0.2) {
+      const phys::Vec3 p{f.source_cm.x - s * a.x, f.source_cm.y - s * a.y, f.source_cm.z - s * a.z};
+      int i, j, k;
+      if (!ph.grid.locate(p, i, j, k)) continue;
+      const float rho = ph.density_g_cm3[std::size_t(ph.grid.index(i, j, k))];
+      if (rho > 0.05f) {
+        char buf[200];
+        std::snprintf(buf, sizeof buf,
+                      ": its %s lies inside the patient (%.3g g/cm3 at (%.1f, %.1f, %.1f) mm, %.1f cm below the source)",
+                      s == 0 ? "source" : "collimator", double(rho), 10 * p.x, 10 * p.y, 10 * p.z, s);
+        throw InputError(where + buf);
+      }
+    }
+  }
 }
 
 }  // namespace sabre

@@ -37,6 +37,13 @@ struct PlanMachine {
 PlanMachine choose_machine(const beams::Plan& plan, const std::string& machine,
                            const std::string& plan_path);
 
+// A robotic machine's nodes must have their source and collimator outside the patient:
+// InputError naming the plan and the node when a point of the line from the source to the
+// bottom of the lowest collimator (2 mm steps) lies in a voxel of `phantom` denser than
+// 0.05 g/cm^3. Nothing for a C-arm machine.
+void check_nodes_outside_patient(const beams::Plan& plan, const beams::Machine& m, const Phantom& phantom,
+                                 const std::string& plan_path);
+
 // Tables, majorant and params for transport in `phantom` (which must outlive it).
 struct TransportSetup {
   std::unique_ptr<phys::MaterialTables> tables;

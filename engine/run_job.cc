@@ -148,7 +148,7 @@ struct JobInputs {
 JobInputs read_inputs(const RunConfig& cfg) {
   JobInputs in;
   in.device = parse_device_spec(cfg.device);
-  in.plan = io::read_rtplan(cfg.rtplan);
+  in.plan = io::read_plan(cfg.rtplan);
   if (in.plan.beams.empty()) throw InputError(cfg.rtplan, "no treatment beams");
   in.pm = choose_machine(in.plan, cfg.machine, cfg.rtplan);
 
@@ -171,6 +171,7 @@ JobInputs read_inputs(const RunConfig& cfg) {
   if (!in.plan.frame_of_reference_uid.empty() && !ct_for.empty() && in.plan.frame_of_reference_uid != ct_for)
     throw InputError(cfg.rtplan, "its frame of reference " + in.plan.frame_of_reference_uid + " is not the CT's (" +
                                      ct_for + ")");
+  check_nodes_outside_patient(in.plan, in.pm.machine, in.cp.phantom, cfg.rtplan);
   in.tables_path = cfg.tables.empty() ? default_tables_path() : cfg.tables;
   in.tables = std::make_unique<phys::MaterialTables>(in.tables_path);
   in.tables_sha = in.tables->file_sha256();

@@ -734,6 +734,10 @@ Result commission(const Options& opt, const Log& log) {
   const auto t0 = std::chrono::steady_clock::now();
   if (opt.machine_file.empty()) throw UsageError("commission: a machine file is required");
   beams::Machine machine = beams::load_machine(opt.machine_file);
+  if (machine.kind != beams::DeliveryKind::c_arm)
+    throw UsageError("commission: " + opt.machine_file + " is a " + beams::to_string(machine.kind) +
+                     " machine; sabre commission fits C-arm jaw and MLC fields only (a robotic machine's cones: "
+                     "validation/cyberknife-collimators)");
   const beams::BeamModel* bm = machine.beam_named(opt.beam);
   if (!bm) throw UsageError("--beam " + opt.beam + ": not a beam of " + opt.machine_file);
   if (opt.measured.empty() && opt.dlg_mm < 0 && opt.transmission < 0)

@@ -1,4 +1,5 @@
 #include "engine/io/rtplan.hh"
+#include "beams/robotic_plan.hh"
 
 #include "engine/io/dicom_util.hh"  // DCMTK first
 
@@ -429,6 +430,10 @@ void write_rtplan(const Plan& plan, const std::string& path) {
   }
 
   dicom::save(ff, path);
+}
+
+beams::Plan read_plan(const std::string& path) {
+  return beams::is_robotic_plan_path(path) ? beams::read_robotic_plan(path) : read_rtplan(path);
 }
 
 }  // namespace sabre::io

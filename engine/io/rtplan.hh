@@ -18,6 +18,10 @@ namespace sabre::io {
 
 beams::Plan read_rtplan(const std::string& path);
 
+// A plan file of either form: a native robotic plan (.toml, beams/robotic_plan.hh) or a
+// DICOM RT Plan (anything else).
+beams::Plan read_plan(const std::string& path);
+
 // Writes `plan` as an RT Plan (explicit VR little endian, via a temporary name). Values are
 // written in the first control point and after it only where they change. New UIDs are
 // made for the plan; frame_of_reference_uid / study_instance_uid / structure_set_uid are

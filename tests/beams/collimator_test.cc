@@ -453,3 +453,78 @@ TEST_CASE("a circular cone: hand-worked paths and brute-force integration", "[co
   CHECK(w.hi == Approx(1.0));
   CHECK(w.p_inner == 0);
 }
+
+TEST_CASE("the Iris: a 12-sided aperture from two hexagonal banks, against brute force", "[collimator][iris]") {
+  // An Iris alone (a robotic machine's stack): banks 30-36 and 36-42 cm below the target,
+  // nominal size 2 cm at SAD 80, inscribed radius 0.5 x size (flats at every 30 degrees).
+  CollimatorStack st;
+  st.sad_cm = 80;
+  st.field_half_cm = 6;
+  st.n = 1;
+  CollimatorDevice& dev = st.devices[0];
+  dev.kind = CollimatorKind::iris;
+  dev.first = 0;
+  dev.n_values = 1;
+  dev.iris = {30.0, 42.0, 18.0, 0.5};
+  st.iris = 0;
+  st.n_values = 1;
+  const double size = 2.0;
+  ApertureState s;
+  s.p0 = s.p1 = &size;
+  s.active = 1;
+  const double a = 1.0;  // inscribed radius at the SAD [cm]
+  // From the focus: along a flat normal (0 deg) the aperture ends at a; toward a vertex
+  // (15 deg) at a / cos 15. Just inside: no tungsten; just outside: the bank whose flat it
+  // crosses (0 deg: the upper bank, 6 cm; 15 deg: both banks' vertices meet there: 12 cm).
+  auto from_focus = [&](double r_at_sad, double deg) {
+    const double t = deg * M_PI / 180;
+    return unit({r_at_sad * std::cos(t) / 80, r_at_sad * std::sin(t) / 80, 1});
+  };
+  CHECK(tungsten_path(st, s, {0, 0, 0}, from_focus(0.999 * a, 0)).iris_cm == 0);
+  CHECK(tungsten_path(st, s, {0, 0, 0}, from_focus(1.001 * a, 0)).iris_cm * from_focus(1.001 * a, 0).z ==
+        Approx(6.0));
+  CHECK(tungsten_path(st, s, {0, 0, 0}, from_focus(1.001 * a, 30)).iris_cm * from_focus(1.001 * a, 30).z ==
+        Approx(6.0));  // 30 deg: a flat of the lower bank
+  const double rv = a / std::cos(15 * M_PI / 180);
+  CHECK(tungsten_path(st, s, {0, 0, 0}, from_focus(0.999 * rv, 15)).iris_cm == 0);
+  CHECK(tungsten_path(st, s, {0, 0, 0}, from_focus(1.001 * rv, 15)).iris_cm * from_focus(1.001 * rv, 15).z ==
+        Approx(12.0));
+  // Brute force, written independently: a point at (r, phi) is open in a bank when
+  // r cos(phi - nearest flat normal) <= a z / SAD, the nearest normal found by rounding phi
+  // to the bank's 60-degree grid (upper bank at 0 deg, lower at 30 deg).
+  auto open_in_bank = [&](double x, double y, double z, double offset_deg) {
+    const double phi = std::atan2(y, x) * 180 / M_PI;
+    const double k = std::round((phi - offset_deg) / 60.0);
+    const double n = (offset_deg + 60 * k) * M_PI / 180;
+    return std::hypot(x, y) * std::cos(phi * M_PI / 180 - n) <= a * z / 80;
+  };
+  sabre::phys::Rng rng(21, 0, sabre::phys::kStreamTest);
+  int partial = 0;
+  for (int k = 0; k < 300; ++k) {
+    const Vec3 o{3 * (rng.uniform() - 0.5), 3 * (rng.uniform() - 0.5), k % 3 == 0 ? 0.0 : 10.0};
+    const Vec3 at_sad{-1.6 + 3.2 * rng.uniform(), -1.6 + 3.2 * rng.uniform(), 80};
+    const Vec3 d = unit(at_sad - o);
+    double li = 0;
+    const double dz = 2e-4;
+    for (double z = 30 + 0.5 * dz; z < 42; z += dz) {
+      const double t = (z - o.z) / d.z;
+      const double x = o.x + t * d.x, y = o.y + t * d.y;
+      if (!open_in_bank(x, y, z, z < 36 ? 0.0 : 30.0)) li += dz / d.z;
+    }
+    const auto p = tungsten_path(st, s, o, d);
+    INFO("ray " << k);
+    CHECK(p.iris_cm == Approx(li).margin(2e-3));
+    CHECK(p.mass_g_cm2 == Approx(18.0 * li).margin(4e-2));
+    partial += p.iris_cm > 0 && p.iris_cm < 11.99 / d.z;
+  }
+  CHECK(partial > 10);
+  // Out of the beam (bit clear): no Iris tungsten.
+  s.active = 0;
+  CHECK(tungsten_path(st, s, {0, 0, 0}, from_focus(1.5 * a, 0)).iris_cm == 0);
+  // The sampling window: the circle around the aperture (a / cos 15), projected from the
+  // focus through the banks, plus the margin.
+  s.active = 1;
+  const AxisWindow w = sampling_window(st, s, {0, 0, 0}, 0, 0.1);
+  CHECK(w.hi == Approx(rv + 0.1));
+  CHECK(w.lo == Approx(-rv - 0.1));
+}

@@ -246,6 +246,44 @@ TEST_CASE("a cone collimator: read with its diameters and applicator types; erro
              Catch::Contains("diameters must be in (0, 20) cm"));
   CHECK_THAT(error_of(replace(good, "top_cm = { value = 60.0,", "top_cm = { value = 50.0,")),
              Catch::Contains("starts above the bottom of 'MLCX'"));
-  CHECK_THAT(error_of(replace(good, "kind = \"cone\"", "kind = \"iris\"")),
-             Catch::Contains("must be \"jaws\", \"mlc\" or \"cone\""));
+  CHECK_THAT(error_of(replace(good, "kind = \"cone\"", "kind = \"bowl\"")),
+             Catch::Contains("must be \"jaws\", \"mlc\", \"cone\" or \"iris\""));
+}
+
+TEST_CASE("the CyberKnife: a robotic machine with exchangeable cones, Iris and MLC, no jaws", "[machine][robotic]") {
+  const std::string path = machines_dir() + "/cyberknife-m6.toml";
+  const Machine m = load_machine(path);
+  CHECK(m.kind == DeliveryKind::robotic);
+  CHECK(m.sad_cm == 80.0);
+  REQUIRE(m.cone());
+  REQUIRE(m.iris());
+  REQUIRE(m.mlc());
+  const std::vector<double> sizes{0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0};
+  CHECK(m.cone()->diameters_cm == sizes);
+  CHECK(m.iris()->diameters_cm == sizes);
+  CHECK(m.iris()->name() == "IRIS");
+  CHECK(m.mlc()->pairs() == 41);
+  CHECK(m.mlc()->boundaries_cm.front() == Approx(-5.125));
+  CHECK(m.mlc()->boundaries_cm.back() == Approx(5.125));
+  for (const auto& c : m.collimators) CHECK(c.kind != CollimatorKind::jaws);
+  CHECK(m.beams.size() == 1);
+  CHECK(m.beams[0].fff);
+  CHECK(m.beams[0].calibration.field_cm == 6.0);  // the 60 mm reference cone
+  CHECK(m.beams[0].calibration.ssd_cm == 78.5);
+  CHECK(m.tags.at("collimator.IRIS.inradius_per_size").basis == Basis::assumption);
+  CHECK(m.matches_name("CyberKnife"));
+  // Refusals: an Iris on a C-arm, jaws on a robotic machine, an Iris size out of range.
+  const std::string text = read_all(path);
+  CHECK_THAT(error_of(replace(text, "kind = \"robotic\"", "kind = \"c-arm\"")),
+             Catch::Contains("an Iris is a collimator of a robotic machine"));
+  CHECK_THAT(error_of(replace(text, "inradius_per_size = { value = 0.5,", "inradius_per_size = { value = 0.3,")),
+             Catch::Contains("inradius_per_size' must be in (0.4, 0.5]"));
+  const std::string jaws = "[[collimator]]\nkind = \"jaws\"\naxis = \"y\"\ndicom_types = [\"ASYMY\"]\n"
+                           "top_cm = { value = 20.0, basis = \"assumption\" }\n"
+                           "thickness_cm = { value = 5.0, basis = \"assumption\" }\n"
+                           "density_g_cm3 = { value = 18.0, basis = \"assumption\" }\n"
+                           "max_open_cm = { value = 5.0, basis = \"assumption\" }\n\n[[beam]]";
+  CHECK_THAT(error_of(replace(text, "[[beam]]", jaws)), Catch::Contains("a robotic machine has no jaws"));
+  CHECK_THAT(error_of(replace(text, "kind = \"robotic\"", "kind = \"gantry\"")),
+             Catch::Contains("this sabre knows \"c-arm\" and \"robotic\""));
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -220,18 +221,23 @@ CalibrationResult calibrate(const PlanMachine& m, const CalibrationSettings& s, 
   SimulationSettings st;
   st.seed = s.seed;
   st.regions = &regions;
+  char field[64];
+  if (m.machine.kind == beams::DeliveryKind::robotic)
+    std::snprintf(field, sizeof field, "reference cone %g mm", 10 * c.field_cm);
+  else
+    std::snprintf(field, sizeof field, "reference field %.1f x %.1f cm", c.field_cm, c.field_cm);
   if (target_mode) {
     st.batch_histories = s.batch_histories;
     st.histories = s.max_histories / s.batch_histories * s.batch_histories;  // whole batches
-    spdlog::info("calibration: reference field {:.1f} x {:.1f} cm at SSD {} cm in water, to {:.3g} % (1 sigma of "
+    spdlog::info("calibration: {} at SSD {} cm in water, to {:.3g} % (1 sigma of "
                  "the region mean) in batches of {} histories, at most {} ({})",
-                 c.field_cm, c.field_cm, c.ssd_cm, 100 * s.target_rel_uncertainty, s.batch_histories,
+                 field, c.ssd_cm, 100 * s.target_rel_uncertainty, s.batch_histories,
                  st.histories, backend->description());
   } else {
     st.histories = s.histories;
     st.batches = s.batches;
-    spdlog::info("calibration: reference field {:.1f} x {:.1f} cm at SSD {} cm in water, {} histories ({})",
-                 c.field_cm, c.field_cm, c.ssd_cm, s.histories, backend->description());
+    spdlog::info("calibration: {} at SSD {} cm in water, {} histories ({})", field, c.ssd_cm, s.histories,
+                 backend->description());
   }
   r.stopped_by = target_mode ? "history_cap" : "histories";
   const SimulationRun run = run_batches(ts.tp.phantom, st, *backend, [&](const BatchProgress& p) {

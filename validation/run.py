@@ -672,6 +672,42 @@ def stored_section():
                     L.append(f"| commissioning-truebeam | commissioned to | {cs['case']}: DLG [mm] | {fmt(g)} | "
                              f"{fmt(f['dlg_mm'])} | {fmt(f['dlg_mm'] - g)} | 0.2 | {pf(abs(f['dlg_mm'] - g) <= 0.2)} |")
                     n += 1
+    ck = load("cyberknife-collimators")
+    if ck and "cones" in ck:
+        cones = ck["cones"]["by_size_mm"]
+        for c in ("5", "7.5", "10"):
+            r = cones[c]
+            for det, ref in r["published"].items():
+                if det not in ("microMOSFET_RADPOS", "Al2O3C_RL_fibre"):
+                    continue
+                d = r["of"] / ref - 1
+                L.append(f"| cyberknife-collimators | fit quality | {c} mm cone output factor (60 mm = 1), {det} | "
+                         f"{fmt(ref)} | {fmt(r['of'])} | {fmt(d)} | 0.03 | {pf(abs(d) <= 0.03)} |")
+                n += 1
+        for c, r in cones.items():
+            w = r["radial"]["width_mm"]
+            L.append(f"| cyberknife-collimators | acceptance | {c} mm cone 50 % width at 1.5 cm [mm] | {c} | {fmt(w)} | "
+                     f"{fmt(w - float(c))} | 0.3 | {pf(abs(w - float(c)) <= 0.3)} |")
+            n += 1
+        for c, r in ck.get("iris", {}).get("by_size_mm", {}).items():
+            L.append(f"| cyberknife-collimators | acceptance | Iris {c} mm / cone {c} mm, axis dose | 1 | "
+                     f"{fmt(r['axis_ratio_to_cone'])} | {fmt(r['axis_ratio_to_cone'] - 1)} | 0.01 | "
+                     f"{pf(abs(r['axis_ratio_to_cone'] - 1) <= 0.01)} |")
+            for ax in ("x", "z"):
+                dw = r[ax]["delta_width_to_cone_mm"]
+                L.append(f"| cyberknife-collimators | acceptance | Iris {c} mm - cone, 50 % width along {ax} [mm] | 0 | "
+                         f"{fmt(dw)} | {fmt(dw)} | 0.3 | {pf(abs(dw) <= 0.3)} |")
+            n += 3
+        inc = ck.get("incise")
+        if inc:
+            for k, v in inc["field_2x2"]["edge_minus_nominal_mm"].items():
+                L.append(f"| cyberknife-collimators | acceptance | InCise 2 x 2 cm2 edge {k} - nominal [mm] | 0 | {fmt(v)} | "
+                         f"{fmt(v)} | 0.5 | {pf(abs(v) <= 0.5)} |")
+                n += 1
+            t = inc["transmission"]
+            L.append(f"| cyberknife-collimators | acceptance | InCise closed-leaf transmission (range assumed, see README) | "
+                     f"{fmt(t['range'][0])}-{fmt(t['range'][1])} | {fmt(t['value'])} | | inside | {pf(t['inside_range'])} |")
+            n += 1
     cal = load("linac-calibration")
     if cal and "accepted" in cal:
         L.append(f"| linac-calibration | acceptance | reference field as a plan vs the calibration, relative "

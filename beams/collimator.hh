@@ -436,6 +436,10 @@ inline constexpr double kMlcWindowShare = 0.9;
 //   at this instant (pairs open now; widened by the reach of the rounded leaf ends, R -
 //   sqrt(R^2 - h^2/4) at mid-height, and the leaf offset), projected from o through the
 //   leaf slab; the rest covers the leakage through the closed and retracted leaves;
+// - without jaws or MLC along the axis but with an MLC whose leaves lie across it (a
+//   tomotherapy binary MLC, the CyberKnife InCise's y): the largest field, with
+//   kMlcWindowShare of the aims on the span of the open pairs' slots (widened by half the
+//   tongue-and-groove and the interleaf gap), projected from o through the leaves;
 // - with neither: the largest field.
 SABRE_HD_INLINE AxisWindow sampling_window(const CollimatorStack& st, const ApertureState& s, Vec3 o, int axis,
                                            double margin_cm) {
@@ -473,6 +477,30 @@ SABRE_HD_INLINE AxisWindow sampling_window(const CollimatorStack& st, const Aper
   w.lo -= margin_cm;
   w.hi += margin_cm;
   const int md = st.mlc_on_axis[axis];
+  const int cross = st.mlc_on_axis[1 - axis];
+  if ((md < 0 || !s.is_active(md)) && cross >= 0 && s.is_active(cross)) {
+    // No jaws and no MLC along this axis, but leaves across it (a tomotherapy binary MLC
+    // along x, an InCise along y): most aims on the span of the open pairs' slots.
+    const CollimatorDevice& dv = st.devices[cross];
+    const MlcGeometry& g = dv.mlc;
+    int i_lo = -1, i_hi = -1;
+    for (int i = 0; i < g.n_pairs; ++i) {
+      if (!(s.value(dv.first + g.n_pairs + i) > s.value(dv.first + i))) continue;
+      if (i_lo < 0) i_lo = i;
+      i_hi = i;
+    }
+    if (i_lo < 0) return w;  // every pair closed: leakage only, uniformly
+    const double tg = 0.5 * g.tongue_groove_cm + g.interleaf_gap_cm;
+    double lo, hi;
+    project_opening(oa, o.z, g.boundaries_cm[i_lo] - tg, g.boundaries_cm[i_hi + 1] + tg, g.top_cm, g.bottom_cm,
+                    st.sad_cm, lo, hi);
+    lo -= margin_cm;
+    hi += margin_cm;
+    w.in_lo = lo > w.lo ? lo : w.lo;
+    w.in_hi = hi < w.hi ? hi : w.hi;
+    if (w.in_hi > w.in_lo) w.p_inner = kMlcWindowShare;
+    return w;
+  }
   if (md < 0 || !s.is_active(md)) return w;
   const CollimatorDevice& dev = st.devices[md];
   const MlcGeometry& g = dev.mlc;

@@ -31,6 +31,43 @@
 
 namespace sabre::beams {
 
+// A VSM sample through the collimators (its tungsten survival, Russian roulette below
+// `roulette`, electrons meeting tungsten absorbed) and placed in the patient by `map`; the
+// weight times `scale_num` / `scale_den` (in that order of operations). A removed particle has weight 0, sits at the source and
+// travels away from the patient. Shared by the machine sources (linac, helical).
+SABRE_HD_INLINE phys::Particle collimate_and_place(const VsmSample& vs, const CollimatorStack& collimator,
+                                                   const ApertureState& ap, double scale_num, double scale_den,
+                                                   double u_r,
+                                                   double roulette, double sad_cm, const BeamToPatient& map) {
+  phys::Particle p;
+  p.type = vs.component == VsmComponent::electron ? phys::ParticleType::electron : phys::ParticleType::photon;
+  p.energy_mev = vs.energy_mev;
+  double w = vs.weight * scale_num / scale_den;
+  bool alive = true;
+  const TungstenPath path = tungsten_path(collimator, ap, vs.origin_cm, vs.dir);
+  if (path.mass_g_cm2 > 0) {
+    if (p.type == phys::ParticleType::electron) {
+      alive = false;
+    } else {
+      const double t = tungsten_transmission(vs.energy_mev, path);
+      if (t >= roulette) w *= t;
+      else if (u_r * roulette < t) w *= roulette;
+      else alive = false;
+    }
+  }
+  // Collimator frame -> IEC beam-limiting device: (x, y, SAD - z); direction (dx, dy, -dz).
+  const Vec3 pos_b{vs.origin_cm.x, vs.origin_cm.y, sad_cm - vs.origin_cm.z};
+  const Vec3 dir_b{vs.dir.x, vs.dir.y, -vs.dir.z};
+  p.pos_cm = map.point(pos_b);
+  p.dir = map.direction(dir_b);
+  p.weight = w;
+  if (!alive) {
+    p.weight = 0;
+    p.dir = -1.0 * p.dir;
+  }
+  return p;
+}
+
 struct LinacSourceView {
   static constexpr const char* kKindName = "linac, virtual source model";
   DeliveryView delivery;
@@ -60,35 +97,8 @@ struct LinacSourceView {
     const DeliveryState st = delivery_state(delivery, u_m);
     const VsmSample vs = vsm_sample(vsm, collimator, st.aperture, rng);
     const double u_r = rng.uniform();
-    phys::Particle p;
-    p.type = vs.component == VsmComponent::electron ? phys::ParticleType::electron
-                                                     : phys::ParticleType::photon;
-    p.energy_mev = vs.energy_mev;
-    double w = vs.weight * s_ref / monitor_signal(st.aperture);
-    bool alive = true;
-    const TungstenPath path = tungsten_path(collimator, st.aperture, vs.origin_cm, vs.dir);
-    if (path.mass_g_cm2 > 0) {
-      if (p.type == phys::ParticleType::electron) {
-        alive = false;
-      } else {
-        const double t = tungsten_transmission(vs.energy_mev, path);
-        if (t >= roulette_threshold) w *= t;
-        else if (u_r * roulette_threshold < t) w *= roulette_threshold;
-        else alive = false;
-      }
-    }
-    // Collimator frame -> IEC beam-limiting device: (x, y, SAD - z); direction (dx, dy, -dz).
-    const Vec3 pos_b{vs.origin_cm.x, vs.origin_cm.y, vsm.sad_cm - vs.origin_cm.z};
-    const Vec3 dir_b{vs.dir.x, vs.dir.y, -vs.dir.z};
-    const BeamToPatient t = st.beam_to_patient_map();
-    p.pos_cm = t.point(pos_b);
-    p.dir = t.direction(dir_b);
-    p.weight = w;
-    if (!alive) {
-      p.weight = 0;
-      p.dir = -1.0 * p.dir;
-    }
-    return p;
+    return collimate_and_place(vs, collimator, st.aperture, s_ref, monitor_signal(st.aperture), u_r,
+                               roulette_threshold, vsm.sad_cm, st.beam_to_patient_map());
   }
 
   // A copy whose arrays live where `copy` puts them (kernels/params_relocation.hh).

@@ -25,6 +25,7 @@ const char* to_string(DeliveryKind k) {
   switch (k) {
     case DeliveryKind::c_arm: return "c-arm";
     case DeliveryKind::robotic: return "robotic";
+    case DeliveryKind::helical: return "helical";
   }
   return "?";
 }
@@ -556,12 +557,15 @@ Machine load_machine(const std::string& path) {
     const std::string kind = r.str("kind");
     if (kind == "c-arm") m.kind = DeliveryKind::c_arm;
     else if (kind == "robotic") m.kind = DeliveryKind::robotic;
-    else r.fail("kind", "unknown delivery kind '" + kind + "' (this sabre knows \"c-arm\" and \"robotic\")");
+    else if (kind == "helical") m.kind = DeliveryKind::helical;
+    else r.fail("kind", "unknown delivery kind '" + kind + "' (this sabre knows \"c-arm\", \"robotic\" and \"helical\")");
     m.match_names = r.strings("match_names");
     m.sad_cm = r.tagged("sad_cm");
     m.max_field_cm = r.tagged("max_field_cm");
     if (r.has("ignored_dicom_types")) m.ignored_dicom_types = r.tagged_strings("ignored_dicom_types");
+    if (r.has("leaf_latency_ms")) m.leaf_latency_s = 1e-3 * r.tagged("leaf_latency_ms");
     r.finish();
+    require(m.leaf_latency_s >= 0, path, "'machine.leaf_latency_ms' must be >= 0");
     require(m.sad_cm > 0, path, "'machine.sad_cm' must be > 0");
     require(m.max_field_cm > 0, path, "'machine.max_field_cm' must be > 0");
   }
@@ -596,6 +600,14 @@ Machine load_machine(const std::string& path) {
       require(c.bottom_cm() < m.sad_cm, path, "'collimator." + c.name() + "' must end above the isocentre");
       m.collimators.push_back(std::move(c));
     }
+  }
+  if (m.kind == DeliveryKind::helical) {
+    const bool ok = m.collimators.size() == 2 && m.collimators[0].kind == CollimatorKind::jaws &&
+                    m.collimators[0].axis == 1 && m.collimators[1].kind == CollimatorKind::mlc &&
+                    m.collimators[1].axis == 1;
+    if (!ok)
+      throw InputError(path, "a helical (tomotherapy) machine has a jaw pair along y above a binary MLC whose leaves "
+                             "move along y, and nothing else");
   }
   {
     const auto* arr = root["beam"].as_array();

@@ -29,8 +29,9 @@ struct Tag {
 // How the machine places its beams: "c-arm" (gantry, collimator and couch angles, one
 // isocentre per beam: IEC 61217, beams/iec61217.hh); "robotic" (CyberKnife: each beam a
 // node with its own source position and target point, beams/robotic.hh; its collimators
-// are exchangeable, one per node).
-enum class DeliveryKind { c_arm, robotic };
+// are exchangeable, one per node); "helical" (TomoTherapy: continuous gantry rotation
+// with couch travel, or fixed angles, and a binary MLC, beams/helical.hh).
+enum class DeliveryKind { c_arm, robotic, helical };
 const char* to_string(DeliveryKind k);
 
 // The kinds of collimating device: CollimatorKind of beams/collimator.hh (one list).
@@ -118,6 +119,7 @@ struct Machine {
   std::vector<std::string> match_names;  // TreatmentMachineName patterns ('*' wildcard)
   double sad_cm = 0;
   double max_field_cm = 0;               // side of the largest square field at isocentre
+  double leaf_latency_s = 0;             // helical: leaf latency (optional key leaf_latency_ms)
   std::vector<CollimatorSpec> collimators;  // from the source down
   // RT Plan device types a plan may carry for this machine that do not exist on it and are
   // ignored (e.g. the X jaws some planning systems write for an Agility head).

@@ -25,8 +25,12 @@ std::string mismatch(const Beam& beam_in, const Machine& m) {
   const double energy = beam.control_points.empty() ? 0 : beam.control_points.front().energy_mv;
   if (!m.matches_name(beam.machine_name)) return "machine name does not match";
   if (!m.find_beam(energy, beam.fff)) return "no " + num(energy) + " MV" + (beam.fff ? " FFF" : "") + " beam";
-  // A robotic machine's nodes each have their own source-target distance.
-  if (m.kind != DeliveryKind::robotic && std::abs(beam.sad_mm - 10 * m.sad_cm) > 0.1)
+  if (beam.helical != (m.kind == DeliveryKind::helical))
+    return beam.helical ? "not a tomotherapy machine (the plan is a sinogram)"
+                        : "a tomotherapy machine delivers sinogram plans only";
+  // A robotic machine's nodes each have their own source-target distance; a sinogram plan
+  // carries none.
+  if (m.kind == DeliveryKind::c_arm && std::abs(beam.sad_mm - 10 * m.sad_cm) > 0.1)
     return "source-axis distance " + num(10 * m.sad_cm) + " mm, plan has " + num(beam.sad_mm) + " mm";
   for (const auto& d : beam.devices) {
     if (m.ignores(d.type)) continue;

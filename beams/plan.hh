@@ -56,6 +56,29 @@ struct Applicator {
   double opening_mm = 0;
 };
 
+// A tomotherapy delivery (beams/helical.hh): projections of equal duration, in each the
+// open fraction of every binary leaf (the sinogram), the leaf open for that fraction of the
+// projection time, centred in it. HELICAL: the gantry turns continuously, 360 degrees per
+// `projections_per_rotation` projections, from `gantry_start_deg`; FIXED_ANGLE (TomoDirect):
+// the gantry stands at `fixed_gantry_deg[projection]`. In both the couch moves the patient
+// into the bore continuously, `couch_mm_per_projection` per projection (the beam plane
+// starts at the control point's isocentre). Jaws fixed at +-jaw_width_mm / 2 about the
+// beam plane (jaw_offset_mm shifts both).
+struct Sinogram {
+  int n_leaves = 0;
+  std::vector<double> open_fraction;     // [projection * n_leaves + leaf], in [0, 1]
+  double projection_time_s = 0;
+  double jaw_width_mm = 0;               // at the axis, longitudinal
+  double jaw_offset_mm = 0;
+  std::string geometry = "HELICAL";      // HELICAL | FIXED_ANGLE
+  double gantry_start_deg = 0;
+  int projections_per_rotation = 51;
+  std::vector<double> fixed_gantry_deg;  // FIXED_ANGLE: one per projection
+  double couch_mm_per_projection = 0;
+  bool leaf_latency = false;             // apply the machine's leaf latency (beams/helical.hh)
+  int n_projections() const { return n_leaves > 0 ? int(open_fraction.size()) / n_leaves : 0; }
+};
+
 struct Beam {
   int number = 0;
   std::string name;
@@ -82,6 +105,11 @@ struct Beam {
   bool node = false;
   std::array<double, 3> source_mm{0, 0, 0};
   double roll_deg = 0;
+  // A tomotherapy beam (native plan, beams/tomo_plan.hh): its sinogram; `mu` is its beam-on
+  // time [s] (projections x projection time); control point 0 holds the start isocentre
+  // (where the delivery starts), control point 1 the end of the couch travel (information).
+  bool helical = false;
+  Sinogram sinogram;
 
   const LimitingDevice* device(const std::string& type) const;  // nullptr when absent
   const LimitingDevice* mlc() const;  // the first MLCX or MLCY device, or nullptr

@@ -227,6 +227,42 @@ Plan reference_field_plan(const Machine& m, const BeamModel& bm, double fx, doub
   FieldSpec f = field_for(m, bm);
   f.machine_name = m.name;
   f.mu = mu;
+  if (m.kind == DeliveryKind::helical) {
+    // A tomotherapy reference field: one fixed-angle projection at gantry 0 of `mu` seconds,
+    // the leaves whose slot lies inside |x| < fx / 2 open, the jaws at fy (at most their widest).
+    const CollimatorSpec* mlc = m.mlc();
+    const CollimatorSpec* jaws = m.serving("ASYMY") ? m.serving("ASYMY") : m.serving("Y");
+    if (!mlc || !jaws) throw InputError(m.path, "a tomotherapy machine needs jaws along y and a binary MLC");
+    Beam b;
+    b.number = 1;
+    b.name = "reference";
+    b.machine_name = f.machine_name;
+    b.type = "STATIC";
+    b.fff = bm.fff;
+    b.helical = true;
+    b.mu = mu;
+    Sinogram& s = b.sinogram;
+    s.n_leaves = mlc->pairs();
+    s.geometry = "FIXED_ANGLE";
+    s.fixed_gantry_deg = {0.0};
+    s.projection_time_s = mu;
+    s.jaw_width_mm = 10 * std::min(fy, 2 * jaws->max_open_cm);
+    for (int i = 0; i < s.n_leaves; ++i) {
+      const double lo = mlc->boundaries_cm[std::size_t(i)], hi = mlc->boundaries_cm[std::size_t(i + 1)];
+      s.open_fraction.push_back(lo >= -0.5 * fx - 1e-9 && hi <= 0.5 * fx + 1e-9 ? 1.0 : 0.0);
+    }
+    ControlPoint c;
+    c.energy_mv = bm.energy_mv;
+    c.iso_mm = {iso_cm[0] * 10, iso_cm[1] * 10, iso_cm[2] * 10};
+    ControlPoint c1 = c;
+    c1.index = 1;
+    c1.cumulative_weight = 1;
+    b.control_points = {c, c1};
+    Plan p;
+    p.path = "(reference field " + std::to_string(fx) + " x " + std::to_string(fy) + " cm)";
+    p.beams.push_back(b);
+    return p;
+  }
   if (m.kind == DeliveryKind::robotic) {
     // A robotic machine's reference field is a cone of diameter fx at the SAD.
     if (!m.cone() || !m.cone()->has_size(fx))

@@ -74,7 +74,9 @@ Beam make_arc_beam(const FieldSpec& f, double gantry_start, double gantry_stop,
                    const std::string& direction, int control_points, double modulation,
                    int number, const std::string& name);
 
-// A robotic machine's reference field: the cone of diameter `field_x_cm` (at the SAD).
+// A robotic machine's reference field: the cone of diameter `field_x_cm` (at the SAD). A
+// tomotherapy machine's: one fixed projection at gantry 0 of `mu` seconds, the leaves within
+// |x| < field_x_cm / 2 open, the jaws at field_y_cm (at most their widest).
 // Otherwise: a plan with one static field `field_x_cm` x `field_y_cm` at isocentre, gantry 0,
 // isocentre at `iso_cm` (patient frame, cm), `mu` MU, for calibration and validation runs.
 // The field is set by the jaws where the machine has them: an MLC whose motion axis has

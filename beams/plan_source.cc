@@ -46,10 +46,25 @@ VsmView make_vsm_view(const Machine& m, const BeamModel& b, std::vector<double>&
 
 PlanSource::PlanSource(const Machine& m, const BeamModel& b, const Plan& plan, const std::vector<int>& idx,
                        const SourceOptions& opt) {
-  switch (m.kind) {
-    case DeliveryKind::c_arm: break;
-    case DeliveryKind::robotic: break;  // nodes are fixed-frame beams of the same delivery (beams/robotic.hh)
+  if (m.kind == DeliveryKind::helical) {
+    if (opt.phsp) throw InputError(plan.path, "a phase-space source is not available for a tomotherapy machine");
+    if (!idx.empty() && !(idx.size() == 1 && idx[0] == 0))
+      throw InputError(plan.path, "a tomotherapy plan is delivered whole (one beam)");
+    const CollimatorStack stack = make_collimator_stack(m, {});
+    helical_ = std::make_unique<HelicalDelivery>(m, plan, stack);
+    HelicalSourceView v;
+    v.vsm = make_vsm_view(m, b, edges_, cdf_, opt);
+    fluence_r_ = b.fluence_r_cm;
+    fluence_rel_ = b.fluence_rel;
+    v.vsm.fluence_r_cm = fluence_r_.data();
+    v.vsm.fluence_rel = fluence_rel_.data();
+    v.delivery = helical_->view();
+    v.collimator = stack;
+    v.roulette_threshold = opt.roulette_threshold;
+    view_ = v;
+    return;
   }
+  // C-arm beams, and robotic nodes as fixed-frame beams of the same delivery (beams/robotic.hh).
   delivery_ = std::make_unique<Delivery>(m, plan, idx);
   const CollimatorStack stack = make_collimator_stack(m, delivery_->boundaries_cm());
   if (opt.phsp) {

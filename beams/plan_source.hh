@@ -1,8 +1,9 @@
 // Host side of the machine sources: a PlanSource owns every array behind the source view
 // of a plan delivered by a machine model (delivery, spectrum, FFF profile, collimator stack)
 // and hands the transport its SourceView (beams/source_kinds.hh). The machine's delivery
-// kind chooses the view: a C-arm gives a LinacSourceView (virtual source model) or, with a
-// phase space, a PhspSourceView. Engine code builds sources only through this file.
+// kind chooses the view: a C-arm or robotic machine gives a LinacSourceView (virtual source
+// model) or, with a phase space, a PhspSourceView; a helical one a HelicalSourceView (its
+// MU are seconds of beam-on time). Engine code builds sources only through this file.
 #pragma once
 
 #include <memory>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "beams/delivery_build.hh"
+#include "beams/helical_build.hh"
 #include "beams/machine.hh"
 #include "beams/phsp_source.hh"
 #include "beams/plan.hh"
@@ -36,10 +38,11 @@ class PlanSource {
   PlanSource& operator=(const PlanSource&) = delete;
 
   const SourceView& view() const { return view_; }
-  double total_mu() const { return delivery_->total_mu(); }
+  double total_mu() const { return helical_ ? helical_->total_time_s() : delivery_->total_mu(); }
 
  private:
   std::unique_ptr<Delivery> delivery_;
+  std::unique_ptr<HelicalDelivery> helical_;  // a helical machine's delivery (MU = seconds)
   std::vector<double> edges_, cdf_, fluence_r_, fluence_rel_;
   SourceView view_;
 };

@@ -14,13 +14,14 @@
 #include <type_traits>
 #include <variant>
 
+#include "beams/helical.hh"
 #include "beams/linac_source.hh"
 #include "beams/phsp_source.hh"
 #include "beams/source.hh"
 
 namespace sabre::beams {
 
-using SourceView = std::variant<SimpleSource, LinacSourceView, PhspSourceView>;
+using SourceView = std::variant<SimpleSource, LinacSourceView, PhspSourceView, HelicalSourceView>;
 
 // The name of a source kind, for logs and descriptions.
 inline const char* source_kind_name(const SourceView& v) {

@@ -50,6 +50,7 @@ struct LinacOptions {
   std::vector<double> size{30, 30, 30};
   std::vector<double> voxel{0.5, 0.5, 0.5};
   bool centred = false;               // water box centred on the isocentre (arcs)
+  std::vector<double> box_centre;     // mm: the water box about this point instead of the isocentre
   std::string ct;                     // CT phantom instead of water
   std::int64_t histories = 100000;
   int batches = 10;
@@ -158,7 +159,9 @@ void run_linac(const LinacOptions& o) {
     ph.resolve_materials(tmp_tables->names(), o.ct);
     prov = cp.provenance;
   } else {
-    ph = water_box(o, iso_cm, m.sad_cm, *tmp_tables);
+    std::array<double, 3> at = iso_cm;
+    if (o.box_centre.size() == 3) at = {o.box_centre[0] / 10, o.box_centre[1] / 10, o.box_centre[2] / 10};
+    ph = water_box(o, at, m.sad_cm, *tmp_tables);
   }
   TransportSetup s;
   prepare_transport(s, ph, std::string());
@@ -257,6 +260,8 @@ const bool registered = register_command(
       sub.add_option("--size", o->size, "Water box size X Y Z [cm]")->expected(3);
       sub.add_option("--voxel", o->voxel, "Water box voxel X Y Z [cm]")->expected(3);
       sub.add_flag("--centred", o->centred, "Water box centred on the isocentre (arcs)");
+      sub.add_option("--box-centre", o->box_centre, "Water box about this point x y z [mm] instead of the "
+                                                    "(first) isocentre (a helical plan's moves)")->expected(3);
       sub.add_option("--ct", o->ct, "CT series directory instead of the water box (Schneider calibration)");
       sub.add_option("--histories", o->histories, "Histories");
       sub.add_option("--batches", o->batches, "Batches (>= 2)");

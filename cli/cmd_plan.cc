@@ -15,6 +15,7 @@
 #include "beams/machine_select.hh"
 #include "beams/plan_builder.hh"
 #include "beams/robotic_plan.hh"
+#include "beams/tomo_plan.hh"
 #include "cli/registry.hh"
 #include "core/errors.hh"
 #include "core/output_file.hh"
@@ -107,7 +108,8 @@ void show(const std::string& file, bool as_json, const std::string& machine_dir)
     std::cout << j.dump(2) << "\n";
     return;
   }
-  std::cout << (beams::is_robotic_plan_path(p.path) ? "Robotic plan " : "RT Plan ") << p.label << " (" << p.path << "), " << p.beams.size() << " treatment beam(s)";
+  std::cout << (!beams::is_robotic_plan_path(p.path) ? "RT Plan "
+                : beams::is_tomo_plan_file(p.path) ? "Tomotherapy plan " : "Robotic plan ") << p.label << " (" << p.path << "), " << p.beams.size() << " treatment beam(s)";
   if (!p.skipped.empty()) std::cout << ", skipped: " << p.skipped.size();
   std::cout << "\n";
   for (const auto& jb : j["beams"]) {
@@ -314,6 +316,64 @@ void generate_cyberknife(const CyberKnifeOptions& o) {
             << o.mu << " MU each\n";
 }
 
+struct TomoOptions {
+  std::string out;
+  std::string machine = "tomotherapy";
+  std::string beam = "6X-FFF";
+  std::string machine_name, ct, label = "sabre tomo";
+  std::string geometry = "HELICAL";
+  std::vector<double> angles;
+  std::vector<double> target{0, 0, 0};
+  double radius = 0, length = 0, jaw = 25, pitch = 0.287, projection_time = 0.3, open_fraction = 1;
+  bool latency = false;
+  int fractions = 1;
+  std::string position = "HFS";
+};
+
+void generate_tomo(const TomoOptions& o) {
+  if (!beams::is_robotic_plan_path(o.out))
+    throw UsageError("-o " + o.out + ": a tomotherapy plan is written in sabre's native form, a .toml file "
+                     "(docs/tomo-plans.md)");
+  check_output_paths({o.out});
+  std::string mfile;
+  try {
+    mfile = machine_file(o.machine);
+  } catch (const InputError&) {
+    throw UsageError("--machine " + o.machine + ": no machine file " + default_machine_dir() + "/" + o.machine +
+                     ".toml");
+  }
+  const beams::Machine m = beams::load_machine(mfile);
+  const beams::BeamModel* bm = m.beam_named(o.beam);
+  if (!bm) throw UsageError("--beam " + o.beam + ": not a beam of " + mfile);
+  if (o.fractions < 1) throw UsageError("--fractions must be >= 1");
+  beams::TomoPlanSpec s;
+  s.label = o.label;
+  s.machine_name = o.machine_name;
+  s.energy_mv = bm->energy_mv;
+  s.geometry = o.geometry;
+  s.fixed_angles = o.angles;
+  s.target_mm = {o.target[0], o.target[1], o.target[2]};
+  s.radius_mm = o.radius;
+  s.length_mm = o.length;
+  s.jaw_width_mm = o.jaw;
+  s.pitch = o.pitch;
+  s.projection_time_s = o.projection_time;
+  s.open_fraction = o.open_fraction;
+  s.leaf_latency = o.latency;
+  s.fractions = o.fractions;
+  s.patient_position = o.position;
+  beams::Plan plan = beams::make_tomo_plan(m, s);
+  if (!o.ct.empty()) {
+    const auto ct = io::read_ct_series(o.ct);
+    plan.frame_of_reference_uid = ct.ids.frame_of_reference_uid;
+    plan.patient_id = ct.ids.patient_id;
+  }
+  beams::write_tomo_plan(plan, o.out);
+  const auto& sg = plan.beams.front().sinogram;
+  std::cout << "wrote " << o.out << ": " << sg.n_projections() << " projections (" << o.geometry << "), jaw "
+            << o.jaw << " mm, pitch " << o.pitch << ", " << plan.beams.front().mu << " s beam-on, " << m.name << "\n";
+}
+
 const bool registered = register_command(
     "plan", "Show a DICOM RT Plan or native robotic plan, or generate static / step-and-shoot / sliding-window / arc plans or a CyberKnife plan",
     [](CLI::App& sub) {
@@ -370,6 +430,30 @@ const bool registered = register_command(
         s->add_option("--mu", o->mu, "MU per node (default 50)");
         s->add_option("--fractions", o->fractions, "Number of fractions planned (MU are per fraction; default 1)");
         s->callback([o] { generate_cyberknife(*o); });
+      }
+      {
+        auto* s = sub.add_subcommand("tomo", "Write a tomotherapy plan in the native form (.toml): a helical (or "
+                                             "fixed-angle) sinogram over a spherical target, or all leaves open");
+        auto o = std::make_shared<TomoOptions>();
+        s->add_option("-o,--output", o->out, "Plan file to write (.toml, docs/tomo-plans.md)")->required();
+        s->add_option("--machine", o->machine, "Machine file stem (default tomotherapy)");
+        s->add_option("--beam", o->beam, "Beam of the machine file (default 6X-FFF)");
+        s->add_option("--machine-name", o->machine_name, "TreatmentMachineName to write (default: from the machine file)");
+        s->add_option("--ct", o->ct, "CT series whose FrameOfReferenceUID and patient the plan references");
+        s->add_option("--label", o->label, "Plan label");
+        s->add_option("--geometry", o->geometry, "HELICAL (default) or FIXED_ANGLE (TomoDirect)");
+        s->add_option("--angles", o->angles, "FIXED_ANGLE: the gantry angles [deg], one couch pass each");
+        s->add_option("--target", o->target, "Target centre x y z (DICOM patient) [mm]")->expected(3);
+        s->add_option("--radius", o->radius, "Target sphere radius [mm]; 0 (default): every leaf open");
+        s->add_option("--length", o->length, "Couch travel [mm] (default: the target's diameter + the jaw width)");
+        s->add_option("--jaw", o->jaw, "Field width (jaws) at the axis [mm] (default 25)");
+        s->add_option("--pitch", o->pitch, "Couch travel per rotation / field width (default 0.287)");
+        s->add_option("--projection-time", o->projection_time, "Seconds per projection (default 0.3)");
+        s->add_option("--open-fraction", o->open_fraction, "Open fraction of the open leaves (default 1)");
+        s->add_flag("--leaf-latency", o->latency, "Apply the machine's leaf-latency model");
+        s->add_option("--fractions", o->fractions, "Number of fractions planned (default 1)");
+        s->add_option("--position", o->position, "Patient position: HFS, HFP, FFS, FFP");
+        s->callback([o] { generate_tomo(*o); });
       }
     });
 

@@ -224,6 +224,9 @@ CalibrationResult calibrate(const PlanMachine& m, const CalibrationSettings& s, 
   char field[64];
   if (m.machine.kind == beams::DeliveryKind::robotic)
     std::snprintf(field, sizeof field, "reference cone %g mm", 10 * c.field_cm);
+  else if (m.machine.kind == beams::DeliveryKind::helical)
+    std::snprintf(field, sizeof field, "reference field %.1f cm of open leaves, jaws at %.1f cm at most", c.field_cm,
+                  c.field_cm);
   else
     std::snprintf(field, sizeof field, "reference field %.1f x %.1f cm", c.field_cm, c.field_cm);
   if (target_mode) {

@@ -475,6 +475,10 @@ void write_outputs(const RunConfig& cfg, const JobInputs& in, const DoseResult& 
     if (cfg.slice_at == "iso") {
       const auto& iso = plan.beams[0].control_points[0].iso_mm;
       at = {iso[0] / 10, iso[1] / 10, iso[2] / 10};
+      if (plan.beams[0].helical) {  // the middle of the couch travel (start and end isocentres)
+        const auto& end = plan.beams[0].control_points.back().iso_mm;
+        at = {(iso[0] + end[0]) / 20, (iso[1] + end[1]) / 20, (iso[2] + end[2]) / 20};
+      }
     }
     // The pictures show the headline voxels only (no isodose islands in the air around).
     DoseResult shown;

@@ -1,5 +1,6 @@
 #include "engine/io/rtplan.hh"
 #include "beams/robotic_plan.hh"
+#include "beams/tomo_plan.hh"
 
 #include "engine/io/dicom_util.hh"  // DCMTK first
 
@@ -433,7 +434,8 @@ void write_rtplan(const Plan& plan, const std::string& path) {
 }
 
 beams::Plan read_plan(const std::string& path) {
-  return beams::is_robotic_plan_path(path) ? beams::read_robotic_plan(path) : read_rtplan(path);
+  if (!beams::is_robotic_plan_path(path)) return read_rtplan(path);
+  return beams::is_tomo_plan_file(path) ? beams::read_tomo_plan(path) : beams::read_robotic_plan(path);
 }
 
 }  // namespace sabre::io

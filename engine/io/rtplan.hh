@@ -18,8 +18,8 @@ namespace sabre::io {
 
 beams::Plan read_rtplan(const std::string& path);
 
-// A plan file of either form: a native robotic plan (.toml, beams/robotic_plan.hh) or a
-// DICOM RT Plan (anything else).
+// A plan file of any form: a native robotic or tomotherapy plan (.toml, by its format key:
+// beams/robotic_plan.hh, beams/tomo_plan.hh) or a DICOM RT Plan (anything else).
 beams::Plan read_plan(const std::string& path);
 
 // Writes `plan` as an RT Plan (explicit VR little endian, via a temporary name). Values are

@@ -237,9 +237,7 @@ void Delivery::build(const Machine& m, const Plan& plan, const std::vector<int>&
     v.active = active;
     const auto& iso = b.control_points.front().iso_mm;
     v.iso_cm = {iso[0] / 10, iso[1] / 10, iso[2] / 10};
-    const std::string& pp = b.patient_position;
-    v.position = pp == "HFP" ? PatientPosition::HFP : pp == "FFS" ? PatientPosition::FFS
-               : pp == "FFP" ? PatientPosition::FFP : PatientPosition::HFS;
+    v.position = patient_position_from(b.patient_position);
     if (m.kind == DeliveryKind::robotic) {
       const NodeFrame nf = node_frame(m, b, where);
       v.fixed_frame = true;

@@ -77,9 +77,7 @@ HelicalDelivery::HelicalDelivery(const Machine& m, const Plan& plan, const Colli
   if (b.control_points.empty()) throw InputError(where + ": no start isocentre");
   const auto& iso = b.control_points.front().iso_mm;
   v.iso_start_cm = {iso[0] / 10, iso[1] / 10, iso[2] / 10};
-  const std::string& pp = b.patient_position;
-  v.position = pp == "HFP" ? PatientPosition::HFP : pp == "FFS" ? PatientPosition::FFS
-             : pp == "FFP" ? PatientPosition::FFP : PatientPosition::HFS;
+  v.position = patient_position_from(b.patient_position);
   // The couch carries the patient along +Y of IEC f/t: the beam plane moves along -Y_t in
   // the patient (couch and table-top angles 0).
   const Vec3 step_t{0, -0.1 * s.couch_mm_per_projection, 0};

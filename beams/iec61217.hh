@@ -31,6 +31,7 @@
 #pragma once
 
 #include <cmath>
+#include <string>
 
 #include "physics/core/constants.hh"
 #include "physics/core/macros.hh"
@@ -41,6 +42,13 @@ namespace sabre::beams {
 using phys::Vec3;
 
 enum class PatientPosition : int { HFS = 0, HFP = 1, FFS = 2, FFP = 3 };
+
+// DICOM PatientPosition (0018,5100) text -> PatientPosition; HFS for anything else (the plan
+// readers refuse other values). Host only.
+inline PatientPosition patient_position_from(const std::string& pp) {
+  return pp == "HFP" ? PatientPosition::HFP : pp == "FFS" ? PatientPosition::FFS
+       : pp == "FFP" ? PatientPosition::FFP : PatientPosition::HFS;
+}
 
 struct Mat3 {
   double m[3][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};

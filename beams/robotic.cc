@@ -67,9 +67,7 @@ NodeFrame node_frame(const Machine& m, const Beam& b, const std::string& where) 
     a.couch_deg = c0.couch_deg;
     a.table_pitch_deg = c0.table_pitch_deg;
     a.table_roll_deg = c0.table_roll_deg;
-    const std::string& pp = b.patient_position;
-    const PatientPosition pos = pp == "HFP" ? PatientPosition::HFP : pp == "FFS" ? PatientPosition::FFS
-                              : pp == "FFP" ? PatientPosition::FFP : PatientPosition::HFS;
+    const PatientPosition pos = patient_position_from(b.patient_position);
     f.rot = beam_to_patient(a, pos, f.target_cm).rot;
     f.distance_cm = b.sad_mm / 10;
     if (!(f.distance_cm > 0)) throw InputError(where + ": SourceAxisDistance must be > 0");

@@ -10,6 +10,7 @@
 #include <toml++/toml.h>
 
 #include "beams/plan_builder.hh"
+#include "beams/toml_keys.hh"
 #include "core/errors.hh"
 
 namespace sabre::beams {
@@ -22,55 +23,6 @@ bool is_robotic_plan_path(const std::string& path) {
 }
 
 namespace {
-
-struct NodeReader {
-  const toml::table& t;
-  std::string file, where;
-  std::set<std::string> seen;
-
-  [[noreturn]] void fail(const std::string& what) const { throw InputError(file, where + ": " + what); }
-  const toml::node* get(const std::string& k, bool required) {
-    seen.insert(k);
-    const toml::node* n = t.get(k);
-    if (!n && required) fail("missing '" + k + "'");
-    return n;
-  }
-  double number(const std::string& k, bool required = true, double def = 0) {
-    const toml::node* n = get(k, required);
-    if (!n) return def;
-    if (!(n->is_floating_point() || n->is_integer())) fail("'" + k + "' must be a number");
-    const double v = *n->value<double>();
-    if (!std::isfinite(v)) fail("'" + k + "' must be finite");
-    return v;
-  }
-  std::string str(const std::string& k, bool required = true) {
-    const toml::node* n = get(k, required);
-    if (!n) return "";
-    const auto v = n->value<std::string>();
-    if (!v) fail("'" + k + "' must be a string");
-    return *v;
-  }
-  std::vector<double> numbers(const std::string& k, bool required = true) {
-    const toml::node* n = get(k, required);
-    std::vector<double> out;
-    if (!n) return out;
-    const auto* a = n->as_array();
-    if (!a) fail("'" + k + "' must be an array of numbers");
-    for (const auto& e : *a) {
-      if (!(e.is_floating_point() || e.is_integer())) fail("'" + k + "' must be an array of numbers");
-      const double v = *e.value<double>();
-      if (!std::isfinite(v)) fail("'" + k + "' must hold finite numbers");
-      out.push_back(v);
-    }
-    return out;
-  }
-  void finish() const {
-    for (const auto& [k, v] : t) {
-      const std::string ks(k.str());
-      if (!seen.count(ks)) fail("unknown key '" + ks + "'");
-    }
-  }
-};
 
 std::string mm_label(double v) {
   char b[32];
@@ -98,7 +50,7 @@ Plan read_robotic_plan(const std::string& path) {
   }
   const auto* pt = root["plan"].as_table();
   if (!pt) throw InputError(path, "missing table [plan]");
-  NodeReader pr{*pt, path, "[plan]", {}};
+  TomlKeys pr(*pt, path, "[plan]");
   Plan plan;
   plan.path = path;
   plan.label = pr.str("label", false);
@@ -106,10 +58,7 @@ Plan read_robotic_plan(const std::string& path) {
   const std::string machine = pr.str("machine");
   const double energy = pr.number("energy_mv", false, 6.0);
   bool fff = true;
-  if (const toml::node* n = pr.get("fff", false)) {
-    if (!n->is_boolean()) pr.fail("'fff' must be true or false");
-    fff = *n->value<bool>();
-  }
+  fff = pr.flag("fff", true);
   const double fractions = pr.number("fractions", false, 1);
   if (fractions < 1 || fractions != std::floor(fractions)) pr.fail("'fractions' must be a whole number >= 1");
   plan.fractions_planned = int(fractions);
@@ -125,7 +74,7 @@ Plan read_robotic_plan(const std::string& path) {
     ++index;
     const auto* t = e.as_table();
     if (!t) throw InputError(path, "'node' must be an array of tables ([[node]])");
-    NodeReader r{*t, path, "node " + std::to_string(index), {}};
+    TomlKeys r(*t, path, "node " + std::to_string(index));
     const auto src = r.numbers("source_mm"), tgt = r.numbers("target_mm");
     if (src.size() != 3) r.fail("'source_mm' needs 3 numbers [x, y, z] (patient LPS, mm)");
     if (tgt.size() != 3) r.fail("'target_mm' needs 3 numbers [x, y, z] (patient LPS, mm)");

@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "beams/iec61217.hh"
+#include "beams/toml_keys.hh"
 #include "core/errors.hh"
 
 namespace sabre::beams {
@@ -25,65 +26,11 @@ bool is_tomo_plan_file(const std::string& path) {
 
 namespace {
 
-struct KeyReader {
-  const toml::table& t;
-  std::string file, where;
-  std::set<std::string> seen;
-
-  [[noreturn]] void fail(const std::string& what) const { throw InputError(file, where + ": " + what); }
-  const toml::node* get(const std::string& k, bool required) {
-    seen.insert(k);
-    const toml::node* n = t.get(k);
-    if (!n && required) fail("missing '" + k + "'");
-    return n;
-  }
-  bool has(const std::string& k) const { return t.get(k) != nullptr; }
-  double number(const std::string& k, bool required = true, double def = 0) {
-    const toml::node* n = get(k, required);
-    if (!n) return def;
-    if (!(n->is_floating_point() || n->is_integer())) fail("'" + k + "' must be a number");
-    const double v = *n->value<double>();
-    if (!std::isfinite(v)) fail("'" + k + "' must be finite");
-    return v;
-  }
-  std::string str(const std::string& k, bool required = true, const std::string& def = "") {
-    const toml::node* n = get(k, required);
-    if (!n) return def;
-    const auto v = n->value<std::string>();
-    if (!v) fail("'" + k + "' must be a string");
-    return *v;
-  }
-  bool flag(const std::string& k, bool def) {
-    const toml::node* n = get(k, false);
-    if (!n) return def;
-    if (!n->is_boolean()) fail("'" + k + "' must be true or false");
-    return *n->value<bool>();
-  }
-  std::vector<double> numbers(const toml::node* n, const std::string& what) const {
-    std::vector<double> out;
-    const auto* a = n ? n->as_array() : nullptr;
-    if (!a) fail("'" + what + "' must be an array of numbers");
-    for (const auto& e : *a) {
-      if (!(e.is_floating_point() || e.is_integer())) fail("'" + what + "' must hold numbers only");
-      out.push_back(*e.value<double>());
-    }
-    return out;
-  }
-  void finish() const {
-    for (const auto& [k, v] : t) {
-      const std::string ks(k.str());
-      if (!seen.count(ks)) fail("unknown key '" + ks + "'");
-    }
-  }
-};
-
 // Where the beam plane is at the end of the delivery (control point 1's isocentre: the
 // plan's extent, for pictures; the delivery itself starts from control point 0's).
 std::array<double, 3> travel_end(const Beam& b, double x, double y, double z) {
   const Sinogram& s = b.sinogram;
-  const std::string& pp = b.patient_position;
-  const PatientPosition pos = pp == "HFP" ? PatientPosition::HFP : pp == "FFS" ? PatientPosition::FFS
-                            : pp == "FFP" ? PatientPosition::FFP : PatientPosition::HFS;
+  const PatientPosition pos = patient_position_from(b.patient_position);
   int per_pass = s.n_projections();
   if (s.geometry == "FIXED_ANGLE") {
     int run = 0;
@@ -116,7 +63,7 @@ Plan read_tomo_plan(const std::string& path) {
   }
   const auto* pt = root["plan"].as_table();
   if (!pt) throw InputError(path, "missing table [plan]");
-  KeyReader r{*pt, path, "[plan]", {}};
+  TomlKeys r(*pt, path, "[plan]");
   Plan plan;
   plan.path = path;
   plan.label = r.str("label", false);
@@ -151,7 +98,7 @@ Plan read_tomo_plan(const std::string& path) {
   if (!(s.jaw_width_mm > 0)) r.fail("'jaw_width_mm' must be > 0");
   s.jaw_offset_mm = r.number("jaw_offset_mm", false, 0);
   s.leaf_latency = r.flag("leaf_latency", false);
-  const auto iso = r.numbers(r.get("iso_start_mm", true), "iso_start_mm");
+  const auto iso = r.numbers("iso_start_mm");
   if (iso.size() != 3) r.fail("'iso_start_mm' needs 3 numbers [x, y, z] (patient LPS, mm)");
   const double ppr = r.number("projections_per_rotation", false, 51);
   if (ppr < 1 || ppr != std::floor(ppr)) r.fail("'projections_per_rotation' must be a whole number >= 1");
@@ -169,7 +116,7 @@ Plan read_tomo_plan(const std::string& path) {
     s.gantry_start_deg = r.number("gantry_start_deg", false, 0);
     if (r.has("fixed_gantry_deg")) r.fail("'fixed_gantry_deg' belongs to FIXED_ANGLE");
   } else {
-    s.fixed_gantry_deg = r.numbers(r.get("fixed_gantry_deg", true), "fixed_gantry_deg");
+    s.fixed_gantry_deg = r.numbers("fixed_gantry_deg");
     if (r.has("gantry_start_deg")) r.fail("'gantry_start_deg' belongs to HELICAL");
   }
   const toml::node* sn = r.get("sinogram", true);
@@ -177,7 +124,7 @@ Plan read_tomo_plan(const std::string& path) {
   if (!rows || rows->empty()) r.fail("'sinogram' must be an array of projections, each an array of open fractions");
   int index = 0;
   for (const auto& row : *rows) {
-    const std::vector<double> v = r.numbers(&row, "sinogram projection " + std::to_string(index + 1));
+    const std::vector<double> v = r.numbers_of(&row, "sinogram projection " + std::to_string(index + 1));
     if (index == 0) s.n_leaves = int(v.size());
     if (int(v.size()) != s.n_leaves || v.empty())
       r.fail("sinogram projection " + std::to_string(index + 1) + " has " + std::to_string(v.size()) +
@@ -278,9 +225,7 @@ Plan make_tomo_plan(const Machine& m, const TomoPlanSpec& sp) {
   const double step = sp.pitch * sp.jaw_width_mm / ppr;  // couch travel per projection [mm]
   const double length = sp.length_mm > 0 ? sp.length_mm : 2 * std::max(sp.radius_mm, 0.0) + sp.jaw_width_mm;
   const int per_pass = std::max(1, int(std::ceil(length / step)));
-  const PatientPosition pos = sp.patient_position == "HFP" ? PatientPosition::HFP
-                            : sp.patient_position == "FFS" ? PatientPosition::FFS
-                            : sp.patient_position == "FFP" ? PatientPosition::FFP : PatientPosition::HFS;
+  const PatientPosition pos = patient_position_from(sp.patient_position);
   // The beam plane moves along -Y_t in the patient (beams/helical.hh); start half the
   // travel before the target.
   const Mat3 t_to_p = patient_to_table_top(pos).transposed();

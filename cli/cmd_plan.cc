@@ -259,6 +259,25 @@ void generate(const std::string& kind, const GenOptions& o) {
             << bm->name << ", " << o.mu << " MU each\n";
 }
 
+// The checks every native-plan generator makes: the output a .toml that may be written, the
+// machine file `stem` with beam `beam`, fractions >= 1. UsageError otherwise.
+beams::Machine native_plan_machine(const std::string& out, const std::string& what, const std::string& doc,
+                                   const std::string& stem, const std::string& beam, int fractions) {
+  if (!beams::is_robotic_plan_path(out))
+    throw UsageError("-o " + out + ": " + what + " is written in sabre's native form, a .toml file (" + doc + ")");
+  check_output_paths({out});
+  std::string mfile;
+  try {
+    mfile = machine_file(stem);
+  } catch (const InputError&) {
+    throw UsageError("--machine " + stem + ": no machine file " + default_machine_dir() + "/" + stem + ".toml");
+  }
+  beams::Machine m = beams::load_machine(mfile);
+  if (!m.beam_named(beam)) throw UsageError("--beam " + beam + ": not a beam of " + mfile);
+  if (fractions < 1) throw UsageError("--fractions must be >= 1");
+  return m;
+}
+
 struct CyberKnifeOptions {
   std::string out;
   std::string machine = "cyberknife-m6";
@@ -275,21 +294,9 @@ struct CyberKnifeOptions {
 };
 
 void generate_cyberknife(const CyberKnifeOptions& o) {
-  if (!beams::is_robotic_plan_path(o.out))
-    throw UsageError("-o " + o.out + ": a robotic plan is written in sabre's native form, a .toml file "
-                     "(docs/robotic-plans.md)");
-  check_output_paths({o.out});
-  std::string mfile;
-  try {
-    mfile = machine_file(o.machine);
-  } catch (const InputError&) {
-    throw UsageError("--machine " + o.machine + ": no machine file " + default_machine_dir() + "/" + o.machine +
-                     ".toml");
-  }
-  const beams::Machine m = beams::load_machine(mfile);
+  const beams::Machine m = native_plan_machine(o.out, "a robotic plan", "docs/robotic-plans.md", o.machine, o.beam,
+                                              o.fractions);
   const beams::BeamModel* bm = m.beam_named(o.beam);
-  if (!bm) throw UsageError("--beam " + o.beam + ": not a beam of " + mfile);
-  if (o.fractions < 1) throw UsageError("--fractions must be >= 1");
   beams::RoboticPlanSpec s;
   s.label = o.label;
   s.machine_name = o.machine_name;
@@ -331,21 +338,11 @@ struct TomoOptions {
 };
 
 void generate_tomo(const TomoOptions& o) {
-  if (!beams::is_robotic_plan_path(o.out))
-    throw UsageError("-o " + o.out + ": a tomotherapy plan is written in sabre's native form, a .toml file "
-                     "(docs/tomo-plans.md)");
-  check_output_paths({o.out});
-  std::string mfile;
-  try {
-    mfile = machine_file(o.machine);
-  } catch (const InputError&) {
-    throw UsageError("--machine " + o.machine + ": no machine file " + default_machine_dir() + "/" + o.machine +
-                     ".toml");
-  }
-  const beams::Machine m = beams::load_machine(mfile);
+  const beams::Machine m = native_plan_machine(o.out, "a tomotherapy plan", "docs/tomo-plans.md", o.machine, o.beam,
+                                              o.fractions);
   const beams::BeamModel* bm = m.beam_named(o.beam);
-  if (!bm) throw UsageError("--beam " + o.beam + ": not a beam of " + mfile);
-  if (o.fractions < 1) throw UsageError("--fractions must be >= 1");
+  if (o.position != "HFS" && o.position != "HFP" && o.position != "FFS" && o.position != "FFP")
+    throw UsageError("--position must be HFS, HFP, FFS or FFP");
   beams::TomoPlanSpec s;
   s.label = o.label;
   s.machine_name = o.machine_name;

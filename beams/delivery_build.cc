@@ -127,13 +127,16 @@ Delivery::Delivery(const Machine& m, const Plan& plan, const std::vector<int>& i
   if (use.empty()) throw InputError(plan.path, "no treatment beams to deliver");
   // A robotic machine's MLC read from an MLCY encoding: the same leaves with the frame
   // turned by 90 degrees (beams/robotic.hh).
-  Plan mapped;
-  if (m.kind == DeliveryKind::robotic && m.mlc() && m.mlc()->serves("MLCX") && !m.serving("MLCY")) {
-    mapped = plan;
-    for (auto& b : mapped.beams) b = mlcy_as_mlcx(b);
+  bool any = false;
+  for (int i : use) any |= reads_mlcy_as_mlcx(m, plan.beams.at(i));
+  if (!any) {
+    build(m, plan, use);
+    return;
   }
-  const Plan& plan_in = m.kind == DeliveryKind::robotic && !mapped.beams.empty() ? mapped : plan;
-  build(m, plan_in, use);
+  Plan mapped = plan;
+  for (auto& b : mapped.beams)
+    if (reads_mlcy_as_mlcx(m, b)) b = mlcy_as_mlcx(b);
+  build(m, mapped, use);
 }
 
 void Delivery::build(const Machine& m, const Plan& plan, const std::vector<int>& use) {

@@ -20,8 +20,7 @@ std::string num(double v) {
 
 std::string mismatch(const Beam& beam_in, const Machine& m) {
   // A robotic machine reads its MLCX also from an MLCY encoding (beams/robotic.hh).
-  const Beam beam = m.kind == DeliveryKind::robotic && m.mlc() && m.mlc()->serves("MLCX") && !m.serving("MLCY")
-                        ? mlcy_as_mlcx(beam_in) : beam_in;
+  const Beam beam = reads_mlcy_as_mlcx(m, beam_in) ? mlcy_as_mlcx(beam_in) : beam_in;
   const double energy = beam.control_points.empty() ? 0 : beam.control_points.front().energy_mv;
   if (!m.matches_name(beam.machine_name)) return "machine name does not match";
   if (!m.find_beam(energy, beam.fff)) return "no " + num(energy) + " MV" + (beam.fff ? " FFF" : "") + " beam";

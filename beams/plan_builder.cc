@@ -25,14 +25,15 @@ std::vector<LimitingDevice> plan_devices(const Machine& m) {
   return out;
 }
 
+std::string default_machine_name(const Machine& m) {
+  std::string name = m.match_names.empty() ? m.name : m.match_names.front();
+  name.erase(std::remove_if(name.begin(), name.end(), [](char c) { return c == '*' || c == '?'; }), name.end());
+  return name.empty() ? m.name : name;
+}
+
 FieldSpec field_for(const Machine& m, const BeamModel& b) {
   FieldSpec f;
-  f.machine_name = m.match_names.empty() ? m.name : m.match_names.front();
-  // A pattern is not a name: strip the wildcards for the default.
-  f.machine_name.erase(std::remove_if(f.machine_name.begin(), f.machine_name.end(),
-                                      [](char c) { return c == '*' || c == '?'; }),
-                       f.machine_name.end());
-  if (f.machine_name.empty()) f.machine_name = m.name;
+  f.machine_name = default_machine_name(m);
   f.devices = plan_devices(m);
   f.sad_mm = 10 * m.sad_cm;
   f.energy_mv = b.energy_mv;

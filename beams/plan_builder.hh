@@ -41,6 +41,10 @@ struct FieldSpec {
   bool iris = false;  // cone_mm is the Iris's size (applicator ID "IRIS <size> MM")
 };
 
+// The TreatmentMachineName sabre writes for `m` by default: its first match_names pattern
+// with the wildcards removed (a pattern is not a name), or its name.
+std::string default_machine_name(const Machine& m);
+
 // A field for machine `m` and its beam `b`: name (the first match_names entry without
 // wildcards), devices, SAD, energy, FFF flag and the cone's applicator type set; the rest
 // at the defaults above.

@@ -44,6 +44,15 @@ VsmView make_vsm_view(const Machine& m, const BeamModel& b, std::vector<double>&
   return v;
 }
 
+VsmView PlanSource::owned_vsm_view(const Machine& m, const BeamModel& b, const SourceOptions& opt) {
+  VsmView v = make_vsm_view(m, b, edges_, cdf_, opt);
+  fluence_r_ = b.fluence_r_cm;
+  fluence_rel_ = b.fluence_rel;
+  v.fluence_r_cm = fluence_r_.data();
+  v.fluence_rel = fluence_rel_.data();
+  return v;
+}
+
 PlanSource::PlanSource(const Machine& m, const BeamModel& b, const Plan& plan, const std::vector<int>& idx,
                        const SourceOptions& opt) {
   if (m.kind == DeliveryKind::helical) {
@@ -53,11 +62,7 @@ PlanSource::PlanSource(const Machine& m, const BeamModel& b, const Plan& plan, c
     const CollimatorStack stack = make_collimator_stack(m, {});
     helical_ = std::make_unique<HelicalDelivery>(m, plan, stack);
     HelicalSourceView v;
-    v.vsm = make_vsm_view(m, b, edges_, cdf_, opt);
-    fluence_r_ = b.fluence_r_cm;
-    fluence_rel_ = b.fluence_rel;
-    v.vsm.fluence_r_cm = fluence_r_.data();
-    v.vsm.fluence_rel = fluence_rel_.data();
+    v.vsm = owned_vsm_view(m, b, opt);
     v.delivery = helical_->view();
     v.collimator = stack;
     v.roulette_threshold = opt.roulette_threshold;
@@ -79,11 +84,7 @@ PlanSource::PlanSource(const Machine& m, const BeamModel& b, const Plan& plan, c
     return;
   }
   LinacSourceView v;
-  v.vsm = make_vsm_view(m, b, edges_, cdf_, opt);
-  fluence_r_ = b.fluence_r_cm;
-  fluence_rel_ = b.fluence_rel;
-  v.vsm.fluence_r_cm = fluence_r_.data();
-  v.vsm.fluence_rel = fluence_rel_.data();
+  v.vsm = owned_vsm_view(m, b, opt);
   v.delivery = delivery_->view();
   v.collimator = stack;
   v.backscatter_kx = b.calibration.backscatter_kx;

@@ -41,6 +41,9 @@ class PlanSource {
   double total_mu() const { return helical_ ? helical_->total_time_s() : delivery_->total_mu(); }
 
  private:
+  // The VSM view with every array it points at owned here.
+  VsmView owned_vsm_view(const Machine& m, const BeamModel& b, const SourceOptions& opt);
+
   std::unique_ptr<Delivery> delivery_;
   std::unique_ptr<HelicalDelivery> helical_;  // a helical machine's delivery (MU = seconds)
   std::vector<double> edges_, cdf_, fluence_r_, fluence_rel_;

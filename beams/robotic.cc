@@ -111,6 +111,11 @@ Beam mlcy_as_mlcx(const Beam& in) {
   return b;
 }
 
+bool reads_mlcy_as_mlcx(const Machine& m, const Beam& b) {
+  return m.kind == DeliveryKind::robotic && m.mlc() && m.mlc()->serves("MLCX") && !m.serving("MLCY") &&
+         b.device("MLCY") && !b.device("MLCX");
+}
+
 ApplicatorChoice choose_applicator(const Machine& m, const Beam& b) {
   using P = ApplicatorChoice::Problem;
   ApplicatorChoice r;

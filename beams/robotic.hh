@@ -48,6 +48,10 @@ NodeFrame node_frame(const Machine& m, const Beam& b, const std::string& where);
 // returned unchanged.
 Beam mlcy_as_mlcx(const Beam& b);
 
+// True when machine `m` reads an MLCY device as its MLCX turned by 90 degrees (a robotic
+// machine whose MLC serves MLCX only) and beam `b` carries one.
+bool reads_mlcy_as_mlcx(const Machine& m, const Beam& b);
+
 // Which collimator a beam's applicator selects (a cone by ApplicatorType, the Iris by
 // ApplicatorID) and its size [cm at SAD]; an empty `why` when it is one of the machine's.
 struct ApplicatorChoice {

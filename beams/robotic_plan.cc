@@ -12,6 +12,7 @@
 #include "beams/plan_builder.hh"
 #include "beams/toml_keys.hh"
 #include "core/errors.hh"
+#include "core/output_file.hh"
 
 namespace sabre::beams {
 
@@ -182,14 +183,13 @@ void write_robotic_plan(const Plan& plan, const std::string& path) {
     o << "\nmu = " << b.mu << "\n";
     if (b.roll_deg != 0) o << "roll_deg = " << b.roll_deg << "\n";
   }
-  const std::string tmp = path + ".tmp";
+  OutputFile out(path);  // whole or not at all
   {
-    std::ofstream f(tmp);
-    if (!f) throw RuntimeError("cannot write " + tmp);
+    std::ofstream f(out.temp_path());
     f << o.str();
-    if (!f) throw RuntimeError("cannot write " + tmp);
+    if (!f) throw RuntimeError("cannot write " + out.temp_path());
   }
-  fs::rename(tmp, path);
+  out.commit();
 }
 
 Plan make_robotic_plan(const Machine& m, const RoboticPlanSpec& s) {
@@ -218,12 +218,7 @@ Plan make_robotic_plan(const Machine& m, const RoboticPlanSpec& s) {
   const double un = std::sqrt(u[0] * u[0] + u[1] * u[1] + u[2] * u[2]);
   for (double& x : u) x /= un;
   const double v[3] = {w[1] * u[2] - w[2] * u[1], w[2] * u[0] - w[0] * u[2], w[0] * u[1] - w[1] * u[0]};
-  std::string name = s.machine_name;
-  if (name.empty()) {
-    name = m.match_names.empty() ? m.name : m.match_names.front();
-    name.erase(std::remove_if(name.begin(), name.end(), [](char c) { return c == '*' || c == '?'; }), name.end());
-    if (name.empty()) name = m.name;
-  }
+  const std::string name = s.machine_name.empty() ? default_machine_name(m) : s.machine_name;
   Plan p;
   p.label = s.label.substr(0, 16);
   p.name = s.label;

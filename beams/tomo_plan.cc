@@ -9,8 +9,10 @@
 #include <toml++/toml.h>
 
 #include "beams/iec61217.hh"
+#include "beams/plan_builder.hh"
 #include "beams/toml_keys.hh"
 #include "core/errors.hh"
+#include "core/output_file.hh"
 
 namespace sabre::beams {
 
@@ -194,14 +196,13 @@ void write_tomo_plan(const Plan& plan, const std::string& path) {
     o << "],\n";
   }
   o << "]\n";
-  const std::string tmp = path + ".tmp";
+  OutputFile out(path);  // whole or not at all
   {
-    std::ofstream f(tmp);
-    if (!f) throw RuntimeError("cannot write " + tmp);
+    std::ofstream f(out.temp_path());
     f << o.str();
-    if (!f) throw RuntimeError("cannot write " + tmp);
+    if (!f) throw RuntimeError("cannot write " + out.temp_path());
   }
-  fs::rename(tmp, path);
+  out.commit();
 }
 
 Plan make_tomo_plan(const Machine& m, const TomoPlanSpec& sp) {
@@ -214,12 +215,7 @@ Plan make_tomo_plan(const Machine& m, const TomoPlanSpec& sp) {
   if (!(sp.open_fraction > 0 && sp.open_fraction <= 1)) throw UsageError("--open-fraction must be in (0, 1]");
   if (sp.geometry != "HELICAL" && sp.geometry != "FIXED_ANGLE") throw UsageError("geometry must be HELICAL or FIXED_ANGLE");
   if (sp.geometry == "FIXED_ANGLE" && sp.fixed_angles.empty()) throw UsageError("FIXED_ANGLE needs --angles");
-  std::string name = sp.machine_name;
-  if (name.empty()) {
-    name = m.match_names.empty() ? m.name : m.match_names.front();
-    name.erase(std::remove_if(name.begin(), name.end(), [](char c) { return c == '*' || c == '?'; }), name.end());
-    if (name.empty()) name = m.name;
-  }
+  const std::string name = sp.machine_name.empty() ? default_machine_name(m) : sp.machine_name;
   const int nl = mlc->pairs();
   const int ppr = sp.projections_per_rotation;
   const double step = sp.pitch * sp.jaw_width_mm / ppr;  // couch travel per projection [mm]

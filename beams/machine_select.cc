@@ -27,9 +27,10 @@ std::string mismatch(const Beam& beam_in, const Machine& m) {
   if (beam.helical != (m.kind == DeliveryKind::helical))
     return beam.helical ? "not a tomotherapy machine (the plan is a sinogram)"
                         : "a tomotherapy machine delivers sinogram plans only";
-  // A robotic machine's nodes each have their own source-target distance; a sinogram plan
-  // carries none.
-  if (m.kind == DeliveryKind::c_arm && std::abs(beam.sad_mm - 10 * m.sad_cm) > 0.1)
+  // A robotic machine's nodes each have their own source-target distance; a native sinogram
+  // plan carries none (sad_mm 0), a DICOM one may.
+  if ((m.kind == DeliveryKind::c_arm || (m.kind == DeliveryKind::helical && beam.sad_mm > 0)) &&
+      std::abs(beam.sad_mm - 10 * m.sad_cm) > 0.1)
     return "source-axis distance " + num(10 * m.sad_cm) + " mm, plan has " + num(beam.sad_mm) + " mm";
   for (const auto& d : beam.devices) {
     if (m.ignores(d.type)) continue;

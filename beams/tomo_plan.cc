@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -47,6 +49,39 @@ std::array<double, 3> travel_end(const Beam& b, double x, double y, double z) {
 }
 
 }  // namespace
+
+namespace {
+double round_decimal(double v, int digits) {
+  char b[40];
+  std::snprintf(b, sizeof b, "%.*g", digits, v);
+  return std::strtod(b, nullptr);
+}
+}  // namespace
+
+double canonical_open_fraction(double f) { return round_decimal(f, 8); }
+double canonical_length(double v) { return round_decimal(v, 10); }
+
+void finish_helical_beam(Beam& b, const std::array<double, 3>& iso_start_mm, double energy_mv) {
+  Sinogram& s = b.sinogram;
+  for (double& f : s.open_fraction) f = canonical_open_fraction(f);
+  s.projection_time_s = canonical_length(s.projection_time_s);
+  s.couch_mm_per_projection = canonical_length(s.couch_mm_per_projection);
+  s.jaw_width_mm = canonical_length(s.jaw_width_mm);
+  s.jaw_offset_mm = canonical_length(s.jaw_offset_mm);
+  b.helical = true;
+  b.mu = s.n_projections() * s.projection_time_s;  // beam-on time [s]
+  b.final_weight = 1;
+  ControlPoint c0;
+  c0.energy_mv = energy_mv;
+  c0.iso_mm = iso_start_mm;
+  c0.gantry_deg = s.geometry == "HELICAL" ? s.gantry_start_deg
+                                          : (s.fixed_gantry_deg.empty() ? 0.0 : s.fixed_gantry_deg.front());
+  ControlPoint c1 = c0;
+  c1.index = 1;
+  c1.cumulative_weight = 1;
+  c1.iso_mm = travel_end(b, iso_start_mm[0], iso_start_mm[1], iso_start_mm[2]);
+  b.control_points = {c0, c1};
+}
 
 Plan read_tomo_plan(const std::string& path) {
   toml::table root;
@@ -142,17 +177,7 @@ Plan read_tomo_plan(const std::string& path) {
     r.fail("'fixed_gantry_deg' needs one angle per projection (" + std::to_string(s.fixed_gantry_deg.size()) +
            " for " + std::to_string(index) + ")");
   r.finish();
-  b.mu = index * s.projection_time_s;  // beam-on time [s]
-  b.final_weight = 1;
-  ControlPoint c0;
-  c0.energy_mv = energy;
-  c0.iso_mm = {iso[0], iso[1], iso[2]};
-  c0.gantry_deg = s.geometry == "HELICAL" ? s.gantry_start_deg : s.fixed_gantry_deg.front();
-  ControlPoint c1 = c0;
-  c1.index = 1;
-  c1.cumulative_weight = 1;
-  c1.iso_mm = travel_end(b, iso[0], iso[1], iso[2]);
-  b.control_points = {c0, c1};
+  finish_helical_beam(b, {iso[0], iso[1], iso[2]}, energy);
   plan.beams.push_back(std::move(b));
   return plan;
 }
@@ -277,16 +302,7 @@ Plan make_tomo_plan(const Machine& m, const TomoPlanSpec& sp) {
     }
   }
   if (sp.geometry == "FIXED_ANGLE") s.gantry_start_deg = 0;
-  b.mu = s.n_projections() * s.projection_time_s;
-  ControlPoint c0;
-  c0.energy_mv = sp.energy_mv;
-  c0.iso_mm = {start.x, start.y, start.z};
-  c0.gantry_deg = sp.geometry == "HELICAL" ? 0 : sp.fixed_angles.front();
-  ControlPoint c1 = c0;
-  c1.index = 1;
-  c1.cumulative_weight = 1;
-  c1.iso_mm = travel_end(b, start.x, start.y, start.z);
-  b.control_points = {c0, c1};
+  finish_helical_beam(b, {start.x, start.y, start.z}, sp.energy_mv);
   Plan p;
   p.label = sp.label.substr(0, 16);
   p.name = sp.label;

@@ -40,6 +40,18 @@ inline constexpr const char* kTomoPlanFormat = "sabre-tomo-plan/1";
 bool is_tomo_plan_file(const std::string& path);
 
 Plan read_tomo_plan(const std::string& path);
+
+// The last step of every tomotherapy reader (native, DICOM private, DICOM standard): the
+// sinogram's numbers rounded to fixed decimal precision (open fractions to 8 significant
+// digits, nanoseconds of a projection; projection time [s], couch step, jaw width and
+// offset [mm] to 10), so that one delivery read from any encoding is the same plan bit for
+// bit whichever way each encoding spells it (a fraction or seconds, a pitch or a couch
+// speed: the same number through different arithmetic differs in its last bits); then the
+// beam-on time (`mu`, s) and the two control points (start and end isocentre,
+// beams/plan.hh) from `iso_start_mm`, the beam plane at the start (patient LPS, mm).
+void finish_helical_beam(Beam& b, const std::array<double, 3>& iso_start_mm, double energy_mv);
+double canonical_open_fraction(double f);
+double canonical_length(double v);
 void write_tomo_plan(const Plan& plan, const std::string& path);
 
 // A generated plan (`sabre plan tomo`): a helical delivery over `length_mm` of couch travel

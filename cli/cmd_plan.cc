@@ -79,6 +79,23 @@ json plan_json(const beams::Plan& p, const std::vector<beams::Machine>& machines
                                                {"aperture_shape", b.applicator.aperture_shape},
                                                {"opening_mm", b.applicator.opening_mm}}
                                         : json(nullptr);
+    if (b.helical) {
+      const beams::Sinogram& s = b.sinogram;
+      jb["sinogram"] = {{"geometry", s.geometry},
+                        {"n_projections", s.n_projections()},
+                        {"n_leaves", s.n_leaves},
+                        {"projection_time_s", s.projection_time_s},
+                        {"jaw_width_mm", s.jaw_width_mm},
+                        {"jaw_offset_mm", s.jaw_offset_mm},
+                        {"gantry_start_deg", s.gantry_start_deg},
+                        {"projections_per_rotation", s.projections_per_rotation},
+                        {"fixed_gantry_deg", s.fixed_gantry_deg},
+                        {"couch_mm_per_projection", s.couch_mm_per_projection},
+                        {"leaf_latency", s.leaf_latency},
+                        {"open_fraction", s.open_fraction}};
+    } else {
+      jb["sinogram"] = nullptr;
+    }
     jb["control_points"] = json::array();
     for (const auto& c : b.control_points) {
       json jc{{"index", c.index},
@@ -126,6 +143,13 @@ void show(const std::string& file, bool as_json, const std::string& machine_dir)
     std::cout << c0["iso_mm"][0].get<double>() << ", " << c0["iso_mm"][1].get<double>() << ", "
               << c0["iso_mm"][2].get<double>() << ") mm";
     if (!jb["applicator"].is_null()) std::cout << ", " << jb["applicator"]["id"].get<std::string>();
+    if (!jb["sinogram"].is_null()) {
+      const auto& s = jb["sinogram"];
+      std::cout << ", " << s["geometry"].get<std::string>() << " sinogram of " << s["n_projections"].get<int>()
+                << " projections x " << s["n_leaves"].get<int>() << " leaves, " << s["projection_time_s"].get<double>()
+                << " s each, jaws " << s["jaw_width_mm"].get<double>() << " mm, couch "
+                << s["couch_mm_per_projection"].get<double>() << " mm per projection";
+    }
     std::cout << ", model "
               << (jb["machine_model"].is_null() ? std::string("none") : jb["machine_model"].get<std::string>())
               << "\n";

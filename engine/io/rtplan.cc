@@ -3,6 +3,8 @@
 #include "beams/tomo_plan.hh"
 
 #include "engine/io/dicom_util.hh"  // DCMTK first
+#include "engine/io/plan_items.hh"
+#include "engine/io/rtplan_tomo.hh"
 
 #include <algorithm>
 #include <cmath>
@@ -20,59 +22,11 @@ using beams::is_mlc_type;
 
 namespace {
 
-// Text values trimmed (dicom::str also reads text stored with VR UN).
-std::string get_str(DcmItem& item, const DcmTagKey& tag) { return dicom::str(item, tag); }
-
-bool has(DcmItem& item, const DcmTagKey& tag) {
-  DcmElement* el = nullptr;
-  return item.findAndGetElement(tag, el, OFFalse).good() && el && el->getLength() > 0;
-}
-
-// Stricter than dicom::doubles: a value that is not a number is an error naming the
-// element (a plan with a garbled MU or leaf position must not be read as zero).
-// The numbers of a DS/IS/FD element; throws when a value is not a number.
-std::vector<double> get_doubles(DcmItem& item, const DcmTagKey& tag, const std::string& where) {
-  std::vector<double> v;
-  DcmElement* el = nullptr;
-  if (item.findAndGetElement(tag, el, OFFalse).bad() || !el || el->getLength() == 0) return v;
-  const unsigned long n = el->getVM();
-  for (unsigned long i = 0; i < n; ++i) {
-    OFString s;
-    Float64 x = 0;
-    if (el->getOFString(s, i).good()) {
-      try {
-        std::size_t used = 0;
-        std::string t = s.c_str();
-        x = std::stod(t, &used);
-        while (used < t.size() && t[used] == ' ') ++used;
-        if (used != t.size()) throw std::invalid_argument("trailing");
-      } catch (...) {
-        if (el->getFloat64(x, i).bad())
-          throw InputError(where + ": " + DcmTag(tag).getTagName() + " value '" + s.c_str() +
-                           "' is not a number");
-      }
-    } else if (el->getFloat64(x, i).bad()) {
-      break;
-    }
-    if (!std::isfinite(x))
-      throw InputError(where + ": " + DcmTag(tag).getTagName() + " is not finite");
-    v.push_back(x);
-  }
-  return v;
-}
-
-double get_double(DcmItem& item, const DcmTagKey& tag, const std::string& where, double dflt) {
-  auto v = get_doubles(item, tag, where);
-  return v.empty() ? dflt : v[0];
-}
-
-std::vector<DcmItem*> items(DcmItem& parent, const DcmTagKey& seq_tag) {
-  std::vector<DcmItem*> out;
-  DcmSequenceOfItems* seq = nullptr;
-  if (parent.findAndGetSequence(seq_tag, seq, OFFalse).bad() || !seq) return out;
-  for (unsigned long i = 0; i < seq->card(); ++i) out.push_back(seq->getItem(i));
-  return out;
-}
+using detail::get_str;
+using detail::has;
+using detail::get_doubles;
+using detail::get_double;
+using detail::items;
 
 std::string fmt_ds(double v) { return dicom::ds(v); }
 
@@ -91,6 +45,7 @@ Plan read_rtplan(const std::string& path) {
 
   const std::string modality = get_str(ds, DCM_Modality);
   const std::string sop_class = get_str(ds, DCM_SOPClassUID);
+  if (sop_class == UID_TomotherapeuticRadiationStorage) return read_tomo_standard(ds, path);
   if (sop_class == UID_RTIonPlanStorage || has(ds, DCM_IonBeamSequence))
     throw InputError(path, "an RT Ion Plan: only photon (linac) plans are supported");
   if (modality != "RTPLAN" && sop_class != UID_RTPlanStorage)
@@ -151,7 +106,8 @@ Plan read_rtplan(const std::string& path) {
     b.sad_mm = get_double(*bi, DCM_SourceAxisDistance, where, 1000.0);
     if (!(b.sad_mm > 0)) throw InputError(where + ": SourceAxisDistance must be > 0");
     const std::string unit = get_str(*bi, DCM_PrimaryDosimeterUnit);
-    if (!unit.empty() && unit != "MU")
+    // Accuray's tomotherapy plans state their meterset in minutes of beam-on time.
+    if (!unit.empty() && unit != "MU" && !(unit == "MINUTE" && has_tomo_private_block(*bi)))
       throw InputError(where + ": PrimaryDosimeterUnit " + unit + " is not supported (MU only)");
     for (DcmItem* fm : items(*bi, DCM_PrimaryFluenceModeSequence)) {
       const std::string mode = get_str(*fm, DCM_FluenceMode);
@@ -175,6 +131,11 @@ Plan read_rtplan(const std::string& path) {
         b.patient_position != "FFP")
       throw InputError(where + ": patient position " + b.patient_position +
                        " is not supported (HFS, HFP, FFS, FFP)");
+    if (has_tomo_private_block(*bi)) {  // Accuray's private sinogram (engine/io/rtplan_tomo.hh)
+      read_tomo_private_beam(*bi, b, where);
+      plan.beams.push_back(std::move(b));
+      continue;
+    }
 
     for (DcmItem* di : items(*bi, DCM_BeamLimitingDeviceSequence)) {
       LimitingDevice d;

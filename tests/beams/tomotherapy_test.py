@@ -9,7 +9,7 @@
 3. `sabre run` end to end on the thorax phantom: HDF5, RT Dose, summary; the PTV gets the dose.
 4. Bad plans, one error each (exit 3, one line naming the file), nothing written: an open
    fraction above 1, a sinogram row of the wrong length, a jaw width the jaws cannot open,
-   a DICOM RT Plan for the TomoTherapy (not read yet).
+   a C-arm DICOM RT Plan (jaws and MLC, no sinogram) named for the TomoTherapy.
 """
 import json
 import os

@@ -70,11 +70,11 @@ void run_phantom(PhantomOptions& opt) {
 }
 
 const bool registered = register_command(
-    "phantom", "Write a generated phantom (water box, slabs, thorax) as a DICOM CT series + RT Structure Set",
+    "phantom", "Write a generated phantom (water box, water cylinder, slabs, thorax) as a DICOM CT series + RT Structure Set",
     [](CLI::App& sub) {
       auto opt = std::make_shared<PhantomOptions>();
-      sub.add_option("kind", opt->spec.kind, "water, slabs or thorax")->required()
-          ->check(CLI::IsMember({"water", "slabs", "thorax"}));
+      sub.add_option("kind", opt->spec.kind, "water, cylinder, slabs or thorax")->required()
+          ->check(CLI::IsMember({"water", "cylinder", "slabs", "thorax"}));
       sub.add_option("-o,--output", opt->output, "Output directory (created; must not exist or be empty)")
           ->required();
       sub.add_option("--size", opt->size_mm, "Object size X Y Z in mm (0 = the kind's default)")

@@ -160,6 +160,12 @@ GeneratedPhantom generate_phantom(const PhantomSpec& spec) {
       layers.push_back({roi, "ORGAN", s.hu, box(x0, x1, y, y + s.thickness_mm, z0, z1), {200, 200, 0}});
       y += s.thickness_mm;
     }
+  } else if (spec.kind == "cylinder") {
+    // A water cylinder along z (the axis of a tomotherapy gantry for HFS): x and y are its
+    // diameter (an ellipse when they differ).
+    dflt(0, 300), dflt(1, size[0]), dflt(2, 300);
+    layers.push_back({"BODY", "EXTERNAL", 0, cylinder(0, 0, size[0] / 2, size[1] / 2, -size[2] / 2, size[2] / 2),
+                      {0, 128, 255}});
   } else if (spec.kind == "thorax") {
     dflt(0, 300), dflt(1, 200), dflt(2, 120);
     const double a = size[0] / 2, b = size[1] / 2, z0 = -size[2] / 2, z1 = size[2] / 2;
@@ -184,7 +190,7 @@ GeneratedPhantom generate_phantom(const PhantomSpec& spec) {
     layers.push_back({"PTV", "PTV", -750, sphere(65 * sx, -5 * sy, 0, 15), {255, 0, 255}});
     layers.push_back({"GTV", "GTV", 30, sphere(65 * sx, -5 * sy, 0, 10), {255, 0, 0}});
   } else {
-    throw UsageError("phantom: unknown kind '" + spec.kind + "' (water, slabs, thorax)");
+    throw UsageError("phantom: unknown kind '" + spec.kind + "' (water, cylinder, slabs, thorax)");
   }
 
   GeneratedPhantom out;

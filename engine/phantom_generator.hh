@@ -21,10 +21,10 @@ struct Slab {
 };
 
 struct PhantomSpec {
-  std::string kind = "water";  // "water" (box), "slabs", "thorax"
+  std::string kind = "water";  // "water" (box), "cylinder" (water, along z), "slabs", "thorax"
   // Object size [mm] (x: left-right, y: anterior-posterior, z: inferior-superior); a zero
-  // entry takes the kind's default (water 100 x 100 x 100, slabs 100 x sum x 100, thorax
-  // 300 x 200 x 120 for the body ellipse).
+  // entry takes the kind's default (water 100 x 100 x 100, cylinder 300 (x = y) x 300,
+  // slabs 100 x sum x 100, thorax 300 x 200 x 120 for the body ellipse).
   std::array<double, 3> size_mm{0, 0, 0};
   double spacing_mm = 2.5;  // in-plane voxel size [mm]
   double slice_mm = 2.5;    // slice spacing [mm]

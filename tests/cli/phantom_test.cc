@@ -2,10 +2,12 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
 #include "core/errors.hh"
+#include "engine/io/ct_series.hh"
 #include "tests/support/skip.hh"
 
 using sabre::test::run;
@@ -93,4 +95,27 @@ TEST_CASE("sabre phantom errors: one line, the right code, nothing written", "[c
   CHECK(lines(r.err) == 1);
   CHECK(!fs::exists(out));
   CHECK(entries(out.parent_path()) == 0);  // no temporary left
+}
+
+TEST_CASE("sabre phantom cylinder: water inside the circle, air outside it", "[cli][phantom]") {
+  const auto out = scratch("cylinder");
+  const auto r = run(sabre_exe() + " --log-level warn phantom cylinder --size 100 0 50 --slice 5 --spacing 5 -o " +
+                     out.string());
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(entries(out) == 11);  // 50 mm / 5 mm slices + RS.dcm
+  const auto ct = sabre::io::read_ct_series(out.string());
+  const auto& g = ct.grid;
+  CHECK(g.nx == 24);  // (100 + 2 x 10 margin) / 5
+  CHECK(g.ny == 24);  // y defaults to the diameter
+  auto hu_at = [&](double x_mm, double y_mm) {
+    const int i = int(std::floor((x_mm / 10 - g.origin_cm.x) / g.spacing_cm.x));
+    const int j = int(std::floor((y_mm / 10 - g.origin_cm.y) / g.spacing_cm.y));
+    return ct.hu[std::size_t(i + g.nx * (j + g.ny * 2))];
+  };
+  CHECK(hu_at(0, 0) == Approx(0).margin(1));        // centre: water
+  CHECK(hu_at(45, 0) == Approx(0).margin(1));       // inside the 50 mm radius
+  CHECK(hu_at(0, -45) == Approx(0).margin(1));
+  CHECK(hu_at(40, 40) == Approx(-1000).margin(1));  // 56.6 mm from the axis: air
+  CHECK(hu_at(-40, -40) == Approx(-1000).margin(1));
 }

@@ -210,9 +210,8 @@ void write_rtstruct(const std::string& path, const StructureSet& rs, const CtIma
   dicom::save(ff, path);
 }
 
-std::vector<std::uint8_t> rasterise(const Roi& roi, const phys::GridGeometry& g,
-                                    const std::string& source) {
-  std::vector<std::uint8_t> mask(g.size(), 0);
+RoiPlanes::RoiPlanes(const Roi& roi, const std::string& source, double single_plane_half_mm)
+    : single_half_(single_plane_half_mm) {
   // Closed planar contours grouped by plane z [mm] (rounded to 1 um).
   std::map<long, std::vector<const Contour*>> planes;
   for (const auto& c : roi.contours) {
@@ -225,38 +224,94 @@ std::vector<std::uint8_t> rasterise(const Roi& roi, const phys::GridGeometry& g,
                                      "contours are supported");
     planes[std::lround(z * 1000)].push_back(&c);
   }
+  for (auto& [key, v] : planes) {
+    zs_.push_back(key / 1000.0);
+    contours_.push_back(std::move(v));
+  }
+}
+
+double RoiPlanes::half_below(std::size_t k) const {
+  if (zs_.size() == 1) return single_half_;
+  return 0.5 * (k > 0 ? zs_[k] - zs_[k - 1] : zs_[k + 1] - zs_[k]);
+}
+
+double RoiPlanes::half_above(std::size_t k) const {
+  if (zs_.size() == 1) return single_half_;
+  return 0.5 * (k + 1 < zs_.size() ? zs_[k + 1] - zs_[k] : zs_[k] - zs_[k - 1]);
+}
+
+const std::vector<const Contour*>* RoiPlanes::at(double z) const {
+  if (zs_.empty()) return nullptr;
+  const auto it = std::lower_bound(zs_.begin(), zs_.end(), z);
+  std::size_t best = it == zs_.end() ? zs_.size() - 1 : std::size_t(it - zs_.begin());
+  if (best > 0 && std::abs(zs_[best - 1] - z) <= std::abs(zs_[best] - z)) --best;
+  const double half = z < zs_[best] ? half_below(best) : half_above(best);
+  if (std::abs(zs_[best] - z) > half + 1e-6) return nullptr;
+  return &contours_[best];
+}
+
+std::vector<double> RoiPlanes::crossings(const std::vector<const Contour*>& contours, double yc) {
+  std::vector<double> xs;
+  for (const Contour* c : contours) {
+    const auto& p = c->points_mm;
+    for (std::size_t a = 0, b = p.size() - 1; a < p.size(); b = a++) {
+      const double ya = p[a][1], yb = p[b][1];
+      if ((ya > yc) != (yb > yc)) xs.push_back(p[a][0] + (yc - ya) * (p[b][0] - p[a][0]) / (yb - ya));
+    }
+  }
+  std::sort(xs.begin(), xs.end());
+  return xs;
+}
+
+std::vector<double> RoiPlanes::edges_mm() const {
+  std::vector<double> e;
+  for (std::size_t k = 0; k < zs_.size(); ++k) {
+    e.push_back(zs_[k] - half_below(k));
+    e.push_back(zs_[k] + half_above(k));
+  }
+  std::sort(e.begin(), e.end());
+  e.erase(std::unique(e.begin(), e.end(), [](double a, double b) { return std::abs(a - b) < 1e-6; }), e.end());
+  return e;
+}
+
+double RoiPlanes::volume_mm3() const {
+  double v = 0;
+  for (std::size_t k = 0; k < zs_.size(); ++k) {
+    // Even-odd area: the signed areas' magnitudes, added for outer contours and taken
+    // away for holes, found by the nesting depth of each contour's first vertex.
+    double area = 0;
+    for (const Contour* c : contours_[k]) {
+      const auto& p = c->points_mm;
+      double a = 0;
+      for (std::size_t i = 0, j = p.size() - 1; i < p.size(); j = i++) a += p[j][0] * p[i][1] - p[i][0] * p[j][1];
+      a = std::abs(0.5 * a);
+      int depth = 0;
+      for (const Contour* o : contours_[k]) {
+        if (o == c) continue;
+        const auto xs = crossings({o}, p[0][1]);
+        for (double x : xs)
+          if (x < p[0][0]) ++depth;
+      }
+      area += (depth % 2 == 0) ? a : -a;
+    }
+    v += area * (half_below(k) + half_above(k));
+  }
+  return v;
+}
+
+std::vector<std::uint8_t> rasterise(const Roi& roi, const phys::GridGeometry& g,
+                                    const std::string& source) {
+  std::vector<std::uint8_t> mask(g.size(), 0);
+  const RoiPlanes planes(roi, source, 5 * g.spacing_cm.z);
   if (planes.empty()) return mask;
-  std::vector<double> zs;
-  for (const auto& [key, v] : planes) zs.push_back(key / 1000.0);
   for (int k = 0; k < g.nz; ++k) {
     const double zc_mm = 10 * (g.origin_cm.z + (k + 0.5) * g.spacing_cm.z);
-    const auto it = std::lower_bound(zs.begin(), zs.end(), zc_mm);
-    std::size_t best = it == zs.end() ? zs.size() - 1 : std::size_t(it - zs.begin());
-    if (best > 0 && std::abs(zs[best - 1] - zc_mm) <= std::abs(zs[best] - zc_mm)) --best;
-    double half;
-    if (zs.size() == 1) {
-      half = 5 * g.spacing_cm.z;
-    } else {
-      const double lo = best > 0 ? zs[best] - zs[best - 1] : zs[best + 1] - zs[best];
-      const double hi = best + 1 < zs.size() ? zs[best + 1] - zs[best] : lo;
-      half = 0.5 * (zc_mm < zs[best] ? lo : hi);
-    }
-    if (std::abs(zs[best] - zc_mm) > half + 1e-6) continue;
-    const auto& contours = planes[std::lround(zs[best] * 1000)];
+    const auto* contours = planes.at(zc_mm);
+    if (!contours) continue;
     for (int j = 0; j < g.ny; ++j) {
       const double yc = 10 * (g.origin_cm.y + (j + 0.5) * g.spacing_cm.y);
       // Even-odd crossings of this row with every contour edge: x of each crossing.
-      std::vector<double> xs;
-      for (const Contour* c : contours) {
-        const auto& p = c->points_mm;
-        for (std::size_t a = 0, b = p.size() - 1; a < p.size(); b = a++) {
-          const double ya = p[a][1], yb = p[b][1];
-          if ((ya > yc) != (yb > yc))
-            xs.push_back(p[a][0] + (yc - ya) * (p[b][0] - p[a][0]) / (yb - ya));
-        }
-      }
-      if (xs.empty()) continue;
-      std::sort(xs.begin(), xs.end());
+      const std::vector<double> xs = RoiPlanes::crossings(*contours, yc);
       for (std::size_t q = 0; q + 1 < xs.size(); q += 2) {
         // Voxel centres x_i = 10*(ox + (i+0.5)*dx) inside [xs[q], xs[q+1]).
         const double ox = 10 * g.origin_cm.x, dx = 10 * g.spacing_cm.x;

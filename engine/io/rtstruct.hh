@@ -46,6 +46,32 @@ StructureSet read_rtstruct(const std::string& path);
 void write_rtstruct(const std::string& path, const StructureSet& rs, const CtImage& ct,
                     const std::string& uid_seed = "");
 
+// An ROI's closed planar contours grouped by plane, for rasterisers (rasterise below, the
+// sub-voxel DVH of engine/check/dvh.hh). A plane covers z within half the spacing to its
+// neighbour on that side (the outermost planes: half the spacing to their one neighbour; a
+// single plane: `single_plane_half_mm`). Throws InputError(`source`) for a non-axial contour.
+class RoiPlanes {
+ public:
+  RoiPlanes(const Roi& roi, const std::string& source, double single_plane_half_mm);
+  bool empty() const { return zs_.empty(); }
+  // The contours of the plane covering z [mm], or nullptr.
+  const std::vector<const Contour*>* at(double z_mm) const;
+  // The even-odd crossings of `contours` with the line y = y_mm: sorted x [mm]; inside is
+  // [x0, x1), [x2, x3), ...
+  static std::vector<double> crossings(const std::vector<const Contour*>& contours, double y_mm);
+  // The volume the contours describe: each plane's even-odd area times the z it covers [mm3].
+  double volume_mm3() const;
+  // Where coverage can change along z [mm], sorted: each plane's lower and upper limits.
+  std::vector<double> edges_mm() const;
+
+ private:
+  std::vector<double> zs_;
+  std::vector<std::vector<const Contour*>> contours_;
+  double single_half_ = 0;
+  double half_below(std::size_t k) const;
+  double half_above(std::size_t k) const;
+};
+
 // Voxels of `grid` whose centre lies inside the ROI's closed planar contours: for each grid
 // slice, the ROI's contour plane nearest the slice centre is used when it is within half the
 // plane spacing (half the grid spacing for a single plane); several contours on a plane

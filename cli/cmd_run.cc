@@ -25,6 +25,7 @@ struct RunFlags {
   std::vector<std::string> overrides;
   bool no_cache = false, summary_stdout_json = false, outside_air = false, plots = false, quiet = false;
   std::int64_t seed = 0;
+  std::int64_t calibration_seed = -1;
 };
 
 void run(const RunFlags& o, CLI::App& sub) {
@@ -51,6 +52,10 @@ void run(const RunFlags& o, CLI::App& sub) {
   if (given("--seed")) {
     if (o.seed < 0) throw UsageError("--seed must be >= 0");
     cfg.seed = std::uint64_t(o.seed);
+  }
+  if (given("--calibration-seed")) {
+    if (o.calibration_seed < 0) throw UsageError("--calibration-seed must be >= 0");
+    cfg.calibration_seed = o.calibration_seed;
   }
   if (given("--device")) cfg.device = o.f.device;
   if (given("--batches")) cfg.batches = o.f.batches;
@@ -98,6 +103,8 @@ const bool registered = register_command(
                      "Stop at this mean relative 1-sigma over voxels > 50 % of max, e.g. 2% or 0.02");
       sub.add_option("--time-limit", o->f.time_limit_s, "Stop before this many seconds of transport");
       sub.add_option("--seed", o->seed, "Random seed (default 1)");
+      sub.add_option("--calibration-seed", o->calibration_seed,
+                     "Seed of the reference-field run (default: seed + 1000003); give one value to runs that must share a calibration");
       sub.add_option("--device", o->f.device, "auto (default), cpu, cpu:N, cuda, cuda:N[,M]");
       sub.add_option("--batches", o->f.batches, "Batches of a fixed-count run (>= 10, default 10)");
       sub.add_option("--batch-histories", o->f.batch_histories,

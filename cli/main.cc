@@ -28,6 +28,11 @@ bool register_command(std::string name, std::string description,
 const std::vector<Command>& commands() { return registry(); }
 
 namespace {
+int g_exit_status = 0;
+}
+void set_exit_status(int status) { g_exit_status = status; }
+
+namespace {
 
 void print_version() {
   std::printf("sabre %s\n", build::version());
@@ -89,7 +94,7 @@ int main(int argc, char** argv) {
       std::cout << app.help();
       return fail(ExitCode::usage, "no subcommand given (expected one of: " + command_list() + ")");
     }
-    return 0;
+    return sabre::cli::g_exit_status;
   } catch (const CLI::CallForHelp&) {
     std::cout << (app.get_subcommands().empty() ? app.help()
                                                 : app.get_subcommands().front()->help());

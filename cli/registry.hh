@@ -26,4 +26,8 @@ bool register_command(std::string name, std::string description,
                       std::function<void(CLI::App&)> setup);
 const std::vector<Command>& commands();
 
+// The exit status of a command that ran to its end but has a result to signal (e.g. `sabre
+// check`: 10, "ran, failed tolerance"); 0 unless set. Errors still throw (core/errors.hh).
+void set_exit_status(int status);
+
 }  // namespace sabre::cli

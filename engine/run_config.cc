@@ -119,6 +119,8 @@ void load_run_file(const std::string& path, RunConfig& cfg) {
   r.integer("seed", seed);
   if (seed < 0) throw InputError(path, "'seed': must be >= 0");
   cfg.seed = std::uint64_t(seed);
+  r.integer("calibration_seed", cfg.calibration_seed);
+  if (cfg.calibration_seed < -1) throw InputError(path, "'calibration_seed': must be >= 0");
   r.str("device", cfg.device);
   std::int64_t batches = cfg.batches;
   r.integer("batches", batches);

@@ -33,6 +33,9 @@ struct RunConfig {
   double time_limit_s = 0;           // 0 = none
   // execution
   std::uint64_t seed = 1;
+  // The reference-field run's seed; -1: seed + 1000003. One value for jobs that must share
+  // a calibration (the parts of a split run; a second seed of the same plan).
+  std::int64_t calibration_seed = -1;
   std::string device = "auto";
   int batches = 10;                  // batches of a fixed-count run (>= 10)
   std::int64_t batch_histories = 0;  // open-ended runs: histories per batch (0 = automatic)

@@ -189,7 +189,7 @@ CalibrationResult calibrate_stage(const RunConfig& cfg, const JobInputs& in, Pro
   ProgressReporter reporter(mode);
   CalibrationSettings cs;
   choose_calibration(cs, cfg.calibration_uncertainty, cfg.calibration_histories, cfg.calibration_batch_histories);
-  cs.seed = cfg.seed + 1000003;
+  cs.seed = cfg.calibration_seed >= 0 ? std::uint64_t(cfg.calibration_seed) : cfg.seed + 1000003;
   cs.tables_path = in.tables_path;
   cs.device = in.device;
   cs.use_cache = cfg.calibration_cache;

@@ -115,7 +115,7 @@ class SpreadHistogram {
     double acc = 0;
     for (std::size_t i = h.size(); i-- > 0;) {
       acc += h[i];
-      c[i] = acc;
+      c[i] = std::max(0.0, acc);  // the difference array may leave -1e-17 where nothing is
     }
     return c;
   }

@@ -248,6 +248,7 @@ RtDose read_rtdose(const std::string& path) {
   r.dose_unit = units == "GY" ? "Gy" : "relative";
   r.dose_to_water = out.comment.find("dose to water") != std::string::npos;
   r.provenance["frame_of_reference_uid"] = out.frame_of_reference_uid;
+  r.provenance["dose_summation_type"] = out.summation_type;
   // DCMTK hands OW pixel data over as 16-bit words in host order; a 32-bit value is two
   // words, low word first for little-endian files, high word first for big-endian ones.
   const bool big_endian = DcmXfer(xfer).getByteOrder() == EBO_BigEndian;

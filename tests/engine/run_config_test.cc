@@ -26,6 +26,7 @@ structures = "rs.dcm"
 histories = 1000000
 target_uncertainty = "2%"
 seed = 42
+calibration_seed = 7
 device = "cpu:2"
 dose_to = "water"
 [output]
@@ -43,6 +44,7 @@ density_g_cm3 = 0.0012
   CHECK(cfg.histories == 1000000);
   CHECK(cfg.target_uncertainty == Approx(0.02));
   CHECK(cfg.seed == 42);
+  CHECK(cfg.calibration_seed == 7);
   CHECK(cfg.device == "cpu:2");
   CHECK(cfg.dose_to_water);
   CHECK(cfg.output_h5 == (dir / "out/dose.h5").string());

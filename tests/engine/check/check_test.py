@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""sabre check end to end (engine/check/check.cc, docs/check.md) on the thorax phantom.
+
+Two `sabre run`s of one plan (a 3 x 3 cm 6X-FFF field from gantry 90 onto the left-lung
+lesion, 3 fractions) with seeds 1 and 2 on a 5 mm grid, sharing one calibration (the same
+--calibration-seed: the doses differ by the transport's statistics only); then, with the planning system's
+dose stood in for by sabre's own RT Dose, changed with pydicom where said:
+
+1. sabre's dose (seed 1) against sabre's dose from another seed: passes (exit 0), report
+   directory with report.html (every section), check.json and the pictures.
+2. The same with the planning system's dose times 1.03 (MU + 3 %): flagged on the target
+   metrics (PTV and GTV Dmean, -2.9 % against the 2 % tolerance), exit 10.
+3. A planning-system dose in another frame of reference: refused with one line naming the
+   file (exit 3), no report written.
+4. A cord over its TG-101 3-fraction limit (sabre's dose scaled so that the cord's
+   D0.035cc is 25 Gy > 21.9 Gy): exit 10, the constraint and its source named.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+try:
+    import numpy as np
+    import pydicom
+except ImportError as e:
+    print(f"SKIPPED: {e}")
+    sys.exit(77)
+
+EXE = os.environ.get("SABRE_EXE")
+SRC = os.environ.get("SABRE_SOURCE_DIR")
+if not EXE or not SRC or not os.path.exists(os.path.join(SRC, "physics", "data", "default.h5")):
+    print("SKIPPED: SABRE_EXE / tables not available")
+    sys.exit(77)
+
+fails = []
+
+
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what, flush=True)
+    if not ok:
+        fails.append(what)
+
+
+def sabre(*args, env=None):
+    r = subprocess.run([EXE, "--log-level", "warn", *args], capture_output=True, text=True, env=env)
+    return r.returncode, r.stdout, r.stderr
+
+
+def scaled_rtdose(src, dst, factor=1.0, frame=None):
+    ds = pydicom.dcmread(src)
+    if factor != 1.0:
+        ds.DoseGridScaling = f"{float(ds.DoseGridScaling) * factor:.10g}"
+    if frame:
+        ds.FrameOfReferenceUID = frame
+    ds.save_as(dst)
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    env = dict(os.environ, SABRE_CACHE_DIR=os.path.join(tmp, "cache"))
+    ct = os.path.join(tmp, "ct")
+    rs = os.path.join(ct, "RS.dcm")
+    rc, _, err = sabre("phantom", "thorax", "-o", ct, "--spacing", "5", "--slice", "5")
+    check(rc == 0, f"phantom: {err.strip()[:200]}")
+    plan = os.path.join(tmp, "RP.dcm")
+    rc, _, err = sabre("plan", "static", "-o", plan, "--ct", ct, "--rtstruct", rs, "--machine", "truebeam-hd120",
+                       "--beam", "6X-FFF", "--iso", "65", "-5", "0", "--field", "3", "3", "--gantry", "90",
+                       "--mu", "1500", "--fractions", "3")
+    check(rc == 0, f"plan: {err.strip()[:200]}")
+    runs = {}
+    for seed in (1, 2):
+        h5, rd = os.path.join(tmp, f"dose{seed}.h5"), os.path.join(tmp, f"RD{seed}.dcm")
+        rc, _, err = sabre("run", "--ct", ct, "--structures", rs, "--plan", plan, "--histories", "12000000",
+                           "--seed", str(seed), "--calibration-seed", "7", "--calibration-histories", "400000",
+                           "--device", "cpu:2",
+                           "--output-h5", h5, "--output-rtdose", rd, env=env)
+        check(rc == 0, f"sabre run seed {seed}: {err.strip()[-300:]}")
+        runs[seed] = (h5, rd)
+
+    def run_check(dose, tps, report=None, extra=()):
+        args = ["check", "--dose", dose, "--tps-dose", tps, "--structures", rs, "--plan", plan, "--json", *extra]
+        if report:
+            args += ["--report", report, "--ct", ct]
+        rc, out, err = sabre(*args)
+        return rc, (json.loads(out) if rc in (0, 10) and out.strip() else None), err.strip()
+
+    # 1. another seed passes
+    rep = os.path.join(tmp, "report")
+    rc, s, err = run_check(runs[1][0], runs[2][1], report=rep)
+    if s:
+        g = s["gamma"][0]["pass_rate_percent"]
+        ptv = next(m for st in s["structures"] if st["name"] == "PTV" for m in st["metrics"] if m["metric"] == "Dmean")
+        check(rc == 0 and s["verdict"]["passed"],
+              f"another seed passes: exit {rc}, gamma 3%/2mm {g:.1f} %, PTV Dmean {ptv['difference_percent']:+.2f} % "
+              f"(failures: {[f['check'] for f in s['verdict']['failures']]})")
+    else:
+        check(False, f"another seed: exit {rc} {err[:300]}")
+    html = open(os.path.join(rep, "report.html")).read() if os.path.exists(os.path.join(rep, "report.html")) else ""
+    sections = ["1. Verdict", "2. Inputs and quantity", "3. Gamma", "4. Prescription coverage", "5. Structures",
+                "6. OAR constraints", "7. Pictures", "8. Provenance"]
+    check(all(x in html for x in sections) and html.count("data:image/png;base64,") >= 8 and
+          os.path.exists(os.path.join(rep, "check.json")),
+          f"the report has every section and {html.count('data:image/png;base64,')} embedded pictures")
+
+    # 2. MU + 3 %
+    tps3 = os.path.join(tmp, "RD2-plus3.dcm")
+    scaled_rtdose(runs[2][1], tps3, factor=1.03)
+    rc, s, err = run_check(runs[1][0], tps3)
+    if s:
+        flagged = [f["check"] for f in s["verdict"]["failures"]]
+        check(rc == 10 and any(f.startswith("PTV Dmean") for f in flagged) and any(f.startswith("GTV Dmean") for f in flagged),
+              f"MU + 3 % is flagged on the targets: exit {rc}, {flagged}")
+    else:
+        check(False, f"MU + 3 %: exit {rc} {err[:300]}")
+
+    # 3. another frame of reference
+    tps_for = os.path.join(tmp, "RD2-otherframe.dcm")
+    scaled_rtdose(runs[2][1], tps_for, frame="1.2.3.4.5.6.7.8.9")
+    rep3 = os.path.join(tmp, "report3")
+    rc, s, err = run_check(runs[1][0], tps_for, report=rep3)
+    check(rc == 3 and "frame of reference" in err and tps_for in err and "\n" not in err and not os.path.exists(rep3),
+          f"another frame of reference: exit {rc}, one line naming the file, no report: {err[:200]}")
+
+    # 4. the cord over its limit
+    rc, s, err = run_check(runs[1][1], runs[2][1])
+    cord = None
+    if s:
+        cord = next(m["sabre"] for st in s["structures"] if st["name"] == "SPINAL_CORD" for m in st["metrics"]
+                    if m["metric"] == "D0.035cc")
+    if cord and cord > 0:
+        hot = os.path.join(tmp, "RD1-hot.dcm")
+        scaled_rtdose(runs[1][1], hot, factor=25.0 / cord)
+        rc, s, err = run_check(hot, runs[2][1])
+        flagged = [f for f in (s or {}).get("verdict", {}).get("failures", []) if "Spinal cord" in f["check"]]
+        check(rc == 10 and any("D0.035cc" in f["check"] and "Task Group 101" in f["source"] for f in flagged),
+              f"cord D0.035cc {cord * 25 / cord:.1f} Gy in 3 fractions is flagged: exit {rc}, "
+              f"{[f['check'] for f in flagged]}")
+    else:
+        check(False, f"cord dose: exit {rc} {err[:300]}")
+
+if fails:
+    sys.exit(f"FAIL: {len(fails)} check(s)")
+print("check: all checks passed")

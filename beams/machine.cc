@@ -1,4 +1,5 @@
 #include "beams/machine.hh"
+#include "beams/toml_keys.hh"
 
 #include <algorithm>
 #include <cctype>
@@ -528,13 +529,7 @@ bool Machine::ignores(const std::string& t) const {
 
 Machine load_machine(const std::string& path) {
   if (!fs::exists(path)) throw InputError(path, "machine file not found");
-  toml::table root;
-  try {
-    root = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    throw InputError(path, "TOML syntax error at line " + std::to_string(e.source().begin.line) + ": " +
-                               std::string(e.description()));
-  }
+  toml::table root = parse_toml_file(path);
   Machine m;
   m.path = path;
   const auto fmt = root["format"].value<std::string>();

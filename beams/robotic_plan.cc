@@ -34,13 +34,7 @@ std::string mm_label(double v) {
 }  // namespace
 
 Plan read_robotic_plan(const std::string& path) {
-  toml::table root;
-  try {
-    root = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    throw InputError(path, "TOML syntax error at line " + std::to_string(e.source().begin.line) + ": " +
-                               std::string(e.description()));
-  }
+  toml::table root = parse_toml_file(path);
   const auto fmt = root["format"].value<std::string>();
   if (!fmt) throw InputError(path, std::string("missing 'format' (expected \"") + kRoboticPlanFormat + "\")");
   if (*fmt != kRoboticPlanFormat)

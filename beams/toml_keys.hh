@@ -13,6 +13,16 @@
 
 namespace sabre::beams {
 
+// A TOML file parsed; a syntax error is an InputError naming the file and the line.
+inline toml::table parse_toml_file(const std::string& path) {
+  try {
+    return toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw InputError(path, "TOML syntax error at line " + std::to_string(e.source().begin.line) + ": " +
+                               std::string(e.description()));
+  }
+}
+
 class TomlKeys {
  public:
   TomlKeys(const toml::table& t, std::string file, std::string where)

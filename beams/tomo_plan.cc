@@ -84,13 +84,7 @@ void finish_helical_beam(Beam& b, const std::array<double, 3>& iso_start_mm, dou
 }
 
 Plan read_tomo_plan(const std::string& path) {
-  toml::table root;
-  try {
-    root = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    throw InputError(path, "TOML syntax error at line " + std::to_string(e.source().begin.line) + ": " +
-                               std::string(e.description()));
-  }
+  toml::table root = parse_toml_file(path);
   const auto fmt = root["format"].value<std::string>();
   if (!fmt || *fmt != kTomoPlanFormat)
     throw InputError(path, std::string("expected format = \"") + kTomoPlanFormat + "\"");

@@ -157,13 +157,7 @@ MetricSpec parse_metric(const std::string& m, beams::TomlKeys& r) {
 }
 
 ConstraintTable read_constraints(const std::string& path) {
-  toml::table root;
-  try {
-    root = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    throw InputError(path, "TOML syntax error at line " + std::to_string(e.source().begin.line) + ": " +
-                               std::string(e.description()));
-  }
+  toml::table root = beams::parse_toml_file(path);
   beams::TomlKeys r(root, path, "constraints");
   if (r.str("format") != "sabre-constraints/1") r.fail("format must be \"sabre-constraints/1\"");
   ConstraintTable t;
@@ -252,13 +246,7 @@ struct Tolerances {
 };
 
 Tolerances read_tolerances(const std::string& path) {
-  toml::table root;
-  try {
-    root = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    throw InputError(path, "TOML syntax error at line " + std::to_string(e.source().begin.line) + ": " +
-                               std::string(e.description()));
-  }
+  toml::table root = beams::parse_toml_file(path);
   beams::TomlKeys r(root, path, "tolerances");
   if (r.str("format") != "sabre-tolerances/1") r.fail("format must be \"sabre-tolerances/1\"");
   Tolerances t;

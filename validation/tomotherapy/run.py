@@ -21,7 +21,10 @@ depth (85 cm from the source, the axis plane), voxels 0.5 mm along the measured 
    and the ripple amplitude at the helix period (pitch x jaw width) from a least-squares
    sinusoid + line, with its 1 sigma.
 
-Usage: run.py SABRE_EXE [--parts static,fraction,helical] [--histories N] [--threads T]
+4. cylinder: acceptance 3's uniformity on a water cylinder with a longer travel and the
+   read-out region fixed in advance (part_cylinder's docstring).
+
+Usage: run.py SABRE_EXE [--parts static,fraction,helical,cylinder] [--histories N] [--threads T]
 """
 import argparse
 import importlib.util
@@ -215,6 +218,58 @@ def part_helical(a, tmp, res):
     res["helical"] = out
 
 
+def part_cylinder(a, tmp, res):
+    """Acceptance 3 on the phantom the issue names, with the read-out region fixed before
+    the run: a water cylinder (30 cm diameter, --cyl-length long, 5 mm voxels), an all-open
+    helical sinogram (2.5 cm jaws, pitch 0.287) over --cyl-travel of couch travel centred on
+    it; the axis dose (a disc r < 2 cm) in 1 cm bins over |z| <= --cyl-region, i.e. that far
+    inside both ends of the travel; (max - min) / mean against 2 %. Defaults: 40 cm, 24 cm,
+    7 cm (5 cm inside the ends); the second run: 50 cm, 36 cm, 10 cm (8 cm inside)."""
+    travel, region, length = a.cyl_travel, a.cyl_region, a.cyl_length
+    ct = os.path.join(tmp, "cylinder")
+    sh([a.exe, "--log-level", "warn", "phantom", "cylinder", "--size", "300", "300", str(length), "--spacing", "5",
+        "--slice", "5", "-o", ct])
+    plan = os.path.join(tmp, "cyl.toml")
+    sh([a.exe, "--log-level", "warn", "plan", "tomo", "-o", plan, "--ct", ct, "--target", "0", "0", "0",
+        "--radius", "0", "--length", str(travel), "--jaw", "25", "--pitch", "0.287", "--projection-time", "0.1"])
+    out = os.path.join(tmp, "cyl.h5")
+    t0 = time.time()
+    sh([a.exe, "--log-level", "warn", "linac", "--machine", "tomotherapy", "--plan", plan, "--ct", ct,
+        "--histories", str(a.helical_histories), "--batches", "20", "--seed", "287", "--threads", str(a.threads),
+        "-o", out])
+    with h5py.File(out, "r") as h:
+        d, u = h["dose/dose"][...], h["dose/rel_uncertainty"][...]
+        origin, spacing = h["grid"].attrs["origin_cm"], h["grid"].attrs["spacing_cm"]
+    print(f"  cylinder: {a.helical_histories:.3g} histories, {time.time() - t0:.0f} s", flush=True)
+    nz, ny, nx = d.shape
+    xc = origin[0] + (np.arange(nx) + 0.5) * spacing[0]
+    yc = origin[1] + (np.arange(ny) + 0.5) * spacing[1]
+    zc = origin[2] + (np.arange(nz) + 0.5) * spacing[2]
+    X, Y = np.meshgrid(xc, yc)
+    disc = np.hypot(X, Y) < 2.0
+    sig = u * d
+    axis = d[:, disc].mean(axis=1)
+    eax = np.sqrt((sig[:, disc] ** 2).sum(axis=1)) / disc.sum()
+    c = np.abs(zc) <= region / 10
+    zb = np.floor(zc[c]).astype(int)
+    keys = np.unique(zb)
+    bins = np.array([axis[c][zb == k].mean() for k in keys])
+    ebins = np.array([np.sqrt((eax[c][zb == k] ** 2).sum()) / (zb == k).sum() for k in keys])
+    uni = float((bins.max() - bins.min()) / bins.mean())
+    slope = np.polyfit(keys + 0.5, bins / bins.mean(), 1)[0]
+    res[f"cylinder_{int(travel)}mm"] = {"pitch": 0.287, "travel_mm": travel, "cylinder_length_mm": length,
+                       "region_cm": [-region / 10, region / 10],
+                       "axis_uniformity_max_min_over_mean_1cm_bins": uni,
+                       "axis_bin_rel_sigma": float((ebins / bins).mean()),
+                       "axis_slope_per_cm": float(slope),
+                       "bins_z_cm": [float(k + 0.5) for k in keys], "bins_rel": [float(v) for v in bins / bins.mean()],
+                       "z_cm": [float(v) for v in zc], "axis_profile": [float(v) for v in axis]}
+    print(f"cylinder, pitch 0.287, {travel / 10:g} cm travel: axis (max - min) / mean over |z| <= {region / 10:g} cm, "
+          f"1 cm bins: "
+          f"{100 * uni:.2f} % (bin sigma {100 * (ebins / bins).mean():.2f} %), slope {100 * slope:+.3f} %/cm: "
+          f"{'pass' if uni <= 0.02 else 'FAIL'} (2 %)", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("exe")
@@ -222,6 +277,9 @@ def main():
     ap.add_argument("--histories", type=float, default=2e7)
     ap.add_argument("--helical-histories", type=float, default=6e7)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--cyl-travel", type=float, default=240, help="cylinder: couch travel [mm]")
+    ap.add_argument("--cyl-region", type=float, default=70, help="cylinder: read-out half-length [mm]")
+    ap.add_argument("--cyl-length", type=float, default=400, help="cylinder: length [mm]")
     ap.add_argument("--out", default=os.path.join(HERE, "results.json"))
     a = ap.parse_args()
     a.histories = int(a.histories)
@@ -231,9 +289,10 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for part in a.parts.split(","):
             t0 = time.time()
-            {"static": part_static, "fraction": part_fraction, "helical": part_helical}[part](a, tmp, res)
+            {"static": part_static, "fraction": part_fraction, "helical": part_helical,
+             "cylinder": part_cylinder}[part](a, tmp, res)
             res.setdefault("seconds", {})[part] = round(time.time() - t0)
-            res.setdefault("histories", {})[part] = a.helical_histories if part == "helical" else a.histories
+            res.setdefault("histories", {})[part] = a.helical_histories if part in ("helical", "cylinder") else a.histories
             with open(a.out, "w") as f:
                 json.dump(res, f, indent=1)
     print(f"wrote {a.out}")

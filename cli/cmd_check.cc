@@ -68,7 +68,7 @@ const bool registered = register_command(
       sub.add_option("--tolerances", o->in.tolerances, "Tolerance table (TOML; default engine/check/data/tolerances.toml)");
       sub.add_option("--constraints", o->in.constraint_files, "Constraint tables (TOML; default: AAPM TG-101)");
       sub.add_option("--alpha-beta", o->alpha_beta, "STRUCTURE=VALUE [Gy] (default 10 targets, 2 cord/plexus, 3 other)");
-      sub.add_option("--report", o->in.report_dir, "Write check.json, report.html and png/ into this new directory");
+      sub.add_option("--report", o->in.report_dir, "Write check.json, report.html, report.pdf and png/ into this new directory");
       sub.add_option("--threads", o->in.threads, "Worker threads for gamma (default: all)");
       sub.add_flag("--json", o->json, "Print the summary as JSON");
       sub.callback([o] { run(*o); });

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/errors.hh"
+#include "engine/check/pdf.hh"
 #include "engine/compare/gamma_output.hh"
 #include "engine/viz/dose_pictures.hh"
 #include "engine/viz/png.hh"
@@ -85,6 +86,101 @@ DoseResult with_total(const DoseResult& d, const std::vector<float>& total) {
   return r;
 }
 
+std::string pad(std::string t, std::size_t n) {
+  if (t.size() > n) t = t.substr(0, n);
+  return t + std::string(n - t.size(), ' ');
+}
+std::string rpad(const std::string& t, std::size_t n) { return t.size() >= n ? t : std::string(n - t.size(), ' ') + t; }
+
+// The report as a PDF: the HTML's sections, tables as fixed-width lines.
+void write_pdf(const std::string& path, const json& s, const std::vector<std::pair<std::string, std::string>>& pictures,
+               const std::vector<viz::Image>& images, const DoseResult& sab, const DoseResult& tps) {
+  PdfDocument d;
+  const bool passed = s["verdict"]["passed"].get<bool>();
+  d.heading(std::string("sabre check: ") + (passed ? "PASSED" : "FAILED TOLERANCE"));
+  d.paragraph("sabre " + s["sabre"]["version"].get<std::string>() + " (" + s["sabre"]["commit"].get<std::string>() + "). " +
+              std::to_string(s["fractions"].get<int>()) + " fraction(s) (from " + s["fractions_from"].get<std::string>() +
+              "). All doses are totals over the fractions, in Gy.");
+  d.heading("1. Verdict");
+  if (passed) d.paragraph("Every tolerance and constraint holds.");
+  for (const auto& f : s["verdict"]["failures"]) {
+    const bool gy = f.contains("value_gy");
+    d.paragraph("FAILED: " + f["check"].get<std::string>() + ": " +
+                num(gy ? f["value_gy"].get<double>() : f["value_percent"].get<double>()) + (gy ? " Gy" : " %") +
+                ", limit " + num(gy ? f["limit_gy"].get<double>() : f["limit_percent"].get<double>()) + (gy ? " Gy" : " %") +
+                (f.contains("source") ? " (" + f["source"].get<std::string>() + ")" : ""));
+  }
+  const auto& tl = s["verdict"]["tolerances"];
+  d.paragraph("Tolerances (" + tl["file"].get<std::string>() + "): target Dmean within " +
+              num(tl["target_dmean_percent"].get<double>()) + " %, target D95 within " +
+              num(tl["target_d95_percent"].get<double>()) + " %, gamma 3%/2mm pass rate at least " +
+              num(tl["gamma_3pct_2mm_min_percent"].get<double>()) + " %.");
+  d.heading("2. Inputs and quantity");
+  for (const auto& [k, v] : s["inputs"].items()) d.mono(pad(k, 12) + " " + v.get<std::string>());
+  d.paragraph("sabre dose: " + s["doses"]["sabre"]["stored_as"].get<std::string>() + ", " +
+              s["quantity"]["sabre"].get<std::string>() + ". Planning system dose: " +
+              s["doses"]["tps"]["stored_as"].get<std::string>() + ", quantity stated: " +
+              s["quantity"]["tps"].get<std::string>() + ". Conversion: " + s["quantity"]["conversion"].get<std::string>() + ".");
+  d.heading("3. Gamma and dose difference (reference: the planning system)");
+  d.mono(pad("criterion", 22) + rpad("threshold", 10) + rpad("evaluated", 11) + rpad("pass rate", 11) + rpad("mean", 8) +
+         rpad("95th pct", 10));
+  for (const auto& g : s["gamma"])
+    d.mono(pad(num(g["dose_percent"].get<double>()) + "%/" + num(g["distance_mm"].get<double>()) + " mm global", 22) +
+           rpad(num(g["threshold_percent"].get<double>()) + " %", 10) + rpad(std::to_string(g["evaluated"].get<long long>()), 11) +
+           rpad(fixed(g["pass_rate_percent"].get<double>(), 2) + " %", 11) + rpad(fixed(g["mean_gamma"].get<double>(), 3), 8) +
+           rpad(fixed(g["gamma_p95"].get<double>(), 3), 10));
+  const auto& dd = s["dose_difference"];
+  d.paragraph("sabre minus the planning system over the evaluated voxels: mean " + num(dd["mean_gy"].get<double>()) +
+              " Gy, SD " + num(dd["sd_gy"].get<double>()) + " Gy, range " + num(dd["min_gy"].get<double>()) + " to " +
+              num(dd["max_gy"].get<double>()) + " Gy; mean |difference| " + fixed(dd["mean_abs_percent"].get<double>(), 2) +
+              " % of the normalisation dose.");
+  for (const auto& p : s["points"])
+    d.mono(pad(p["name"].get<std::string>(), 14) + " (" + num(p["position_mm"][0].get<double>()) + ", " +
+           num(p["position_mm"][1].get<double>()) + ", " + num(p["position_mm"][2].get<double>()) + ") mm: sabre " +
+           num(p["sabre_gy"].get<double>()) + " Gy, planning system " + num(p["tps_gy"].get<double>()) + " Gy, " +
+           fixed(p["difference_percent"].get<double>(), 2) + " %");
+  d.heading("4. Prescription coverage");
+  if (s["coverage"].empty()) d.paragraph("No prescription given (--prescription), or no PTV: not checked.");
+  for (const auto& c : s["coverage"])
+    d.mono(pad(c["structure"].get<std::string>(), 14) + " " + num(c["prescription_gy"].get<double>()) + " Gy to >= " +
+           num(c["required_percent"].get<double>()) + " %: sabre " + fixed(c["sabre_percent"].get<double>(), 1) + " % (" +
+           (c["sabre_passed"].get<bool>() ? "pass" : "FAIL") + "), planning system " +
+           fixed(c["tps_percent"].get<double>(), 1) + " % (" + (c["tps_passed"].get<bool>() ? "pass" : "FAIL") + ")");
+  d.heading("5. Structures: DVH metrics, sabre and the planning system");
+  d.mono(pad("structure", 16) + pad("metric", 17) + rpad("sabre", 11) + rpad("TPS", 11) + rpad("diff", 10) +
+         rpad("sabre EQD2", 12) + rpad("TPS EQD2", 10) + rpad("a/b", 5));
+  for (const auto& st : s["structures"])
+    for (const auto& m : st["metrics"]) {
+      const bool gy = m["unit"] == "Gy";
+      d.mono(pad(st["name"].get<std::string>(), 16) + pad(m["metric"].get<std::string>() + (gy ? " [Gy]" : " [cm3]"), 17) +
+             rpad(num(m["sabre"].get<double>()), 11) + rpad(num(m["tps"].get<double>()), 11) +
+             rpad(gy ? fixed(m["difference_percent"].get<double>(), 2) + " %" : num(m["difference"].get<double>()), 10) +
+             rpad(gy ? num(m["sabre_eqd2_gy"].get<double>()) : "", 12) + rpad(gy ? num(m["tps_eqd2_gy"].get<double>()) : "", 10) +
+             rpad(num(st["alpha_beta_gy"].get<double>()), 5));
+    }
+  d.heading("6. OAR constraints");
+  for (const auto& t : s["constraints"]) {
+    d.paragraph(t["table"].get<std::string>() + ": " + t["citation"].get<std::string>() + "." +
+                (t.contains("note") ? " " + t["note"].get<std::string>() + "." : ""));
+    if (t["limits"].empty()) continue;
+    d.mono(pad("organ", 28) + pad("structure", 22) + pad("metric", 10) + rpad("limit", 8) + rpad("sabre", 14) +
+           rpad("TPS", 14));
+    for (const auto& l : t["limits"])
+      d.mono(pad(l["organ"].get<std::string>(), 28) + pad(l["structure"].get<std::string>(), 22) +
+             pad(l["metric"].get<std::string>(), 10) + rpad(num(l["limit_gy"].get<double>()), 8) +
+             rpad(num(l["sabre_gy"].get<double>()) + (l["sabre_passed"].get<bool>() ? " ok" : " FAIL"), 14) +
+             rpad(num(l["tps_gy"].get<double>()) + (l["tps_passed"].get<bool>() ? " ok" : " FAIL"), 14));
+  }
+  d.heading("7. Pictures");
+  for (std::size_t i = 0; i < images.size() && i < pictures.size(); ++i)
+    d.picture(images[i], pictures[i].first.rfind("DVH", 0) == 0 ? 245 : 245, pictures[i].first);
+  d.heading("8. Provenance");
+  for (const auto* dose : {&sab, &tps})
+    for (const auto& [k, v] : dose->provenance)
+      d.mono(std::string(dose == &sab ? "sabre: " : "TPS: ") + k + " = " + v.substr(0, 90));
+  d.save(path);
+}
+
 }  // namespace
 
 void write_report(const std::string& dir, const ReportInputs& in) {
@@ -99,9 +195,11 @@ void write_report(const std::string& dir, const ReportInputs& in) {
     throw RuntimeError(dir + ": cannot create the report directory (" + ec.message() + ")");
   try {
     std::vector<std::pair<std::string, std::string>> pictures;  // (caption, file)
+    std::vector<viz::Image> images;                             // the same, for the PDF
     auto picture = [&](const std::string& file, const viz::Image& img, const std::string& caption) {
       viz::write_png((tmp / "png" / file).string(), img);
       pictures.push_back({caption, file});
+      images.push_back(img);
     };
     // Slices through the first target's centre (else the sabre maximum): both doses over
     // the CT with the same isodose levels (of the prescription when given, else of the
@@ -143,6 +241,7 @@ void write_report(const std::string& dir, const ReportInputs& in) {
       pictures.push_back({"gamma 3%/2mm (axial slice " + std::to_string(compare::gamma_png_slice(*in.gamma)) +
                               " of the planning system's grid; grey: not evaluated; white tick on the bar: 1)",
                           "gamma-3pct-2mm.png"});
+      images.push_back(viz::read_png((tmp / "png" / "gamma-3pct-2mm.png").string()));
     }
     // DVH overlays: one picture per structure, sabre solid, the planning system as points.
     int k = 0;
@@ -308,6 +407,7 @@ void write_report(const std::string& dir, const ReportInputs& in) {
       f << s.dump(1) << "\n";
       if (!f) throw RuntimeError(dir + ": cannot write check.json");
     }
+    write_pdf((tmp / "report.pdf").string(), s, pictures, images, *in.sabre, *in.tps);
     if (fs::exists(final_dir)) fs::remove(final_dir);  // empty (checked above)
     fs::rename(tmp, final_dir);
   } catch (...) {

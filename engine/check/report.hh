@@ -1,6 +1,6 @@
 // The files of `sabre check --report DIR` (docs/check.md, "Report"): check.json (the
-// summary), report.html (self-contained: every picture embedded) and png/ (the same
-// pictures as files). Written into a temporary directory beside DIR and renamed to it at
+// summary), report.html (self-contained: every picture embedded), report.pdf (the same
+// sections; engine/check/pdf.hh) and png/ (the pictures as files). Written into a temporary directory beside DIR and renamed to it at
 // the end: the report appears whole or not at all. Host only.
 #pragma once
 

@@ -101,7 +101,16 @@ with tempfile.TemporaryDirectory() as tmp:
                 "6. OAR constraints", "7. Pictures", "8. Provenance"]
     check(all(x in html for x in sections) and html.count("data:image/png;base64,") >= 8 and
           os.path.exists(os.path.join(rep, "check.json")),
-          f"the report has every section and {html.count('data:image/png;base64,')} embedded pictures")
+          f"the HTML report has every section and {html.count('data:image/png;base64,')} embedded pictures")
+    pdf = open(os.path.join(rep, "report.pdf"), "rb").read() if os.path.exists(os.path.join(rep, "report.pdf")) else b""
+    import re
+    import zlib
+    pages = pdf.count(b"/Type /Page ")
+    images = pdf.count(b"/Subtype /Image")
+    text = b"".join(zlib.decompress(m) for m in re.findall(rb"/Filter /FlateDecode >>\nstream\n(.*?)\nendstream", pdf, re.S))
+    check(pdf.startswith(b"%PDF-1.4") and pdf.rstrip().endswith(b"%%EOF") and pages >= 3 and images >= 8 and
+          all(x.encode() in text for x in sections),
+          f"the PDF report: {pages} pages, {images} pictures, every section heading in its text")
 
     # 2. MU + 3 %
     tps3 = os.path.join(tmp, "RD2-plus3.dcm")

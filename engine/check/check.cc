@@ -240,7 +240,7 @@ Dvh combined(const std::vector<const Dvh*>& parts, const std::string& name) {
 // ---- tolerances ---------------------------------------------------------------------------
 struct Tolerances {
   std::string path;
-  double target_dmean_percent = 2, target_d95_percent = 3;
+  double target_dmean_percent = 2, target_d95_percent = 2;
   double gamma_3_2_min = 95, gamma_2_1_min = 0;
   bool require_coverage = true, require_constraints = true;
 };

@@ -14,6 +14,10 @@ dose stood in for by sabre's own RT Dose, changed with pydicom where said:
    file (exit 3), no report written.
 4. A cord over its TG-101 3-fraction limit (sabre's dose scaled so that the cord's
    D0.035cc is 25 Gy > 21.9 Gy): exit 10, the constraint and its source named.
+5. The planning system's dose recomputed (seed 2) from the plan with MLC bank B closed by
+   1 mm (the field edge at 14 instead of 15 mm): flagged (exit 10). When written: PTV D95
+   +2.8 % against the 2 % tolerance (another seed of the unchanged plan: +0.8 %), gamma
+   2 %/1 mm 91.7 % (another seed: 94.5 %).
 """
 import json
 import os
@@ -68,11 +72,22 @@ with tempfile.TemporaryDirectory() as tmp:
                        "--beam", "6X-FFF", "--iso", "65", "-5", "0", "--field", "3", "3", "--gantry", "90",
                        "--mu", "1500", "--fractions", "3")
     check(rc == 0, f"plan: {err.strip()[:200]}")
+    shifted = os.path.join(tmp, "RP-mlc.dcm")
+    ds = pydicom.dcmread(plan)
+    for b in ds.BeamSequence:
+        for cp in b.ControlPointSequence:
+            for d in getattr(cp, "BeamLimitingDevicePositionSequence", []):
+                if d.RTBeamLimitingDeviceType == "MLCX":
+                    v = [float(x) for x in d.LeafJawPositions]
+                    n = len(v) // 2
+                    d.LeafJawPositions = [f"{x:.4f}" for x in v[:n]] + [f"{max(v[i], v[n + i] - 1.0):.4f}" for i in range(n)]
+    ds.save_as(shifted)
     runs = {}
-    for seed in (1, 2):
+    for seed, p in ((1, plan), (2, plan), ("mlc", shifted)):
         h5, rd = os.path.join(tmp, f"dose{seed}.h5"), os.path.join(tmp, f"RD{seed}.dcm")
-        rc, _, err = sabre("run", "--ct", ct, "--structures", rs, "--plan", plan, "--histories", "12000000",
-                           "--seed", str(seed), "--calibration-seed", "7", "--calibration-histories", "400000",
+        rc, _, err = sabre("run", "--ct", ct, "--structures", rs, "--plan", p, "--histories", "12000000",
+                           "--seed", "2" if seed == "mlc" else str(seed), "--calibration-seed", "7",
+                           "--calibration-histories", "400000",
                            "--device", "cpu:2",
                            "--output-h5", h5, "--output-rtdose", rd, env=env)
         check(rc == 0, f"sabre run seed {seed}: {err.strip()[-300:]}")
@@ -147,6 +162,15 @@ with tempfile.TemporaryDirectory() as tmp:
               f"{[f['check'] for f in flagged]}")
     else:
         check(False, f"cord dose: exit {rc} {err[:300]}")
+
+    # 5. one MLC bank 1 mm off
+    rc, s, err = run_check(runs[1][0], runs["mlc"][1])
+    if s:
+        flagged = [f["check"] + f" {f.get('value_percent', 0):+.2f} %" for f in s["verdict"]["failures"]]
+        g21 = s["gamma"][1]["pass_rate_percent"]
+        check(rc == 10 and flagged, f"an MLC bank 1 mm off is flagged: exit {rc}, {flagged}, gamma 2%/1mm {g21:.1f} %")
+    else:
+        check(False, f"MLC shift: exit {rc} {err[:300]}")
 
 if fails:
     sys.exit(f"FAIL: {len(fails)} check(s)")

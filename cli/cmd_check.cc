@@ -53,10 +53,11 @@ const bool registered = register_command(
     "check", "Secondary check of a planning system's dose: gamma, DVH metrics, constraints, verdict",
     [](CLI::App& sub) {
       auto o = std::make_shared<CheckOptions>();
-      sub.add_option("--dose", o->in.sabre_dose, "sabre's dose: the HDF5 of sabre run (per fraction) or an RT Dose")
-          ->required();
+      sub.add_option("--dose", o->in.sabre_dose, "sabre's dose: the HDF5 of sabre run (per fraction) or an RT Dose");
+      sub.add_option("--run", o->in.run_file,
+                     "Instead of --dose: recompute the plan with this sabre run file first (its dose kept in the report)");
       sub.add_option("--tps-dose", o->in.tps_dose, "The planning system's RT Dose (PLAN or FRACTION)")->required();
-      sub.add_option("--structures", o->in.structures, "RT Structure Set")->required();
+      sub.add_option("--structures", o->in.structures, "RT Structure Set (default: the run file's)");
       sub.add_option("--plan", o->in.plan, "RT Plan (fractions, isocentre point doses)");
       sub.add_option("--ct", o->in.ct, "CT series directory (slice pictures in the report)");
       sub.add_option("--fractions", o->in.fractions, "Number of fractions (default: the plan's)");

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <filesystem>
+#include <unistd.h>
 #include <set>
 #include <toml++/toml.h>
 
@@ -18,6 +19,8 @@
 #include "engine/compare/gamma.hh"
 #include "engine/io/rtplan.hh"
 #include "engine/io/rtstruct.hh"
+#include "engine/run_config.hh"
+#include "engine/run_job.hh"
 
 namespace sabre::check {
 
@@ -281,7 +284,44 @@ json gamma_json(const compare::GammaResult& g) {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
-CheckResult run_check(const CheckInputs& in) {
+CheckResult run_check(const CheckInputs& given) {
+  CheckInputs in = given;
+  if (in.sabre_dose.empty() == in.run_file.empty())
+    throw UsageError("check: give sabre's dose (--dose) or a run file to compute it (--run), one of the two");
+  if (!in.report_dir.empty() && fs::exists(in.report_dir) &&
+      !(fs::is_directory(in.report_dir) && fs::is_empty(in.report_dir)))
+    throw RuntimeError(in.report_dir + ": the report directory exists and is not empty");
+  // Recompute first when asked: the run's HDF5 in a temporary file beside the report (or
+  // in the system's temporary directory), moved into the report at the end.
+  std::string computed;
+  struct Remove {
+    std::string path;
+    ~Remove() {
+      std::error_code ec;
+      if (!path.empty()) fs::remove(path, ec);
+    }
+  } cleanup;
+  if (!in.run_file.empty()) {
+    RunConfig cfg;
+    load_run_file(in.run_file, cfg);
+    if (in.structures.empty()) in.structures = cfg.rtstruct;
+    if (in.plan.empty()) in.plan = cfg.rtplan;
+    if (in.ct.empty()) in.ct = cfg.ct_dir;
+    cfg.output_rtdose.clear();
+    cfg.output_png_dir.clear();
+    cfg.summary_json.clear();
+    const fs::path base = in.report_dir.empty() ? fs::temp_directory_path() / "sabre-check"
+                                                : fs::absolute(in.report_dir).parent_path() /
+                                                      (fs::path(in.report_dir).filename().string() + ".sabre-dose");
+    computed = base.string() + "-" + std::to_string(::getpid()) + ".h5";
+    cleanup.path = computed;
+    cfg.output_h5 = computed;
+    validate(cfg);
+    spdlog::info("check: recomputing the plan ({})", in.run_file);
+    run_job(cfg, ProgressReporter::detect(cfg.quiet));
+    in.sabre_dose = computed;
+  }
+  if (in.structures.empty()) throw UsageError("check: no structure set (--structures, or the run file's)");
   const std::string data = build::data_dir() + "/engine/check/data";
   const Tolerances tol = read_tolerances(in.tolerances.empty() ? data + "/tolerances.toml" : in.tolerances);
   std::vector<ConstraintTable> tables;
@@ -331,8 +371,8 @@ CheckResult run_check(const CheckInputs& in) {
   json s;
   s["format"] = "sabre-check/1";
   s["sabre"] = {{"version", build::version()}, {"commit", build::git_commit()}};
-  s["inputs"] = {{"sabre_dose", in.sabre_dose}, {"tps_dose", in.tps_dose}, {"structures", in.structures},
-                 {"plan", in.plan}, {"tolerances", tol.path}};
+  s["inputs"] = {{"sabre_dose", computed.empty() ? in.sabre_dose : "recomputed from " + in.run_file},
+                 {"tps_dose", in.tps_dose}, {"structures", in.structures}, {"plan", in.plan}, {"tolerances", tol.path}};
   s["fractions"] = fractions;
   s["fractions_from"] = fractions_from;
   s["quantity"] = {{"sabre", sab.loaded.dose.dose_to_water ? "dose to water" : "dose to medium"},
@@ -588,7 +628,9 @@ CheckResult run_check(const CheckInputs& in) {
     }
     ri.gamma = &g32;
     for (const auto& [name, pair] : dvhs) ri.dvhs.push_back({&pair.first, &pair.second});
+    ri.keep_dose = computed;  // moved into the report as sabre-dose.h5
     write_report(in.report_dir, ri);
+    if (!computed.empty()) cleanup.path.clear();
   }
   return res;
 }

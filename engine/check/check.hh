@@ -24,7 +24,11 @@
 namespace sabre::check {
 
 struct CheckInputs {
-  std::string sabre_dose;     // sabre HDF5 (per fraction) or RT Dose
+  std::string sabre_dose;     // sabre HDF5 (per fraction) or RT Dose; "" = recompute (run_file)
+  // A `sabre run` file (docs/run-file.md): the plan recomputed first, its HDF5 taken as
+  // sabre's dose (and kept in the report as sabre-dose.h5). Its ct, structures and plan
+  // stand in for the check's when those are not given; its own outputs are not written.
+  std::string run_file;
   std::string tps_dose;       // RT Dose of the planning system
   std::string structures;     // RT Structure Set
   std::string plan;           // RT Plan or native plan ("" = none: no isocentre points)

@@ -408,6 +408,14 @@ void write_report(const std::string& dir, const ReportInputs& in) {
       if (!f) throw RuntimeError(dir + ": cannot write check.json");
     }
     write_pdf((tmp / "report.pdf").string(), s, pictures, images, *in.sabre, *in.tps);
+    if (!in.keep_dose.empty()) {
+      fs::rename(in.keep_dose, tmp / "sabre-dose.h5", ec);
+      if (ec) {  // another file system: copy
+        ec.clear();
+        fs::copy_file(in.keep_dose, tmp / "sabre-dose.h5", ec);
+        if (ec) throw RuntimeError(dir + ": cannot keep the recomputed dose (" + ec.message() + ")");
+      }
+    }
     if (fs::exists(final_dir)) fs::remove(final_dir);  // empty (checked above)
     fs::rename(tmp, final_dir);
   } catch (...) {

@@ -27,6 +27,7 @@ struct ReportInputs {
   const io::CtImage* ct = nullptr;            // nullptr: no slice pictures
   const compare::GammaResult* gamma = nullptr;
   std::vector<std::pair<const Dvh*, const Dvh*>> dvhs;  // (sabre, planning system)
+  std::string keep_dose;  // a recomputed dose file to move into the report (sabre-dose.h5); "" = none
 };
 
 // Throws RuntimeError when DIR exists and is not empty, or cannot be written.

@@ -153,13 +153,17 @@ enum class MoveEnd : int { done = 0, escaped = 1, material_change = 2 };
 // e_end_mev when e_end_mev > 0 (the caller's exact end energy: the cut), else from the range.
 // Stops early when the next voxel has another material (p at the boundary, *voxel = the new
 // voxel) or leaves the grid (p on the surface). Voxels of zero density are crossed freely.
+// `voxel` must hold p's voxel on entry.
 template <class Scorer>
 SABRE_HD MoveEnd move_mass(const TransportParams& tp, const GridTable& range, int m,
                            Particle& p, double& r_g_cm2, double t_g_cm2, double e_end_mev,
                            Scorer& scorer, ChargedTrackResult& res, std::int64_t& voxel) {
   const GridGeometry& g = tp.phantom.grid;
   VoxelWalker w;
-  if (!w.init(g, p.pos_cm, p.dir)) return MoveEnd::escaped;
+  // `voxel` holds p's voxel on entry: the walker starts there rather than relocating p from
+  // its coordinates (at a boundary plane their rounding can put p back in the voxel it just
+  // left, and a material change would then bounce it between the two for ever).
+  if (!w.init_in(g, p.pos_cm, p.dir, voxel)) return MoveEnd::escaped;
   double left = t_g_cm2;
   for (;;) {
     const std::int64_t v = w.voxel(g);

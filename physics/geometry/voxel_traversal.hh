@@ -99,6 +99,22 @@ struct VoxelWalker {
     k = axis_cell(p.z, g.origin_cm.z, g.spacing_cm.z, d.z, g.nz);
     return inside(g);
   }
+  // As init, but in a voxel the caller knows p to be in (p inside it or on its surface):
+  // no relocation from the coordinates, whose rounding at a boundary plane can disagree
+  // with the distance to that plane (a particle stopped at a material change must start
+  // its next step in the new voxel, tests/physics/electron/fano_interface_test.cc).
+  SABRE_HD bool init_in(const GridGeometry& g, Vec3 p, Vec3 d, std::int64_t v) {
+    start_cm = p;
+    dir = d;
+    t_cm = 0;
+    step_i = d.x > 0 ? 1 : (d.x < 0 ? -1 : 0);
+    step_j = d.y > 0 ? 1 : (d.y < 0 ? -1 : 0);
+    step_k = d.z > 0 ? 1 : (d.z < 0 ? -1 : 0);
+    i = int(v % g.nx);
+    j = int((v / g.nx) % g.ny);
+    k = int(v / (std::int64_t(g.nx) * g.ny));
+    return inside(g);
+  }
   SABRE_HD bool inside(const GridGeometry& g) const {
     return i >= 0 && i < g.nx && j >= 0 && j < g.ny && k >= 0 && k < g.nz;
   }

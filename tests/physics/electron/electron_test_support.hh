@@ -11,6 +11,8 @@
 
 #include "physics/tables/material_tables.hh"
 #include "physics/tables/table_builder.hh"
+#include "physics/electron/condensed_history.hh"
+#include "physics/transport/history.hh"
 #include "physics/transport/transport_params.hh"
 #include "tests/support/skip.hh"
 
@@ -80,5 +82,37 @@ struct LedgerScorer {
   void rest_mass(double e) { rest += e; }
   void reset_ledger() { deposited = below = escaped = rest = 0; }
 };
+
+// One history of the Fano tests (fano_test.cc, fano_interface_test.cc): an electron of
+// e0 born uniformly per unit mass in a layered phantom (`cum`: cumulative mass per layer
+// [g/cm2], layers `dz` thick), isotropic; bremsstrahlung photons deposited where they are
+// created (regeneration), delta rays transported. Random streams: source and transport of
+// history h under `seed`.
+template <class Scorer, class Stack>
+void fano_history(const phys::TransportParams& tp, const phys::ElectronOptions& opt, const std::vector<double>& cum,
+                  double dz, double e0, std::uint64_t seed, std::uint64_t h, Scorer& sc, Stack& st) {
+  using namespace phys;
+  Rng src(seed, h, kStreamSource);
+  Rng rng(seed, h, kStreamTransport);
+  // Layer by mass (binary search on cum), uniform position in it, isotropic direction.
+  const int nz = static_cast<int>(cum.size()) - 1;
+  const double u = src.uniform() * cum[nz];
+  int lo = 0, hi = nz;
+  while (hi - lo > 1) { const int mid = (lo + hi) / 2; if (cum[mid] <= u) lo = mid; else hi = mid; }
+  Particle p;
+  p.type = ParticleType::electron;
+  p.energy_mev = e0;
+  p.pos_cm = {0, 0, (lo + (u - cum[lo]) / (cum[lo + 1] - cum[lo])) * dz};
+  p.dir = isotropic_direction(src);
+  transport_charged(tp, opt, p, rng, sc, st);
+  Particle q;
+  while (st.pop(q)) {
+    if (q.type == ParticleType::photon) {  // regeneration: deposit where created
+      sc.deposit(voxel_clamped(tp.phantom.grid, q.pos_cm), q.energy_mev);
+      continue;
+    }
+    transport_charged(tp, opt, q, rng, sc, st);
+  }
+}
 
 }  // namespace sabre::test::electron

@@ -113,29 +113,9 @@ void run_fano(const MaterialTables& tab, double e0, const std::vector<double>& r
       TransportParams tp;
       tp.phantom = g.ph->view;
       tp.materials = md;
-      Rng src(seed, std::uint64_t(h), kStreamSource);
-      Rng rng(seed, std::uint64_t(h), kStreamTransport);
-      // Layer by mass (binary search on cum), uniform position in it, isotropic direction.
-      const int nz = static_cast<int>(g.cum.size()) - 1;
-      const double u = src.uniform() * g.cum[nz];
-      int lo = 0, hi = nz;
-      while (hi - lo > 1) { const int mid = (lo + hi) / 2; if (g.cum[mid] <= u) lo = mid; else hi = mid; }
-      Particle p;
-      p.type = ParticleType::electron;
-      p.energy_mev = e0;
-      p.pos_cm = {0, 0, (lo + (u - g.cum[lo]) / (g.cum[lo + 1] - g.cum[lo])) * g.dz};
-      p.dir = isotropic_direction(src);
       RegionScorer sc;
       sc.region = &g.region;
-      transport_charged(tp, opt, p, rng, sc, st);
-      Particle q;
-      while (st.pop(q)) {
-        if (q.type == ParticleType::photon) {  // regeneration: deposit where created
-          sc.deposit(voxel_clamped(g.ph->view.grid, q.pos_cm), q.energy_mev);
-          continue;
-        }
-        transport_charged(tp, opt, q, rng, sc, st);
-      }
+      et::fano_history(tp, opt, g.cum, g.dz, e0, seed, std::uint64_t(h), sc, st);
       const double ds = sc.h[2] / g.mass_s, dw = sc.h[1] / g.mass_w;  // per mass
       if (gi == 0) slab1 = ds;
       slab[gi].add(ds);

@@ -177,13 +177,7 @@ void write_robotic_plan(const Plan& plan, const std::string& path) {
     o << "\nmu = " << b.mu << "\n";
     if (b.roll_deg != 0) o << "roll_deg = " << b.roll_deg << "\n";
   }
-  OutputFile out(path);  // whole or not at all
-  {
-    std::ofstream f(out.temp_path());
-    f << o.str();
-    if (!f) throw RuntimeError("cannot write " + out.temp_path());
-  }
-  out.commit();
+  write_text_file(path, o.str());  // whole or not at all
 }
 
 Plan make_robotic_plan(const Machine& m, const RoboticPlanSpec& s) {

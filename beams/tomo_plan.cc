@@ -215,13 +215,7 @@ void write_tomo_plan(const Plan& plan, const std::string& path) {
     o << "],\n";
   }
   o << "]\n";
-  OutputFile out(path);  // whole or not at all
-  {
-    std::ofstream f(out.temp_path());
-    f << o.str();
-    if (!f) throw RuntimeError("cannot write " + out.temp_path());
-  }
-  out.commit();
+  write_text_file(path, o.str());  // whole or not at all
 }
 
 Plan make_tomo_plan(const Machine& m, const TomoPlanSpec& sp) {

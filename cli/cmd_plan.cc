@@ -317,6 +317,13 @@ struct CyberKnifeOptions {
   int fractions = 1;
 };
 
+// A native plan's frame of reference and patient from the CT series at `ct_dir`.
+void take_ct_ids(beams::Plan& plan, const std::string& ct_dir) {
+  const auto ct = io::read_ct_series(ct_dir);
+  plan.frame_of_reference_uid = ct.ids.frame_of_reference_uid;
+  plan.patient_id = ct.ids.patient_id;
+}
+
 void generate_cyberknife(const CyberKnifeOptions& o) {
   const beams::Machine m = native_plan_machine(o.out, "a robotic plan", "docs/robotic-plans.md", o.machine, o.beam,
                                               o.fractions);
@@ -336,11 +343,7 @@ void generate_cyberknife(const CyberKnifeOptions& o) {
   s.mu = o.mu;
   s.fractions = o.fractions;
   beams::Plan plan = beams::make_robotic_plan(m, s);
-  if (!o.ct.empty()) {
-    const auto ct = io::read_ct_series(o.ct);
-    plan.frame_of_reference_uid = ct.ids.frame_of_reference_uid;
-    plan.patient_id = ct.ids.patient_id;
-  }
+  if (!o.ct.empty()) take_ct_ids(plan, o.ct);
   beams::write_robotic_plan(plan, o.out);
   std::cout << "wrote " << o.out << ": " << plan.beams.size() << " nodes, " << o.collimator
             << (o.collimator == "mlc" ? " square " : " ") << o.size << " mm, " << m.name << " " << bm->name << ", "
@@ -384,11 +387,7 @@ void generate_tomo(const TomoOptions& o) {
   s.fractions = o.fractions;
   s.patient_position = o.position;
   beams::Plan plan = beams::make_tomo_plan(m, s);
-  if (!o.ct.empty()) {
-    const auto ct = io::read_ct_series(o.ct);
-    plan.frame_of_reference_uid = ct.ids.frame_of_reference_uid;
-    plan.patient_id = ct.ids.patient_id;
-  }
+  if (!o.ct.empty()) take_ct_ids(plan, o.ct);
   beams::write_tomo_plan(plan, o.out);
   const auto& sg = plan.beams.front().sinogram;
   std::cout << "wrote " << o.out << ": " << sg.n_projections() << " projections (" << o.geometry << "), jaw "

@@ -1,5 +1,7 @@
 #include "core/output_file.hh"
 
+#include <fstream>
+
 #include <unistd.h>
 
 #include <atomic>
@@ -54,6 +56,16 @@ void OutputFile::commit() {
   fs::rename(temp_, path_, ec);
   if (ec) throw RuntimeError(path_ + ": cannot write output: " + ec.message());
   committed_ = true;
+}
+
+void write_text_file(const std::string& path, const std::string& text) {
+  OutputFile out(path);
+  {
+    std::ofstream f(out.temp_path());
+    f << text;
+    if (!f) throw RuntimeError("cannot write " + out.temp_path());
+  }
+  out.commit();
 }
 
 }  // namespace sabre

@@ -31,6 +31,10 @@ class OutputFile {
   bool committed_ = false;
 };
 
+// Writes `text` to `path` through an OutputFile: the file appears whole or not at all.
+// Throws RuntimeError naming the file when it cannot be written.
+void write_text_file(const std::string& path, const std::string& text);
+
 // Checks, before any work starts, that each path's directory exists and is writable and
 // that the path is not a directory; throws RuntimeError naming the first bad path.
 void check_output_paths(const std::vector<std::string>& paths);

@@ -70,9 +70,9 @@ struct TotalDose {
   std::string stored_as;
 };
 
-TotalDose load_total(const std::string& path, int fractions) {
+TotalDose to_total(compare::LoadedDose loaded, const std::string& path, int fractions) {
   TotalDose t;
-  t.loaded = compare::load_dose_file(path);
+  t.loaded = std::move(loaded);
   const auto& d = t.loaded.dose;
   if (d.dose_unit != "Gy") throw InputError(path, "the dose is in '" + d.dose_unit + "', not Gy");
   if (t.loaded.format == "sabre-hdf5") {
@@ -102,8 +102,14 @@ std::string frame_of(const DoseResult& d) {
 }
 
 // ---- constraints --------------------------------------------------------------------------
+// Metric text: D<v>cc, CV<v>cc, Dmean (parse_metric).
+struct MetricSpec {
+  enum Kind { dose_to_cc, critical_volume, mean } kind = mean;
+  double cc = 0;
+};
 struct Limit {
   std::string metric;
+  MetricSpec spec;         // `metric` parsed
   std::vector<double> gy;  // per entry of the table's fractions
 };
 struct Organ {
@@ -130,11 +136,7 @@ std::vector<std::string> strings_of(beams::TomlKeys& r, const toml::node* n, con
   return out;
 }
 
-// Metric text: D<v>cc, CV<v>cc, Dmean. Throws through `r` when malformed.
-struct MetricSpec {
-  enum Kind { dose_to_cc, critical_volume, mean } kind = mean;
-  double cc = 0;
-};
+// Throws through `r` when the metric text is malformed.
 MetricSpec parse_metric(const std::string& m, beams::TomlKeys& r) {
   MetricSpec s;
   auto cc = [&](std::size_t skip) {
@@ -196,7 +198,7 @@ ConstraintTable read_constraints(const std::string& path) {
       beams::TomlKeys l(*lt, path, "organ " + std::to_string(k) + " (" + org.label + ")");
       Limit lim;
       lim.metric = l.str("metric");
-      parse_metric(lim.metric, l);
+      lim.spec = parse_metric(lim.metric, l);
       lim.gy = l.numbers("gy");
       if (lim.gy.size() != t.fractions.size())
         l.fail("limit " + lim.metric + " has " + std::to_string(lim.gy.size()) + " doses for " +
@@ -345,16 +347,17 @@ CheckResult run_check(const CheckInputs& given) {
     fractions = plan.fractions_planned;
     fractions_from = "the plan";
   }
+  compare::LoadedDose sabre_loaded = compare::load_dose_file(in.sabre_dose);
   if (fractions <= 0) {
-    const auto probe = compare::load_dose_file(in.sabre_dose);
-    const auto it = probe.dose.provenance.find("fractions_planned");
-    if (it != probe.dose.provenance.end()) fractions = std::max(0, std::atoi(it->second.c_str()));
+    const auto& pv = sabre_loaded.dose.provenance;
+    const auto it = pv.find("fractions_planned");
+    if (it != pv.end()) fractions = std::max(0, std::atoi(it->second.c_str()));
     fractions_from = "the sabre dose's provenance";
   }
   if (fractions <= 0) throw UsageError("check: the number of fractions is unknown: give --fractions");
 
-  const TotalDose sab = load_total(in.sabre_dose, fractions);
-  const TotalDose tps = load_total(in.tps_dose, fractions);
+  const TotalDose sab = to_total(std::move(sabre_loaded), in.sabre_dose, fractions);
+  const TotalDose tps = to_total(compare::load_dose_file(in.tps_dose), in.tps_dose, fractions);
   // Frames of reference: the structure set's is the patient's.
   for (const auto* d : {&sab, &tps}) {
     const std::string f = frame_of(d->loaded.dose);
@@ -565,9 +568,7 @@ CheckResult run_check(const CheckInputs& given) {
         }
       if (!s_dvh) continue;
       for (const auto& lim : org.limits) {
-        const toml::table none;
-        beams::TomlKeys keys(none, t.path, org.label);
-        const MetricSpec m = parse_metric(lim.metric, keys);
+        const MetricSpec& m = lim.spec;
         const double vs = metric_value(*s_dvh, m), vt = metric_value(*t_dvh, m);
         const double limit = lim.gy[col];
         json l{{"organ", org.label},       {"structure", used}, {"metric", lim.metric},

@@ -261,12 +261,11 @@ void read_tomo_private_beam(DcmItem& bi, Beam& b, const std::string& where) {
       has_jaws = true;
     }
     std::vector<double> row;
-    if (accuray_block(c) != 0) row = get_doubles(c, priv(accuray_block(c), kSinogram), cw + ": " + priv_name(kSinogram));
+    const Uint16 cblk = accuray_block(c);
+    if (cblk != 0) row = get_doubles(c, priv(cblk, kSinogram), cw + ": " + priv_name(kSinogram));
     else if (has(c, priv(blk, kSinogram)))
       throw InputError(cw + ": " + priv_name(kSinogram) + " without its private creator in the control point");
-    if (!row.empty()) {
-      if (n_leaves < 0) n_leaves = int(row.size());
-    }
+    if (!row.empty() && n_leaves < 0) n_leaves = int(row.size());
     raw.push_back(row);
   }
   if (n_leaves <= 0) throw InputError(where + ": no control point carries a sinogram (" + priv_name(kSinogram) + ")");

@@ -88,12 +88,7 @@ struct VoxelWalker {
   // Starts at p (inside the grid, or on its surface moving in). Returns false when the
   // point is not in any voxel (outside, or on the surface moving out).
   SABRE_HD bool init(const GridGeometry& g, Vec3 p, Vec3 d) {
-    start_cm = p;
-    dir = d;
-    t_cm = 0;
-    step_i = d.x > 0 ? 1 : (d.x < 0 ? -1 : 0);
-    step_j = d.y > 0 ? 1 : (d.y < 0 ? -1 : 0);
-    step_k = d.z > 0 ? 1 : (d.z < 0 ? -1 : 0);
+    start(p, d);
     i = axis_cell(p.x, g.origin_cm.x, g.spacing_cm.x, d.x, g.nx);
     j = axis_cell(p.y, g.origin_cm.y, g.spacing_cm.y, d.y, g.ny);
     k = axis_cell(p.z, g.origin_cm.z, g.spacing_cm.z, d.z, g.nz);
@@ -104,16 +99,20 @@ struct VoxelWalker {
   // with the distance to that plane (a particle stopped at a material change must start
   // its next step in the new voxel, tests/physics/electron/fano_interface_test.cc).
   SABRE_HD bool init_in(const GridGeometry& g, Vec3 p, Vec3 d, std::int64_t v) {
+    start(p, d);
+    i = int(v % g.nx);
+    j = int((v / g.nx) % g.ny);
+    k = int(v / (std::int64_t(g.nx) * g.ny));
+    return inside(g);
+  }
+  // The ray's start and direction and the step signs, shared by init and init_in.
+  SABRE_HD void start(Vec3 p, Vec3 d) {
     start_cm = p;
     dir = d;
     t_cm = 0;
     step_i = d.x > 0 ? 1 : (d.x < 0 ? -1 : 0);
     step_j = d.y > 0 ? 1 : (d.y < 0 ? -1 : 0);
     step_k = d.z > 0 ? 1 : (d.z < 0 ? -1 : 0);
-    i = int(v % g.nx);
-    j = int((v / g.nx) % g.ny);
-    k = int(v / (std::int64_t(g.nx) * g.ny));
-    return inside(g);
   }
   SABRE_HD bool inside(const GridGeometry& g) const {
     return i >= 0 && i < g.nx && j >= 0 && j < g.ny && k >= 0 && k < g.nz;

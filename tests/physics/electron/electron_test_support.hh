@@ -83,6 +83,47 @@ struct LedgerScorer {
   void reset_ledger() { deposited = below = escaped = rest = 0; }
 };
 
+// The slab geometry of the Fano tests (fano_test.cc has the reasoning): layers of 0.1 R
+// along z (R the restricted range, r_g_cm2): a buffer of R, 0.3 R scored (region 1), a slab
+// of 0.5 R of mass at density `ratio` (region 2), 0.3 R scored, a buffer of R (region 0).
+// `material(layer, region)` gives each layer's material.
+struct FanoGeometry {
+  std::vector<int> region;
+  std::unique_ptr<LayeredPhantom> ph;
+  std::vector<double> cum;  // cumulative mass per layer [g/cm^2]
+  double dz = 0, mass_w = 0, mass_s = 0;
+  template <class MaterialOf>
+  FanoGeometry(double r_g_cm2, double ratio, MaterialOf material) {
+    dz = r_g_cm2 / 10;
+    const int n_buf = 10, n_w = 3;
+    const int n_s = static_cast<int>(std::lround(5 / ratio));  // 0.5 R of slab mass
+    std::vector<int> mat;
+    std::vector<double> rho;
+    auto add = [&](int count, double d, int reg) {
+      for (int i = 0; i < count; ++i) {
+        mat.push_back(material(static_cast<int>(mat.size()), reg));
+        rho.push_back(d);
+        region.push_back(reg);
+      }
+    };
+    add(n_buf, 1.0, 0);
+    add(n_w, 1.0, 1);
+    add(n_s, ratio, 2);
+    add(n_w, 1.0, 1);
+    add(n_buf, 1.0, 0);
+    const int nz = static_cast<int>(mat.size());
+    ph = std::make_unique<LayeredPhantom>(std::vector<double>(nz, dz), mat, rho, 1e6);
+    // Masses with the float densities the transport sees.
+    cum.assign(nz + 1, 0.0);
+    for (int k = 0; k < nz; ++k) {
+      const double m = double(ph->density[k]) * dz;
+      cum[k + 1] = cum[k] + m;
+      if (region[k] == 1) mass_w += m;
+      if (region[k] == 2) mass_s += m;
+    }
+  }
+};
+
 // One history of the Fano tests (fano_test.cc, fano_interface_test.cc): an electron of
 // e0 born uniformly per unit mass in a layered phantom (`cum`: cumulative mass per layer
 // [g/cm2], layers `dz` thick), isotropic; bremsstrahlung photons deposited where they are

@@ -63,42 +63,15 @@ struct Scorer {  // energy per region of one history (0: buffer, 1: surround, 2:
 
 enum class Layout { uniform, boundary, checkerboard };
 
-struct Geometry {
+// The Fano geometry with twin materials laid out as `layout` says, and its label.
+struct Geometry : et::FanoGeometry {
   std::string label;
-  std::vector<int> region;
-  std::unique_ptr<et::LayeredPhantom> ph;
-  std::vector<double> cum;
-  double dz = 0, mass_w = 0, mass_s = 0;
-  Geometry(Layout layout, double ratio, int a, int b, double r_g_cm2) {
-    dz = r_g_cm2 / 10;
-    const int n_buf = 10, n_w = 3, n_s = static_cast<int>(std::lround(5 / ratio));
-    std::vector<int> mat;
-    std::vector<double> rho;
-    auto add = [&](int count, double d, int reg) {
-      for (int i = 0; i < count; ++i) {
-        const int k = static_cast<int>(mat.size());
-        int m = a;
-        if (layout == Layout::boundary && reg == 2) m = b;
-        if (layout == Layout::checkerboard && k % 2 == 1) m = b;
-        mat.push_back(m);
-        rho.push_back(d);
-        region.push_back(reg);
-      }
-    };
-    add(n_buf, 1.0, 0);
-    add(n_w, 1.0, 1);
-    add(n_s, ratio, 2);
-    add(n_w, 1.0, 1);
-    add(n_buf, 1.0, 0);
-    const int nz = static_cast<int>(mat.size());
-    ph = std::make_unique<et::LayeredPhantom>(std::vector<double>(nz, dz), mat, rho, 1e6);
-    cum.assign(nz + 1, 0.0);
-    for (int k = 0; k < nz; ++k) {
-      const double m = double(ph->density[k]) * dz;
-      cum[k + 1] = cum[k] + m;
-      if (region[k] == 1) mass_w += m;
-      if (region[k] == 2) mass_s += m;
-    }
+  Geometry(Layout layout, double ratio, int a, int b, double r_g_cm2)
+      : et::FanoGeometry(r_g_cm2, ratio, [=](int layer, int region) {
+          if (layout == Layout::boundary && region == 2) return b;
+          if (layout == Layout::checkerboard && layer % 2 == 1) return b;
+          return a;
+        }) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%s, slab density %g",
                   layout == Layout::uniform ? "uniform" : layout == Layout::boundary ? "boundary" : "checkerboard",

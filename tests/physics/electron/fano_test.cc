@@ -50,39 +50,6 @@ struct RegionScorer {
   void rest_mass(double) {}
 };
 
-// One slab geometry (see the file comment) for slab density `ratio`.
-struct FanoGeometry {
-  std::vector<int> region;
-  std::unique_ptr<et::LayeredPhantom> ph;
-  std::vector<double> cum;  // cumulative mass per layer [g/cm^2]
-  double dz = 0, mass_w = 0, mass_s = 0;
-  FanoGeometry(int water, double r_g_cm2, double ratio) {
-    dz = r_g_cm2 / 10;  // water layer: 0.1 R
-    const int n_buf = 10, n_w = 3;
-    const int n_s = static_cast<int>(std::lround(5 / ratio));  // 0.5 R of slab mass
-    std::vector<int> mat;
-    std::vector<double> rho;
-    auto add = [&](int count, double d, int reg) {
-      for (int i = 0; i < count; ++i) { mat.push_back(water); rho.push_back(d); region.push_back(reg); }
-    };
-    add(n_buf, 1.0, 0);
-    add(n_w, 1.0, 1);
-    add(n_s, ratio, 2);
-    add(n_w, 1.0, 1);
-    add(n_buf, 1.0, 0);
-    const int nz = static_cast<int>(mat.size());
-    ph = std::make_unique<et::LayeredPhantom>(std::vector<double>(nz, dz), mat, rho, 1e6);
-    // Masses with the float densities the transport sees.
-    cum.assign(nz + 1, 0.0);
-    for (int k = 0; k < nz; ++k) {
-      const double m = double(ph->density[k]) * dz;
-      cum[k + 1] = cum[k] + m;
-      if (region[k] == 1) mass_w += m;
-      if (region[k] == 2) mass_s += m;
-    }
-  }
-};
-
 struct Stat {  // sums for means, variances and covariances of per-history values
   double s = 0, s2 = 0;
   void add(double x) { s += x; s2 += x * x; }
@@ -99,8 +66,8 @@ void run_fano(const MaterialTables& tab, double e0, const std::vector<double>& r
   std::vector<double> all{1.0};
   all.insert(all.end(), ratios.begin(), ratios.end());
   const std::size_t g_n = all.size();
-  std::vector<std::unique_ptr<FanoGeometry>> geo;
-  for (double x : all) geo.push_back(std::make_unique<FanoGeometry>(water, r, x));
+  std::vector<std::unique_ptr<et::FanoGeometry>> geo;
+  for (double x : all) geo.push_back(std::make_unique<et::FanoGeometry>(r, x, [water](int, int) { return water; }));
   const ElectronOptions opt;  // full physics
   std::vector<Stat> slab(g_n), surround(g_n), diff(g_n);
   std::vector<double> cross_ws(g_n, 0.0);
@@ -109,7 +76,7 @@ void run_fano(const MaterialTables& tab, double e0, const std::vector<double>& r
   for (long h = 0; h < n; ++h) {
     double slab1 = 0;
     for (std::size_t gi = 0; gi < g_n; ++gi) {
-      const FanoGeometry& g = *geo[gi];
+      const et::FanoGeometry& g = *geo[gi];
       TransportParams tp;
       tp.phantom = g.ph->view;
       tp.materials = md;

@@ -25,6 +25,7 @@ struct BeamDeliveryView {
   int n_cp = 0;
   int n_values = 0;                     // device positions per control point (the stack's)
   unsigned active = 0;                  // devices in the beam (bit d: device d of the stack)
+  unsigned pad_ = 0;                    // explicit, zeroed: no stray bytes before the pointers
   const double* meterset = nullptr;     // [n_cp] cumulative meterset fraction, 0..1
   const double* gantry_deg = nullptr;   // [n_cp] unwrapped
   const double* collimator_deg = nullptr;
@@ -43,6 +44,7 @@ struct BeamDeliveryView {
 
 struct DeliveryView {
   int n_beams = 0;
+  int pad_ = 0;  // explicit, zeroed: copies carry no stray bytes (the relocation test scans every word)
   const BeamDeliveryView* beams = nullptr;
   const double* beam_cdf = nullptr;     // [n_beams + 1] cumulative MU share, 0..1
   double total_mu = 0;

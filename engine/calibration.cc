@@ -1,5 +1,7 @@
 #include "engine/calibration.hh"
 
+#include "engine/efficiency.hh"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -150,6 +152,7 @@ json key_fields(const PlanMachine& m, const CalibrationSettings& s, const std::s
   }
   // Only a phase-space source adds a field.
   if (s.phsp) k["phase_space_sha256"] = s.phsp_sha256;
+  k["variance_reduction"] = efficiency_description(s.switches);
   return k;
 }
 
@@ -206,6 +209,7 @@ CalibrationResult calibrate(const PlanMachine& m, const CalibrationSettings& s, 
   Phantom ph = water_box({30, 30, 30}, {0.5, 0.5, 0.5}, iso, surface_y, *tables);
   TransportSetup ts;
   prepare_transport(ts, ph, std::move(tables));
+  ts.tp.switches = s.switches;
   // A field defined at the surface; a robotic machine's reference cone is named by its
   // diameter at the SAD.
   const double field_iso = m.machine.kind == beams::DeliveryKind::robotic ? c.field_cm

@@ -41,6 +41,7 @@
 #include "beams/phsp_source.hh"
 #include "engine/device_spec.hh"
 #include "engine/dose_result.hh"
+#include "physics/transport/transport_params.hh"
 #include "engine/plan_dose.hh"
 #include "engine/simulation.hh"
 
@@ -80,6 +81,9 @@ struct CalibrationSettings {
   // its file(s) for the cache key.
   const std::vector<beams::PhspParticle>* phsp = nullptr;
   std::string phsp_sha256;
+  // Transport switches of the reference run (the run's efficiency techniques; part of the
+  // cache key).
+  phys::PhysicsSwitches switches;
 };
 
 struct CalibrationResult {

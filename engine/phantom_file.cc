@@ -259,6 +259,12 @@ PhantomFile load_phantom_file(const std::string& path) {
       sw.msc_g1_max = *x;
     }
     sw.msc_two_moments = s.flag("msc_two_moments").value_or(sw.msc_two_moments);
+    sw.msc_tables = s.flag("msc_tables").value_or(sw.msc_tables);
+    sw.range_rejection = s.flag("range_rejection").value_or(sw.range_rejection);
+    if (auto x = s.num("range_rejection_survival")) {
+      if (!(*x > 0 && *x <= 1)) s.fail("range_rejection_survival", "must be in (0, 1]: the roulette's survival probability");
+      sw.range_rejection_survival = *x;
+    }
     pf.electron_cut_mev = s.num("electron_cut_mev");
     pf.photon_cut_mev = s.num("photon_cut_mev");
     if (pf.electron_cut_mev && !(*pf.electron_cut_mev > 0)) s.fail("electron_cut_mev", "must be > 0");

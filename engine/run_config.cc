@@ -146,6 +146,18 @@ void load_run_file(const std::string& path, RunConfig& cfg) {
     o.flag("phantom_plots", cfg.phantom_plots);
     o.finish();
   }
+  r.known("physics");
+  if (const auto* ph = root.get("physics")) {
+    const auto* t = ph->as_table();
+    if (!t) throw InputError(path, "'physics': expected a table [physics]");
+    Reader o(*t, path, "physics.");
+    o.flag("msc_tables", cfg.physics.msc_tables);
+    o.flag("range_rejection", cfg.physics.range_rejection);
+    o.num("range_rejection_survival", cfg.physics.range_rejection_survival);
+    o.finish();
+    if (!(cfg.physics.range_rejection_survival > 0 && cfg.physics.range_rejection_survival <= 1))
+      throw InputError(path, "'physics.range_rejection_survival': must be in (0, 1]: the roulette's survival probability");
+  }
   r.known("override");
   if (const auto* ov = root.get("override")) {
     const auto* arr = ov->as_array();

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "physics/transport/transport_params.hh"
+
 namespace sabre {
 
 struct StructureOverride {
@@ -57,6 +59,9 @@ struct RunConfig {
   std::string slice_at = "iso";      // pictures through "iso" (first beam) or "max" (dose maximum)
   bool phantom_plots = false;        // depth-dose and profile plots (water phantom runs)
   bool quiet = false;
+  // [physics]: the efficiency techniques (docs/efficiency.md); every other switch keeps
+  // its default in `sabre run`.
+  phys::PhysicsSwitches physics;
 
   std::string source_file;  // the run file this came from, "" when flags only
 };

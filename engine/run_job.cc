@@ -1,5 +1,7 @@
 #include "engine/run_job.hh"
 
+#include "engine/efficiency.hh"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -194,6 +196,7 @@ CalibrationResult calibrate_stage(const RunConfig& cfg, const JobInputs& in, Pro
   cs.device = in.device;
   cs.use_cache = cfg.calibration_cache;
   cs.cache_dir = cfg.calibration_cache_dir;
+  cs.switches = cfg.physics;
   const auto t0 = Clock::now();
   CalibrationResult cal = calibrate(in.pm, cs, [&](const CalibrationProgress& p) {
     interrupt::throw_if_requested();
@@ -220,6 +223,7 @@ struct Transported {
 Transported transport_stage(const RunConfig& cfg, JobInputs& in, ProgressReporter::Mode mode) {
   TransportSetup ts;
   prepare_transport(ts, in.cp.phantom, std::move(in.tables));
+  ts.tp.switches = cfg.physics;
   const beams::PlanSource src(in.pm.machine, in.pm.beam(), in.plan);
   auto backend = make_backend(in.device, ts.tp, src.view(), cfg.seed);
   SimulationSettings st;
@@ -309,6 +313,7 @@ DoseResult absolute_dose(const RunConfig& cfg, const JobInputs& in, const Calibr
   d.provenance["machine_beam"] = in.pm.beam().name;
   d.provenance["physics_tables"] = in.tables_path;
   d.provenance["physics_tables_sha256"] = in.tables_sha;
+  add_efficiency_provenance(d.provenance, cfg.physics);
   d.provenance["total_mu"] = std::to_string(t.total_mu);
   d.provenance["dose_per"] = "fraction";
   d.provenance["fractions_planned"] = std::to_string(in.plan.fractions_planned);
@@ -408,7 +413,8 @@ json summarize(const RunConfig& cfg, const JobInputs& in, const CalibrationResul
                          {{"electron_production", in.cuts.electron_production_mev},
                           {"photon_production", in.cuts.photon_production_mev},
                           {"electron_absorption", in.cuts.electron_absorption_mev},
-                          {"photon_absorption", in.cuts.photon_absorption_mev}}}};
+                          {"photon_absorption", in.cuts.photon_absorption_mev}}},
+                        {"variance_reduction", efficiency_description(cfg.physics)}};
   summary["calibration"] = calibration_summary(cal);
   summary["calibration"]["seconds"] = cal_seconds;
   summary["uncertainty"] = uncertainty_json(d, in.headline, mx);

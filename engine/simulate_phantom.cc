@@ -1,5 +1,7 @@
 #include "engine/simulate_phantom.hh"
 
+#include "engine/efficiency.hh"
+
 #include <algorithm>
 #include <filesystem>
 #include <memory>
@@ -108,6 +110,7 @@ PhantomSimulation simulate_phantom_file(const std::string& path, const SimulateO
   d.provenance["electron_estepe"] = std::to_string(tp.switches.estepe);
   d.provenance["electron_msc_g1_max"] = std::to_string(tp.switches.msc_g1_max);
   d.provenance["electron_msc_model"] = tp.switches.msc_two_moments ? "two moments" : "first moment";
+  add_efficiency_provenance(d.provenance, tp.switches);
   return out;
 }
 

@@ -56,6 +56,7 @@ void relocate_materials(phys::MaterialData& m, Copier& c) {
       relocate_table(*t, nm, c);
   }
   for (auto& a : m.brems_photon) relocate_alias(a, nm, c);
+  relocate_table(m.msc_wentzel, phys::kMscTableRows, c);
 }
 
 template <class Copier>

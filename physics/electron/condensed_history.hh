@@ -74,6 +74,12 @@ struct ElectronOptions {
   double estepe = 0.25;      // largest fractional energy loss per step (0 < estepe < 1)
   double msc_g1_max = 0.2;   // largest G1 = int ds/lambda_1 per step (~ 1 - <cos theta>)
   bool msc_two_moments = true;  // deflection with exact <P1> and <P2> (else <P1> only)
+  // The Wentzel screening of each deflection from MaterialData::msc_wentzel (one log, one
+  // exp) instead of the per-deflection Newton solve (physics/electron/msc.hh).
+  bool msc_tables = true;
+  // Range rejection with Russian roulette (see range_roulette below); survival in (0, 1].
+  bool range_rejection = false;
+  double range_rejection_survival = 0.125;
   // Checks only: radiative tallies of ChargedTrackResult (three table look-ups per step).
   bool tally_radiative = false;
 };
@@ -87,10 +93,18 @@ SABRE_HD_INLINE ElectronOptions electron_options(const PhysicsSwitches& s) {
   o.estepe = s.estepe;
   o.msc_g1_max = s.msc_g1_max;
   o.msc_two_moments = s.msc_two_moments;
+  o.msc_tables = s.msc_tables;
+  o.range_rejection = s.range_rejection;
+  o.range_rejection_survival = s.range_rejection_survival;
   return o;
 }
 
-enum class ChargedFate : int { absorbed = 0, escaped = 1, annihilated_in_flight = 2 };
+enum class ChargedFate : int {
+  absorbed = 0,
+  escaped = 1,
+  annihilated_in_flight = 2,
+  range_rejected = 3  // killed by the range-rejection roulette, energy deposited in its voxel
+};
 
 // Per-track tallies (for checks; cheap to keep).
 struct ChargedTrackResult {
@@ -127,6 +141,47 @@ SABRE_HD inline double energy_from_range(const GridTable& range, int m, double r
   return std::exp(range.grid.ln_e0 + (lo + f) / range.grid.inv_dln);
 }
 
+// The same inversion, searching from a bin hint (any bin; the search walks from it, a few
+// bins for the energy changes of one step) instead of bisecting the whole row, and giving
+// the result's point on the grid: ln E = ln_e0 + (bin + frac) / inv_dln, so that every
+// table on this grid is read at E with GridTable::at(m, bin, frac), without a logarithm.
+// The bracket row[bin] < r <= row[bin + 1] is unique, so E equals energy_from_range's.
+SABRE_HD inline double energy_from_range_at(const GridTable& range, int m, double r_g_cm2,
+                                            int& bin, double& frac) {
+  const int n = range.grid.n;
+  const double* row = range.values + static_cast<long>(m) * n;
+  if (!(r_g_cm2 > row[0])) {
+    bin = 0;
+    frac = 0;
+    return range.grid.energy(0);
+  }
+  if (r_g_cm2 >= row[n - 1]) {
+    bin = n - 2;
+    frac = 1;
+    return range.grid.energy(n - 1);
+  }
+  int lo = bin < 0 ? 0 : (bin > n - 2 ? n - 2 : bin);
+  while (row[lo] >= r_g_cm2) --lo;      // stops at 0 at the latest (row[0] < r)
+  while (row[lo + 1] < r_g_cm2) ++lo;   // stops at n - 2 at the latest (r <= row[n-1])
+  frac = (r_g_cm2 - row[lo]) / (row[lo + 1] - row[lo]);
+  bin = lo;
+  return std::exp(range.grid.ln_e0 + (lo + frac) / range.grid.inv_dln);
+}
+
+// Largest value of table row m between two located points (i_lo, f_lo) <= (i_hi, f_hi):
+// the interpolant is piecewise linear in ln E, so the maximum is at an end or at a grid
+// node in between.
+SABRE_HD inline double table_max_between(const GridTable& t, int m, int i_lo, double f_lo,
+                                         int i_hi, double f_hi) {
+  double mx = t.at(m, i_lo, f_lo);
+  const double hi = t.at(m, i_hi, f_hi);
+  if (hi > mx) mx = hi;
+  const double* row = t.values + static_cast<long>(m) * t.grid.n;
+  for (int i = i_lo + 1; i <= i_hi; ++i)
+    if (row[i] > mx) mx = row[i];
+  return mx;
+}
+
 // Largest value of table row m over [e_lo_mev, e_hi_mev]: the interpolant is piecewise
 // linear in ln E, so the maximum is at an end or at a grid node in between.
 SABRE_HD inline double table_max_over(const GridTable& t, int m, double e_lo_mev,
@@ -134,13 +189,7 @@ SABRE_HD inline double table_max_over(const GridTable& t, int m, double e_lo_mev
   double f0, f1;
   const int i0 = t.grid.locate(e_lo_mev, f0);
   const int i1 = t.grid.locate(e_hi_mev, f1);
-  double mx = t.at(m, i0, f0);
-  const double hi = t.at(m, i1, f1);
-  if (hi > mx) mx = hi;
-  const double* row = t.values + static_cast<long>(m) * t.grid.n;
-  for (int i = i0 + 1; i <= i1; ++i)
-    if (row[i] > mx) mx = row[i];
-  return mx;
+  return table_max_between(t, m, i0, f0, i1, f1);
 }
 
 // ---------------------------------------------------------------- moving along a step
@@ -153,11 +202,14 @@ enum class MoveEnd : int { done = 0, escaped = 1, material_change = 2 };
 // e_end_mev when e_end_mev > 0 (the caller's exact end energy: the cut), else from the range.
 // Stops early when the next voxel has another material (p at the boundary, *voxel = the new
 // voxel) or leaves the grid (p on the surface). Voxels of zero density are crossed freely.
-// `voxel` must hold p's voxel on entry.
+// `voxel` must hold p's voxel on entry. bin, frac: p's point on range's grid (any bin as
+// a hint on entry); on return the point of the last energy from the range table (not
+// updated when the step ends at e_end_mev).
 template <class Scorer>
 SABRE_HD MoveEnd move_mass(const TransportParams& tp, const GridTable& range, int m,
                            Particle& p, double& r_g_cm2, double t_g_cm2, double e_end_mev,
-                           Scorer& scorer, ChargedTrackResult& res, std::int64_t& voxel) {
+                           Scorer& scorer, ChargedTrackResult& res, std::int64_t& voxel,
+                           int& bin, double& frac) {
   const GridGeometry& g = tp.phantom.grid;
   VoxelWalker w;
   // `voxel` holds p's voxel on entry: the walker starts there rather than relocating p from
@@ -181,7 +233,8 @@ SABRE_HD MoveEnd move_mass(const TransportParams& tp, const GridTable& range, in
       res.path_cm += s_cm;
       res.path_g_cm2 += left > 0 ? left : 0;
       if (left > 0) r_g_cm2 -= left;
-      const double e_new = e_end_mev > 0 ? e_end_mev : energy_from_range(range, m, r_g_cm2);
+      const double e_new =
+          e_end_mev > 0 ? e_end_mev : energy_from_range_at(range, m, r_g_cm2, bin, frac);
       const double de = p.energy_mev - e_new;
       if (de != 0) scorer.deposit(v, de * p.weight);
       p.energy_mev = e_new;
@@ -195,7 +248,7 @@ SABRE_HD MoveEnd move_mass(const TransportParams& tp, const GridTable& range, in
         res.path_g_cm2 += dm;
         left -= dm;
         r_g_cm2 -= dm;
-        const double e_new = energy_from_range(range, m, r_g_cm2);
+        const double e_new = energy_from_range_at(range, m, r_g_cm2, bin, frac);
         scorer.deposit(v, (p.energy_mev - e_new) * p.weight);
         p.energy_mev = e_new;
       }
@@ -205,6 +258,60 @@ SABRE_HD MoveEnd move_mass(const TransportParams& tp, const GridTable& range, in
       return MoveEnd::escaped;
     }
   }
+}
+
+// ---------------------------------------------------------------- range rejection
+
+// Shortest distance [cm] from pos to the faces of voxel v (pos inside v up to rounding;
+// negative rounding gives a distance <= 0, which rejects nothing).
+SABRE_HD_INLINE double distance_to_voxel_faces(const GridGeometry& g, std::int64_t v, Vec3 pos) {
+  const std::int64_t nxy = std::int64_t(g.nx) * g.ny;
+  const int k = int(v / nxy);
+  const std::int64_t rem = v - std::int64_t(k) * nxy;
+  const int j = int(rem / g.nx);
+  const int i = int(rem - std::int64_t(j) * g.nx);
+  const double x0 = g.origin_cm.x + i * g.spacing_cm.x, y0 = g.origin_cm.y + j * g.spacing_cm.y,
+               z0 = g.origin_cm.z + k * g.spacing_cm.z;
+  double d = pos.x - x0;
+  const double c[5] = {x0 + g.spacing_cm.x - pos.x, pos.y - y0, y0 + g.spacing_cm.y - pos.y,
+                       pos.z - z0, z0 + g.spacing_cm.z - pos.z};
+  for (double x : c) d = x < d ? x : d;
+  return d;
+}
+
+// Range rejection with Russian roulette (issue 20). An electron whose residual range to the
+// absorption cut (restricted range: longer than any path it can take, since hard losses
+// only shorten it) is below the mass thickness from it to the nearest face of its voxel
+// cannot leave the voxel: everything it does from here lands in this voxel, except the
+// bremsstrahlung photons it may still emit. Plain range rejection (deposit everything here)
+// would put that radiated energy in this voxel too; here a roulette keeps it exact in
+// expectation: with probability q the electron goes on with weight w / q (its photons carry
+// the radiated energy of all the electrons killed in its place) and the voxel gets -w E (1 -
+// q) / q; otherwise the voxel gets w E and the electron ends. Expected dose:
+//   (1 - q) w E + q [ (w / q) D - w E (1 - q) / q ] = w D   for D the electron's own
+// contribution (any voxel), whatever D's distribution: the estimator is unbiased. Energy
+// is conserved per history (the voxel's correction balances the survivor's extra weight).
+// The roulette is played once per track (kFlagRangeRouletted; a survivor's delta rays
+// inherit the flag and are transported in full). Positrons are never rouletted (their
+// annihilation photons leave the voxel). Returns true when the electron was killed.
+template <class Scorer>
+SABRE_HD bool range_roulette(const TransportParams& tp, const ElectronOptions& opt,
+                             Particle& p, std::int64_t v, double range_to_cut_g_cm2, Rng& rng,
+                             Scorer& scorer) {
+  const double rho = tp.phantom.density_g_cm3[v];
+  if (!(rho > 0) ||
+      !(range_to_cut_g_cm2 < rho * distance_to_voxel_faces(tp.phantom.grid, v, p.pos_cm)))
+    return false;
+  p.flags |= kFlagRangeRouletted;
+  const double q = opt.range_rejection_survival;
+  if (rng.uniform() < q) {
+    scorer.deposit(v, -p.energy_mev * p.weight * (1 - q) / q);
+    p.weight /= q;
+    return false;
+  }
+  scorer.deposit(v, p.energy_mev * p.weight);
+  p.energy_mev = 0;
+  return true;
 }
 
 // ---------------------------------------------------------------- ends of a track
@@ -246,6 +353,8 @@ SABRE_HD ChargedTrackResult transport_charged(const TransportParams& tp,
   const bool do_brems = !opt.csda_unrestricted && opt.bremsstrahlung;
   const bool do_ann = !opt.csda_unrestricted && opt.annihilation_in_flight && sp == kPositron;
   const bool do_msc = opt.multiple_scattering;
+  const bool do_rr = opt.range_rejection && !opt.csda_unrestricted && sp == kElectron &&
+                     opt.range_rejection_survival < 1;
   const double e_cut = md.cuts.electron_absorption_mev;
   const double w_cc = md.cuts.electron_production_mev;
   const double w_cr = md.cuts.photon_production_mev;
@@ -263,6 +372,15 @@ SABRE_HD ChargedTrackResult transport_charged(const TransportParams& tp,
     v = w0.voxel(g);
   }
 
+  // All charged-particle tables share one energy grid (the table file's charged grid,
+  // physics/tables/material_tables.cc): a point located once is read in every table.
+  const LogGrid& eg = range.grid;
+  const double ln_keep = std::log1p(-opt.estepe);  // ln(1 - estepe)
+  const double ln_cut = std::log(e_cut);
+  double f_cut;
+  const int i_cut = eg.locate_ln(ln_cut, f_cut);
+  const GridTable* msc_table = opt.msc_tables ? &md.msc_wentzel : nullptr;
+
   for (;;) {
     if (p.energy_mev <= e_cut) {
       absorb_charged(p, v, rng, scorer, stack);
@@ -271,16 +389,32 @@ SABRE_HD ChargedTrackResult transport_charged(const TransportParams& tp,
     }
     const int m = tp.phantom.material[v];
     const double e0 = p.energy_mev;
-    const double r0 = range(m, e0);
+    // The step's one logarithm of the energy: every other table point of the step comes
+    // from it or from the range inversion (energy_from_range_at).
+    const double ln_e0 = std::log(e0);
+    double f0;
+    const int i0 = eg.locate_ln(ln_e0, f0);
+    const double r0 = range.at(m, i0, f0);
+    if (do_rr && !(p.flags & kFlagRangeRouletted) &&
+        range_roulette(tp, opt, p, v, r0 - range.at(m, i_cut, f_cut), rng, scorer)) {
+      res.fate = ChargedFate::range_rejected;
+      return res;
+    }
 
     // 1. Step limits [g/cm^2].
     double e_low = e0 * (1 - opt.estepe);
+    int i_low;
+    double f_low;
     bool to_cut = false;
     if (e_low <= e_cut) {
       e_low = e_cut;
+      i_low = i_cut;
+      f_low = f_cut;
       to_cut = true;
+    } else {
+      i_low = eg.locate_ln(ln_e0 + ln_keep, f_low);
     }
-    double t = r0 - range(m, e_low);
+    double t = r0 - range.at(m, i_low, f_low);
     if (!(t > 0)) {  // e0 within rounding of the cut: nothing left to move
       absorb_charged(p, v, rng, scorer, stack);
       res.fate = ChargedFate::absorbed;
@@ -288,16 +422,16 @@ SABRE_HD ChargedTrackResult transport_charged(const TransportParams& tp,
     }
     double inv_l1_0 = 0;
     if (do_msc) {
-      inv_l1_0 = cd.msc_inv_lambda1(m, e0);
+      inv_l1_0 = cd.msc_inv_lambda1.at(m, i0, f0);
       if (inv_l1_0 > 0 && opt.msc_g1_max / inv_l1_0 < t) {
         t = opt.msc_g1_max / inv_l1_0;
         to_cut = false;
       }
     }
     double sig_max = 0;  // majorant of the hard cross sections over [e_low, e0] [cm^2/g]
-    if (do_delta) sig_max += table_max_over(cd.sigma_hard_collision, m, e_low, e0);
-    if (do_brems) sig_max += table_max_over(cd.sigma_hard_brems, m, e_low, e0);
-    if (do_ann) sig_max += table_max_over(cd.sigma_annihilation, m, e_low, e0);
+    if (do_delta) sig_max += table_max_between(cd.sigma_hard_collision, m, i_low, f_low, i0, f0);
+    if (do_brems) sig_max += table_max_between(cd.sigma_hard_brems, m, i_low, f_low, i0, f0);
+    if (do_ann) sig_max += table_max_between(cd.sigma_annihilation, m, i_low, f_low, i0, f0);
     bool hard = false;
     if (sig_max > 0) {
       const double t_hard = -std::log(rng.uniform()) / sig_max;
@@ -312,26 +446,38 @@ SABRE_HD ChargedTrackResult transport_charged(const TransportParams& tp,
     double r = r0;
     ++res.steps;
     MoveEnd end;
+    int bin = i0;  // p's point on the grid, kept by move_mass (valid unless it ends at the cut)
+    double frac = f0;
     if (do_msc) {
-      const double e_end = to_cut ? e_cut : energy_from_range(range, m, r0 - t);
-      const double e_mid = energy_from_range(range, m, r0 - 0.5 * t);
-      const double inv_l1_end = cd.msc_inv_lambda1(m, e_end);
+      int i_end = i0, i_mid = i0;
+      double f_end, f_mid;
+      if (to_cut) {
+        i_end = i_cut;
+        f_end = f_cut;
+      } else {
+        energy_from_range_at(range, m, r0 - t, i_end, f_end);
+      }
+      energy_from_range_at(range, m, r0 - 0.5 * t, i_mid, f_mid);
+      const double inv_l1_end = cd.msc_inv_lambda1.at(m, i_end, f_end);
       const double g1 =
-          msc_first_moment(t, inv_l1_0, cd.msc_inv_lambda1(m, e_mid), inv_l1_end);
+          msc_first_moment(t, inv_l1_0, cd.msc_inv_lambda1.at(m, i_mid, f_mid), inv_l1_end);
       const double tau = msc_hinge_fraction(inv_l1_0, inv_l1_end, rng.uniform()) * t;
-      end = move_mass(tp, range, m, p, r, tau, -1.0, scorer, res, v);
+      end = move_mass(tp, range, m, p, r, tau, -1.0, scorer, res, v, bin, frac);
       if (end == MoveEnd::done) {
         const double mu =
             opt.msc_two_moments
                 ? sample_msc_cos_theta_2m(
-                      g1, g1 * wentzel_lambda1_over_lambda2(cd.msc_screening(m, e_mid)),
-                      rng.uniform())
-                : sample_msc_cos_theta(g1, rng.uniform());
+                      g1,
+                      g1 * wentzel_lambda1_over_lambda2(cd.msc_screening.at(m, i_mid, f_mid)),
+                      rng.uniform(), msc_table)
+                : sample_msc_cos_theta(g1, rng.uniform(), msc_table);
         p.dir = rotate(p.dir, mu, kTwoPi * rng.uniform());
-        end = move_mass(tp, range, m, p, r, t - tau, to_cut ? e_cut : -1.0, scorer, res, v);
+        end = move_mass(tp, range, m, p, r, t - tau, to_cut ? e_cut : -1.0, scorer, res, v,
+                        bin, frac);
       }
     } else {
-      end = move_mass(tp, range, m, p, r, t, to_cut ? e_cut : -1.0, scorer, res, v);
+      end = move_mass(tp, range, m, p, r, t, to_cut ? e_cut : -1.0, scorer, res, v, bin,
+                      frac);
     }
     if (opt.tally_radiative) {
       // Along this step dt = dE / S_cont (S_cont: the stopping power in use), so
@@ -352,10 +498,12 @@ SABRE_HD ChargedTrackResult transport_charged(const TransportParams& tp,
     if (!hard) continue;
 
     // 5. Hard-event candidate at the end of the step: real or fictitious.
+    // (a hard step never ends at the cut, so move_mass left p's grid point in bin, frac)
     const double e = p.energy_mev;
-    const double s_delta = do_delta && e > delta_threshold ? cd.sigma_hard_collision(m, e) : 0;
-    const double s_brems = do_brems && e > w_cr ? cd.sigma_hard_brems(m, e) : 0;
-    const double s_ann = do_ann ? cd.sigma_annihilation(m, e) : 0;
+    const double s_delta =
+        do_delta && e > delta_threshold ? cd.sigma_hard_collision.at(m, bin, frac) : 0;
+    const double s_brems = do_brems && e > w_cr ? cd.sigma_hard_brems.at(m, bin, frac) : 0;
+    const double s_ann = do_ann ? cd.sigma_annihilation.at(m, bin, frac) : 0;
     const double s_delta_p = s_delta > 0 ? s_delta : 0;
     const double s_brems_p = s_brems > 0 ? s_brems : 0;
     const double s_ann_p = s_ann > 0 ? s_ann : 0;
@@ -374,6 +522,7 @@ SABRE_HD ChargedTrackResult transport_charged(const TransportParams& tp,
       d.pos_cm = p.pos_cm;
       d.dir = k.dir[1];
       d.weight = p.weight;
+      d.flags = p.flags & kFlagRangeRouletted;  // a survivor's delta rays stay in its voxel
       if (d.energy_mev <= e_cut) scorer.below_cut(v, d.energy_mev * d.weight);
       else push_or_deposit(stack, scorer, d, v);
       continue;

@@ -30,6 +30,7 @@
 
 #include "physics/core/constants.hh"
 #include "physics/core/macros.hh"
+#include "physics/materials/material_data.hh"
 
 namespace sabre::phys {
 
@@ -90,6 +91,38 @@ SABRE_HD inline double wentzel_screening_for_mean(double mean_w) {
   return std::exp(u);
 }
 
+// ---- The tabulated solve (issue 20: the Newton iteration above costs 5-15 exp/log pairs
+// per deflection; a table look-up costs one log and one exp).
+// MaterialData::msc_wentzel holds, on kMscTableNodes nodes uniform in ln <w> over
+// [kMscTableMinW, kMscTableMaxW], row 0: ln A(<w>) and row 1: <w^2>_A / <w>, both from the
+// exact solver (fill_msc_wentzel_row below), interpolated linearly in ln <w>. Interpolation
+// error: < 2e-6 relative in A and < 1e-6 in <w^2>_A over the table
+// (tests/physics/electron/msc_test.cc). Outside the table the solver runs.
+inline constexpr double kMscTableMinW = 1e-10;
+inline constexpr double kMscTableMaxW = 0.45;
+inline constexpr int kMscTableNodes = 4096;
+
+// a, w2a from the table when `table` has values and covers mean_w; false otherwise.
+SABRE_HD_INLINE bool msc_table_lookup(const GridTable* table, double mean_w, double& a,
+                                      double& w2a) {
+  if (!table || !table->values || !(mean_w >= kMscTableMinW) || !(mean_w <= kMscTableMaxW))
+    return false;
+  double f;
+  const int i = table->grid.locate(mean_w, f);
+  a = std::exp(table->at(0, i, f));
+  w2a = table->at(1, i, f) * mean_w;
+  return true;
+}
+
+// The table's grid and its values at node i (host; the loader fills the table with these).
+inline LogGrid msc_wentzel_grid() {
+  LogGrid g;
+  g.n = kMscTableNodes;
+  g.ln_e0 = std::log(kMscTableMinW);
+  g.inv_dln = (kMscTableNodes - 1) / (std::log(kMscTableMaxW) - g.ln_e0);
+  return g;
+}
+
 // mu = 1 - 2w for w drawn with one uniform xi from (1 - b) W_A(w) + b delta(w - mean_w):
 // xi < b gives the delta, else (xi - b)/(1 - b) inverts W_A's CDF w (1 + A)/(w + A).
 // b = 0 is W_A alone (the inversion then sees xi itself).
@@ -107,12 +140,15 @@ SABRE_HD_INLINE double wentzel_mixture_cos_theta(double mean_w, double a, double
 
 // Samples mu = cos(theta) for a step whose first-moment integral is g1 = int ds/lambda_1,
 // with one uniform xi in (0, 1). g1 <= 0 gives mu = 1.
-SABRE_HD inline double sample_msc_cos_theta(double g1, double xi) {
+SABRE_HD inline double sample_msc_cos_theta(double g1, double xi,
+                                            const GridTable* table = nullptr) {
   if (!(g1 > 0)) return 1.0;
   // (1 - exp(-g1)) / 2 without cancellation for small g1.
   const double mean_w = -0.5 * std::expm1(-g1);
   if (mean_w >= kMscIsotropicMeanW) return 1 - 2 * xi;
-  return wentzel_mixture_cos_theta(mean_w, wentzel_screening_for_mean(mean_w), 0.0, xi);
+  double a, w2a;
+  if (!msc_table_lookup(table, mean_w, a, w2a)) a = wentzel_screening_for_mean(mean_w);
+  return wentzel_mixture_cos_theta(mean_w, a, 0.0, xi);
 }
 
 // Second moment of w under the Wentzel distribution with screening a:
@@ -132,8 +168,15 @@ SABRE_HD_INLINE double wentzel_mean_w2(double a) {
 // msc_screening): 1/lambda_l ~ <1 - P_l(mu)>, with 1 - P1 = 2w and 1 - P2 = 6 (w - w^2),
 // so lambda_1/lambda_2 = 3 (<w> - <w^2>) / <w>: 2.77, 2.50, 2.24 for eta = 1e-6, 1e-3, 1e-2.
 SABRE_HD_INLINE double wentzel_lambda1_over_lambda2(double eta) {
-  const double m1 = wentzel_mean_w(eta);
-  return 3 * (m1 - wentzel_mean_w2(eta)) / m1;
+  if (eta > 1e4) {
+    const double m1 = wentzel_mean_w(eta);
+    return 3 * (m1 - wentzel_mean_w2(eta)) / m1;
+  }
+  // Both moments from one logarithm (the same expressions as wentzel_mean_w/_w2).
+  const double l = std::log1p(1 / eta);
+  const double m1 = eta * ((1 + eta) * l - 1);
+  const double m2 = eta * (1 + eta) + eta * eta - 2 * eta * eta * (1 + eta) * l;
+  return 3 * (m1 - m2) / m1;
 }
 
 // Two-moment model: samples mu = cos(theta) after a step with G1 = int ds/lambda_1 and
@@ -148,13 +191,17 @@ SABRE_HD_INLINE double wentzel_lambda1_over_lambda2(double eta) {
 // model of Fernandez-Varea et al. (1993) [NIM B 73, 447, sec. 4]. When the target is not
 // below <w^2>_A (B <= 0) it is W_A alone. One uniform decides and, rescaled, inverts W_A:
 // random numbers as sample_msc_cos_theta (1 here, + 1 azimuth by the caller).
-SABRE_HD inline double sample_msc_cos_theta_2m(double g1, double g2, double xi) {
+SABRE_HD inline double sample_msc_cos_theta_2m(double g1, double g2, double xi,
+                                               const GridTable* table = nullptr) {
   if (!(g1 > 0)) return 1.0;
   const double m1 = -0.5 * std::expm1(-g1);
   if (m1 >= kMscIsotropicMeanW) return 1 - 2 * xi;
-  const double a = wentzel_screening_for_mean(m1);
+  double a, w2a;
+  if (!msc_table_lookup(table, m1, a, w2a)) {
+    a = wentzel_screening_for_mean(m1);
+    w2a = wentzel_mean_w2(a);
+  }
   const double m2 = m1 + std::expm1(-g2) / 6;
-  const double w2a = wentzel_mean_w2(a);
   double b = (w2a - m2) / (w2a - m1 * m1);
   if (!(b > 0)) b = 0;
   if (b > 1) b = 1;
@@ -185,6 +232,14 @@ SABRE_HD_INLINE double msc_hinge_fraction(double inv_l1_start, double inv_l1_end
 SABRE_HD_INLINE double msc_first_moment(double t_g_cm2, double inv_l1_start,
                                         double inv_l1_mid, double inv_l1_end) {
   return t_g_cm2 * (inv_l1_start + 4 * inv_l1_mid + inv_l1_end) / 6;
+}
+
+// Values of MaterialData::msc_wentzel at node i of its grid (host; see msc_table_lookup).
+inline void msc_wentzel_node(const LogGrid& g, int i, double& ln_a, double& w2_over_w) {
+  const double m = std::exp(g.ln_e0 + i / g.inv_dln);
+  const double a = wentzel_screening_for_mean(m);
+  ln_a = std::log(a);
+  w2_over_w = wentzel_mean_w2(a) / m;
 }
 
 }  // namespace sabre::phys

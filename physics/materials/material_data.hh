@@ -26,7 +26,11 @@ struct LogGrid {
   // Bin index i in [0, n-2] and fraction f in [0,1] such that ln E = x_i + f*(x_{i+1}-x_i);
   // energies outside the grid are clamped to its ends.
   SABRE_HD int locate(double energy_mev, double& frac) const {
-    double t = (std::log(energy_mev) - ln_e0) * inv_dln;
+    return locate_ln(std::log(energy_mev), frac);
+  }
+  // The same from ln(E / MeV) (when the caller already has the logarithm).
+  SABRE_HD int locate_ln(double ln_energy, double& frac) const {
+    double t = (ln_energy - ln_e0) * inv_dln;
     if (!(t > 0)) { frac = 0; return 0; }
     if (t >= n - 1) { frac = 1; return n - 2; }
     const int i = int(t);
@@ -111,12 +115,20 @@ struct AliasSet {
   LogGrid grid;
 };
 
+// The Wentzel screening of the multiple-scattering deflection as a function of its mean
+// (physics/electron/msc.hh): row 0 holds ln A, row 1 <w^2>_A / <w>_A, on a uniform grid in
+// ln <w> ("energy" of the LogGrid = <w> = (1 - <cos theta>)/2), built at load time from the
+// exact solver (physics/tables/material_tables.cc). values == nullptr: no table (the
+// solver runs per deflection).
+inline constexpr int kMscTableRows = 2;
+
 struct MaterialData {
   int n_materials = 0;
   Cuts cuts;
   PhotonData photon;
   ChargedData charged[kNumChargedSpecies];
   AliasSet brems_photon[kNumChargedSpecies];  // electron/positron bremsstrahlung spectra
+  GridTable msc_wentzel;  // kMscTableRows rows, see above (added by issue 20)
 };
 
 }  // namespace sabre::phys

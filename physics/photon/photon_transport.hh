@@ -80,12 +80,21 @@ SABRE_HD PhotonFate transport_photon(const TransportParams& tp, Particle& p, Rng
   const double rho_max = majorant_density(tp);
   const double cut = tp.materials.cuts.photon_absorption_mev;
   const double w = p.weight;
+  // The energy's point on the photon grid and the majorant, kept while the energy does not
+  // change (fictitious events): one logarithm of the energy per real interaction. All
+  // photon tables share one grid (the loader binds them all to the file's photon grid).
+  double e_located = -1, f = 0, mu_max_cm = 0;
+  int bin = 0;
   for (;;) {
     if (p.energy_mev <= cut) {
       scorer.below_cut(voxel_clamped(g, p.pos_cm), p.energy_mev * w);
       return PhotonFate::absorbed;
     }
-    const double mu_max_cm = ph.majorant_mu_rho(0, p.energy_mev) * rho_max;  // [1/cm]
+    if (p.energy_mev != e_located) {
+      e_located = p.energy_mev;
+      bin = ph.mu_rho_total.grid.locate(e_located, f);
+      mu_max_cm = ph.majorant_mu_rho.at(0, bin, f) * rho_max;  // [1/cm]
+    }
     const double s_cm = -std::log(rng.uniform()) / mu_max_cm;
     p.pos_cm = p.pos_cm + s_cm * p.dir;
     int i, j, k;
@@ -96,12 +105,9 @@ SABRE_HD PhotonFate transport_photon(const TransportParams& tp, Particle& p, Rng
     const std::int64_t v = g.index(i, j, k);
     const int m = tp.phantom.material[v];
     const double rho = tp.phantom.density_g_cm3[v];
-    double f;
-    const int bin = ph.mu_rho_total.grid.locate(p.energy_mev, f);
     const double mu_cm = ph.mu_rho_total.at(m, bin, f) * rho;
     if (rng.uniform() * mu_max_cm >= mu_cm) continue;  // fictitious
-    // Real interaction: pick the process. All photon tables share mu_rho_total's grid
-    // (checked by the engine when the tables are loaded).
+    // Real interaction: pick the process (every photon table on the same grid, above).
     double mu_p[kNumPhotonProcesses];
     double sum = 0;
     for (int q = 0; q < kNumPhotonProcesses; ++q) {

@@ -8,6 +8,7 @@
 #include "core/build_info.hh"
 #include "core/errors.hh"
 #include "core/sha256.hh"
+#include "physics/electron/msc.hh"
 
 namespace sabre::phys {
 
@@ -46,6 +47,12 @@ void MaterialTables::bind() {
     a.edges = nullptr;  // uniform bins
     a.grid = set_.alias_grid;
   }
+  // The multiple-scattering screening table (physics/electron/msc.hh): universal, built
+  // from the exact solver (~0.1 s once per load).
+  const LogGrid g = msc_wentzel_grid();
+  msc_table_.assign(std::size_t(kMscTableRows) * g.n, 0.0);
+  for (int i = 0; i < g.n; ++i) msc_wentzel_node(g, i, msc_table_[i], msc_table_[g.n + i]);
+  data_.msc_wentzel = table(g, msc_table_);
 }
 
 namespace {
@@ -70,6 +77,7 @@ void for_each_table(MaterialData& d, F f) {
   f(d.photon.majorant_mu_rho);
   for (auto& c : d.charged)
     for (int q = 0; q < tables::kNumChargedQuantities; ++q) f(c.*(tables::kChargedQuantities[q].member));
+  f(d.msc_wentzel);
 }
 
 }  // namespace
@@ -84,7 +92,9 @@ PackedMaterialData MaterialTables::pack() const {
     return off;
   };
   for_each_table(p.layout, [&](GridTable& t) {
-    const std::size_t rows = (&t == &p.layout.photon.majorant_mu_rho) ? 1 : static_cast<std::size_t>(data_.n_materials);
+    const std::size_t rows = (&t == &p.layout.photon.majorant_mu_rho) ? 1
+                             : (&t == &p.layout.msc_wentzel)        ? std::size_t(kMscTableRows)
+                                                                    : static_cast<std::size_t>(data_.n_materials);
     t.values = as_offset<double>(append(t.values, rows * static_cast<std::size_t>(t.grid.n) * sizeof(double)));
   });
   // the alias arrays are shared by both species: pack them once

@@ -65,6 +65,7 @@ class MaterialTables {
   void bind();
   tables::TableSet set_;
   MaterialData data_;
+  std::vector<double> msc_table_;  // MaterialData::msc_wentzel's values
   std::string path_;
   std::string sha256_;
 };

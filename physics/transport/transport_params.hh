@@ -29,6 +29,18 @@ struct PhysicsSwitches {
   // Multiple-scattering angular model: true = two moments (<P1> and <P2> exact per step,
   // physics/electron/msc.hh sample_msc_cos_theta_2m), false = first moment only.
   bool msc_two_moments = true;
+  // Efficiency (issue 20; docs/efficiency.md). Each is exact in expectation, on by default,
+  // switchable in the phantom and run files ([physics]) and in the output's provenance.
+  // The multiple-scattering screening from a table built at load time instead of a Newton
+  // solve per deflection (physics/electron/msc.hh).
+  bool msc_tables = true;
+  // Electron range rejection with Russian roulette (physics/electron/condensed_history.hh):
+  // an electron whose residual range cannot take it out of its voxel survives with
+  // probability range_rejection_survival (weight / survival, the rest of the voxel's
+  // expectation as a local correction) or deposits its energy in the voxel. Exact in
+  // expectation, bremsstrahlung included.
+  bool range_rejection = true;
+  double range_rejection_survival = 0.125;
 };
 
 struct TransportParams {

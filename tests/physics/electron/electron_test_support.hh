@@ -149,7 +149,7 @@ void fano_history(const phys::TransportParams& tp, const phys::ElectronOptions& 
   Particle q;
   while (st.pop(q)) {
     if (q.type == ParticleType::photon) {  // regeneration: deposit where created
-      sc.deposit(voxel_clamped(tp.phantom.grid, q.pos_cm), q.energy_mev);
+      sc.deposit(voxel_clamped(tp.phantom.grid, q.pos_cm), q.energy_mev * q.weight);
       continue;
     }
     transport_charged(tp, opt, q, rng, sc, st);

@@ -59,7 +59,7 @@ struct Stat {  // sums for means, variances and covariances of per-history value
 // the same random numbers in every geometry (correlated sampling), so density effects are
 // seen against the uniform-water case without its statistical noise. Prints and checks.
 void run_fano(const MaterialTables& tab, double e0, const std::vector<double>& ratios, long n,
-              std::uint64_t seed, bool check_absolute) {
+              std::uint64_t seed, bool check_absolute, const ElectronOptions& opt = ElectronOptions()) {
   const int water = tab.index("water");
   const MaterialData& md = tab.data();
   const double r = md.charged[kElectron].range_restricted(water, e0);  // [g/cm^2]
@@ -68,7 +68,6 @@ void run_fano(const MaterialTables& tab, double e0, const std::vector<double>& r
   const std::size_t g_n = all.size();
   std::vector<std::unique_ptr<et::FanoGeometry>> geo;
   for (double x : all) geo.push_back(std::make_unique<et::FanoGeometry>(r, x, [water](int, int) { return water; }));
-  const ElectronOptions opt;  // full physics
   std::vector<Stat> slab(g_n), surround(g_n), diff(g_n);
   std::vector<double> cross_ws(g_n, 0.0);
   FixedStack<256> st;
@@ -144,6 +143,19 @@ TEST_CASE("Fano cavity test, 1 MeV electrons, water slabs at 1/4, 1/10, 1/100",
   const MaterialTables* tab = et::tables();
   if (!tab) { sabre::test::skip("needs physics tables"); return; }
   run_fano(*tab, 1.0, {0.25, 0.1, 0.01}, scaled(40000), 1954, false);
+}
+
+TEST_CASE("Fano cavity test with range rejection (roulette 1/8), 1 MeV, water slabs at 1/4, 1/10, 1/100",
+          "[electron][fano][efficiency]") {
+  // The efficiency default of the phantom and run files (issue 20): the roulette must keep
+  // the theorem. The rejection test compares mass thicknesses (residual range against
+  // density x distance to the voxel faces), so it is density-scaled like everything else.
+  const MaterialTables* tab = et::tables();
+  if (!tab) { sabre::test::skip("needs physics tables"); return; }
+  ElectronOptions opt;
+  opt.range_rejection = true;
+  opt.range_rejection_survival = 0.125;
+  run_fano(*tab, 1.0, {0.25, 0.1, 0.01}, scaled(40000), 1956, false, opt);
 }
 
 TEST_CASE("Fano cavity test, 1 and 10 MeV, long (validation/fano)", "[.fano-long]") {

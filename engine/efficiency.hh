@@ -1,0 +1,19 @@
+// The efficiency techniques of PhysicsSwitches (issue 20, docs/efficiency.md) as they are
+// recorded in an output's provenance and summary.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "physics/transport/transport_params.hh"
+
+namespace sabre {
+
+// One line, e.g. "msc_tables on; range_rejection on (survival 0.125)".
+std::string efficiency_description(const phys::PhysicsSwitches& s);
+
+// Adds "variance_reduction" (the line above) to a provenance map.
+void add_efficiency_provenance(std::map<std::string, std::string>& provenance,
+                               const phys::PhysicsSwitches& s);
+
+}  // namespace sabre

@@ -18,7 +18,11 @@
 //     - ends a particle at or below cuts.electron_absorption_mev with Scorer::below_cut of
 //       its kinetic energy where it stops; a positron then annihilates at rest
 //       (rest_mass(+2 m c^2), two 511 keV photons pushed);
-//     - ends a particle leaving the grid with Scorer::escape of its kinetic energy there.
+//     - ends a particle leaving the grid with Scorer::escape of its kinetic energy there;
+//     - with range_rejection (an efficiency switch, docs/efficiency.md), plays a Russian
+//       roulette once per electron track that cannot leave its voxel: killed (its energy
+//       deposited there) or weight / survival with a negative correction in the voxel,
+//       exact in expectation (range_roulette).
 //   transport_charged() is the same with explicit ElectronOptions (e.g. the CSDA mode of the
 //   path-length check) and returns per-track tallies (path length, steps).
 //
@@ -41,7 +45,8 @@
 //      Moller/Bhabha delta ray, bremsstrahlung or (e+) annihilation in flight, chosen by
 //      their cross sections at E_end (physics/electron/hard_events.hh).
 // Random numbers per step: 1 (hard distance, when any hard process is on) + 1 (hinge) + 2
-// (deflection) + 2 (real?, which) + the bounded samplers of a hard event.
+// (deflection) + 2 (real?, which) + the bounded samplers of a hard event; + 1 once per track
+// for the range-rejection roulette.
 #pragma once
 
 #include <cmath>

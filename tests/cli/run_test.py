@@ -265,6 +265,10 @@ with tempfile.TemporaryDirectory() as tmp:
                 doses.append((f["dose/dose"][...], f["dose/rel_uncertainty"][...]))
                 fx = f["provenance"].attrs.get("fractions_planned")
                 fractions = max(1, int(fx.decode() if isinstance(fx, bytes) else fx)) if fx is not None else None
+                vr = f["provenance"].attrs.get("variance_reduction")
+                vr = vr.decode() if isinstance(vr, bytes) else vr
+                check(vr == "msc_tables on; range_rejection on (survival 0.125)",
+                      f"HDF5 provenance variance_reduction: {vr!r} (the efficiency defaults, docs/efficiency.md)")
     if len(doses) == 3:
         for i in (1, 2):
             check(np.array_equal(doses[0][0], doses[i][0]), f"dose of run {i} differs from run 0")

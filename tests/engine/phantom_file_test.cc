@@ -55,6 +55,9 @@ electron_cut_mev = 0.5
 estepe = 0.1
 msc_g1_max = 0.05
 msc_two_moments = false
+msc_tables = false
+range_rejection = false
+range_rejection_survival = 0.25
 
 [output]
 hdf5 = "out.h5"
@@ -90,6 +93,9 @@ TEST_CASE("A phantom file with slabs, a parallel source and overrides", "[engine
   CHECK(pf.switches.estepe == 0.1);
   CHECK(pf.switches.msc_g1_max == 0.05);
   CHECK_FALSE(pf.switches.msc_two_moments);
+  CHECK_FALSE(pf.switches.msc_tables);
+  CHECK_FALSE(pf.switches.range_rejection);
+  CHECK(pf.switches.range_rejection_survival == 0.25);
   CHECK(pf.output == (std::filesystem::path(f).parent_path() / "out.h5").string());
 
   // Materials and densities per voxel (later slabs win; nominal densities by default).

@@ -141,3 +141,37 @@ hdf5 = "d.h5"
   bad.calibration_batch_histories = -5;
   CHECK_THROWS_WITH(sabre::validate(bad), Catch::Contains("--calibration-batch-histories"));
 }
+
+TEST_CASE("run file [physics]: the efficiency switches, checked", "[engine][efficiency]") {
+  sabre::RunConfig dflt;
+  CHECK(dflt.physics.msc_tables);
+  CHECK(dflt.physics.range_rejection);
+  CHECK(dflt.physics.range_rejection_survival == 0.125);
+  const auto path = write_file("physics.toml", R"(
+ct = "ct"
+[physics]
+msc_tables = false
+range_rejection = false
+range_rejection_survival = 0.5
+)");
+  sabre::RunConfig cfg;
+  sabre::load_run_file(path, cfg);
+  CHECK_FALSE(cfg.physics.msc_tables);
+  CHECK_FALSE(cfg.physics.range_rejection);
+  CHECK(cfg.physics.range_rejection_survival == 0.5);
+  // Only the efficiency keys: any other physics switch is an unknown key in a run file.
+  const auto other = write_file("physics_other.toml", "ct = \"ct\"\n[physics]\nestepe = 0.1\n");
+  sabre::RunConfig c2;
+  CHECK_THROWS_AS(sabre::load_run_file(other, c2), sabre::InputError);
+  for (const char* bad : {"0", "1.5", "-0.1"}) {
+    const auto p = write_file("physics_bad.toml", std::string("ct = \"ct\"\n[physics]\nrange_rejection_survival = ") + bad + "\n");
+    sabre::RunConfig c3;
+    try {
+      sabre::load_run_file(p, c3);
+      FAIL("survival " << bad << " was accepted");
+    } catch (const sabre::InputError& e) {
+      CHECK(std::string(e.what()).find("range_rejection_survival") != std::string::npos);
+      CHECK(std::string(e.what()).find("physics_bad.toml") != std::string::npos);
+    }
+  }
+}

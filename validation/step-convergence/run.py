@@ -3,6 +3,7 @@
 
 usage: run.py SABRE_EXE [--histories N] [--pieces K] [--threads T] [--out results.json]
                [--extend results.json] [--reanalyse results.json]
+               [--rerun default --base results.json --out new.json]
 
 Runs mini-R1.toml with the default step control and with steps 5-10 times shorter
 (estepe 0.05, msc_g1_max 0.02), and, for information, the default steps with the
@@ -88,9 +89,26 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "results.json"))
     ap.add_argument("--reanalyse")
     ap.add_argument("--extend", help="add --pieces more pieces (next seeds) to this results file")
+    ap.add_argument("--rerun", help="comma-separated configurations to run again (as many pieces as --base "
+                    "holds, same seeds) with SABRE_EXE, keeping --base's other profiles (e.g. a new default "
+                    "against the saved short-step reference); written to --out")
+    ap.add_argument("--base", help="the results file --rerun starts from")
     a = ap.parse_args()
     if a.reanalyse:
         res = json.load(open(a.reanalyse))
+    elif a.rerun:
+        if not a.sabre or not a.base:
+            ap.error("--rerun needs SABRE_EXE and --base")
+        if os.path.abspath(a.out) == os.path.abspath(a.base):
+            ap.error("--out must differ from --base")
+        res = json.load(open(a.base))
+        with tempfile.TemporaryDirectory() as work:
+            for name in a.rerun.split(","):
+                if name not in CONFIGS:
+                    ap.error(f"unknown configuration {name}")
+                res["profiles"][name] = run_config(os.path.abspath(a.sabre), name, res["histories_per_piece"],
+                                                   len(res["profiles"][name]), a.threads, work)
+        res["rerun"] = {"configurations": a.rerun.split(","), "base": os.path.basename(a.base)}
     elif a.extend:
         if not a.sabre:
             ap.error("SABRE_EXE is required")

@@ -248,7 +248,9 @@ PhantomFile load_phantom_file(const std::string& path) {
     sw.delta_rays = s.flag("delta_rays").value_or(sw.delta_rays);
     sw.bremsstrahlung = s.flag("bremsstrahlung").value_or(sw.bremsstrahlung);
     sw.multiple_scattering = s.flag("multiple_scattering").value_or(sw.multiple_scattering);
-    sw.straggling = s.flag("straggling").value_or(sw.straggling);
+    if (s.flag("straggling"))
+      s.fail("straggling", "is not a switch: sabre has no energy-loss straggling below the production "
+                           "thresholds (the restricted loss is continuous, docs/electron-transport.md); remove the key");
     sw.annihilation_in_flight = s.flag("annihilation_in_flight").value_or(sw.annihilation_in_flight);
     if (auto x = s.num("estepe")) {
       if (!(*x > 0 && *x < 1)) s.fail("estepe", "must be in (0, 1): the largest fractional energy loss per step");

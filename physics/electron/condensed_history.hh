@@ -8,8 +8,7 @@
 //   CondensedHistoryCharged is the `Charged` policy: its static transport(tp, p, rng,
 //   scorer, stack) follows one e- or e+ (inside the grid, or on its surface moving in) to
 //   its end, with the switches of tp.switches (delta_rays, bremsstrahlung,
-//   multiple_scattering, annihilation_in_flight; `straggling` is not modelled: there is no
-//   soft-loss straggling). It
+//   multiple_scattering, annihilation_in_flight; there is no soft-loss straggling). It
 //     - deposits the continuous (restricted) energy loss in every voxel the step crosses
 //       (Scorer::deposit), the exact loss of each segment from the range table;
 //     - pushes delta rays (electrons above the absorption cut), bremsstrahlung photons and

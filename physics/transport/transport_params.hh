@@ -19,7 +19,6 @@ struct PhysicsSwitches {
   bool delta_rays = true;        // hard Moller/Bhabha events
   bool bremsstrahlung = true;    // hard bremsstrahlung events
   bool multiple_scattering = true;
-  bool straggling = true;        // energy-loss straggling, if the model has any
   bool annihilation_in_flight = true;
   // Condensed-history step control (physics/electron/condensed_history.hh, ElectronOptions;
   // docs/electron-transport.md): largest fractional energy loss per step and largest

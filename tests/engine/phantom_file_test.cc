@@ -127,6 +127,12 @@ TEST_CASE("Phantom file errors name the file and the key", "[engine][phantom_fil
   CHECK(error_of(src + "[physics]\nestepe=1.5\n").find("physics.estepe") != std::string::npos);
   CHECK(error_of(src + "[physics]\nestepe=0\n").find("physics.estepe") != std::string::npos);
   CHECK(error_of(src + "[physics]\nmsc_g1_max=-0.1\n").find("physics.msc_g1_max") != std::string::npos);
+  CHECK(error_of(src + "[physics]\nrange_rejection_survival=0\n").find("physics.range_rejection_survival") !=
+        std::string::npos);
+  // No straggling model, so no switch that would pretend to turn one on or off (issue 21).
+  const std::string strag = error_of(src + "[physics]\nstraggling=true\n");
+  CHECK(strag.find("physics.straggling") != std::string::npos);
+  CHECK(strag.find("no energy-loss straggling") != std::string::npos);
   CHECK(error_of("[phantom\n").find("bad.toml: line 1") != std::string::npos);
   CHECK_THROWS_AS(load_phantom_file("/nonexistent/p.toml"), InputError);
 }

@@ -37,7 +37,7 @@ TEST_CASE("Tabulated Wentzel screening matches the exact solve", "[electron][msc
   for (int i = 1; i + 1 < t.grid.n; i += 3) {
     for (double off : {0.0, 0.5}) {
       const double m = std::exp(t.grid.ln_e0 + (i + off) * h);
-      double a, w2a;
+      double a = 0, w2a = 0;
       REQUIRE(msc_table_lookup(&t, m, a, w2a));
       const double a_exact = wentzel_screening_for_mean(m);
       worst_a = std::fmax(worst_a, std::fabs(a / a_exact - 1));
@@ -51,7 +51,7 @@ TEST_CASE("Tabulated Wentzel screening matches the exact solve", "[electron][msc
   CHECK(worst_mean < 5e-5);
   CHECK(worst_w2 < 5e-6);
   // Outside the table the lookup declines (the solver runs).
-  double a, w2a;
+  double a = 0, w2a = 0;
   CHECK_FALSE(msc_table_lookup(&t, 0.5 * kMscTableMinW, a, w2a));
   CHECK_FALSE(msc_table_lookup(&t, 0.46, a, w2a));
   CHECK_FALSE(msc_table_lookup(nullptr, 0.01, a, w2a));
@@ -214,4 +214,46 @@ TEST_CASE("Range rejection leaves positrons and already-rouletted tracks alone",
     }
   }
   CHECK(killed == 0);
+}
+
+TEST_CASE("Range inversion from a bin hint equals the bisection, with the grid point of the result",
+          "[electron][efficiency]") {
+  // The hinted walk (energy_from_range_at: the step's one-logarithm bookkeeping) must give
+  // the bisection's energy bit for bit whatever the hint, and a grid point (bin, frac) that
+  // reads every table at that energy as locating it would (to rounding).
+  const MaterialTables* tab = et::tables();
+  if (!tab) { sabre::test::skip("needs physics tables"); return; }
+  const MaterialData& md = tab->data();
+  Rng rng(99, 0, kStreamTest);
+  long checked = 0;
+  for (int sp = 0; sp < kNumChargedSpecies; ++sp) {
+    const GridTable& range = md.charged[sp].range_restricted;
+    const int n = range.grid.n;
+    for (int m = 0; m < md.n_materials; ++m) {
+      const double* row = range.values + static_cast<long>(m) * n;
+      for (int k = 0; k < 400; ++k) {
+        // ranges over the whole row, both ends and beyond included
+        const double r = (k < 4) ? (k == 0 ? 0.0 : k == 1 ? row[0] : k == 2 ? row[n - 1] : 2 * row[n - 1])
+                                 : row[0] + (row[n - 1] - row[0]) * std::pow(rng.uniform(), 4.0);
+        const double e_ref = energy_from_range(range, m, r);
+        for (int hint : {-5, 0, n / 3, n - 2, n - 1, n + 7, int(rng.uniform() * n)}) {
+          int bin = hint;
+          double frac = -1;
+          const double e = energy_from_range_at(range, m, r, bin, frac);
+          REQUIRE(e == e_ref);
+          REQUIRE(bin >= 0);
+          REQUIRE(bin <= n - 2);
+          REQUIRE(frac >= 0);
+          REQUIRE(frac <= 1);
+          double f2;
+          const int i2 = range.grid.locate(e, f2);
+          // the same point up to rounding (at a node the two may name adjacent bins)
+          const double x1 = bin + frac, x2 = i2 + f2;
+          REQUIRE(std::fabs(x1 - x2) < 1e-9);
+          ++checked;
+        }
+      }
+    }
+  }
+  CHECK(checked > 10000);
 }

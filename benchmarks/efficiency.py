@@ -231,16 +231,15 @@ def bias_stats(h5a, h5b, lung):
                 if isinstance(hpm, bytes):
                     hpm = hpm.decode()
                 scale = 1.0 / float(hpm)
-            return d * scale, u
-    da, ua = load(h5a)
-    db, ub = load(h5b)
+            rho = f["phantom/density_g_cm3"][()] if "phantom/density_g_cm3" in f else np.ones_like(d)
+            return d * scale, u, rho
+    da, ua, rho = load(h5a)
+    db, ub, _ = load(h5b)
     # Voxels chosen on the mean of both runs (choosing on one run's dose would pick the
     # voxels where it fluctuated up: a negative bias of b - a), above 10 % of that mean's
     # maximum, and of density >= 0.05 g/cm3 (sabre's headline voxels: air voxels' dose to
     # medium is noise with tails of single below-cut deposits).
     mean = 0.5 * (da + db)
-    with h5py.File(h5a, "r") as f:
-        rho = f["phantom/density_g_cm3"][()] if "phantom/density_g_cm3" in f else np.ones_like(da)
     sel = (mean > 0.1 * mean[rho >= 0.05].max()) & (rho >= 0.05) & (da > 0) & (db > 0)
     sa, sb = ua[sel] * da[sel], ub[sel] * db[sel]
     z = (db[sel] - da[sel]) / np.sqrt(sa ** 2 + sb ** 2)

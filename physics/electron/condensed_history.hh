@@ -269,11 +269,8 @@ SABRE_HD MoveEnd move_mass(const TransportParams& tp, const GridTable& range, in
 // Shortest distance [cm] from pos to the faces of voxel v (pos inside v up to rounding;
 // negative rounding gives a distance <= 0, which rejects nothing).
 SABRE_HD_INLINE double distance_to_voxel_faces(const GridGeometry& g, std::int64_t v, Vec3 pos) {
-  const std::int64_t nxy = std::int64_t(g.nx) * g.ny;
-  const int k = int(v / nxy);
-  const std::int64_t rem = v - std::int64_t(k) * nxy;
-  const int j = int(rem / g.nx);
-  const int i = int(rem - std::int64_t(j) * g.nx);
+  int i, j, k;
+  g.indices(v, i, j, k);
   const double x0 = g.origin_cm.x + i * g.spacing_cm.x, y0 = g.origin_cm.y + j * g.spacing_cm.y,
                z0 = g.origin_cm.z + k * g.spacing_cm.z;
   double d = pos.x - x0;
@@ -303,9 +300,13 @@ SABRE_HD bool range_roulette(const TransportParams& tp, const ElectronOptions& o
                              Particle& p, std::int64_t v, double range_to_cut_g_cm2, Rng& rng,
                              Scorer& scorer) {
   const double rho = tp.phantom.density_g_cm3[v];
-  if (!(rho > 0) ||
-      !(range_to_cut_g_cm2 < rho * distance_to_voxel_faces(tp.phantom.grid, v, p.pos_cm)))
-    return false;
+  if (!(rho > 0)) return false;
+  // No point in a voxel is farther than half its smallest side from a face: most steps
+  // (residual range beyond that) end here without locating the particle in its voxel.
+  const Vec3 s = tp.phantom.grid.spacing_cm;
+  const double half_min = 0.5 * (s.x < s.y ? (s.x < s.z ? s.x : s.z) : (s.y < s.z ? s.y : s.z));
+  if (!(range_to_cut_g_cm2 < rho * half_min)) return false;
+  if (!(range_to_cut_g_cm2 < rho * distance_to_voxel_faces(tp.phantom.grid, v, p.pos_cm))) return false;
   p.flags |= kFlagRangeRouletted;
   const double q = opt.range_rejection_survival;
   if (rng.uniform() < q) {

@@ -30,6 +30,12 @@ struct GridGeometry {
     return {origin_cm.x + nx * spacing_cm.x, origin_cm.y + ny * spacing_cm.y,
             origin_cm.z + nz * spacing_cm.z};
   }
+  // Indices (i, j, k) of linear voxel index v.
+  SABRE_HD void indices(std::int64_t v, int& i, int& j, int& k) const {
+    i = int(v % nx);
+    j = int((v / nx) % ny);
+    k = int(v / (std::int64_t(nx) * ny));
+  }
   // Voxel indices containing p; false when p is outside the grid.
   SABRE_HD bool locate(Vec3 p, int& i, int& j, int& k) const {
     i = int(std::floor((p.x - origin_cm.x) / spacing_cm.x));

@@ -100,9 +100,7 @@ struct VoxelWalker {
   // its next step in the new voxel, tests/physics/electron/fano_interface_test.cc).
   SABRE_HD bool init_in(const GridGeometry& g, Vec3 p, Vec3 d, std::int64_t v) {
     start(p, d);
-    i = int(v % g.nx);
-    j = int((v / g.nx) % g.ny);
-    k = int(v / (std::int64_t(g.nx) * g.ny));
+    g.indices(v, i, j, k);
     return inside(g);
   }
   // The ray's start and direction and the step signs, shared by init and init_in.

@@ -20,6 +20,7 @@
 #include "physics/tables/material_tables.hh"
 #include "physics/transport/history.hh"
 #include "physics/transport/majorant.hh"
+#include "tests/support/evidence.hh"
 #include "tests/support/skip.hh"
 #include "tests/support/transport_fixtures.hh"
 
@@ -203,6 +204,24 @@ TEST_CASE("Narrow-beam attenuation in water matches NIST exp(-mu t)",
     WARN("E = " << e << " MeV: uncollided " << frac << ", NIST exp(-mu t) " << ref
                 << ", difference " << 100 * diff << " % (1 sigma " << 100 * sigma_rel
                 << " %); table mu/rho " << mu_table << " vs NIST " << mu_nist);
+    char id[32];
+    std::snprintf(id, sizeof id, "attenuation/%gMeV", e);
+    sabre::test::Evidence row;
+    row.id = id;
+    char what[96];
+    std::snprintf(what, sizeof what, "uncollided fraction behind 10 cm of water, %g MeV pencil beam", e);
+    row.quantity = what;
+    row.kind = "independent";
+    row.reference_source = "exp(-mu t), mu/rho from NIST XCOM with coherent (../shared/data/reference/nist-water-photon.csv)";
+    row.reference = ref;
+    row.value = frac;
+    row.difference = diff;
+    row.sigma = sigma_rel;
+    row.tolerance = 0.005;
+    row.unit = "fraction; difference relative";
+    row.histories = n;
+    row.pass = std::abs(diff) < 0.005;
+    sabre::test::record(row);
     CHECK(std::abs(diff) < 0.005);
     // and against the table's own mu: the tracking itself, within 4 sigma
     CHECK(std::abs(frac / std::exp(-mu_table * 10.0) - 1) < 4 * sigma_rel);

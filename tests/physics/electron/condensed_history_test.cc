@@ -5,10 +5,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <map>
 
 #include "physics/electron/condensed_history.hh"
 #include "physics/transport/history.hh"
 #include "tests/physics/electron/electron_test_support.hh"
+#include "tests/support/evidence.hh"
 
 using namespace sabre::phys;
 namespace et = sabre::test::electron;
@@ -125,6 +127,7 @@ TEST_CASE("CSDA mode: mean path to the cut matches ESTAR range(E0) - range(Ecut)
   if (!tab || !estar.ok) { sabre::test::skip("needs tables and ../shared reference data"); return; }
   const int water = tab->index("water");
   const double e_cut = tab->cuts().electron_absorption_mev;
+  std::map<double, double> path_rho1;  // [E0] -> mean mass path at density 1
   for (double rho : {1.0, 0.25}) {
     const int nz = 100;
     const double dz = 1.0 / rho;  // 100 g/cm^2 of water in 1 g/cm^2 layers
@@ -157,6 +160,40 @@ TEST_CASE("CSDA mode: mean path to the cut matches ESTAR range(E0) - range(Ecut)
       std::printf("CSDA path rho %.2f E0 %5.1f MeV: mean path %.5f g/cm^2, ESTAR %.5f, %+.3f %%\n",
                   rho, e0, mean, ref, 100 * (mean / ref - 1));
       CHECK(mean == Approx(ref).epsilon(0.005));
+      // Evidence rows: at density 1 against ESTAR (independent); at 0.25 against the density-1
+      // path of the same random numbers (a guard: the step is density-scaled, so the mass path
+      // must not change beyond rounding; it is not a second comparison with ESTAR).
+      char buf[128];
+      sabre::test::Evidence row;
+      std::snprintf(buf, sizeof buf, "electron-csda/path/rho%g/%gMeV", rho, e0);
+      row.id = buf;
+      row.unit = "g/cm2; difference relative";
+      row.histories = n;
+      if (rho == 1.0) {
+        path_rho1[e0] = mean;
+        std::snprintf(buf, sizeof buf, "CSDA mass path to the %.3f MeV cut, %g MeV electrons, water", e_cut, e0);
+        row.quantity = buf;
+        row.kind = "independent";
+        row.reference_source = "ESTAR CSDA range(E0) - range(E_cut), log-log interpolated "
+                               "(../shared/data/reference/nist-water-electron.csv)";
+        row.reference = ref;
+        row.value = mean;
+        row.difference = mean / ref - 1;
+        row.tolerance = 0.005;
+      } else {
+        std::snprintf(buf, sizeof buf, "CSDA mass path, %g MeV, density %g vs density 1 (same random numbers)", e0,
+                      rho);
+        row.quantity = buf;
+        row.kind = "guard";
+        row.reference_source = "the same run at density 1 (density scaling of the step)";
+        row.reference = path_rho1.at(e0);
+        row.value = mean;
+        row.difference = mean / path_rho1.at(e0) - 1;
+        row.tolerance = 1e-6;
+        CHECK(std::fabs(row.difference) < row.tolerance);
+      }
+      row.pass = std::fabs(row.difference) < row.tolerance;
+      sabre::test::record(row);
       // Energy: all of E0 deposited (continuous) or below the cut, nothing else.
       CHECK(sc.deposited + sc.below == Approx(n * e0).epsilon(1e-12));
     }

@@ -29,11 +29,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "physics/electron/condensed_history.hh"
 #include "physics/transport/history.hh"
 #include "tests/physics/electron/electron_test_support.hh"
+#include "tests/support/evidence.hh"
 
 using namespace sabre::phys;
 namespace et = sabre::test::electron;
@@ -58,8 +60,12 @@ struct Stat {  // sums for means, variances and covariances of per-history value
 // Runs n histories of e0 electrons in each geometry of `ratios` IN LOCKSTEP: history h uses
 // the same random numbers in every geometry (correlated sampling), so density effects are
 // seen against the uniform-water case without its statistical noise. Prints and checks.
+// `evidence`: when set, the figures are recorded for validation/run.py (tests/support/evidence.hh)
+// under ids "<evidence>/<E0>MeV/...": the theorem rows of the thinnest slab (independent) and
+// the density-scaling row (a guard: the slabs at every density against uniform water).
 void run_fano(const MaterialTables& tab, double e0, const std::vector<double>& ratios, long n,
-              std::uint64_t seed, bool check_absolute, const ElectronOptions& opt = ElectronOptions()) {
+              std::uint64_t seed, bool check_absolute, const ElectronOptions& opt = ElectronOptions(),
+              const char* evidence = nullptr) {
   const int water = tab.index("water");
   const MaterialData& md = tab.data();
   const double r = md.charged[kElectron].range_restricted(water, e0);  // [g/cm^2]
@@ -92,6 +98,8 @@ void run_fano(const MaterialTables& tab, double e0, const std::vector<double>& r
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double eq = e0 / geo[0]->cum.back();  // equilibrium energy per mass per history
+  double scaling_worst = 0, scaling_tol = 1.0;
+  bool scaling_pass = true;
   for (std::size_t gi = 0; gi < g_n; ++gi) {
     const double ms = slab[gi].s / n, mw = surround[gi].s / n;
     const double vs = (slab[gi].s2 / n - ms * ms) / n, vw = (surround[gi].s2 / n - mw * mw) / n;
@@ -127,6 +135,64 @@ void run_fano(const MaterialTables& tab, double e0, const std::vector<double>& r
     }
     CHECK(std::fabs(rs - 1) < tol_s);
     CHECK(std::fabs(rat - 1) < tol_r);
+    const bool scaled_ok = std::fabs(rel) < 0.005 && std::fabs(rel) < 4 * se_d + 1e-6;
+    scaling_pass = scaling_pass && scaled_ok;
+    scaling_worst = std::fmax(scaling_worst, std::fabs(rel));
+    scaling_tol = std::fmin(scaling_tol, 4 * se_d + 1e-6);
+    if (evidence && gi + 1 == g_n) {
+      char pre[64], buf[192];
+      std::snprintf(pre, sizeof pre, "%s/%gMeV", evidence, e0);
+      const std::string tol_text = check_absolute ? "" : "4 sigma (a run too short for the 0.5 % acceptance bound)";
+      sabre::test::Evidence row;
+      row.kind = "independent";
+      row.reference_source = "Fano's theorem: dose per mass = E0 N / M in charged-particle equilibrium";
+      row.histories = n;
+      row.unit = "ratio";
+      row.id = std::string(pre) + "/slab";
+      std::snprintf(buf, sizeof buf, "%g MeV electrons, water slab at 1/%.0f density: slab dose / (E0 N/M)", e0,
+                    1 / all[gi]);
+      row.quantity = buf;
+      row.reference = 1.0;
+      row.value = rs;
+      row.difference = rs - 1;
+      row.sigma = se_s;
+      row.tolerance = tol_s;
+      row.tolerance_text = tol_text;
+      row.pass = std::fabs(rs - 1) < tol_s && (!check_absolute || se_s < 0.0017);
+      sabre::test::record(row);
+      row.id = std::string(pre) + "/ratio";
+      std::snprintf(buf, sizeof buf, "%g MeV electrons, water slab at 1/%.0f density: slab / surrounding water", e0,
+                    1 / all[gi]);
+      row.quantity = buf;
+      row.value = rat;
+      row.difference = rat - 1;
+      row.sigma = se_rat;
+      row.tolerance = tol_r;
+      row.pass = std::fabs(rat - 1) < tol_r && (!check_absolute || se_rat < 0.0017);
+      sabre::test::record(row);
+    }
+  }
+  if (evidence && g_n > 1) {
+    char buf[192];
+    std::string slabs;
+    for (double x : ratios) slabs += (slabs.empty() ? "1/" : ", 1/") + std::to_string(int(std::lround(1 / x)));
+    sabre::test::Evidence row;
+    std::snprintf(buf, sizeof buf, "%s/%gMeV/density-scaling", evidence, e0);
+    row.id = buf;
+    std::snprintf(buf, sizeof buf, "%g MeV: slab dose at %s density vs uniform water, same histories: largest |difference|",
+                  e0, slabs.c_str());
+    row.quantity = buf;
+    row.kind = "guard";
+    row.reference_source = "the same histories in uniform water (the step is density-scaled: equal up to rounding)";
+    row.reference = 0.0;
+    row.value = scaling_worst;
+    row.difference = scaling_worst;
+    row.tolerance = scaling_tol;
+    row.tolerance_text = "4 sigma of the paired difference + 1e-6";
+    row.unit = "relative";
+    row.histories = n;
+    row.pass = scaling_pass;
+    sabre::test::record(row);
   }
 }
 
@@ -142,7 +208,7 @@ TEST_CASE("Fano cavity test, 1 MeV electrons, water slabs at 1/4, 1/10, 1/100",
           "[electron][fano]") {
   const MaterialTables* tab = et::tables();
   if (!tab) { sabre::test::skip("needs physics tables"); return; }
-  run_fano(*tab, 1.0, {0.25, 0.1, 0.01}, scaled(40000), 1954, false);
+  run_fano(*tab, 1.0, {0.25, 0.1, 0.01}, scaled(40000), 1954, false, ElectronOptions(), "fano");
 }
 
 TEST_CASE("Fano cavity test with range rejection (roulette 1/8), 1 MeV, water slabs at 1/4, 1/10, 1/100",
@@ -163,6 +229,6 @@ TEST_CASE("Fano cavity test, 1 and 10 MeV, long (validation/fano)", "[.fano-long
   if (!tab) { sabre::test::skip("needs physics tables"); return; }
   const char* seed_env = std::getenv("SABRE_FANO_SEED");
   const std::uint64_t seed = seed_env ? std::strtoull(seed_env, nullptr, 10) : 1955;
-  run_fano(*tab, 1.0, {0.25, 0.1, 0.01}, scaled(4000000), seed, true);
-  run_fano(*tab, 10.0, {0.25, 0.1, 0.01}, scaled(2000000), seed + 1, true);
+  run_fano(*tab, 1.0, {0.25, 0.1, 0.01}, scaled(4000000), seed, true, ElectronOptions(), "fano");
+  run_fano(*tab, 10.0, {0.25, 0.1, 0.01}, scaled(2000000), seed + 1, true, ElectronOptions(), "fano");
 }

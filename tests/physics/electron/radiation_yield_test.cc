@@ -9,6 +9,7 @@
 #include "physics/electron/condensed_history.hh"
 #include "physics/transport/history.hh"
 #include "tests/physics/electron/electron_test_support.hh"
+#include "tests/support/evidence.hh"
 
 using namespace sabre::phys;
 namespace et = sabre::test::electron;
@@ -113,6 +114,26 @@ TEST_CASE("radiation yield in water within 5 % of ESTAR, 1-20 MeV", "[electron][
     // is held to the same 5 %. The track-length estimate carries the check (standard error
     // required < 0.5 %); the analog photon count must agree with it within 4 standard
     // errors (it is the same expectation: the photons sampled at the rate the step uses).
+    {
+      sabre::test::Evidence row;
+      char buf[128];
+      std::snprintf(buf, sizeof buf, "electron-csda/yield/%gMeV", e0);
+      row.id = buf;
+      std::snprintf(buf, sizeof buf, "radiation yield of the primary (track-length estimate), %g MeV electrons, water",
+                    e0);
+      row.quantity = buf;
+      row.kind = "independent";
+      row.reference_source = "ESTAR radiation yield (../shared/data/reference/nist-water-electron.csv)";
+      row.reference = estar[c];
+      row.value = yt_p;
+      row.difference = yt_p / estar[c] - 1;
+      row.sigma = set_p / estar[c];
+      row.tolerance = 0.05;
+      row.unit = "fraction of E0; difference relative";
+      row.histories = n;
+      row.pass = std::fabs(row.difference) <= 0.05 && set_p < 0.005 * estar[c];
+      sabre::test::record(row);
+    }
     CHECK(set_p < 0.005 * estar[c]);
     CHECK(yt_p == Approx(estar[c]).epsilon(0.05));
     CHECK(yt == Approx(estar[c]).epsilon(0.05));

@@ -2,12 +2,14 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdio>
 #include <vector>
 
 #include "chi2.hh"
 #include "hand_tables.hh"
 #include "physics/core/rng.hh"
 #include "physics/photon/klein_nishina.hh"
+#include "tests/support/evidence.hh"
 
 using namespace sabre::phys;
 using sabre::test::chi2_quantile;
@@ -69,6 +71,22 @@ TEST_CASE("Klein-Nishina scattered-photon energies pass a chi-square test", "[ph
     int dof = 0;
     const double chi2 = chi2_statistic(obs, prob, n, dof);
     WARN("E = " << e << " MeV: chi2 = " << chi2 << " for " << dof << " dof");
+    sabre::test::Evidence row;
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "klein-nishina/%gMeV", e);
+    row.id = buf;
+    std::snprintf(buf, sizeof buf, "chi2/dof of the k'/k histogram (%ld samples, %d bins), %g MeV", n, bins, e);
+    row.quantity = buf;
+    row.kind = "independent";
+    row.reference_source = "analytic Klein-Nishina dsigma/deps, Simpson-integrated per bin";
+    row.reference = 1.0;
+    row.value = chi2 / dof;
+    row.difference = chi2 / dof - 1;
+    std::snprintf(buf, sizeof buf, "chi2 < 99.9 %% quantile (%.1f for %d dof)", chi2_quantile(dof), dof);
+    row.tolerance_text = buf;
+    row.histories = n;
+    row.pass = dof == bins - 1 && chi2 < chi2_quantile(dof);
+    sabre::test::record(row);
     CHECK(dof == bins - 1);
     CHECK(chi2 < chi2_quantile(dof));
   }

@@ -5,6 +5,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "cli/registry.hh"
 #include "core/errors.hh"
@@ -13,6 +15,7 @@
 #include "core/log.hh"
 #include "core/output_file.hh"
 #include "engine/io/dose_hdf5.hh"
+#include "engine/io/tally_hdf5.hh"
 #include "engine/simulate_phantom.hh"
 
 namespace sabre::cli {
@@ -25,7 +28,26 @@ struct SimulateOptions {
   int threads = -1;
   std::int64_t seed = -1;
   std::string device = "auto";
+  std::string part;
+  std::string checkpoint;
+  double checkpoint_interval_s = 300;
+  std::string resume;
 };
+
+// "K/N" -> (K, N); UsageError otherwise.
+std::pair<int, int> parse_part(const std::string& s) {
+  const auto slash = s.find('/');
+  try {
+    if (slash != std::string::npos && slash > 0 && slash + 1 < s.size()) {
+      std::size_t a = 0, b = 0;
+      const int k = std::stoi(s.substr(0, slash), &a);
+      const int n = std::stoi(s.substr(slash + 1), &b);
+      if (a == slash && b == s.size() - slash - 1 && n >= 1 && k >= 0 && k < n) return {k, n};
+    }
+  } catch (const std::exception&) {
+  }
+  throw UsageError("--part " + s + ": expected K/N with 0 <= K < N (e.g. 0/4 ... 3/4)");
+}
 
 void run_simulate(const SimulateOptions& o) {
   SimulateOverrides ov;
@@ -42,9 +64,16 @@ void run_simulate(const SimulateOptions& o) {
     ov.seed = std::uint64_t(o.seed);
   }
   ov.device = parse_device_spec(o.device);  // UsageError (exit 2) on a bad string
+  if (!o.part.empty()) std::tie(ov.part_index, ov.part_count) = parse_part(o.part);
+  ov.checkpoint = o.checkpoint;
+  if (!(o.checkpoint_interval_s > 0)) throw UsageError("--checkpoint-interval must be > 0 seconds");
+  ov.checkpoint_interval_s = o.checkpoint_interval_s;
+  ov.resume = o.resume;
   // The output path: --output wins over the file's [output] hdf5. Check it before work.
   std::string output = o.output;
   if (output.empty()) output = load_phantom_file(o.file).output;
+  if (ov.part_count > 1 && output.empty())
+    throw UsageError("--part needs an output file (-o): the part file is what `sabre merge` combines");
   if (!output.empty()) check_output_paths({output});
   interrupt::install_handlers();
 
@@ -73,8 +102,12 @@ void run_simulate(const SimulateOptions& o) {
   if (b.stack_overflows)
     spdlog::warn("{} secondaries deposited locally because the stack was full", b.stack_overflows);
   if (!output.empty()) {
-    io::write_dose_hdf5(output, d);  // writes under a temporary name, renames on success
-    std::printf("dose written to %s\n", output.c_str());
+    // writes under a temporary name, renames on success; a part carries its tally
+    if (ov.part_count > 1)
+      io::write_dose_hdf5(output, d, [&](hid_t f) { io::write_tally_group(f, output, sim.run.tally, sim.tally_info); });
+    else
+      io::write_dose_hdf5(output, d);
+    std::printf("%s written to %s\n", ov.part_count > 1 ? "part" : "dose", output.c_str());
   }
 }
 
@@ -91,6 +124,14 @@ const bool registered = register_command(
       sub.add_option("--device", o->device,
                      "auto (every GPU, else all CPU threads), cpu, cpu:N, cuda, cuda:N[,M...]")
           ->capture_default_str();
+      sub.add_option("--part", o->part,
+                     "K/N: run only part K (0-based) of N of the batches; `sabre merge` combines the parts "
+                     "into the file one run would write, bit for bit");
+      sub.add_option("--checkpoint", o->checkpoint,
+                     "Write the tally to this file every --checkpoint-interval seconds and on SIGINT/SIGTERM");
+      sub.add_option("--checkpoint-interval", o->checkpoint_interval_s, "Seconds between checkpoints")
+          ->capture_default_str();
+      sub.add_option("--resume", o->resume, "Continue from this checkpoint (same job, same part)");
       sub.callback([o] { run_simulate(*o); });
     });
 

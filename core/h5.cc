@@ -178,6 +178,18 @@ void Group::write(const std::string& name, const std::vector<std::int32_t>& data
                 H5T_NATIVE_INT32);
 }
 
+void Group::write(const std::string& name, const std::vector<std::int64_t>& data,
+                  const std::vector<hsize_t>& dims, int deflate) const {
+  write_numeric(*this, name, data.data(), data.size(), dims, deflate, H5T_STD_I64LE,
+                H5T_NATIVE_INT64);
+}
+
+void Group::write(const std::string& name, const std::vector<std::uint64_t>& data,
+                  const std::vector<hsize_t>& dims, int deflate) const {
+  write_numeric(*this, name, data.data(), data.size(), dims, deflate, H5T_STD_U64LE,
+                H5T_NATIVE_UINT64);
+}
+
 void Group::write(const std::string& name, const std::vector<std::string>& data) const {
   Quiet q;
   std::size_t len = 1;
@@ -204,6 +216,14 @@ std::vector<hsize_t> Group::read(const std::string& name, std::vector<double>& o
 
 std::vector<hsize_t> Group::read(const std::string& name, std::vector<std::int32_t>& out) const {
   return read_numeric(*this, name, out, H5T_INTEGER, H5T_NATIVE_INT32);
+}
+
+std::vector<hsize_t> Group::read(const std::string& name, std::vector<std::int64_t>& out) const {
+  return read_numeric(*this, name, out, H5T_INTEGER, H5T_NATIVE_INT64);
+}
+
+std::vector<hsize_t> Group::read(const std::string& name, std::vector<std::uint64_t>& out) const {
+  return read_numeric(*this, name, out, H5T_INTEGER, H5T_NATIVE_UINT64);
 }
 
 std::vector<hsize_t> Group::read(const std::string& name, std::vector<std::string>& out) const {

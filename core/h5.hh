@@ -71,10 +71,16 @@ class Group {
              const std::vector<hsize_t>& dims, int deflate = 0) const;
   void write(const std::string& name, const std::vector<std::int32_t>& data,
              const std::vector<hsize_t>& dims, int deflate = 0) const;
+  void write(const std::string& name, const std::vector<std::int64_t>& data,
+             const std::vector<hsize_t>& dims, int deflate = 0) const;
+  void write(const std::string& name, const std::vector<std::uint64_t>& data,
+             const std::vector<hsize_t>& dims, int deflate = 0) const;
   void write(const std::string& name, const std::vector<std::string>& data) const;  // 1-D
   // Read a whole dataset; returns its dimensions. Type mismatches are InputErrors.
   std::vector<hsize_t> read(const std::string& name, std::vector<double>& out) const;
   std::vector<hsize_t> read(const std::string& name, std::vector<std::int32_t>& out) const;
+  std::vector<hsize_t> read(const std::string& name, std::vector<std::int64_t>& out) const;
+  std::vector<hsize_t> read(const std::string& name, std::vector<std::uint64_t>& out) const;
   std::vector<hsize_t> read(const std::string& name, std::vector<std::string>& out) const;
 
   // --- attributes (scalars, 1-D double arrays, fixed-length strings)

@@ -54,31 +54,6 @@ double mean_rel_uncertainty_above_half_max(const std::vector<double>& dose,
   return n ? sum / double(n) : 0;
 }
 
-namespace {
-
-// Per-voxel dose and relative uncertainty from the batch sums so far.
-void finish_stats(const phys::PhantomView& ph, const std::vector<double>& s1_mev,
-                  const std::vector<double>& sx, const std::vector<double>& sx2, int batches,
-                  std::int64_t histories, std::vector<double>& dose_gy,
-                  std::vector<double>& rel_unc) {
-  const std::int64_t nv = ph.grid.size();
-  dose_gy.assign(nv, 0.0);
-  rel_unc.assign(nv, 0.0);
-  const double volume_cm3 = ph.grid.voxel_volume_cm3();
-  for (std::int64_t v = 0; v < nv; ++v) {
-    const double mass_kg = double(ph.density_g_cm3[v]) * volume_cm3 * 1e-3;
-    if (s1_mev[v] > 0 && mass_kg > 0 && histories > 0)
-      dose_gy[v] = s1_mev[v] / double(histories) * phys::kMeVToJoule / mass_kg;
-    if (batches >= 2 && sx[v] > 0) {
-      const double mean = sx[v] / batches;
-      const double var = std::max(0.0, (sx2[v] - batches * mean * mean) / (batches - 1.0));
-      rel_unc[v] = std::sqrt(var / batches) / mean;
-    }
-  }
-}
-
-}  // namespace
-
 RegionEstimate region_batch_mean(const std::vector<double>& energy_mev,
                                  const std::vector<std::int64_t>& histories) {
   SABRE_EXPECT(energy_mev.size() == histories.size(), "region tally: energies and histories differ in length");
@@ -160,13 +135,26 @@ void HostBackend::run_range(std::uint64_t first, std::uint64_t count,
 }
 
 SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSettings& settings,
-                          const HistoryRangeFn& range_fn, const ProgressHook& hook) {
+                          const HistoryRangeFn& range_fn, const ProgressHook& hook,
+                          const CheckpointHooks& checkpoint) {
   HostBackend backend(range_fn, settings.threads, settings.chunk);
-  return run_batches(phantom, settings, backend, hook);
+  return run_batches(phantom, settings, backend, hook, checkpoint);
+}
+
+void fill_dose_from_tally(const phys::PhantomView& phantom, const BatchTally& tally,
+                          const std::vector<std::uint8_t>* headline_mask, DoseResult& d) {
+  tally.finish(phantom, d.dose_gy, d.rel_uncertainty);
+  d.grid = phantom.grid;
+  d.dose_unit = "Gy/history";
+  d.histories = tally.histories();
+  d.batches = int(tally.batches());
+  d.mean_rel_uncertainty_50 =
+      headline_mask ? mean_rel_uncertainty_above_half_max(d.dose_gy, d.rel_uncertainty, *headline_mask)
+                    : mean_rel_uncertainty_above_half_max(d.dose_gy, d.rel_uncertainty);
 }
 
 SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSettings& settings,
-                          BatchBackend& backend, const ProgressHook& hook) {
+                          BatchBackend& backend, const ProgressHook& hook, const CheckpointHooks& checkpoint) {
   if (settings.histories <= 0) throw UsageError("the number of histories must be > 0");
   if (settings.batch_histories > 0) {
     if (settings.histories < 2 * settings.batch_histories)
@@ -183,11 +171,15 @@ SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSett
   const auto t0 = std::chrono::steady_clock::now();
   const std::int64_t nv = phantom.grid.size();
   const int nbatches = batch_count(settings);
+  const int end_batch = settings.end_batch < 0 ? nbatches : std::min(settings.end_batch, nbatches);
+  SABRE_EXPECT(settings.first_batch >= 0 && settings.first_batch <= end_batch, "batch range out of order");
+  SABRE_EXPECT(!(settings.regions && (settings.resume || settings.first_batch > 0 || end_batch < nbatches)),
+               "region tallies are not supported with parts or checkpoints");
 
   std::vector<std::int64_t> batch_fp(nv, 0);
-  std::vector<double> s1(nv, 0.0), sx(nv, 0.0), sx2(nv, 0.0);
-
   SimulationRun run;
+  run.tally = settings.resume ? *settings.resume : BatchTally(nv);
+  SABRE_EXPECT(run.tally.voxels() == nv, "resumed tally is for another grid");
   // Region tallies: the voxel indices of each region, read before the batch is folded.
   std::vector<std::vector<std::int64_t>> region_voxels;
   if (settings.regions) {
@@ -199,67 +191,60 @@ SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSett
     }
     run.region_energy_mev.resize(region_voxels.size());
   }
-  int done_batches = 0;
-  std::int64_t done_histories = 0;
-  for (int b = 0; b < nbatches; ++b) {
-    const auto [first, last] = batch_range(settings, b);
-    backend.run_range(std::uint64_t(first), std::uint64_t(last - first), batch_fp, run.balance);
-    if (!region_voxels.empty()) {
-      // Integer sums (exact, order-free), then MeV.
-      run.batch_histories.push_back(last - first);
-      for (std::size_t r = 0; r < region_voxels.size(); ++r) {
-        std::int64_t q = 0;
-        for (const std::int64_t v : region_voxels[r]) q += batch_fp[v];
-        run.region_energy_mev[r].push_back(double(q) / kernels::kEnergyQuantaPerMeV);
-      }
-    }
-    // Fold the batch (in batch order: deterministic) and clear it.
-    const double n_b = double(last - first);
-    for (std::int64_t v = 0; v < nv; ++v) {
-      if (batch_fp[v] == 0) continue;
-      const double e = double(batch_fp[v]) / kernels::kEnergyQuantaPerMeV;
-      s1[v] += e;
-      sx[v] += e / n_b;
-      sx2[v] += (e / n_b) * (e / n_b);
-      batch_fp[v] = 0;
-    }
-    ++done_batches;
-    done_histories += last - first;
-    if (hook) {
-      BatchProgress p;
-      p.batches_done = done_batches;
-      p.batches_total = nbatches;
-      p.histories_done = done_histories;
-      p.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  run.next_batch = settings.first_batch;
+  auto write_checkpoint = [&](bool interrupted) {
+    CheckpointState cs;
+    cs.tally = &run.tally;
+    cs.next_batch = run.next_batch;
+    cs.interrupted = interrupted;
+    checkpoint.write(cs);
+  };
+  try {
+    for (int b = settings.first_batch; b < end_batch; ++b) {
+      const auto [first, last] = batch_range(settings, b);
+      backend.run_range(std::uint64_t(first), std::uint64_t(last - first), batch_fp, run.balance);
       if (!region_voxels.empty()) {
-        p.batch_histories = &run.batch_histories;
-        p.region_energy_mev = &run.region_energy_mev;
+        // Integer sums (exact, order-free), then MeV.
+        run.batch_histories.push_back(last - first);
+        for (std::size_t r = 0; r < region_voxels.size(); ++r) {
+          std::int64_t q = 0;
+          for (const std::int64_t v : region_voxels[r]) q += batch_fp[v];
+          run.region_energy_mev[r].push_back(double(q) / kernels::kEnergyQuantaPerMeV);
+        }
       }
-      if (done_batches >= 2) {
-        std::vector<double> d, u;
-        finish_stats(phantom, s1, sx, sx2, done_batches, done_histories, d, u);
-        p.mean_rel_uncertainty_50 = settings.headline_mask
-                                        ? mean_rel_uncertainty_above_half_max(d, u, *settings.headline_mask)
-                                        : mean_rel_uncertainty_above_half_max(d, u);
+      run.tally.add_batch(last - first, batch_fp);  // exact; clears batch_fp
+      run.next_batch = b + 1;
+      if (checkpoint.write && checkpoint.due && checkpoint.due()) write_checkpoint(false);
+      if (hook) {
+        BatchProgress p;
+        p.batches_done = int(run.tally.batches());
+        p.batches_total = nbatches;
+        p.histories_done = run.tally.histories();
+        p.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (!region_voxels.empty()) {
+          p.batch_histories = &run.batch_histories;
+          p.region_energy_mev = &run.region_energy_mev;
+        }
+        if (p.batches_done >= 2) {
+          DoseResult d;
+          fill_dose_from_tally(phantom, run.tally, settings.headline_mask, d);
+          p.mean_rel_uncertainty_50 = d.mean_rel_uncertainty_50;
+        }
+        if (!hook(p)) break;
       }
-      if (!hook(p)) break;
     }
+  } catch (...) {
+    // Stopped (a signal, an error in the hook): the batches done so far are kept in the
+    // checkpoint, so that --resume continues exactly where this run ended.
+    if (checkpoint.write) write_checkpoint(true);
+    throw;
   }
-  finish_stats(phantom, s1, sx, sx2, done_batches, done_histories, run.dose.dose_gy,
-               run.dose.rel_uncertainty);
-  run.dose.grid = phantom.grid;
-  run.dose.dose_unit = "Gy/history";
-  run.dose.histories = done_histories;
-  run.dose.batches = done_batches;
+  fill_dose_from_tally(phantom, run.tally, settings.headline_mask, run.dose);
   run.dose.seed = settings.seed;
   run.dose.device = backend.description();
-  run.dose.mean_rel_uncertainty_50 =
-      settings.headline_mask
-          ? mean_rel_uncertainty_above_half_max(run.dose.dose_gy, run.dose.rel_uncertainty, *settings.headline_mask)
-          : mean_rel_uncertainty_above_half_max(run.dose.dose_gy, run.dose.rel_uncertainty);
   run.dose.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  run.energy_mev = std::move(s1);
+  run.energy_mev = run.tally.energy_mev();
   return run;
 }
 

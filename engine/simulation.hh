@@ -25,6 +25,15 @@
 // stop the run early (target uncertainty, time limit, interrupt). A stopped run reports
 // the batches completed (>= 2 needed for an uncertainty).
 //
+// Exact tallies, parts, checkpoints (issue 22): the batches are folded into a BatchTally
+// (engine/tally.hh: integer sums per voxel, order-free), from which dose and uncertainty are
+// computed. A run may do only batches [first_batch, end_batch) (a part of a job), start from
+// a tally of batches already done (`resume`: a checkpoint), and hand its tally to a
+// `checkpoint` callback after a batch when checkpoint_due() says so, and when the progress
+// hook throws (an interrupt: SIGTERM from a scheduler). Tallies of disjoint batch ranges
+// merge (BatchTally::merge) into exactly the tally of one run over all of them, so the dose
+// and uncertainty of parts merged, or of a resumed run, are bit for bit those of one run.
+//
 // Region tallies: `regions` (optional) lists voxel masks, e.g. the calibration region; for
 // each completed batch the run also returns the energy deposited in each region
 // (SimulationRun::region_energy_mev[r][b], and the batch's histories in batch_histories[b]),
@@ -47,6 +56,7 @@
 #include <vector>
 
 #include "engine/dose_result.hh"
+#include "engine/tally.hh"
 #include "kernels/transport.hh"
 #include "physics/transport/transport_params.hh"
 
@@ -65,6 +75,22 @@ struct SimulationSettings {
   // Regions whose energy is tallied per batch (see above): one mask per region, grid.size()
   // entries, nonzero = in the region. nullptr or empty = none. Must outlive the run.
   const std::vector<std::vector<std::uint8_t>>* regions = nullptr;
+  // Parts and checkpoints (see above). end_batch -1: to the last batch. `resume`: the tally
+  // of batches done before first_batch (must outlive the call). Not with `regions`.
+  int first_batch = 0;
+  int end_batch = -1;
+  const BatchTally* resume = nullptr;
+};
+
+// What a checkpoint holds: the tally of the batches done, the next batch to run.
+struct CheckpointState {
+  const BatchTally* tally = nullptr;
+  int next_batch = 0;
+  bool interrupted = false;  // written because the run is being stopped by a signal
+};
+struct CheckpointHooks {
+  std::function<bool()> due;                             // asked after each batch
+  std::function<void(const CheckpointState&)> write;     // writes the checkpoint
 };
 
 // Number of batches and the history range of batch b under these settings.
@@ -123,6 +149,8 @@ class HostBackend final : public BatchBackend {
 
 struct SimulationRun {
   DoseResult dose;                 // filled except material maps/provenance
+  BatchTally tally;                // the exact sums behind dose (parts, checkpoints)
+  int next_batch = 0;              // the batch after the last one done
   kernels::EnergyBalance balance;  // summed over threads (diagnostic)
   std::vector<double> energy_mev;  // [voxel] total energy deposited (for checks)
   // With settings.regions: histories per completed batch, and [region][batch] energy [MeV].
@@ -145,11 +173,18 @@ RegionEstimate region_batch_mean(const std::vector<double>& energy_mev,
 
 // Runs the batches. `phantom` gives the grid and densities (dose = energy / (rho V)).
 SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSettings& settings,
-                          BatchBackend& backend, const ProgressHook& hook = {});
+                          BatchBackend& backend, const ProgressHook& hook = {},
+                          const CheckpointHooks& checkpoint = {});
+
+// The dose result (dose, uncertainty, headline figure, counts) of a tally in a phantom:
+// what run_batches returns, and what a merge of parts or a resumed run recomputes.
+void fill_dose_from_tally(const phys::PhantomView& phantom, const BatchTally& tally,
+                          const std::vector<std::uint8_t>* headline_mask, DoseResult& dose);
 
 // The same on CPU threads (settings.threads, settings.chunk).
 SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSettings& settings,
-                          const HistoryRangeFn& range_fn, const ProgressHook& hook = {});
+                          const HistoryRangeFn& range_fn, const ProgressHook& hook = {},
+                          const CheckpointHooks& checkpoint = {});
 
 // The transport of histories for a source type, with the charged-particle policy:
 // convenience wrapper building the HistoryRangeFn.

@@ -130,7 +130,8 @@ struct Writer {
   }
 };
 
-void write_file(const std::string& tmp, const std::string& final_path, const DoseResult& r) {
+void write_file(const std::string& tmp, const std::string& final_path, const DoseResult& r,
+                const std::function<void(hid_t)>& extra) {
   const Writer w{final_path};
   Id fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
   Id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
@@ -211,6 +212,7 @@ void write_file(const std::string& tmp, const std::string& final_path, const Dos
       w.attr_string(pv, k.c_str(), v);
     }
   }
+  if (extra) extra(file);
   if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) throw RuntimeError(final_path + ": cannot flush");
 }
 
@@ -272,7 +274,9 @@ struct Reader {
 
 }  // namespace
 
-void write_dose_hdf5(const std::string& path, const DoseResult& r) {
+void write_dose_hdf5(const std::string& path, const DoseResult& r) { write_dose_hdf5(path, r, {}); }
+
+void write_dose_hdf5(const std::string& path, const DoseResult& r, const std::function<void(hid_t)>& extra) {
   const auto n = r.grid.size();
   SABRE_EXPECT(r.grid.nx > 0 && r.grid.ny > 0 && r.grid.nz > 0, "dose grid is empty");
   SABRE_EXPECT(static_cast<std::int64_t>(r.dose_gy.size()) == n, "dose array does not match grid");
@@ -284,7 +288,7 @@ void write_dose_hdf5(const std::string& path, const DoseResult& r) {
                "density array does not match grid");
   QuietHdf5 quiet;
   OutputFile out(path);
-  write_file(out.temp_path(), path, r);
+  write_file(out.temp_path(), path, r, extra);
   out.commit();
 }
 

@@ -7,6 +7,9 @@
 // it is deterministic apart from the `created_utc` attribute (HDF5 object time stamps off).
 #pragma once
 
+#include <hdf5.h>
+
+#include <functional>
 #include <string>
 
 #include "engine/dose_result.hh"
@@ -27,6 +30,9 @@ inline constexpr const char* kDoseHdf5Format = "sabre-dose";
 // histories, device, date...). Throws RuntimeError (exit 4) naming `path` when the file
 // cannot be written, std::logic_error when `dose` is inconsistent (array sizes vs grid).
 void write_dose_hdf5(const std::string& path, const DoseResult& dose);
+// The same, calling `extra(file)` with the open file before it is closed and renamed into
+// place (the tally of a part or checkpoint, engine/io/tally_hdf5.hh).
+void write_dose_hdf5(const std::string& path, const DoseResult& dose, const std::function<void(hid_t)>& extra);
 
 // Reads a file written by write_dose_hdf5 (any schema version up to the current one):
 // DoseResult::rel_uncertainty gets the statistical part (version 1: /dose/rel_uncertainty,

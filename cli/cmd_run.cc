@@ -7,6 +7,7 @@
 
 #include "cli/options.hh"
 #include "cli/registry.hh"
+#include "core/ranks.hh"
 #include "core/errors.hh"
 #include "core/interrupt.hh"
 #include "core/log.hh"
@@ -76,6 +77,7 @@ void run(const RunFlags& o, CLI::App& sub) {
 
   interrupt::install_handlers();
   const auto summary = run_job(cfg, ProgressReporter::detect(cfg.quiet));
+  if (ranks::rank() != 0) return;  // MPI: rank 0 reports
   if (o.summary_stdout_json)
     std::cout << summary.dump(2) << "\n";
   else

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "cli/registry.hh"
+#include "core/ranks.hh"
 #include "core/errors.hh"
 #include "engine/device_spec.hh"
 #include "core/interrupt.hh"
@@ -83,6 +84,7 @@ void run_simulate(const SimulateOptions& o) {
                  100 * p.mean_rel_uncertainty_50);
     return true;
   });
+  if (ranks::rank() != 0) return;  // MPI: rank 0 holds the result and reports
   const auto& d = sim.run.dose;
   const auto& b = sim.run.balance;
   double dmax = 0;

@@ -11,6 +11,7 @@
 #include "core/build_info.hh"
 #include "core/errors.hh"
 #include "core/log.hh"
+#include "core/ranks.hh"
 
 namespace sabre::cli {
 
@@ -42,12 +43,17 @@ void print_version() {
     std::printf("CUDA: on (architectures %s)\n", build::cuda_architectures());
   else
     std::printf("CUDA: off\n");
+  std::printf("MPI: %s\n", ranks::built_with_mpi() ? "on" : "off");
   std::printf("compiler: %s\n", build::compiler());
 }
 
 int fail(ExitCode code, const std::string& message) {
   std::fflush(stdout);
-  std::fprintf(stderr, "sabre: error: %s\n", message.c_str());
+  if (ranks::size() == 1)
+    std::fprintf(stderr, "sabre: error: %s\n", message.c_str());
+  else if (ranks::rank() == 0 || code != ExitCode::interrupted)  // other ranks: quiet on a shared interrupt
+    std::fprintf(stderr, "sabre: error: %s%s\n",
+                 ranks::rank() == 0 ? "" : ("rank " + std::to_string(ranks::rank()) + ": ").c_str(), message.c_str());
   return static_cast<int>(code);
 }
 
@@ -60,7 +66,32 @@ std::string command_list() {
 }  // namespace
 }  // namespace sabre::cli
 
+int sabre_main(int argc, char** argv);
+
+namespace {
+
+// With several MPI ranks (core/ranks.hh): rank 0 reports errors as one process does; another
+// rank reports its own prefixed with its number; an error other than a coordinated interrupt
+// ends every rank (MPI_Abort with the exit code), so no rank waits for a dead one and no
+// output is written. One rank: the exit code is returned.
+int finish(int code) {
+  if (code != 0 && sabre::ranks::size() > 1 && code != static_cast<int>(sabre::ExitCode::interrupted)) {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    sabre::ranks::abort_all(code);
+  }
+  sabre::ranks::finalize();
+  return code;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  sabre::ranks::init(argc, argv);
+  return finish(sabre_main(argc, argv));
+}
+
+int sabre_main(int argc, char** argv) {
   using namespace sabre;
   using namespace sabre::cli;
 
@@ -80,7 +111,12 @@ int main(int argc, char** argv) {
   app.add_option("--log-format", log_format, "Log format on stderr: text or json")
       ->capture_default_str();
   // Logging must be configured before any subcommand callback runs.
-  app.parse_complete_callback([&] { sabre::log::configure(log_level, log_format); });
+  // MPI ranks other than 0 log warnings and errors only (rank 0 reports the progress).
+  app.parse_complete_callback([&] {
+    const bool quiet_rank = sabre::ranks::rank() != 0 &&
+                            (log_level == "trace" || log_level == "debug" || log_level == "info");
+    sabre::log::configure(quiet_rank ? "warn" : log_level, log_format);
+  });
 
   for (const auto& c : cmds) c.setup(*app.add_subcommand(c.name, c.description));
 

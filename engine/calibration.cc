@@ -223,6 +223,7 @@ CalibrationResult calibrate(const PlanMachine& m, const CalibrationSettings& s, 
   r.device = backend->description();
   const std::vector<std::vector<std::uint8_t>> regions{axis_region(ts.tp.phantom.grid, iso, surface_y, c.depth_cm, 1.0)};
   SimulationSettings st;
+  st.distribute_over_ranks = false;  // each MPI rank runs it whole (deterministic, identical)
   st.seed = s.seed;
   st.regions = &regions;
   char field[64];

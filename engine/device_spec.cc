@@ -5,6 +5,7 @@
 
 #include "core/devices.hh"
 #include "core/errors.hh"
+#include "core/ranks.hh"
 
 namespace sabre {
 namespace {
@@ -58,6 +59,17 @@ DeviceSpec parse_device_spec(const std::string& text) {
                    "' (expected auto, cpu, cpu:N, cuda or cuda:N[,M...])");
 }
 
+std::vector<int> gpus_of_local_rank(int gpus, int local_rank, int local_size) {
+  std::vector<int> out;
+  if (gpus <= 0) return out;
+  if (local_size <= 1) {
+    for (int i = 0; i < gpus; ++i) out.push_back(i);
+    return out;
+  }
+  out.push_back(local_rank % gpus);
+  return out;
+}
+
 DeviceSpec resolve_device_spec(const DeviceSpec& spec) {
   DeviceSpec out = spec;
   if (spec.kind == DeviceSpec::Kind::cpu) {
@@ -76,7 +88,14 @@ DeviceSpec resolve_device_spec(const DeviceSpec& spec) {
   }
   if (gpus.empty()) throw DeviceError("--device cuda: no usable CUDA device (" + why + ")");
   if (out.cuda_devices.empty()) {
-    for (const auto& g : gpus) out.cuda_devices.push_back(g.index);
+    // Every GPU of the node; with several MPI ranks on the node, rank k of them takes GPU
+    // k mod (GPUs) alone (issue 22), so the ranks of a node do not share devices.
+    const std::vector<int> mine = gpus_of_local_rank(int(gpus.size()), ranks::local_rank(), ranks::local_size());
+    if (ranks::local_size() > 1) {
+      out.cuda_devices = mine;
+    } else {
+      for (const auto& g : gpus) out.cuda_devices.push_back(g.index);
+    }
   } else {
     for (int i : out.cuda_devices)
       if (i >= int(gpus.size()))

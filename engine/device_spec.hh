@@ -26,4 +26,8 @@ DeviceSpec resolve_device_spec(const DeviceSpec& spec);
 
 std::string to_string(const DeviceSpec& spec);
 
+// The CUDA devices rank `local_rank` of the `local_size` MPI ranks on a node takes when all
+// GPUs were asked for: all of them with one rank, else GPU local_rank mod gpus alone.
+std::vector<int> gpus_of_local_rank(int gpus, int local_rank, int local_size);
+
 }  // namespace sabre

@@ -18,6 +18,7 @@
 #include "core/build_info.hh"
 #include "core/errors.hh"
 #include "core/interrupt.hh"
+#include "core/ranks.hh"
 #include "core/log.hh"
 #include "core/output_file.hh"
 #include "core/sha256.hh"
@@ -593,6 +594,13 @@ json run_job(const RunConfig& cfg, ProgressReporter::Mode progress_mode) {
   JobInputs in = read_inputs(cfg);
   interrupt::throw_if_requested();
   double cal_seconds = 0;
+  // With MPI ranks (core/ranks.hh) the transport is shared and rank 0 holds the result:
+  // only rank 0 calibrates, scales and writes; the others transport their batches and return
+  // an empty summary (cli/cmd_run.cc prints nothing for them).
+  if (ranks::size() > 1 && ranks::rank() != 0) {
+    transport_stage(cfg, in, ProgressReporter::Mode::quiet);
+    return json();
+  }
   const CalibrationResult cal = calibrate_stage(cfg, in, progress_mode, cal_seconds);
   const Transported t = transport_stage(cfg, in, progress_mode);
   const DoseResult d = absolute_dose(cfg, in, cal, t);

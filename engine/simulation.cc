@@ -4,11 +4,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <cmath>
 #include <memory>
 #include <thread>
 
 #include "core/errors.hh"
+#include "core/ranks.hh"
 #include "physics/core/constants.hh"
 
 namespace sabre {
@@ -141,6 +143,114 @@ SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSett
   return run_batches(phantom, settings, backend, hook, checkpoint);
 }
 
+namespace {
+
+std::vector<double> balance_vector(const kernels::EnergyBalance& b) {
+  return {b.emitted_mev, b.rest_mass_mev, b.deposited_mev, b.below_cut_mev, b.escaped_mev,
+          double(b.stack_overflows), double(b.histories)};
+}
+
+kernels::EnergyBalance balance_from(const std::vector<double>& v) {
+  kernels::EnergyBalance b;
+  b.emitted_mev = v[0];
+  b.rest_mass_mev = v[1];
+  b.deposited_mev = v[2];
+  b.below_cut_mev = v[3];
+  b.escaped_mev = v[4];
+  b.stack_overflows = std::uint64_t(v[5]);
+  b.histories = std::uint64_t(v[6]);
+  return b;
+}
+
+// The MPI rounds of run_batches (see engine/simulation.hh).
+void run_rounds(const phys::PhantomView& phantom, const SimulationSettings& settings, BatchBackend& backend,
+                const ProgressHook& hook, const CheckpointHooks& checkpoint, int end_batch, int nbatches,
+                std::chrono::steady_clock::time_point t0, std::vector<std::int64_t>& batch_fp, SimulationRun& run) {
+  const int nr = ranks::size(), me = ranks::rank();
+  enum Verdict { kContinue = 0, kStop = 1, kInterrupted = 2 };
+  std::vector<std::int64_t> recv(batch_fp.size(), 0);
+  std::vector<double> recv_balance(7, 0.0);
+  for (int b0 = run.next_batch; b0 < end_batch; b0 += nr) {
+    const int mine = b0 + me;
+    kernels::EnergyBalance bal;
+    if (mine < end_batch) {
+      const auto [first, last] = batch_range(settings, mine);
+      backend.run_range(std::uint64_t(first), std::uint64_t(last - first), batch_fp, bal);
+    }
+    if (me != 0) {
+      if (mine < end_batch) {
+        ranks::send_to_root(batch_fp, balance_vector(bal));
+        std::fill(batch_fp.begin(), batch_fp.end(), 0);
+      }
+      const int v = ranks::broadcast(kContinue);
+      if (v == kInterrupted) throw Interrupted("interrupted (rank 0 stopped the run)");
+      if (v == kStop) return;
+      continue;
+    }
+    // rank 0: the round's batches in batch order, the stop rules after each
+    run.balance.add(bal);
+    bool stopped = false;
+    std::exception_ptr error;
+    for (int r = 0; r < nr && b0 + r < end_batch; ++r) {
+      const auto [first, last] = batch_range(settings, b0 + r);
+      std::vector<std::int64_t>& q = r == 0 ? batch_fp : recv;
+      if (r > 0) {
+        ranks::receive_from(r, recv, recv_balance);
+        run.balance.add(balance_from(recv_balance));
+      }
+      if (stopped || error) {
+        std::fill(q.begin(), q.end(), 0);  // received to keep the ranks in step, then discarded
+        continue;
+      }
+      try {
+        run.tally.add_batch(last - first, q);
+        run.next_batch = b0 + r + 1;
+        if (checkpoint.write && checkpoint.due && checkpoint.due()) {
+          CheckpointState cs{&run.tally, run.next_batch, false};
+          checkpoint.write(cs);
+        }
+        if (hook) {
+          BatchProgress p;
+          p.batches_done = int(run.tally.batches());
+          p.batches_total = nbatches;
+          p.histories_done = run.tally.histories();
+          p.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          if (p.batches_done >= 2) {
+            p.mean_rel_uncertainty_50 = run.tally.headline_uncertainty(phantom, settings.headline_mask);
+          }
+          if (!hook(p)) stopped = true;
+        }
+      } catch (...) {
+        error = std::current_exception();
+        std::fill(q.begin(), q.end(), 0);
+      }
+    }
+    if (error) {
+      bool interrupted = false;
+      try {
+        std::rethrow_exception(error);
+      } catch (const Interrupted&) {
+        interrupted = true;
+      } catch (...) {
+      }
+      // An interrupt stops every rank in step (exit 5 everywhere, rank 0 keeps the checkpoint);
+      // any other error propagates and the caller ends all ranks (cli/main.cc: MPI_Abort).
+      if (interrupted) {
+        ranks::broadcast(kInterrupted);
+        if (checkpoint.write) {
+          CheckpointState cs{&run.tally, run.next_batch, true};
+          checkpoint.write(cs);
+        }
+      }
+      std::rethrow_exception(error);
+    }
+    ranks::broadcast(stopped ? kStop : kContinue);
+    if (stopped) break;
+  }
+}
+
+}  // namespace
+
 void fill_dose_from_tally(const phys::PhantomView& phantom, const BatchTally& tally,
                           const std::vector<std::uint8_t>* headline_mask, DoseResult& d) {
   tally.finish(phantom, d.dose_gy, d.rel_uncertainty);
@@ -192,6 +302,18 @@ SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSett
     run.region_energy_mev.resize(region_voxels.size());
   }
   run.next_batch = settings.first_batch;
+  if (settings.distribute_over_ranks && ranks::size() > 1) {
+    SABRE_EXPECT(region_voxels.empty(), "region tallies are not supported across MPI ranks");
+    run_rounds(phantom, settings, backend, hook, checkpoint, end_batch, nbatches, t0, batch_fp, run);
+    if (ranks::rank() == 0) {
+      fill_dose_from_tally(phantom, run.tally, settings.headline_mask, run.dose);
+      run.energy_mev = run.tally.energy_mev();
+    }
+    run.dose.seed = settings.seed;
+    run.dose.device = backend.description() + " x " + std::to_string(ranks::size()) + " MPI ranks";
+    run.dose.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return run;
+  }
   auto write_checkpoint = [&](bool interrupted) {
     CheckpointState cs;
     cs.tally = &run.tally;
@@ -226,9 +348,7 @@ SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSett
           p.region_energy_mev = &run.region_energy_mev;
         }
         if (p.batches_done >= 2) {
-          DoseResult d;
-          fill_dose_from_tally(phantom, run.tally, settings.headline_mask, d);
-          p.mean_rel_uncertainty_50 = d.mean_rel_uncertainty_50;
+          p.mean_rel_uncertainty_50 = run.tally.headline_uncertainty(phantom, settings.headline_mask);
         }
         if (!hook(p)) break;
       }

@@ -34,6 +34,15 @@
 // merge (BatchTally::merge) into exactly the tally of one run over all of them, so the dose
 // and uncertainty of parts merged, or of a resumed run, are bit for bit those of one run.
 //
+// MPI ranks (core/ranks.hh): with R > 1 ranks, batches go out in rounds of R (rank r runs
+// batch b0 + r), rank 0 receives them and folds them in batch order, calling the progress
+// hook and the checkpoint after each batch as one process would; its verdict (continue,
+// stop, interrupted) is broadcast after each round. Batches of a round after a stop are
+// discarded, so a stop by target uncertainty or time limit falls on the same batch as in
+// one process. Only rank 0's SimulationRun holds the result; the other ranks return an
+// empty tally (their callers write nothing). An interrupt on rank 0 (SIGTERM forwarded by
+// mpirun) stops every rank with Interrupted.
+//
 // Region tallies: `regions` (optional) lists voxel masks, e.g. the calibration region; for
 // each completed batch the run also returns the energy deposited in each region
 // (SimulationRun::region_energy_mev[r][b], and the batch's histories in batch_histories[b]),
@@ -80,6 +89,10 @@ struct SimulationSettings {
   int first_batch = 0;
   int end_batch = -1;
   const BatchTally* resume = nullptr;
+  // MPI (core/ranks.hh): with more than one rank the batches are shared among the ranks and
+  // folded on rank 0 (the same tally, the same stops, bit for bit); false: every rank runs
+  // the whole run by itself (a calibration each rank needs, deterministic and identical).
+  bool distribute_over_ranks = true;
 };
 
 // What a checkpoint holds: the tally of the batches done, the next batch to run.

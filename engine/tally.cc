@@ -1,6 +1,7 @@
 #include "engine/tally.hh"
 
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <stdexcept>
 
@@ -97,35 +98,101 @@ BatchTally BatchTally::from_sizes(std::int64_t voxels, std::vector<TallySize> si
   return t;
 }
 
+namespace {
+
+// uint128 -> double through its 64-bit halves when it fits (the common case: one call
+// into libgcc's 128-bit conversion is several times slower). Exact below 2^53, correctly
+// rounded otherwise; either way a function of the integer alone.
+inline double to_double(uint128 x) {
+  return x <= uint128(INT64_MAX) ? double(std::int64_t(x)) : double(x);
+}
+
+// The per-voxel arithmetic of finish() and headline_uncertainty(), shared so that both give
+// the same bits. Evaluated in double from the integers (called after every batch for the
+// headline figure, so it must be cheap): the same integers give the same bits whatever the
+// order the batches were added in.
+struct TallyEval {
+  const BatchTally& t;
+  const phys::PhantomView& ph;
+  std::int64_t nb, nh;
+  double volume_cm3, to_gy;
+  std::vector<double> inv_n, inv_n2;
+  TallyEval(const BatchTally& tally, const phys::PhantomView& phantom) : t(tally), ph(phantom) {
+    nb = t.batches();
+    nh = t.histories();
+    volume_cm3 = ph.grid.voxel_volume_cm3();
+    to_gy = phys::kMeVToJoule / kernels::kEnergyQuantaPerMeV / double(std::max<std::int64_t>(nh, 1));
+    for (const TallySize& s : t.sizes()) {
+      inv_n.push_back(1.0 / double(s.batch_size));
+      inv_n2.push_back(1.0 / (double(s.batch_size) * double(s.batch_size)));
+    }
+  }
+  double dose(std::int64_t v) const {
+    std::int64_t q = 0;
+    bool wide = false;  // the sum over sizes needs 128 bits
+    for (const TallySize& s : t.sizes())
+      if (__builtin_add_overflow(q, s.sum_q[std::size_t(v)], &q)) wide = true;
+    const double mass_kg = double(ph.density_g_cm3[v]) * volume_cm3 * 1e-3;
+    if (!(mass_kg > 0) || nh <= 0) return 0.0;
+    if (wide) {
+      __int128 w = 0;
+      for (const TallySize& s : t.sizes()) w += s.sum_q[std::size_t(v)];
+      return w > 0 ? double(w) * to_gy / mass_kg : 0.0;
+    }
+    return q > 0 ? double(q) * to_gy / mass_kg : 0.0;
+  }
+  double rel(std::int64_t v) const {
+    if (nb < 2) return 0.0;
+    double sx = 0, sx2 = 0;  // in quanta per history
+    for (std::size_t k = 0; k < inv_n.size(); ++k) {
+      const TallySize& s = t.sizes()[k];
+      const std::int64_t a = s.sum_q[std::size_t(v)];
+      const uint128 a2 = s.sum_q2[std::size_t(v)];
+      if (a == 0 && a2 == 0) continue;
+      sx += double(a) * inv_n[k];
+      sx2 += to_double(a2) * inv_n2[k];
+    }
+    if (!(sx > 0)) return 0.0;
+    const double mean = sx / double(nb);
+    const double var = std::max(0.0, (sx2 - double(nb) * mean * mean) / (double(nb) - 1.0));
+    return std::sqrt(var / double(nb)) / mean;
+  }
+};
+
+}  // namespace
+
 void BatchTally::finish(const phys::PhantomView& ph, std::vector<double>& dose_gy,
                         std::vector<double>& rel_unc) const {
   const std::int64_t nv = voxels_;
   SABRE_EXPECT(ph.grid.size() == nv, "phantom grid differs from the tally");
+  const TallyEval e(*this, ph);
   dose_gy.assign(std::size_t(nv), 0.0);
   rel_unc.assign(std::size_t(nv), 0.0);
-  const std::int64_t nb = batches(), nh = histories();
-  const double volume_cm3 = ph.grid.voxel_volume_cm3();
   for (std::int64_t v = 0; v < nv; ++v) {
-    __int128 q = 0;
-    long double sx = 0, sx2 = 0;  // in quanta per history
-    for (const TallySize& s : sizes_) {
-      const std::int64_t a = s.sum_q[std::size_t(v)];
-      if (a == 0 && s.sum_q2[std::size_t(v)] == 0) continue;
-      q += a;
-      const long double n = (long double)s.batch_size;
-      sx += (long double)a / n;
-      sx2 += (long double)s.sum_q2[std::size_t(v)] / (n * n);
-    }
-    const double mass_kg = double(ph.density_g_cm3[v]) * volume_cm3 * 1e-3;
-    if (q > 0 && mass_kg > 0 && nh > 0)
-      dose_gy[std::size_t(v)] =
-          double(q) / kernels::kEnergyQuantaPerMeV / double(nh) * phys::kMeVToJoule / mass_kg;
-    if (nb >= 2 && sx > 0) {
-      const long double mean = sx / nb;
-      const long double var = std::max(0.0L, (sx2 - nb * mean * mean) / (nb - 1.0L));
-      rel_unc[std::size_t(v)] = double(std::sqrt(var / nb) / mean);
+    dose_gy[std::size_t(v)] = e.dose(v);
+    rel_unc[std::size_t(v)] = e.rel(v);
+  }
+}
+
+double BatchTally::headline_uncertainty(const phys::PhantomView& ph, const std::vector<std::uint8_t>* mask) const {
+  const std::int64_t nv = voxels_;
+  SABRE_EXPECT(ph.grid.size() == nv, "phantom grid differs from the tally");
+  SABRE_EXPECT(!mask || std::int64_t(mask->size()) == nv, "headline mask size differs from the dose grid");
+  const TallyEval e(*this, ph);
+  double dmax = 0;
+  for (std::int64_t v = 0; v < nv; ++v)
+    if (!mask || (*mask)[std::size_t(v)]) dmax = std::max(dmax, e.dose(v));
+  if (!(dmax > 0)) return 0;
+  double sum = 0;
+  std::int64_t n = 0;
+  for (std::int64_t v = 0; v < nv; ++v) {
+    if (mask && !(*mask)[std::size_t(v)]) continue;
+    if (e.dose(v) > 0.5 * dmax) {
+      sum += e.rel(v);
+      ++n;
     }
   }
+  return n ? sum / double(n) : 0;
 }
 
 std::vector<double> BatchTally::energy_mev() const {

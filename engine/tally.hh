@@ -18,7 +18,7 @@
 //   xbar = sum_b x_b / B,  s^2(mean) = (sum_b x_b^2 - B xbar^2) / (B (B - 1)),
 //   relative uncertainty = s / xbar (0 where xbar <= 0 or B < 2),
 // with sum_b x_b = sum_sizes sum_q / n and sum_b x_b^2 = sum_sizes sum_q2 / n^2 evaluated in
-// long double from the integers.
+// double from the integers (the same integers, the same bits).
 #pragma once
 
 #include <cstdint>
@@ -62,6 +62,10 @@ class BatchTally {
   // Dose [Gy per history] and relative 1-sigma per voxel (see the header).
   void finish(const phys::PhantomView& phantom, std::vector<double>& dose_gy,
               std::vector<double>& rel_unc) const;
+  // The mean relative 1-sigma over the voxels (of `mask`, when given) whose dose exceeds
+  // 50 % of their maximum: mean_rel_uncertainty_above_half_max() of finish()'s arrays, the
+  // same bits, without building them (the stopping rule's figure after every batch).
+  double headline_uncertainty(const phys::PhantomView& phantom, const std::vector<std::uint8_t>* mask) const;
   // Energy per voxel [MeV], all batches.
   std::vector<double> energy_mev() const;
 

@@ -17,6 +17,7 @@ packages=(
   python3 python3-numpy python3-h5py python3-pydicom python3-matplotlib  # test/validation scripts (system python3)
   dicom3tools                      # dciodvfy: DICOM conformance check of RT Dose in tests
   plastimatch                      # independent gamma for cross-checking sabre compare
+  libopenmpi-dev openmpi-bin       # MPI: one job across processes and nodes (mpirun; docs/scale-out.md)
 )
 
 missing=()

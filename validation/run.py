@@ -647,18 +647,39 @@ def case_gamma(c):
         c.plots[case] = os.path.relpath(png, c.a.out)
 
 
+def case_slurm(c):
+    case = "slurm"
+    if c.quick:
+        c.row(case, "SLURM array job + merge, MPI job vs a single run", None, None, None, None, None, kind="guard",
+              status="not run in quick mode (starts a one-node SLURM cluster: validation/slurm/run.sh)")
+        return
+    r = c.sh(["bash", os.path.join(HERE, "slurm", "run.sh"), c.a.sabre], check=False)
+    if r.returncode == 77:
+        c.row(case, "SLURM array job + merge, MPI job vs a single run", None, None, None, None, None, kind="guard",
+              status="not run: " + r.stdout.strip()[-200:])
+        return
+    rows = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")]
+    want = ["array job (4 parts) + dependent merge == single run", "MPI job (2 ranks) == single run"]
+    have = {x["quantity"]: x for x in rows}
+    for w in want:
+        if w not in have:
+            raise MissingRow(f"row '{w}' missing from validation/slurm/run.sh ({r.stderr.strip()[-300:]})")
+        c.row(case, w, "single run, same seed", have[w]["detail"], None, "bit for bit", bool(have[w]["pass"]),
+              kind="guard", reference_source="the same job as one process (exactness of parts and ranks)")
+
+
 CASES = [("attenuation", case_attenuation), ("klein-nishina", case_klein_nishina),
          ("electron-csda", case_electron_csda), ("fano", case_fano), ("fano-interface", case_fano_interface),
          ("thin-layer", case_thin_layer), ("R1-water-6MV", case_r1),
          ("reproducibility", case_reproducibility), ("host-gpu", case_host_gpu),
-         ("linac-output-factors", case_linac_of), ("linac-mlc", case_linac_mlc), ("gamma-analytic", case_gamma)]
+         ("linac-output-factors", case_linac_of), ("linac-mlc", case_linac_mlc), ("gamma-analytic", case_gamma), ("slurm", case_slurm)]
 
 
 # the class of a case's rows (a case that cannot run fails in its class)
 CASE_KIND = {"attenuation": "independent", "klein-nishina": "independent", "electron-csda": "independent",
              "fano": "independent", "fano-interface": "independent", "thin-layer": "guard",
              "R1-water-6MV": "independent", "reproducibility": "guard", "host-gpu": "guard",
-             "linac-output-factors": "guard", "linac-mlc": "guard", "gamma-analytic": "tool"}
+             "linac-output-factors": "guard", "linac-mlc": "guard", "gamma-analytic": "tool", "slurm": "guard"}
 
 # ----------------------------------------------------------------------------- report
 

@@ -153,6 +153,7 @@ WaterDose WaterRunner::run(const Setup& s, const GridSpec& gs, const beams::Sour
   phys::use_phantom_majorant(tp, majorant);
   auto backend = make_backend(device_, tp, source, seed);
   SimulationSettings st;
+  st.distribute_over_ranks = false;  // each MPI rank runs it whole (deterministic, identical)
   st.histories = histories;
   st.batches = 10;
   st.seed = seed;

@@ -128,6 +128,22 @@ TEST_CASE("A run resumed from the tally of its first batches equals the uninterr
   CHECK(resumed.dose.histories == whole.dose.histories);
 }
 
+TEST_CASE("The headline figure without the arrays equals the arrays' figure bit for bit", "[engine][tally]") {
+  const Line line;
+  SimulationSettings s;
+  s.histories = 3001;
+  s.batches = 7;
+  const SimulationRun run = run_batches(line.view(), s, kFake);
+  std::vector<double> d, u;
+  run.tally.finish(line.view(), d, u);
+  const double a = run.tally.headline_uncertainty(line.view(), nullptr);
+  CHECK(std::memcmp(&a, &run.dose.mean_rel_uncertainty_50, sizeof a) == 0);
+  CHECK(a == mean_rel_uncertainty_above_half_max(d, u));
+  const std::vector<std::uint8_t> mask{0, 1, 1};
+  CHECK(run.tally.headline_uncertainty(line.view(), &mask) == mean_rel_uncertainty_above_half_max(d, u, mask));
+  CHECK(a > 0);
+}
+
 TEST_CASE("Tally statistics follow the batch formula of engine/simulation.hh", "[engine][tally]") {
   // Hand-made batches in one voxel: energies (MeV) and sizes known exactly.
   const Line line;

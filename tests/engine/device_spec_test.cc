@@ -35,3 +35,12 @@ TEST_CASE("auto resolves to the CPU without a GPU; cuda is a device error", "[en
     CHECK(!r.cuda_devices.empty());
   }
 }
+
+TEST_CASE("MPI ranks of a node take one GPU each (local rank mod GPUs)", "[engine][mpi]") {
+  using sabre::gpus_of_local_rank;
+  CHECK(gpus_of_local_rank(4, 0, 1) == std::vector<int>{0, 1, 2, 3});  // one rank: every GPU
+  CHECK(gpus_of_local_rank(4, 0, 4) == std::vector<int>{0});
+  CHECK(gpus_of_local_rank(4, 3, 4) == std::vector<int>{3});
+  CHECK(gpus_of_local_rank(2, 3, 4) == std::vector<int>{1});  // more ranks than GPUs: shared
+  CHECK(gpus_of_local_rank(0, 1, 2).empty());
+}

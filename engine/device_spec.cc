@@ -90,12 +90,8 @@ DeviceSpec resolve_device_spec(const DeviceSpec& spec) {
   if (out.cuda_devices.empty()) {
     // Every GPU of the node; with several MPI ranks on the node, rank k of them takes GPU
     // k mod (GPUs) alone (issue 22), so the ranks of a node do not share devices.
-    const std::vector<int> mine = gpus_of_local_rank(int(gpus.size()), ranks::local_rank(), ranks::local_size());
-    if (ranks::local_size() > 1) {
-      out.cuda_devices = mine;
-    } else {
-      for (const auto& g : gpus) out.cuda_devices.push_back(g.index);
-    }
+    for (int i : gpus_of_local_rank(int(gpus.size()), ranks::local_rank(), ranks::local_size()))
+      out.cuda_devices.push_back(gpus[std::size_t(i)].index);
   } else {
     for (int i : out.cuda_devices)
       if (i >= int(gpus.size()))

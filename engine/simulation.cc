@@ -162,6 +162,39 @@ kernels::EnergyBalance balance_from(const std::vector<double>& v) {
   return b;
 }
 
+// Folds batch `b` (its `n` histories' energies in batch_fp, cleared) into the run's tally,
+// writes the checkpoint when due and calls the progress hook: what follows every batch, in
+// one process or on rank 0. Returns the hook's verdict (false: stop).
+bool fold_batch(const phys::PhantomView& phantom, const SimulationSettings& settings, const ProgressHook& hook,
+                const CheckpointHooks& checkpoint, int nbatches, std::chrono::steady_clock::time_point t0, int b,
+                std::int64_t n, std::vector<std::int64_t>& batch_fp, SimulationRun& run) {
+  run.tally.add_batch(n, batch_fp);  // exact; clears batch_fp
+  run.next_batch = b + 1;
+  if (checkpoint.write && checkpoint.due && checkpoint.due()) checkpoint.write({&run.tally, run.next_batch, false});
+  if (!hook) return true;
+  BatchProgress p;
+  p.batches_done = int(run.tally.batches());
+  p.batches_total = nbatches;
+  p.histories_done = run.tally.histories();
+  p.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!run.region_energy_mev.empty()) {
+    p.batch_histories = &run.batch_histories;
+    p.region_energy_mev = &run.region_energy_mev;
+  }
+  if (p.batches_done >= 2) p.mean_rel_uncertainty_50 = run.tally.headline_uncertainty(phantom, settings.headline_mask);
+  return hook(p);
+}
+
+// The dose result of the run's tally, and what describes the run.
+void finish_run(const phys::PhantomView& phantom, const SimulationSettings& settings, const std::string& device,
+                std::chrono::steady_clock::time_point t0, SimulationRun& run) {
+  fill_dose_from_tally(phantom, run.tally, settings.headline_mask, run.dose);
+  run.dose.seed = settings.seed;
+  run.dose.device = device;
+  run.dose.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  run.energy_mev = run.tally.energy_mev();
+}
+
 // The MPI rounds of run_batches (see engine/simulation.hh).
 void run_rounds(const phys::PhantomView& phantom, const SimulationSettings& settings, BatchBackend& backend,
                 const ProgressHook& hook, const CheckpointHooks& checkpoint, int end_batch, int nbatches,
@@ -203,23 +236,8 @@ void run_rounds(const phys::PhantomView& phantom, const SimulationSettings& sett
         continue;
       }
       try {
-        run.tally.add_batch(last - first, q);
-        run.next_batch = b0 + r + 1;
-        if (checkpoint.write && checkpoint.due && checkpoint.due()) {
-          CheckpointState cs{&run.tally, run.next_batch, false};
-          checkpoint.write(cs);
-        }
-        if (hook) {
-          BatchProgress p;
-          p.batches_done = int(run.tally.batches());
-          p.batches_total = nbatches;
-          p.histories_done = run.tally.histories();
-          p.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-          if (p.batches_done >= 2) {
-            p.mean_rel_uncertainty_50 = run.tally.headline_uncertainty(phantom, settings.headline_mask);
-          }
-          if (!hook(p)) stopped = true;
-        }
+        if (!fold_batch(phantom, settings, hook, checkpoint, nbatches, t0, b0 + r, last - first, q, run))
+          stopped = true;
       } catch (...) {
         error = std::current_exception();
         std::fill(q.begin(), q.end(), 0);
@@ -237,10 +255,7 @@ void run_rounds(const phys::PhantomView& phantom, const SimulationSettings& sett
       // any other error propagates and the caller ends all ranks (cli/main.cc: MPI_Abort).
       if (interrupted) {
         ranks::broadcast(kInterrupted);
-        if (checkpoint.write) {
-          CheckpointState cs{&run.tally, run.next_batch, true};
-          checkpoint.write(cs);
-        }
+        if (checkpoint.write) checkpoint.write({&run.tally, run.next_batch, true});
       }
       std::rethrow_exception(error);
     }
@@ -305,22 +320,12 @@ SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSett
   if (settings.distribute_over_ranks && ranks::size() > 1) {
     SABRE_EXPECT(region_voxels.empty(), "region tallies are not supported across MPI ranks");
     run_rounds(phantom, settings, backend, hook, checkpoint, end_batch, nbatches, t0, batch_fp, run);
-    if (ranks::rank() == 0) {
-      fill_dose_from_tally(phantom, run.tally, settings.headline_mask, run.dose);
-      run.energy_mev = run.tally.energy_mev();
-    }
-    run.dose.seed = settings.seed;
-    run.dose.device = backend.description() + " x " + std::to_string(ranks::size()) + " MPI ranks";
-    run.dose.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    // rank 0 holds the tally; the others' results stay empty (their callers write nothing)
+    if (ranks::rank() == 0)
+      finish_run(phantom, settings, backend.description() + " x " + std::to_string(ranks::size()) + " MPI ranks",
+                 t0, run);
     return run;
   }
-  auto write_checkpoint = [&](bool interrupted) {
-    CheckpointState cs;
-    cs.tally = &run.tally;
-    cs.next_batch = run.next_batch;
-    cs.interrupted = interrupted;
-    checkpoint.write(cs);
-  };
   try {
     for (int b = settings.first_batch; b < end_batch; ++b) {
       const auto [first, last] = batch_range(settings, b);
@@ -334,37 +339,15 @@ SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSett
           run.region_energy_mev[r].push_back(double(q) / kernels::kEnergyQuantaPerMeV);
         }
       }
-      run.tally.add_batch(last - first, batch_fp);  // exact; clears batch_fp
-      run.next_batch = b + 1;
-      if (checkpoint.write && checkpoint.due && checkpoint.due()) write_checkpoint(false);
-      if (hook) {
-        BatchProgress p;
-        p.batches_done = int(run.tally.batches());
-        p.batches_total = nbatches;
-        p.histories_done = run.tally.histories();
-        p.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        if (!region_voxels.empty()) {
-          p.batch_histories = &run.batch_histories;
-          p.region_energy_mev = &run.region_energy_mev;
-        }
-        if (p.batches_done >= 2) {
-          p.mean_rel_uncertainty_50 = run.tally.headline_uncertainty(phantom, settings.headline_mask);
-        }
-        if (!hook(p)) break;
-      }
+      if (!fold_batch(phantom, settings, hook, checkpoint, nbatches, t0, b, last - first, batch_fp, run)) break;
     }
   } catch (...) {
     // Stopped (a signal, an error in the hook): the batches done so far are kept in the
     // checkpoint, so that --resume continues exactly where this run ended.
-    if (checkpoint.write) write_checkpoint(true);
+    if (checkpoint.write) checkpoint.write({&run.tally, run.next_batch, true});
     throw;
   }
-  fill_dose_from_tally(phantom, run.tally, settings.headline_mask, run.dose);
-  run.dose.seed = settings.seed;
-  run.dose.device = backend.description();
-  run.dose.wall_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  run.energy_mev = run.tally.energy_mev();
+  finish_run(phantom, settings, backend.description(), t0, run);
   return run;
 }
 

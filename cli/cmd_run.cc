@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "cli/options.hh"
@@ -27,6 +28,7 @@ struct RunFlags {
   bool no_cache = false, summary_stdout_json = false, outside_air = false, plots = false, quiet = false;
   std::int64_t seed = 0;
   std::int64_t calibration_seed = -1;
+  std::string part;
 };
 
 void run(const RunFlags& o, CLI::App& sub) {
@@ -73,6 +75,12 @@ void run(const RunFlags& o, CLI::App& sub) {
   if (given("--slice-at")) cfg.slice_at = o.f.slice_at;
   if (given("--phantom-plots")) cfg.phantom_plots = true;
   if (given("--quiet")) cfg.quiet = true;
+  if (given("--part")) std::tie(cfg.part_index, cfg.part_count) = parse_part(o.part);
+  if (given("--part-output")) cfg.part_output = o.f.part_output;
+  if (given("--checkpoint")) cfg.checkpoint = o.f.checkpoint;
+  if (given("--checkpoint-interval")) cfg.checkpoint_interval_s = o.f.checkpoint_interval_s;
+  if (given("--resume")) cfg.resume = o.f.resume;
+  if (given("--merge")) cfg.merge_parts = o.f.merge_parts;
   if (cfg.quiet && spdlog::get_level() < spdlog::level::warn) spdlog::set_level(spdlog::level::warn);
 
   interrupt::install_handlers();
@@ -127,6 +135,17 @@ const bool registered = register_command(
       sub.add_flag("--json", o->summary_stdout_json, "Print the summary as JSON on stdout instead of text");
       sub.add_option("--slice-at", o->f.slice_at, "Pictures through iso (first beam, default) or max (dose maximum)");
       sub.add_flag("--phantom-plots", o->plots, "Also depth-dose and profile plots along beam 1 (water phantom runs)");
+      sub.add_option("--part", o->part,
+                     "K/N: transport only part K (0-based) of N of a fixed-count run's batches into --part-output "
+                     "(no calibration, no other output); --merge combines the parts");
+      sub.add_option("--part-output", o->f.part_output, "The part file of --part (HDF5 with /tally)");
+      sub.add_option("--checkpoint", o->f.checkpoint,
+                     "Write the tally to this file every --checkpoint-interval seconds and on SIGINT/SIGTERM");
+      sub.add_option("--checkpoint-interval", o->f.checkpoint_interval_s, "Seconds between checkpoints (default 300)");
+      sub.add_option("--resume", o->f.resume, "Continue from this checkpoint (same job and part)");
+      sub.add_option("--merge", o->f.merge_parts,
+                     "Part files of this job (every part once): no transport, the outputs one run would write")
+          ->expected(1, -1);
       sub.add_flag("--quiet", o->quiet, "No progress and no info log lines; the summary is still printed");
       sub.callback([o, &sub] { run(*o, sub); });
     });

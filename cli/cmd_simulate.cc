@@ -8,6 +8,7 @@
 #include <tuple>
 #include <utility>
 
+#include "cli/options.hh"
 #include "cli/registry.hh"
 #include "core/ranks.hh"
 #include "core/errors.hh"
@@ -34,21 +35,6 @@ struct SimulateOptions {
   double checkpoint_interval_s = 300;
   std::string resume;
 };
-
-// "K/N" -> (K, N); UsageError otherwise.
-std::pair<int, int> parse_part(const std::string& s) {
-  const auto slash = s.find('/');
-  try {
-    if (slash != std::string::npos && slash > 0 && slash + 1 < s.size()) {
-      std::size_t a = 0, b = 0;
-      const int k = std::stoi(s.substr(0, slash), &a);
-      const int n = std::stoi(s.substr(slash + 1), &b);
-      if (a == slash && b == s.size() - slash - 1 && n >= 1 && k >= 0 && k < n) return {k, n};
-    }
-  } catch (const std::exception&) {
-  }
-  throw UsageError("--part " + s + ": expected K/N with 0 <= K < N (e.g. 0/4 ... 3/4)");
-}
 
 void run_simulate(const SimulateOptions& o) {
   SimulateOverrides ov;

@@ -202,7 +202,24 @@ void validate(const RunConfig& cfg) {
   if (cfg.calibration_batch_histories < 0) throw UsageError("--calibration-batch-histories must be positive");
   if (cfg.slice_at != "iso" && cfg.slice_at != "max")
     throw UsageError("--slice-at must be iso or max");
-  if (cfg.output_h5.empty() && cfg.output_rtdose.empty())
+  const bool part = cfg.part_count > 1;
+  if (cfg.part_count < 1 || cfg.part_index < 0 || cfg.part_index >= cfg.part_count)
+    throw UsageError("--part K/N: K must be in 0..N-1 and N >= 1");
+  if (part && (cfg.target_uncertainty > 0 || cfg.time_limit_s > 0))
+    throw UsageError("--part needs a fixed-count run (--histories, no --target-uncertainty or --time-limit): a "
+                     "target or a time limit is decided over the whole job (use mpirun to share such a run)");
+  if (part && cfg.part_output.empty())
+    throw UsageError("--part needs --part-output FILE: the part file that `sabre run ... --merge` combines");
+  if (!part && !cfg.part_output.empty()) throw UsageError("--part-output is only for --part K/N");
+  if (!cfg.merge_parts.empty()) {
+    if (part || !cfg.resume.empty() || !cfg.checkpoint.empty())
+      throw UsageError("--merge runs no transport: not with --part, --checkpoint or --resume");
+    if (cfg.target_uncertainty > 0 || cfg.time_limit_s > 0)
+      throw UsageError("--merge combines the parts of a fixed-count run: give its --histories, not a target "
+                       "uncertainty or time limit");
+  }
+  if (!(cfg.checkpoint_interval_s > 0)) throw UsageError("--checkpoint-interval must be > 0 seconds");
+  if (!part && cfg.output_h5.empty() && cfg.output_rtdose.empty())
     throw UsageError("no output: give --output-h5 and/or --output-rtdose");
   std::error_code ec;
   if (!fs::is_directory(cfg.ct_dir, ec))

@@ -64,6 +64,20 @@ struct RunConfig {
   phys::PhysicsSwitches physics;
 
   std::string source_file;  // the run file this came from, "" when flags only
+
+  // Parts, checkpoints and merges (issue 22; docs/scale-out.md). Flags only: they belong to
+  // one invocation, not to the job. part_count > 1: transport only batches
+  // [B k / P, B (k + 1) / P) of a fixed-count run and write them to part_output (a part file:
+  // the per-history dose and /tally), with no calibration and no other output. merge_parts:
+  // no transport; the parts' tallies (every part of this same job) give the dose, which is
+  // calibrated and written as one run of the job would write it, bit for bit.
+  int part_index = 0;
+  int part_count = 1;
+  std::string part_output;
+  std::string checkpoint;           // write the tally here periodically and on SIGTERM
+  double checkpoint_interval_s = 300;
+  std::string resume;               // continue from this checkpoint
+  std::vector<std::string> merge_parts;
 };
 
 // Reads a TOML run file into `cfg` (fields absent from the file keep their values).

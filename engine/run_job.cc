@@ -27,6 +27,7 @@
 #include "engine/io/dose_hdf5.hh"
 #include "engine/io/rtdose.hh"
 #include "engine/io/rtplan.hh"
+#include "engine/io/tally_hdf5.hh"
 #include "engine/plan_dose.hh"
 #include "engine/simulate_phantom.hh"
 #include "engine/viz/dose_pictures.hh"
@@ -129,10 +130,19 @@ void check_job(const RunConfig& cfg) {
   if (!kernels::kChargedTransportAvailable)
     throw RuntimeError("this build has no electron/positron transport: refusing to compute dose");
   std::vector<std::string> outs;
-  for (const auto* p : {&cfg.output_h5, &cfg.output_rtdose, &cfg.summary_json})
-    if (!p->empty()) outs.push_back(*p);
+  // A part writes its part file (and the summary) only; a checkpoint is written as it goes.
+  if (cfg.part_count > 1) {
+    for (const auto* p : {&cfg.part_output, &cfg.summary_json})
+      if (!p->empty()) outs.push_back(*p);
+    if (!cfg.output_h5.empty() || !cfg.output_rtdose.empty() || !cfg.output_png_dir.empty())
+      spdlog::info("--part: only the part file is written; the dose outputs come from the merge");
+  } else {
+    for (const auto* p : {&cfg.output_h5, &cfg.output_rtdose, &cfg.summary_json})
+      if (!p->empty()) outs.push_back(*p);
+  }
+  if (!cfg.checkpoint.empty()) outs.push_back(cfg.checkpoint);
   check_output_paths(outs);
-  if (!cfg.output_png_dir.empty()) check_png_dir(cfg.output_png_dir);
+  if (!cfg.output_png_dir.empty() && cfg.part_count == 1) check_png_dir(cfg.output_png_dir);
 }
 
 // Stage 1: the inputs, read and cross-checked: plan and machine model, CT and structures on
@@ -219,23 +229,19 @@ struct Transported {
   DoseResult dose;          // per history
   std::string stopped_by;   // histories, target_uncertainty or time_limit
   double total_mu = 0;
+  BatchTally tally;         // the batches behind `dose` (a part file's /tally)
+  io::TallyInfo info;       // which job and batches
 };
 
-Transported transport_stage(const RunConfig& cfg, JobInputs& in, ProgressReporter::Mode mode) {
-  TransportSetup ts;
-  prepare_transport(ts, in.cp.phantom, std::move(in.tables));
-  ts.tp.switches = cfg.physics;
-  const beams::PlanSource src(in.pm.machine, in.pm.beam(), in.plan);
-  auto backend = make_backend(in.device, ts.tp, src.view(), cfg.seed);
+// The batch layout: a fixed count in cfg.batches batches, or open-ended batches (a target
+// uncertainty or time limit) whose default size depends on the device.
+SimulationSettings batch_settings(const RunConfig& cfg, bool on_cuda) {
   SimulationSettings st;
   st.seed = cfg.seed;
-  st.headline_mask = &in.headline;
-  const bool open_ended = cfg.target_uncertainty > 0 || cfg.time_limit_s > 0;
-  if (open_ended) {
+  if (cfg.target_uncertainty > 0 || cfg.time_limit_s > 0) {
     // Default batch size: small enough on the CPU for a prompt answer to a signal and a
     // fine-grained stop, large on a GPU (launch and fold overheads), and at most a tenth of
     // a history limit so that the 10 batches a target needs fit.
-    const bool on_cuda = backend->description().rfind("cuda", 0) == 0;
     std::int64_t dflt = on_cuda ? 1000000 : 20000;
     if (cfg.histories > 0) dflt = std::max<std::int64_t>(1, std::min(dflt, cfg.histories / cfg.batches));
     st.batch_histories = cfg.batch_histories > 0 ? cfg.batch_histories : dflt;
@@ -247,17 +253,112 @@ Transported transport_stage(const RunConfig& cfg, JobInputs& in, ProgressReporte
     st.histories = cfg.histories;
     st.batches = cfg.batches;
   }
+  return st;
+}
+
+// The job's identity for parts, checkpoints and merges (engine/io/tally_hdf5.hh): what
+// decides the transported dose bit for bit (the input files' bytes, the dose grid and
+// overrides, the tables, the seed and batch layout, the target, the physics switches, the
+// sabre build), nothing that does not (device, threads, output paths, the calibration,
+// which every run and merge computes for itself).
+io::TallyInfo job_info(const RunConfig& cfg, const JobInputs& in, const SimulationSettings& st) {
+  std::ostringstream id;
+  id.precision(17);
+  id << "sabre run job v1\n";
+  for (const auto& [k, v] : in.cp.provenance)
+    if (k.rfind("input_sha256:", 0) == 0) id << k << " " << v << "\n";
+  id << "rt_plan " << sha256_file(cfg.rtplan) << "\nmachine " << sha256_file(in.pm.file) << " " << in.pm.beam().name
+     << "\ntables " << (in.tables_sha.empty() ? sha256_file(in.tables_path) : in.tables_sha) << "\n";
+  for (const auto& o : cfg.overrides)
+    id << "override " << o.roi << " " << o.material << " " << (o.density_g_cm3 ? *o.density_g_cm3 : -1.0) << "\n";
+  id << "outside_body_to_air " << cfg.outside_body_to_air << "\ndose_grid_mm " << cfg.dose_grid_mm << "\nseed "
+     << st.seed << "\nhistories " << st.histories << "\nbatches " << st.batches << "\nbatch_histories "
+     << st.batch_histories << "\ntarget " << cfg.target_uncertainty << "\nphysics "
+     << efficiency_description(cfg.physics) << "\nsabre " << build::git_commit() << "\n";
+  io::TallyInfo ti;
+  ti.job_kind = "run";
+  ti.job_digest = sha256_hex(id.str());
+  ti.sabre_commit = build::git_commit();
+  ti.batches_total = batch_count(st);
+  ti.histories_total = st.histories;
+  ti.part_index = cfg.part_index;
+  ti.part_count = cfg.part_count;
+  if (cfg.part_count > ti.batches_total)
+    throw UsageError("--part " + std::to_string(cfg.part_index) + "/" + std::to_string(cfg.part_count) +
+                     ": more parts than batches (" + std::to_string(ti.batches_total) + ")");
+  ti.first_batch = ti.batches_total * cfg.part_index / cfg.part_count;
+  ti.next_batch = ti.batches_total * (cfg.part_index + 1) / cfg.part_count;  // the part's end until run
+  return ti;
+}
+
+// A tally's dose per history with the phantom's maps and the job's provenance: a part
+// file or a checkpoint (with /tally), before calibration.
+void write_tally_file(const std::string& path, const JobInputs& in, const phys::PhantomView& view,
+                      const BatchTally& tally, const io::TallyInfo& info, const std::string& device) {
+  DoseResult d;
+  fill_dose_from_tally(view, tally, &in.headline, d);
+  d.material = in.cp.phantom.material;
+  d.density_g_cm3 = in.cp.phantom.density_g_cm3;
+  d.material_names = in.cp.phantom.material_names;
+  d.device = device;
+  d.provenance = in.cp.provenance;
+  d.provenance["job_digest"] = info.job_digest;
+  if (info.part_count > 1)
+    d.provenance["part"] = std::to_string(info.part_index) + "/" + std::to_string(info.part_count);
+  io::write_dose_hdf5(path, d, [&](hid_t f) { io::write_tally_group(f, path, tally, info); });
+}
+
+Transported transport_stage(const RunConfig& cfg, JobInputs& in, ProgressReporter::Mode mode) {
+  TransportSetup ts;
+  prepare_transport(ts, in.cp.phantom, std::move(in.tables));
+  ts.tp.switches = cfg.physics;
+  const beams::PlanSource src(in.pm.machine, in.pm.beam(), in.plan);
+  auto backend = make_backend(in.device, ts.tp, src.view(), cfg.seed);
+  const bool on_cuda = backend->description().rfind("cuda", 0) == 0;
+  SimulationSettings st = batch_settings(cfg, on_cuda);
+  st.headline_mask = &in.headline;
+  const bool open_ended = st.batch_histories > 0;
+  Transported out;
+  out.info = job_info(cfg, in, st);
+  st.first_batch = int(out.info.first_batch);
+  st.end_batch = int(out.info.next_batch);
+  io::TallyFile resumed;
+  if (!cfg.resume.empty()) {
+    resumed = io::read_tally_file(cfg.resume);
+    io::check_resumable(resumed, out.info, ts.tp.phantom.grid.size(), cfg.resume);
+    st.resume = &resumed.tally;
+    st.first_batch = int(resumed.info.next_batch);
+    spdlog::info("resuming from {}: {} batches ({} histories) done", cfg.resume, resumed.tally.batches(),
+                 resumed.tally.histories());
+  }
+  CheckpointHooks ck;
+  auto last_write = Clock::now();
+  if (!cfg.checkpoint.empty()) {
+    ck.due = [&] { return seconds_since(last_write) >= cfg.checkpoint_interval_s; };
+    ck.write = [&](const CheckpointState& cs) {
+      io::TallyInfo info = out.info;
+      info.next_batch = cs.next_batch;
+      write_tally_file(cfg.checkpoint, in, ts.tp.phantom, *cs.tally, info, "checkpoint");
+      last_write = Clock::now();
+      spdlog::info("checkpoint: {} batches ({} histories) written to {}{}", cs.tally->batches(),
+                   cs.tally->histories(), cfg.checkpoint, cs.interrupted ? " (stopping)" : "");
+    };
+  }
   const beams::BeamModel& bm = in.pm.beam();
-  spdlog::info("run: {} beam(s), {:.1f} MU, {} {} ({}), {} ({})", in.plan.beams.size(), src.total_mu(),
+  spdlog::info("run: {} beam(s), {:.1f} MU, {} {} ({}), {}{}", in.plan.beams.size(), src.total_mu(),
                in.pm.machine.name, bm.name, in.pm.file, backend->description(),
                open_ended ? "open-ended batches of " + std::to_string(st.batch_histories) + " histories"
-                          : std::to_string(st.batches) + " batches");
+                          : std::to_string(st.batches) + " batches",
+               cfg.part_count > 1 ? ", part " + std::to_string(cfg.part_index) + "/" +
+                                        std::to_string(cfg.part_count) + " (batches " +
+                                        std::to_string(out.info.first_batch) + ".." +
+                                        std::to_string(out.info.next_batch) + ")"
+                                  : "");
   ProgressReporter reporter(mode);
-  Transported out;
   out.stopped_by = "histories";
   out.total_mu = src.total_mu();
   double last_batch_s = 0, prev_elapsed = 0;
-  const SimulationRun run = run_batches(ts.tp.phantom, st, *backend, [&](const BatchProgress& p) {
+  SimulationRun run = run_batches(ts.tp.phantom, st, *backend, [&](const BatchProgress& p) {
     interrupt::throw_if_requested();
     last_batch_s = p.elapsed_s - prev_elapsed;
     prev_elapsed = p.elapsed_s;
@@ -281,10 +382,46 @@ Transported transport_stage(const RunConfig& cfg, JobInputs& in, ProgressReporte
       return false;
     }
     return true;
-  });
+  }, ck);
   reporter.finish();
   interrupt::throw_if_requested();
-  out.dose = run.dose;
+  out.dose = std::move(run.dose);
+  out.info.next_batch = run.next_batch;
+  if (cfg.part_count > 1 && ranks::rank() == 0)
+    write_tally_file(cfg.part_output, in, ts.tp.phantom, run.tally, out.info, out.dose.device);
+  out.tally = std::move(run.tally);
+  return out;
+}
+
+// Stage 3 of `--merge`: the parts' tallies (every part of this job) in place of the
+// transport; the dose is the one a single run of the job computes, bit for bit.
+Transported merged_stage(const RunConfig& cfg, const JobInputs& in) {
+  SimulationSettings st = batch_settings(cfg, false);  // parts are fixed-count runs
+  io::TallyInfo expect = job_info(cfg, in, st);
+  io::MergedParts m = io::merge_parts(cfg.merge_parts, "run", "combine the parts of a `sabre simulate` job with "
+                                                              "`sabre merge`");
+  const std::string& f = cfg.merge_parts[0];
+  if (m.info.sabre_commit != expect.sabre_commit)
+    throw InputError(f, "written by another sabre build (" + m.info.sabre_commit + ", this is " + expect.sabre_commit +
+                            ")");
+  if (m.info.job_digest != expect.job_digest)
+    throw InputError(f, "a part of another job than the one these arguments describe (CT, structures, plan, machine, "
+                        "tables, overrides, seed, histories, batches or physics switches differ)");
+  if (m.tally.voxels() != in.cp.phantom.grid.size()) throw InputError(f, "its grid differs from this job's");
+  Transported out;
+  fill_dose_from_tally(in.cp.phantom.view(), m.tally, &in.headline, out.dose);
+  out.dose.seed = cfg.seed;
+  out.dose.device = m.devices;
+  out.dose.wall_seconds = m.wall_seconds;
+  out.stopped_by = "histories";
+  out.total_mu = beams::PlanSource(in.pm.machine, in.pm.beam(), in.plan).total_mu();
+  out.info = m.info;
+  out.info.part_index = 0;
+  out.info.part_count = 1;
+  out.info.first_batch = 0;
+  out.info.next_batch = m.info.batches_total;
+  spdlog::info("merged {}", m.from);
+  out.tally = std::move(m.tally);
   return out;
 }
 
@@ -330,6 +467,13 @@ DoseResult absolute_dose(const RunConfig& cfg, const JobInputs& in, const Calibr
     d.provenance["input_sha256:run_file"] = sha256_file(cfg.source_file);
   }
   d.provenance["headline_voxels"] = "density_g_cm3 >= 0.05";
+  d.provenance["job_digest"] = t.info.job_digest;
+  if (!cfg.merge_parts.empty()) {
+    std::string from;
+    for (const auto& p : cfg.merge_parts) from += (from.empty() ? "" : ", ") + p;
+    d.provenance["merged_from"] = std::to_string(cfg.merge_parts.size()) + " parts: " + from;
+  }
+  if (!cfg.resume.empty()) d.provenance["resumed_from"] = cfg.resume;
   return d;
 }
 
@@ -598,11 +742,27 @@ json run_job(const RunConfig& cfg, ProgressReporter::Mode progress_mode) {
   // only rank 0 calibrates, scales and writes; the others transport their batches and return
   // an empty summary (cli/cmd_run.cc prints nothing for them).
   if (ranks::size() > 1 && ranks::rank() != 0) {
-    transport_stage(cfg, in, ProgressReporter::Mode::quiet);
+    if (cfg.merge_parts.empty()) transport_stage(cfg, in, ProgressReporter::Mode::quiet);
     return json();
   }
+  if (cfg.part_count > 1) {
+    // A part: its batches only, no calibration, the part file its one output.
+    const Transported t = transport_stage(cfg, in, progress_mode);
+    json s;
+    s["status"] = "part written";
+    s["part"] = std::to_string(cfg.part_index) + "/" + std::to_string(cfg.part_count);
+    s["part_file"] = cfg.part_output;
+    s["batches"] = {t.info.first_batch, t.info.next_batch};
+    s["batches_total"] = t.info.batches_total;
+    s["histories"] = t.dose.histories;
+    s["transport_seconds"] = t.dose.wall_seconds;
+    s["job_digest"] = t.info.job_digest;
+    s["merge"] = "sabre run <the same arguments, without --part and --part-output> --merge PART_FILES...";
+    if (!cfg.summary_json.empty()) write_text_file(cfg.summary_json, s.dump(2) + "\n");
+    return s;
+  }
   const CalibrationResult cal = calibrate_stage(cfg, in, progress_mode, cal_seconds);
-  const Transported t = transport_stage(cfg, in, progress_mode);
+  const Transported t = cfg.merge_parts.empty() ? transport_stage(cfg, in, progress_mode) : merged_stage(cfg, in);
   const DoseResult d = absolute_dose(cfg, in, cal, t);
   const DoseMax mx = dose_max(d, in.headline);
   json summary = summarize(cfg, in, cal, cal_seconds, t, d, mx);
@@ -612,6 +772,14 @@ json run_job(const RunConfig& cfg, ProgressReporter::Mode progress_mode) {
 
 std::string format_summary(const json& s) {
   std::ostringstream o;
+  if (s.value("status", "") == "part written") {
+    o << "part " << s["part"].get<std::string>() << ": batches " << s["batches"][0].get<std::int64_t>() << ".."
+      << s["batches"][1].get<std::int64_t>() << " of " << s["batches_total"].get<std::int64_t>() << ", "
+      << s["histories"].get<std::int64_t>() << " histories in " << s["transport_seconds"].get<double>() << " s\n"
+      << "part written to " << s["part_file"].get<std::string>() << "\n"
+      << "merge: " << s["merge"].get<std::string>() << "\n";
+    return o.str();
+  }
   o.setf(std::ios::fixed);
   o.precision(1);
   o << "sabre run: " << s.value("status", std::string()) << " (stopped by " << s["stopped_by"].get<std::string>()

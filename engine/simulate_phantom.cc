@@ -95,6 +95,7 @@ PhantomSimulation simulate_phantom_file(const std::string& path, const SimulateO
   // bit (input files' bytes, tables, seed, histories, batches, the sabre build), nothing
   // that does not (threads, device, output names).
   io::TallyInfo& ti = out.tally_info;
+  ti.job_kind = "simulate";
   {
     std::string id = "sabre simulate job v1\ninput " + sha256_file(path) + "\n";
     if (!pf.source.spectrum.empty()) id += "spectrum " + sha256_file(pf.source.spectrum) + "\n";
@@ -120,20 +121,9 @@ PhantomSimulation simulate_phantom_file(const std::string& path, const SimulateO
   io::TallyFile resumed;
   if (!ov.resume.empty()) {
     resumed = io::read_tally_file(ov.resume);
-    const io::TallyInfo& r = resumed.info;
-    if (r.sabre_commit != ti.sabre_commit)
-      throw InputError(ov.resume, "checkpoint written by another sabre build (" + r.sabre_commit + ", this is " +
-                                      ti.sabre_commit + "): refusing to resume");
-    if (r.job_digest != ti.job_digest)
-      throw InputError(ov.resume, "checkpoint of another job (input file, spectrum, tables, seed, histories or "
-                                  "batches differ): refusing to resume");
-    if (r.part_index != ti.part_index || r.part_count != ti.part_count || r.first_batch != ti.first_batch)
-      throw InputError(ov.resume, "checkpoint of part " + std::to_string(r.part_index) + "/" +
-                                      std::to_string(r.part_count) + ", not of the part asked for");
-    if (resumed.tally.voxels() != tp.phantom.grid.size())
-      throw InputError(ov.resume, "checkpoint grid differs from the phantom's");
+    io::check_resumable(resumed, ti, tp.phantom.grid.size(), ov.resume);
     s.resume = &resumed.tally;
-    s.first_batch = int(r.next_batch);
+    s.first_batch = int(resumed.info.next_batch);
     spdlog::info("resuming from {}: {} batches ({} histories) done", ov.resume, resumed.tally.batches(),
                  resumed.tally.histories());
   }
@@ -201,62 +191,22 @@ PhantomSimulation simulate_phantom_file(const std::string& path, const SimulateO
 }
 
 DoseResult merge_part_files(const std::vector<std::string>& paths) {
-  if (paths.empty()) throw UsageError("sabre merge: no part files given");
-  std::vector<io::TallyFile> parts;
-  for (const auto& p : paths) parts.push_back(io::read_tally_file(p));
-  const io::TallyInfo& a = parts[0].info;
-  std::vector<int> seen(std::size_t(std::max<std::int64_t>(a.part_count, 1)), -1);
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    const io::TallyInfo& b = parts[i].info;
-    const std::string& f = paths[i];
-    if (b.job_digest != a.job_digest || b.sabre_commit != a.sabre_commit)
-      throw InputError(f, "a part of another job than " + paths[0] +
-                              " (input file, spectrum, tables, seed, histories, batches or sabre build differ)");
-    if (b.part_count != a.part_count || b.batches_total != a.batches_total)
-      throw InputError(f, "split into " + std::to_string(b.part_count) + " parts, " + paths[0] + " into " +
-                              std::to_string(a.part_count));
-    if (seen[std::size_t(b.part_index)] >= 0)
-      throw InputError(f, "part " + std::to_string(b.part_index) + " given twice (also " +
-                              paths[std::size_t(seen[std::size_t(b.part_index)])] + ")");
-    seen[std::size_t(b.part_index)] = int(i);
-    const std::int64_t lo = b.batches_total * b.part_index / b.part_count;
-    const std::int64_t hi = b.batches_total * (b.part_index + 1) / b.part_count;
-    if (b.first_batch != lo || b.next_batch != hi)
-      throw InputError(f, "part " + std::to_string(b.part_index) + " is incomplete (batches " +
-                              std::to_string(b.first_batch) + ".." + std::to_string(b.next_batch) + " of " +
-                              std::to_string(lo) + ".." + std::to_string(hi) +
-                              "): resume it from its checkpoint first");
-    if (parts[i].dose.grid.size() != parts[0].dose.grid.size() ||
-        parts[i].dose.density_g_cm3 != parts[0].dose.density_g_cm3)
-      throw InputError(f, "grid or densities differ from " + paths[0]);
-  }
-  for (std::size_t k = 0; k < seen.size(); ++k)
-    if (seen[k] < 0)
-      throw InputError(paths[0], "part " + std::to_string(k) + " of " + std::to_string(a.part_count) + " is missing");
-  // Add in part order (integer sums: the order does not matter, but keep it fixed).
-  BatchTally total(parts[0].tally.voxels());
-  double seconds = 0;
-  std::string devices;
-  for (std::size_t k = 0; k < seen.size(); ++k) {
-    const io::TallyFile& p = parts[std::size_t(seen[k])];
-    total.merge(p.tally);
-    seconds += p.dose.wall_seconds;
-    if (devices.find(p.dose.device) == std::string::npos) devices += (devices.empty() ? "" : "; ") + p.dose.device;
-  }
-  DoseResult d = parts[std::size_t(seen[0])].dose;
+  io::MergedParts m = io::merge_parts(
+      paths, "simulate",
+      "merge the parts of a `sabre run` job with the same `sabre run` arguments and --merge PART... (the CT, plan "
+      "and calibration are needed to write its outputs)");
+  DoseResult d = std::move(m.first);
   if (d.density_g_cm3.empty() || d.material.empty())
     throw InputError(paths[0], "part file without the phantom's material and density maps");
   phys::PhantomView view;
   view.grid = d.grid;
   view.material = d.material.data();
   view.density_g_cm3 = d.density_g_cm3.data();
-  fill_dose_from_tally(view, total, nullptr, d);
-  d.wall_seconds = seconds;
-  d.device = devices;
+  fill_dose_from_tally(view, m.tally, nullptr, d);
+  d.wall_seconds = m.wall_seconds;
+  d.device = m.devices;
   d.provenance.erase("part");
-  std::string from;
-  for (const auto& p : paths) from += (from.empty() ? "" : ", ") + p;
-  d.provenance["merged_from"] = std::to_string(paths.size()) + " parts: " + from;
+  d.provenance["merged_from"] = m.from;
   return d;
 }
 

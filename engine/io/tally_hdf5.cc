@@ -1,5 +1,7 @@
 #include "engine/io/tally_hdf5.hh"
 
+#include <algorithm>
+
 #include "core/errors.hh"
 #include "core/h5.hh"
 #include "engine/io/dose_hdf5.hh"
@@ -16,6 +18,7 @@ void write_tally_group(hid_t file, const std::string& path, const BatchTally& ta
   const h5::Group t = root.create_group("tally");
   t.set_attr("format", kFormat);
   t.set_attr("version", kVersion);
+  t.set_attr("job_kind", info.job_kind);
   t.set_attr("job_digest", info.job_digest);
   t.set_attr("sabre_commit", info.sabre_commit);
   t.set_attr("first_batch", info.first_batch);
@@ -55,6 +58,7 @@ TallyFile read_tally_file(const std::string& path) {
   if (t.attr_string("format") != kFormat || t.attr_int("version") != kVersion)
     throw InputError(path, "unknown tally format or version");
   TallyInfo& in = out.info;
+  in.job_kind = t.has_attr("job_kind") ? t.attr_string("job_kind") : "simulate";
   in.job_digest = t.attr_string("job_digest");
   in.sabre_commit = t.attr_string("sabre_commit");
   in.first_batch = t.attr_int("first_batch");
@@ -97,6 +101,83 @@ TallyFile read_tally_file(const std::string& path) {
     throw InputError(path, std::string("tally: ") + e.what());
   }
   return out;
+}
+
+void check_resumable(const TallyFile& cp, const TallyInfo& ti, std::int64_t voxels, const std::string& path) {
+  const TallyInfo& r = cp.info;
+  if (r.job_kind != ti.job_kind)
+    throw InputError(path, "checkpoint of a `sabre " + r.job_kind + "` job, not of `sabre " + ti.job_kind +
+                               "`: refusing to resume");
+  if (r.sabre_commit != ti.sabre_commit)
+    throw InputError(path, "checkpoint written by another sabre build (" + r.sabre_commit + ", this is " +
+                               ti.sabre_commit + "): refusing to resume");
+  if (r.job_digest != ti.job_digest)
+    throw InputError(path, "checkpoint of another job (" +
+                               std::string(ti.job_kind == "run"
+                                               ? "CT, structures, plan, machine, tables, overrides, seed, histories, "
+                                                 "batches or physics switches"
+                                               : "input file, spectrum, tables, seed, histories or batches") +
+                               " differ): refusing to resume");
+  if (r.part_index != ti.part_index || r.part_count != ti.part_count || r.first_batch != ti.first_batch)
+    throw InputError(path, "checkpoint of part " + std::to_string(r.part_index) + "/" + std::to_string(r.part_count) +
+                               ", not of the part asked for (" + std::to_string(ti.part_index) + "/" +
+                               std::to_string(ti.part_count) + ")");
+  if (cp.tally.voxels() != voxels) throw InputError(path, "checkpoint grid differs from this job's");
+}
+
+MergedParts merge_parts(const std::vector<std::string>& paths, const std::string& kind, const std::string& hint) {
+  if (paths.empty()) throw UsageError("no part files given");
+  std::vector<TallyFile> parts;
+  for (const auto& p : paths) {
+    parts.push_back(read_tally_file(p));
+    if (parts.back().info.job_kind != kind)
+      throw InputError(p, "a part of a `sabre " + parts.back().info.job_kind + "` job, not of `sabre " + kind +
+                              "`: " + hint);
+  }
+  const TallyInfo& a = parts[0].info;
+  std::vector<int> seen(std::size_t(std::max<std::int64_t>(a.part_count, 1)), -1);
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const TallyInfo& b = parts[i].info;
+    const std::string& f = paths[i];
+    if (b.job_digest != a.job_digest || b.sabre_commit != a.sabre_commit)
+      throw InputError(f, "a part of another job than " + paths[0] +
+                              " (its inputs, seed, histories, batches or sabre build differ)");
+    if (b.part_count != a.part_count || b.batches_total != a.batches_total)
+      throw InputError(f, "split into " + std::to_string(b.part_count) + " parts, " + paths[0] + " into " +
+                              std::to_string(a.part_count));
+    if (b.part_index < 0 || b.part_index >= b.part_count) throw InputError(f, "part index out of range");
+    if (seen[std::size_t(b.part_index)] >= 0)
+      throw InputError(f, "part " + std::to_string(b.part_index) + " given twice (also " +
+                              paths[std::size_t(seen[std::size_t(b.part_index)])] + ")");
+    seen[std::size_t(b.part_index)] = int(i);
+    const std::int64_t lo = b.batches_total * b.part_index / b.part_count;
+    const std::int64_t hi = b.batches_total * (b.part_index + 1) / b.part_count;
+    if (b.first_batch != lo || b.next_batch != hi)
+      throw InputError(f, "part " + std::to_string(b.part_index) + " is incomplete (batches " +
+                              std::to_string(b.first_batch) + ".." + std::to_string(b.next_batch) + " of " +
+                              std::to_string(lo) + ".." + std::to_string(hi) +
+                              "): resume it from its checkpoint first");
+    if (parts[i].dose.grid.size() != parts[0].dose.grid.size() ||
+        parts[i].dose.density_g_cm3 != parts[0].dose.density_g_cm3)
+      throw InputError(f, "grid or densities differ from " + paths[0]);
+  }
+  for (std::size_t k = 0; k < seen.size(); ++k)
+    if (seen[k] < 0)
+      throw InputError(paths[0], "part " + std::to_string(k) + " of " + std::to_string(a.part_count) + " is missing");
+  MergedParts m;
+  m.info = a;
+  m.tally = BatchTally(parts[0].tally.voxels());
+  for (std::size_t k = 0; k < seen.size(); ++k) {
+    const TallyFile& p = parts[std::size_t(seen[k])];
+    m.tally.merge(p.tally);
+    m.wall_seconds += p.dose.wall_seconds;
+    if (m.devices.find(p.dose.device) == std::string::npos)
+      m.devices += (m.devices.empty() ? "" : "; ") + p.dose.device;
+  }
+  m.first = std::move(parts[std::size_t(seen[0])].dose);
+  m.from = std::to_string(paths.size()) + " parts: ";
+  for (std::size_t i = 0; i < paths.size(); ++i) m.from += (i ? ", " : "") + paths[i];
+  return m;
 }
 
 }  // namespace sabre::io

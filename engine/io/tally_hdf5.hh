@@ -5,8 +5,9 @@
 // (another input, seed, history count, batch layout or sabre build) with one message naming
 // the file and what differs.
 //
-// /tally attributes: format "sabre-tally", version 1, job_digest (SHA-256 over the job's
-// defining inputs: see engine/simulate_phantom.cc), sabre_commit, first_batch, next_batch
+// /tally attributes: format "sabre-tally", version 1, job_kind ("simulate" or "run"; absent
+// in files of earlier builds: "simulate"), job_digest (SHA-256 over the job's defining
+// inputs: see engine/simulate_phantom.cc and engine/run_job.cc), sabre_commit, first_batch, next_batch
 // (batches [first_batch, next_batch) are in the tally), batches_total, histories_total,
 // part_index and part_count (0 and 1 for a whole run or checkpoint); one subgroup per batch
 // size, size_<i>, with attributes batch_size and batches and 1-D datasets sum_q (int64),
@@ -17,6 +18,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/dose_result.hh"
 #include "engine/tally.hh"
@@ -24,6 +26,7 @@
 namespace sabre::io {
 
 struct TallyInfo {
+  std::string job_kind = "simulate";  // the command whose job this is: "simulate" or "run"
   std::string job_digest;
   std::string sabre_commit;
   std::int64_t first_batch = 0;
@@ -46,5 +49,25 @@ struct TallyFile {
 // Reads a part or checkpoint; InputError naming `path` when it has no /tally, or it is
 // malformed (array sizes, batch counts that do not add up).
 TallyFile read_tally_file(const std::string& path);
+
+// Checks that the checkpoint `cp` (read from `path`) continues the job `expected` (same
+// command, sabre build, job digest, part) on a grid of `voxels` voxels; InputError naming
+// the file and what differs otherwise.
+void check_resumable(const TallyFile& cp, const TallyInfo& expected, std::int64_t voxels, const std::string& path);
+
+// The parts of one job, read, checked and added (in part order: integer sums, so any order
+// gives the same bits). InputError naming the file when a part belongs to another job or
+// command, is repeated, missing or incomplete, or has another grid or density map.
+struct MergedParts {
+  TallyInfo info;        // of the first part given
+  BatchTally tally;      // every batch of the job
+  DoseResult first;      // part 0's dose file (grid, maps, provenance)
+  double wall_seconds = 0;  // summed over the parts
+  std::string devices;   // the parts' devices, each once
+  std::string from;      // "N parts: a, b, ..."
+};
+// `kind`: the command whose parts these must be ("simulate" or "run"); a part of another
+// command is refused first, with `hint` (how to merge it) in the message.
+MergedParts merge_parts(const std::vector<std::string>& paths, const std::string& kind, const std::string& hint);
 
 }  // namespace sabre::io

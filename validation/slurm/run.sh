@@ -2,7 +2,8 @@
 # SLURM validation case (issue 22, acceptance 4): starts a one-node SLURM cluster on this
 # machine (slurmctld + slurmd from Debian's packages, munge for authentication, everything
 # under a temporary directory), submits examples/slurm's array job (4 parts + a dependent
-# merge job) and its MPI job (2 ranks), and checks both results against a single run of the
+# merge job), its MPI job (2 ranks) and the plan-job array (run-array + run-merge), and checks
+# each result against a single run of the
 # same job: dose and uncertainty bit for bit. Prints one JSON line per check and exits 1 if
 # any fails, 77 when it cannot run here (not root, no packages and no apt).
 #
@@ -156,5 +157,33 @@ if [ "$st" = COMPLETED ] && [ -f mpi.h5 ]; then
   d=$(same single.h5 mpi.h5 2) && row "MPI job (2 ranks) == single run" true "$d" || row "MPI job (2 ranks) == single run" false "$d"
 else
   row "MPI job (2 ranks) == single run" false "job $st: $(tail -c 300 mpi.out 2>/dev/null | tr '\n"' ' ')"
+fi
+
+# A `sabre run` plan job: 4 parts as an array, then the dependent merge (calibration and
+# outputs), against the same run file run once.
+export SABRE_CACHE_DIR="$tmp/work/cache"
+"$sabre" --log-level warn phantom water -o ct --size 60 60 60 --spacing 5 --slice 5 >/dev/null
+"$sabre" --log-level warn plan static -o RP.dcm --ct ct --rtstruct ct/RS.dcm --field 3 3 --iso 0 0 0 --mu 100 >/dev/null
+cat >plan.toml <<'TOML'
+ct = "ct"
+structures = "ct/RS.dcm"
+plan = "RP.dcm"
+histories = 400000
+seed = 5
+calibration_histories = 20000
+calibration_seed = 9
+[output]
+hdf5 = "run-out/dose.h5"
+TOML
+mkdir -p run-out
+"$sabre" --log-level warn run plan.toml --device cpu:1 --output-h5 run-single.h5 >/dev/null
+arr=$(sbatch --parsable --array=0-3 --output="$tmp/work/runarr-%a.out" "$ex/run-array.sbatch" plan.toml run-parts)
+mrg=$(sbatch --parsable --dependency=afterok:"$arr" --output="$tmp/work/runmerge.out" "$ex/run-merge.sbatch" plan.toml run-parts 4)
+st=$(wait_job "$mrg")
+if [ "$st" = COMPLETED ] && [ -f run-out/dose.h5 ]; then
+  d=$(same run-single.h5 run-out/dose.h5) && row "sabre run: array job (4 parts) + dependent merge == single run" true "$d" \
+    || row "sabre run: array job (4 parts) + dependent merge == single run" false "$d"
+else
+  row "sabre run: array job (4 parts) + dependent merge == single run" false "merge job $st: $(tail -c 300 runmerge.out runarr-*.out 2>/dev/null | tr '\n"' ' ')"
 fi
 exit $((fails > 0))

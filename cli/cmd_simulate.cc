@@ -110,7 +110,7 @@ const bool registered = register_command(
       sub.add_option("--threads", o->threads, "CPU threads (0 = all cores)");
       sub.add_option("--seed", o->seed, "Random seed (>= 0)");
       sub.add_option("--device", o->device,
-                     "auto (every GPU, else all CPU threads), cpu, cpu:N, cuda, cuda:N[,M...]")
+                     "auto (all CPU threads until the CUDA back end is validated on a GPU; then every GPU), cpu, cpu:N, cuda, cuda:N[,M...]")
           ->capture_default_str();
       sub.add_option("--part", o->part,
                      "K/N: run only part K (0-based) of N of the batches; `sabre merge` combines the parts "

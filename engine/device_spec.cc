@@ -1,5 +1,9 @@
 #include "engine/device_spec.hh"
 
+#include <atomic>
+
+#include "core/log.hh"
+
 #include <algorithm>
 #include <charconv>
 
@@ -70,19 +74,24 @@ std::vector<int> gpus_of_local_rank(int gpus, int local_rank, int local_size) {
   return out;
 }
 
-DeviceSpec resolve_device_spec(const DeviceSpec& spec) {
+DeviceSpec choose_device(const DeviceSpec& spec, const std::vector<devices::CudaDevice>& gpus,
+                         const std::string& why, bool cuda_validated, std::string* note) {
   DeviceSpec out = spec;
-  if (spec.kind == DeviceSpec::Kind::cpu) {
+  auto cpu = [&] {
+    out.kind = DeviceSpec::Kind::cpu;  // a thread count set by the caller is kept
     if (out.cpu_threads == 0) out.cpu_threads = devices::cpu_threads();
     return out;
-  }
-  std::string why;
-  const auto gpus = devices::cuda_devices(&why);
+  };
+  if (spec.kind == DeviceSpec::Kind::cpu) return cpu();
   if (spec.kind == DeviceSpec::Kind::automatic) {
-    if (gpus.empty()) {
-      out.kind = DeviceSpec::Kind::cpu;  // a thread count set by the caller is kept
-      if (out.cpu_threads == 0) out.cpu_threads = devices::cpu_threads();
-      return out;
+    if (gpus.empty()) return cpu();
+    if (!cuda_validated) {
+      if (note)
+        *note = "--device auto: running on the CPU although " + std::to_string(gpus.size()) +
+                " CUDA device(s) are present (" + gpus[0].name +
+                "): the CUDA back end has not yet passed its equivalence checks with the CPU on a GPU "
+                "(validation/REPORT.md); --device cuda opts into the GPU";
+      return cpu();
     }
     out.kind = DeviceSpec::Kind::cuda;
   }
@@ -98,6 +107,16 @@ DeviceSpec resolve_device_spec(const DeviceSpec& spec) {
         throw DeviceError("--device cuda:" + std::to_string(i) + ": no such CUDA device (" +
                           std::to_string(gpus.size()) + " present)");
   }
+  return out;
+}
+
+DeviceSpec resolve_device_spec(const DeviceSpec& spec) {
+  if (spec.kind == DeviceSpec::Kind::cpu) return choose_device(spec, {}, "", kCudaBackendValidated);
+  std::string why, note;
+  const auto gpus = devices::cuda_devices(&why);
+  DeviceSpec out = choose_device(spec, gpus, why, kCudaBackendValidated, &note);
+  static std::atomic<bool> said{false};
+  if (!note.empty() && !said.exchange(true)) spdlog::warn("{}", note);
   return out;
 }
 

@@ -31,9 +31,50 @@ TEST_CASE("auto resolves to the CPU without a GPU; cuda is a device error", "[en
     CHECK_THROWS_AS(sabre::resolve_device_spec(parse_device_spec("cuda")), sabre::DeviceError);
   } else {
     const auto r = sabre::resolve_device_spec(parse_device_spec("auto"));
-    CHECK(r.kind == DeviceSpec::Kind::cuda);
-    CHECK(!r.cuda_devices.empty());
+    CHECK(r.kind == (sabre::kCudaBackendValidated ? DeviceSpec::Kind::cuda : DeviceSpec::Kind::cpu));
+    CHECK(!sabre::resolve_device_spec(parse_device_spec("cuda")).cuda_devices.empty());
   }
+}
+
+// Issue 23, acceptance 4: a machine with a CUDA device (the device query simulated: one
+// H200), the CUDA back end not validated on hardware. `auto` must take the CPU and say why
+// and how to opt in; `cuda` still gets the GPU; once validated, `auto` takes the GPU.
+TEST_CASE("auto takes the CPU beside a GPU while the CUDA back end is unvalidated", "[engine]") {
+  sabre::devices::CudaDevice h200;
+  h200.index = 0;
+  h200.name = "NVIDIA H200";
+  h200.memory_bytes = std::size_t(141) << 30;
+  h200.cc_major = 9;
+  const std::vector<sabre::devices::CudaDevice> gpus{h200};
+  std::string note;
+  const auto a = sabre::choose_device(parse_device_spec("auto"), gpus, "", false, &note);
+  CHECK(a.kind == DeviceSpec::Kind::cpu);
+  CHECK(a.cpu_threads >= 1);
+  CHECK(note.find("running on the CPU") != std::string::npos);
+  CHECK(note.find("NVIDIA H200") != std::string::npos);
+  CHECK(note.find("--device cuda opts into the GPU") != std::string::npos);
+  CHECK(note.find("validation/REPORT.md") != std::string::npos);
+  // an explicit thread count survives
+  CHECK(sabre::choose_device(parse_device_spec("auto"), gpus, "", false).cpu_threads ==
+        sabre::choose_device(parse_device_spec("cpu"), gpus, "", false).cpu_threads);
+  // --device cuda opts in
+  std::string none;
+  const auto c = sabre::choose_device(parse_device_spec("cuda"), gpus, "", false, &none);
+  CHECK(c.kind == DeviceSpec::Kind::cuda);
+  CHECK(c.cuda_devices == std::vector<int>{0});
+  CHECK(none.empty());
+  // validated: auto takes the GPU, without a note
+  std::string quiet;
+  const auto v = sabre::choose_device(parse_device_spec("auto"), gpus, "", true, &quiet);
+  CHECK(v.kind == DeviceSpec::Kind::cuda);
+  CHECK(quiet.empty());
+  // no GPU: auto is the CPU without a note; cuda is a device error naming the reason
+  std::string no_note;
+  CHECK(sabre::choose_device(parse_device_spec("auto"), {}, "no driver", false, &no_note).kind ==
+        DeviceSpec::Kind::cpu);
+  CHECK(no_note.empty());
+  CHECK_THROWS_WITH(sabre::choose_device(parse_device_spec("cuda"), {}, "no driver", false),
+                    Catch::Contains("no driver"));
 }
 
 TEST_CASE("MPI ranks of a node take one GPU each (local rank mod GPUs)", "[engine][mpi]") {

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <string>
 
+#include "cli/options.hh"
 #include "cli/registry.hh"
 #include "core/build_info.hh"
 #include "core/errors.hh"
@@ -119,6 +120,7 @@ int sabre_main(int argc, char** argv) {
   });
 
   for (const auto& c : cmds) c.setup(*app.add_subcommand(c.name, c.description));
+  accept_counts_in_any_notation(app);  // --histories 1e8 (cli/options.hh)
 
   try {
     app.parse(argc, argv);

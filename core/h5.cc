@@ -26,10 +26,10 @@ struct Quiet {
 
 Handle plist(hid_t cls) { return Handle(H5Pcreate(cls), H5Pclose); }
 
-Handle string_type(std::size_t len) {
+// Variable-length UTF-8: what sabre writes (h5py reads such attributes as str).
+Handle vlen_string_type() {
   Handle t(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(t.get(), std::max<std::size_t>(len, 1));
-  H5Tset_strpad(t.get(), H5T_STR_NULLPAD);
+  H5Tset_size(t.get(), H5T_VARIABLE);
   H5Tset_cset(t.get(), H5T_CSET_UTF8);
   return t;
 }
@@ -190,26 +190,6 @@ void Group::write(const std::string& name, const std::vector<std::uint64_t>& dat
                 H5T_NATIVE_UINT64);
 }
 
-void Group::write(const std::string& name, const std::vector<std::string>& data) const {
-  Quiet q;
-  std::size_t len = 1;
-  for (const auto& s : data) len = std::max(len, s.size());
-  std::vector<char> buf(len * data.size(), '\0');
-  for (std::size_t i = 0; i < data.size(); ++i)
-    std::copy(data[i].begin(), data[i].end(), buf.begin() + static_cast<long>(i * len));
-  Handle t = string_type(len);
-  const hsize_t n = data.size();
-  Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
-  Handle dcpl = plist(H5P_DATASET_CREATE);
-  H5Pset_obj_track_times(dcpl.get(), false);
-  Handle d(H5Dcreate2(id(), name.c_str(), t.get(), space.get(), H5P_DEFAULT, dcpl.get(),
-                      H5P_DEFAULT),
-           H5Dclose);
-  if (!d.valid() ||
-      (n > 0 && H5Dwrite(d.get(), t.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0))
-    fail(name, "cannot write dataset");
-}
-
 std::vector<hsize_t> Group::read(const std::string& name, std::vector<double>& out) const {
   return read_numeric(*this, name, out, H5T_FLOAT, H5T_NATIVE_DOUBLE);
 }
@@ -232,15 +212,24 @@ std::vector<hsize_t> Group::read(const std::string& name, std::vector<std::strin
   Handle d(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), H5Dclose);
   if (!d.valid()) fail(name, "not a dataset");
   Handle t(H5Dget_type(d.get()), H5Tclose);
-  if (H5Tget_class(t.get()) != H5T_STRING || H5Tis_variable_str(t.get()) > 0)
-    fail(name, "expected fixed-length strings");
-  const std::size_t len = H5Tget_size(t.get());
+  if (H5Tget_class(t.get()) != H5T_STRING) fail(name, "expected strings");
   Handle space(H5Dget_space(d.get()), H5Sclose);
   hsize_t n = 0;
   if (H5Sget_simple_extent_ndims(space.get()) != 1) fail(name, "expected a 1-D string list");
   H5Sget_simple_extent_dims(space.get(), &n, nullptr);
+  if (H5Tis_variable_str(t.get()) > 0) {
+    std::vector<char*> p(n, nullptr);
+    Handle mt(H5Tcopy(t.get()), H5Tclose);  // the file's character set (ASCII or UTF-8)
+    if (n > 0 && H5Dread(d.get(), mt.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()) < 0)
+      fail(name, "cannot read dataset");
+    out.clear();
+    for (char* c : p) out.emplace_back(c ? c : "");
+    if (n > 0) H5Dvlen_reclaim(mt.get(), space.get(), H5P_DEFAULT, p.data());
+    return {n};
+  }
+  const std::size_t len = H5Tget_size(t.get());
   std::vector<char> buf(len * n + 1, '\0');
-  Handle mt = string_type(len);
+  Handle mt(H5Tcopy(t.get()), H5Tclose);  // the file's own type: any padding and character set
   if (n > 0 && H5Dread(d.get(), mt.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0)
     fail(name, "cannot read dataset");
   out.clear();
@@ -253,14 +242,61 @@ std::vector<hsize_t> Group::read(const std::string& name, std::vector<std::strin
 
 void Group::set_attr(const std::string& name, const std::string& value) const {
   Quiet q;
-  Handle t = string_type(value.size());
+  Handle t = vlen_string_type();
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
   Handle a(H5Acreate2(id(), name.c_str(), t.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
            H5Aclose);
-  std::string buf = value;
-  if (buf.empty()) buf.push_back('\0');
-  if (!a.valid() || H5Awrite(a.get(), t.get(), buf.data()) < 0)
+  const char* p = value.c_str();
+  if (!a.valid() || H5Awrite(a.get(), t.get(), &p) < 0) fail("@" + name, "cannot write attribute");
+}
+
+void Group::set_attr(const std::string& name, const std::vector<std::string>& values) const {
+  Quiet q;
+  Handle t = vlen_string_type();
+  const hsize_t n = values.size();
+  Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  Handle a(H5Acreate2(id(), name.c_str(), t.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+           H5Aclose);
+  std::vector<const char*> p;
+  for (const auto& v : values) p.push_back(v.c_str());
+  if (!a.valid() || (n > 0 && H5Awrite(a.get(), t.get(), p.data()) < 0))
     fail("@" + name, "cannot write attribute");
+}
+
+std::vector<std::string> Group::string_list(const std::string& name) const {
+  if (has_attr(name)) return attr_strings(name);
+  std::vector<std::string> out;
+  read(name, out);
+  return out;
+}
+
+std::vector<std::string> Group::attr_strings(const std::string& name) const {
+  Quiet q;
+  if (!has_attr(name)) fail("@" + name, "missing attribute");
+  Handle a(H5Aopen(id(), name.c_str(), H5P_DEFAULT), H5Aclose);
+  Handle t(H5Aget_type(a.get()), H5Tclose);
+  if (H5Tget_class(t.get()) != H5T_STRING) fail("@" + name, "expected a string attribute");
+  Handle space(H5Aget_space(a.get()), H5Sclose);
+  const int nd = H5Sget_simple_extent_ndims(space.get());
+  if (nd == 0) return {attr_string(name)};
+  if (nd != 1) fail("@" + name, "expected a 1-D string list");
+  hsize_t n = 0;
+  H5Sget_simple_extent_dims(space.get(), &n, nullptr);
+  std::vector<std::string> out;
+  if (H5Tis_variable_str(t.get()) > 0) {
+    std::vector<char*> p(n, nullptr);
+    Handle mt(H5Tcopy(t.get()), H5Tclose);  // the file's character set (ASCII or UTF-8)
+    if (n > 0 && H5Aread(a.get(), mt.get(), p.data()) < 0) fail("@" + name, "cannot read attribute");
+    for (char* c : p) out.emplace_back(c ? c : "");
+    if (n > 0) H5Dvlen_reclaim(mt.get(), space.get(), H5P_DEFAULT, p.data());
+    return out;
+  }
+  const std::size_t len = H5Tget_size(t.get());
+  std::vector<char> buf(len * n + 1, '\0');
+  Handle mt(H5Tcopy(t.get()), H5Tclose);  // the file's own type: any padding and character set
+  if (n > 0 && H5Aread(a.get(), mt.get(), buf.data()) < 0) fail("@" + name, "cannot read attribute");
+  for (hsize_t i = 0; i < n; ++i) out.emplace_back(buf.data() + i * len, strnlen(buf.data() + i * len, len));
+  return out;
 }
 
 namespace {
@@ -294,8 +330,7 @@ std::string Group::attr_string(const std::string& name) const {
   if (H5Tget_class(t.get()) != H5T_STRING) fail("@" + name, "expected a string attribute");
   if (H5Tis_variable_str(t.get()) > 0) {
     char* p = nullptr;
-    Handle mt(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(mt.get(), H5T_VARIABLE);
+    Handle mt(H5Tcopy(t.get()), H5Tclose);  // the file's character set (ASCII or UTF-8)
     if (H5Aread(a.get(), mt.get(), &p) < 0) fail("@" + name, "cannot read attribute");
     std::string s = p ? p : "";
     H5free_memory(p);
@@ -303,7 +338,7 @@ std::string Group::attr_string(const std::string& name) const {
   }
   const std::size_t len = H5Tget_size(t.get());
   std::string s(len, '\0');
-  Handle mt = string_type(len);
+  Handle mt(H5Tcopy(t.get()), H5Tclose);  // the file's own type: any padding and character set
   if (H5Aread(a.get(), mt.get(), s.data()) < 0) fail("@" + name, "cannot read attribute");
   s.resize(strnlen(s.data(), len));
   return s;

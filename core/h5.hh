@@ -75,16 +75,19 @@ class Group {
              const std::vector<hsize_t>& dims, int deflate = 0) const;
   void write(const std::string& name, const std::vector<std::uint64_t>& data,
              const std::vector<hsize_t>& dims, int deflate = 0) const;
-  void write(const std::string& name, const std::vector<std::string>& data) const;  // 1-D
   // Read a whole dataset; returns its dimensions. Type mismatches are InputErrors.
   std::vector<hsize_t> read(const std::string& name, std::vector<double>& out) const;
   std::vector<hsize_t> read(const std::string& name, std::vector<std::int32_t>& out) const;
   std::vector<hsize_t> read(const std::string& name, std::vector<std::int64_t>& out) const;
   std::vector<hsize_t> read(const std::string& name, std::vector<std::uint64_t>& out) const;
+  // 1-D string datasets of earlier files (fixed or variable length); new files keep string
+  // lists in attributes (set_attr below), which h5py returns as str, not bytes.
   std::vector<hsize_t> read(const std::string& name, std::vector<std::string>& out) const;
 
-  // --- attributes (scalars, 1-D double arrays, fixed-length strings)
+  // --- attributes (scalars, 1-D double arrays, strings and 1-D string lists: variable-length
+  // UTF-8, which h5py reads as str)
   void set_attr(const std::string& name, const std::string& value) const;
+  void set_attr(const std::string& name, const std::vector<std::string>& values) const;
   void set_attr(const std::string& name, const char* value) const {
     set_attr(name, std::string(value));
   }
@@ -95,6 +98,9 @@ class Group {
   }
   void set_attr(const std::string& name, const std::vector<double>& values) const;
   std::string attr_string(const std::string& name) const;
+  std::vector<std::string> attr_strings(const std::string& name) const;  // 1-D (or scalar) string attribute
+  // A string list as sabre writes it (an attribute), or as earlier versions did (a dataset).
+  std::vector<std::string> string_list(const std::string& name) const;
   double attr_double(const std::string& name) const;
   std::int64_t attr_int(const std::string& name) const;
   std::vector<double> attr_doubles(const std::string& name) const;

@@ -77,7 +77,7 @@ void write_phantom_hdf5(const std::string& path, const CtPhantom& p) {
     ph.write("material", p.phantom.material, dims(p.phantom.grid), 4);
     ph.write("density_g_cm3", std::vector<double>(p.phantom.density_g_cm3.begin(), p.phantom.density_g_cm3.end()),
              dims(p.phantom.grid), 4);
-    ph.write("material_names", p.phantom.material_names);
+    ph.set_attr("material_names", p.phantom.material_names);
     const auto ct = root.create_group("ct");
     write_grid(ct.create_group("grid"), p.ct.grid);
     ct.write("hu", std::vector<double>(p.ct.hu.begin(), p.ct.hu.end()), dims(p.ct.grid), 4);

@@ -448,9 +448,11 @@ DoseResult absolute_dose(const RunConfig& cfg, const JobInputs& in, const Calibr
   d.provenance["rt_plan_sop_instance_uid"] = in.plan.sop_instance_uid;
   d.provenance["machine_model"] = in.pm.file;
   d.provenance["machine_model_sha256"] = sha256_file(in.pm.file);
+  d.provenance["input_sha256:machine_model"] = d.provenance["machine_model_sha256"];
   d.provenance["machine_beam"] = in.pm.beam().name;
   d.provenance["physics_tables"] = in.tables_path;
   d.provenance["physics_tables_sha256"] = in.tables_sha;
+  d.provenance["input_sha256:physics_tables"] = in.tables_sha.empty() ? sha256_file(in.tables_path) : in.tables_sha;
   add_efficiency_provenance(d.provenance, cfg.physics);
   d.provenance["total_mu"] = std::to_string(t.total_mu);
   d.provenance["dose_per"] = "fraction";

@@ -96,10 +96,13 @@ PhantomSimulation simulate_phantom_file(const std::string& path, const SimulateO
   // that does not (threads, device, output names).
   io::TallyInfo& ti = out.tally_info;
   ti.job_kind = "simulate";
+  const std::string input_sha = sha256_file(path);
+  const std::string spectrum_sha = pf.source.spectrum.empty() ? "" : sha256_file(pf.source.spectrum);
+  const std::string tables_sha = tables.file_sha256().empty() ? sha256_file(out.tables_path) : tables.file_sha256();
   {
-    std::string id = "sabre simulate job v1\ninput " + sha256_file(path) + "\n";
-    if (!pf.source.spectrum.empty()) id += "spectrum " + sha256_file(pf.source.spectrum) + "\n";
-    id += "tables " + (tables.file_sha256().empty() ? sha256_file(out.tables_path) : tables.file_sha256()) + "\n";
+    std::string id = "sabre simulate job v1\ninput " + input_sha + "\n";
+    if (!pf.source.spectrum.empty()) id += "spectrum " + spectrum_sha + "\n";
+    id += "tables " + tables_sha + "\n";
     id += "seed " + std::to_string(s.seed) + "\nhistories " + std::to_string(s.histories) + "\nbatches " +
           std::to_string(s.batches) + "\nsabre " + build::git_commit() + "\n";
     ti.job_digest = sha256_hex(id);
@@ -136,10 +139,15 @@ PhantomSimulation simulate_phantom_file(const std::string& path, const SimulateO
     d.dose_to_water = false;
     d.seed = s.seed;
     d.provenance["input_file"] = path;
+    d.provenance["input_sha256:input_file"] = input_sha;
     d.provenance["physics_tables"] = out.tables_path;
+    d.provenance["input_sha256:physics_tables"] = tables_sha;
     if (!tables.file_sha256().empty()) d.provenance["physics_tables_sha256"] = tables.file_sha256();
     d.provenance["physics_tables_generator"] = tables.generator_version();
-    if (spectrum) d.provenance["spectrum_file"] = pf.source.spectrum;
+    if (spectrum) {
+      d.provenance["spectrum_file"] = pf.source.spectrum;
+      d.provenance["input_sha256:spectrum_file"] = spectrum_sha;
+    }
     d.provenance["electron_cut_mev"] = std::to_string(tp.materials.cuts.electron_absorption_mev);
     d.provenance["photon_cut_mev"] = std::to_string(tp.materials.cuts.photon_absorption_mev);
     d.provenance["rayleigh"] = tp.switches.rayleigh ? "on (Thomson angles)" : "off";

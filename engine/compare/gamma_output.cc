@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/build_info.hh"
+#include "core/sha256.hh"
 #include "core/errors.hh"
 #include "core/h5.hh"
 #include "core/output_file.hh"
@@ -41,6 +42,8 @@ void write_gamma_hdf5(const std::string& path, const GammaResult& r,
     root.set_attr("sabre_commit", build::git_commit());
     root.set_attr("reference_file", reference_file);
     root.set_attr("evaluated_file", evaluated_file);
+    root.set_attr("input_sha256:reference_file", sha256_file(reference_file));
+    root.set_attr("input_sha256:evaluated_file", sha256_file(evaluated_file));
 
     const auto& g = r.grid;
     const std::vector<hsize_t> dims = {hsize_t(g.nz), hsize_t(g.ny), hsize_t(g.nx)};

@@ -184,16 +184,15 @@ void write_file(const std::string& tmp, const std::string& final_path, const Dos
       w.volume(ph, "material", g, H5T_STD_I32LE, H5T_NATIVE_INT32, r.material.data());
     if (!r.density_g_cm3.empty())
       w.volume(ph, "density_g_cm3", g, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, r.density_g_cm3.data());
+    // An attribute (1-D, variable-length UTF-8): h5py returns its entries as str (a string
+    // dataset would come back as bytes). Files of earlier versions have a dataset.
     std::vector<const char*> names;
     for (const auto& n : r.material_names) names.push_back(n.c_str());
     const hsize_t n = names.size();
     Id t = w.string_type();
     Id sp(H5Screate_simple(1, &n, nullptr), H5Sclose);
-    Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-    H5Pset_obj_track_times(dcpl, false);
-    Id d(H5Dcreate2(ph, "material_names", t, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose);
-    w.check(d.ok() && (n == 0 || H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, names.data()) >= 0)
-                ? 0 : -1, "dataset material_names");
+    Id a(H5Acreate2(ph, "material_names", t, sp, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+    w.check(a.ok() && (n == 0 || H5Awrite(a, t, names.data()) >= 0) ? 0 : -1, "attribute material_names");
   }
   {
     Id pv = w.group(file, "provenance");
@@ -347,16 +346,20 @@ DoseResult read_dose_hdf5(const std::string& path) {
       r.material = rd.volume<std::int32_t>(ph, "material", r.grid, H5T_NATIVE_INT32);
     if (H5Lexists(ph, "density_g_cm3", H5P_DEFAULT) > 0)
       r.density_g_cm3 = rd.volume<float>(ph, "density_g_cm3", r.grid, H5T_NATIVE_FLOAT);
-    if (H5Lexists(ph, "material_names", H5P_DEFAULT) > 0) {
-      Id d(H5Dopen2(ph, "material_names", H5P_DEFAULT), H5Dclose);
-      Id sp(H5Dget_space(d), H5Sclose);
+    const bool as_attr = H5Aexists(ph, "material_names") > 0;  // this version; earlier: a dataset
+    if (as_attr || H5Lexists(ph, "material_names", H5P_DEFAULT) > 0) {
+      Id obj = as_attr ? Id(H5Aopen(ph, "material_names", H5P_DEFAULT), H5Aclose)
+                       : Id(H5Dopen2(ph, "material_names", H5P_DEFAULT), H5Dclose);
+      Id sp(as_attr ? H5Aget_space(obj) : H5Dget_space(obj), H5Sclose);
       const auto n = H5Sget_simple_extent_npoints(sp);
       Id t(H5Tcopy(H5T_C_S1), H5Tclose);
       H5Tset_size(t, H5T_VARIABLE);
       H5Tset_cset(t, H5T_CSET_UTF8);
-      std::vector<char*> p(n, nullptr);
-      if (n > 0 && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()) < 0)
-        rd.fail("dataset 'material_names' unreadable");
+      std::vector<char*> p(std::size_t(std::max<hssize_t>(n, 0)), nullptr);
+      const herr_t rc = n <= 0 ? 0
+                        : as_attr ? H5Aread(obj, t, p.data())
+                                  : H5Dread(obj, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data());
+      if (rc < 0) rd.fail("'material_names' unreadable (expected variable-length strings)");
       for (auto* s : p) {
         r.material_names.emplace_back(s ? s : "");
         H5free_memory(s);

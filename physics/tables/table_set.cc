@@ -94,13 +94,13 @@ void write_table_file(const TableSet& t, const std::string& path) {
       files.push_back(s.path);
       digests.push_back(s.sha256);
     }
-    src.write("files", files);
-    src.write("sha256", digests);
+    src.set_attr("files", files);
+    src.set_attr("sha256", digests);
 
     const auto mat = root.create_group("materials");
     const int n = t.n_materials();
-    mat.write("names", t.names);
-    mat.write("definitions", t.definitions);
+    mat.set_attr("names", t.names);
+    mat.set_attr("definitions", t.definitions);
     mat.write("density_g_cm3", t.density_g_cm3, {static_cast<hsize_t>(n)});
     mat.write("i_value_ev", t.i_value_ev, {static_cast<hsize_t>(n)});
     mat.write("composition_offset", t.composition_offset, {static_cast<hsize_t>(n + 1)});
@@ -166,17 +166,17 @@ TableSet read_table_file(const std::string& path) {
 
   const auto src = root.group("sources");
   std::vector<std::string> files, digests;
-  src.read("files", files);
-  src.read("sha256", digests);
+  files = src.string_list("files");
+  digests = src.string_list("sha256");
   if (files.size() != digests.size())
     throw InputError(path, "/sources: files and sha256 differ in length");
   for (std::size_t i = 0; i < files.size(); ++i) t.sources.push_back({files[i], digests[i]});
 
   const auto mat = root.group("materials");
-  mat.read("names", t.names);
+  t.names = mat.string_list("names");
   const int n = t.n_materials();
   if (n < 1) throw InputError(path, "/materials: no materials");
-  mat.read("definitions", t.definitions);
+  t.definitions = mat.string_list("definitions");
   mat.read("density_g_cm3", t.density_g_cm3);
   mat.read("i_value_ev", t.i_value_ev);
   mat.read("composition_offset", t.composition_offset);

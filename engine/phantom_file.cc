@@ -194,6 +194,13 @@ PhantomFile load_phantom_file(const std::string& path) {
     else if (type == "parallel") src.shape = beams::SourceShape::parallel;
     else s.fail("type", "expected \"point\" or \"parallel\"");
     const bool has_pos = s.vec3("position_cm", src.position_cm);
+    if (const auto ps = s.str("point_sampling")) {
+      if (*ps == "area") src.point_sampling = beams::PointSampling::area;
+      else if (*ps == "solid_angle") src.point_sampling = beams::PointSampling::solid_angle;
+      else s.fail("point_sampling", "expected \"area\" (uniform per unit area of the field plane, the default) or "
+                                    "\"solid_angle\" (uniform per solid angle, as DOSXYZnrc's source 3)");
+      if (src.shape != beams::SourceShape::point) s.fail("point_sampling", "only for type = \"point\"");
+    }
     if (src.shape == beams::SourceShape::point && !has_pos)
       s.fail("position_cm", "required for a point source");
     s.vec3("direction", src.direction);
@@ -324,6 +331,7 @@ beams::SimpleSource build_source(const SourceSpec& s, const beams::Spectrum* spe
   src.particle = s.particle;
   src.shape = s.shape;
   src.position_cm = s.position_cm;
+  src.point_sampling = s.point_sampling;
   src.axis = s.direction;
   src.field_centre_cm = s.field_centre_cm;
   // u: x projected orthogonal to the axis (y if the axis is along x); v = axis x u.

@@ -29,6 +29,7 @@ struct SourceSpec {
   phys::ParticleType particle = phys::ParticleType::photon;
   beams::SourceShape shape = beams::SourceShape::point;
   phys::Vec3 position_cm{0, 0, -100};   // point sources
+  beams::PointSampling point_sampling = beams::PointSampling::area;  // point sources
   phys::Vec3 direction{0, 0, 1};        // beam axis
   phys::Vec3 field_centre_cm{0, 0, 0};  // centre of the field plane
   double field_x_cm[2] = {-5, 5};       // along u (x unless the axis is along x)

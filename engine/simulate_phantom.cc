@@ -11,6 +11,7 @@
 #include "engine/backend.hh"
 #include "core/build_info.hh"
 #include "core/errors.hh"
+#include "core/memory.hh"
 #include "core/interrupt.hh"
 #include "core/output_file.hh"
 #include "core/sha256.hh"
@@ -60,6 +61,7 @@ PhantomSimulation simulate_phantom_file(const std::string& path, const SimulateO
 
   std::vector<double> nominal(tables.n_materials());
   for (int m = 0; m < tables.n_materials(); ++m) nominal[m] = tables.density_g_cm3(m);
+  check_grid_memory(pf.grid.size(), kTransportBytesPerVoxel, path);  // before any grid is allocated
   Phantom phantom = build_phantom(pf, tables.names(), nominal);
 
   std::unique_ptr<beams::Spectrum> spectrum;
@@ -150,6 +152,10 @@ PhantomSimulation simulate_phantom_file(const std::string& path, const SimulateO
     }
     d.provenance["electron_cut_mev"] = std::to_string(tp.materials.cuts.electron_absorption_mev);
     d.provenance["photon_cut_mev"] = std::to_string(tp.materials.cuts.photon_absorption_mev);
+    if (pf.source.shape == beams::SourceShape::point)
+      d.provenance["point_sampling"] = pf.source.point_sampling == beams::PointSampling::solid_angle
+                                           ? "solid_angle (uniform per solid angle, DOSXYZnrc source 3)"
+                                           : "area (uniform per unit area of the field plane)";
     d.provenance["rayleigh"] = tp.switches.rayleigh ? "on (Thomson angles)" : "off";
     d.provenance["electron_estepe"] = std::to_string(tp.switches.estepe);
     d.provenance["electron_msc_g1_max"] = std::to_string(tp.switches.msc_g1_max);

@@ -58,6 +58,13 @@ void run_phantom(PhantomOptions& opt) {
     } else {
       fs::rename(tmp, out);
     }
+  } catch (const RuntimeError& e) {
+    // messages name the target directory, not the staging one
+    fs::remove_all(tmp, ec);
+    std::string m = e.what();
+    for (auto at = m.find(tmp.string()); at != std::string::npos; at = m.find(tmp.string()))
+      m.replace(at, tmp.string().size(), out.string());
+    throw RuntimeError(m);
   } catch (...) {
     fs::remove_all(tmp, ec);
     throw;

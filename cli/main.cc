@@ -1,6 +1,7 @@
 // The sabre command: global options, subcommand dispatch and the mapping from errors to
 // exit codes (docs/cli.md). Subcommands live in cli/cmd_*.cc.
 #include <CLI/CLI.hpp>
+#include <hdf5.h>
 #include <algorithm>
 #include <cstdio>
 #include <exception>
@@ -88,6 +89,9 @@ int finish(int code) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // HDF5 1.10 crashes in its exit handler when a file failed to close (a full disk): keep
+  // it from running; sabre closes what it opens, and the process ends anyway.
+  H5dont_atexit();
   sabre::ranks::init(argc, argv);
   return finish(sabre_main(argc, argv));
 }

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/errors.hh"
+#include "core/output_file.hh"
 
 namespace sabre::h5 {
 namespace {
@@ -132,6 +133,7 @@ void write_numeric(const Group& g, const std::string& name, const T* data, std::
     H5Pset_chunk(dcpl.get(), static_cast<int>(dims.size()), dims.data());  // one chunk
     H5Pset_shuffle(dcpl.get());
     H5Pset_deflate(dcpl.get(), static_cast<unsigned>(std::min(deflate, 9)));
+    H5Pset_fletcher32(dcpl.get());  // a corrupted chunk is a read error, not wrong numbers
   }
   Handle d(H5Dcreate2(g.id(), name.c_str(), file_type, space.get(), H5P_DEFAULT, dcpl.get(),
                       H5P_DEFAULT),
@@ -160,7 +162,7 @@ std::vector<hsize_t> read_numeric(const Group& g, const std::string& name, std::
   for (auto x : dims) total *= x;
   out.assign(static_cast<std::size_t>(total), T{});
   if (total > 0 && H5Dread(d.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
-    throw InputError(where, "cannot read dataset");
+    throw InputError(where, "cannot read dataset (corrupted or truncated file: checksum or decompression failed)");
   return dims;
 }
 
@@ -386,8 +388,8 @@ File File::create(const std::string& path) {
   H5Pset_obj_track_times(fcpl.get(), false);  // root group: no times either
   H5Pset_link_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
   Handle f(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), H5P_DEFAULT), H5Fclose);
-  if (!f.valid()) throw RuntimeError(path + ": cannot create HDF5 file");
-  return File(std::move(f), path, true);
+  if (!f.valid()) throw RuntimeError(output_name(path) + ": cannot create HDF5 file");
+  return File(std::move(f), output_name(path), true);  // messages name the final file
 }
 
 File File::open(const std::string& path) {
@@ -397,7 +399,7 @@ File File::open(const std::string& path) {
   if (std::filesystem::is_directory(path, ec)) throw InputError(path, "is a directory, not a file");
   if (H5Fis_hdf5(path.c_str()) <= 0) throw InputError(path, "not an HDF5 file");
   Handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  if (!f.valid()) throw InputError(path, "cannot open HDF5 file");
+  if (!f.valid()) throw InputError(path, "cannot open HDF5 file (missing, truncated or not HDF5)");
   return File(std::move(f), path, false);
 }
 
@@ -416,7 +418,7 @@ void File::close() {
   if (!h_.valid()) return;
   const herr_t flushed = writable_ ? H5Fflush(h_.get(), H5F_SCOPE_GLOBAL) : 0;
   h_ = Handle();
-  if (flushed < 0) throw RuntimeError(path_ + ": cannot write HDF5 file");
+  if (flushed < 0) throw RuntimeError(path_ + ": cannot write HDF5 file (disk full or write error)");
 }
 
 }  // namespace sabre::h5

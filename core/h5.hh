@@ -66,7 +66,9 @@ class Group {
   std::vector<std::string> children() const;        // link names in creation/name order
   bool has_attr(const std::string& name) const;
 
-  // --- datasets (row-major; dims must multiply to data.size(); deflate 0 = contiguous)
+  // --- datasets (row-major; dims must multiply to data.size(); deflate 0 = contiguous;
+  // deflate > 0: one chunk, shuffled, compressed and Fletcher-32 checksummed, so that a
+  // corrupted file is a read error (InputError) rather than wrong numbers)
   void write(const std::string& name, const std::vector<double>& data,
              const std::vector<hsize_t>& dims, int deflate = 0) const;
   void write(const std::string& name, const std::vector<std::int32_t>& data,

@@ -298,6 +298,7 @@ CalibrationResult calibrate(const PlanMachine& m, const CalibrationSettings& s, 
                   {"device", r.device}}
                  .dump(2)
           << "\n";
+        f.close();
         if (!f) throw RuntimeError(r.cache_file + ": cannot write");
       }
       out.commit();

@@ -1,5 +1,7 @@
 #include "engine/ct_phantom.hh"
 
+#include "core/memory.hh"
+
 #include <chrono>
 #include <ctime>
 
@@ -25,7 +27,14 @@ CtPhantom load_ct_phantom(const CtPhantomOptions& opt) {
   if (!opt.structures_path.empty()) out.structures = io::read_rtstruct(opt.structures_path);
   out.phantom = build_phantom(out.ct, out.calibration, out.structures ? &*out.structures : nullptr,
                               opt.structures_path, build);
-  if (opt.dose_grid_mm > 0) out.phantom = resample_phantom(out.phantom, dose_grid(out.ct.grid, opt.dose_grid_mm));
+  if (opt.dose_grid_mm > 0) {
+    const auto g = dose_grid(out.ct.grid, opt.dose_grid_mm);
+    check_grid_memory(g.size(), kTransportBytesPerVoxel,
+                      opt.ct_path + " (dose grid of " + std::to_string(opt.dose_grid_mm) + " mm)");
+    out.phantom = resample_phantom(out.phantom, g);
+  } else {
+    check_grid_memory(out.phantom.grid.size(), kTransportBytesPerVoxel, opt.ct_path);
+  }
   out.provenance["ct_path"] = opt.ct_path;
   out.provenance["ct_series_uid"] = out.ct.series_instance_uid;
   out.provenance["frame_of_reference_uid"] = out.ct.ids.frame_of_reference_uid;

@@ -697,6 +697,7 @@ void write_outputs(const RunConfig& cfg, const JobInputs& in, const DoseResult& 
         files.push_back(std::make_unique<OutputFile>(stage_path(name + ".csv")));
         std::ofstream f(files.back()->temp_path());
         f << csv_of(x, y, xname);
+        f.close();  // flush first: a write error (disk full) shows here
         if (!f) throw RuntimeError(files.back()->path() + ": cannot write");
         pngs.push_back((dir / (name + ".csv")).string());
       };
@@ -714,6 +715,7 @@ void write_outputs(const RunConfig& cfg, const JobInputs& in, const DoseResult& 
     sj.emplace(cfg.summary_json);
     std::ofstream f(sj->temp_path());
     f << summary.dump(2) << "\n";
+    f.close();
     if (!f) throw RuntimeError(cfg.summary_json + ": cannot write");
   }
   interrupt::throw_if_requested();

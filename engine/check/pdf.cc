@@ -192,6 +192,7 @@ void PdfDocument::save(const std::string& path) const {
          std::to_string(xref) + "\n%%EOF\n";
   std::ofstream f(path, std::ios::binary);
   f << out;
+  f.close();
   if (!f) throw RuntimeError(path + ": cannot write the PDF");
 }
 

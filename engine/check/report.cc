@@ -400,11 +400,13 @@ void write_report(const std::string& dir, const ReportInputs& in) {
     {
       std::ofstream f(tmp / "report.html");
       f << h.str();
+      f.close();
       if (!f) throw RuntimeError(dir + ": cannot write report.html");
     }
     {
       std::ofstream f(tmp / "check.json");
       f << s.dump(1) << "\n";
+      f.close();
       if (!f) throw RuntimeError(dir + ": cannot write check.json");
     }
     write_pdf((tmp / "report.pdf").string(), s, pictures, images, *in.sabre, *in.tps);

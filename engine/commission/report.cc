@@ -352,6 +352,7 @@ void write_outputs(const Options& opt, const Result& r, const BasisBank&) {
     {
       std::ofstream f(files.back()->temp_path());
       f << r.machine_text;
+      f.close();
       if (!f) throw RuntimeError(opt.output + ": cannot write");
     }
     // The written file must read back as a machine file (never land a broken one).
@@ -366,6 +367,8 @@ void write_outputs(const Options& opt, const Result& r, const BasisBank&) {
     {
       std::ofstream f(add("report.json"));
       f << r.report.dump(1) << "\n";
+      f.close();
+      if (!f) throw RuntimeError(opt.report_dir + "/report.json: cannot write (disk full or write error)");
     }
     std::ostringstream md, csv;
     csv << "curve,kind,position_cm,measured,computed\n";
@@ -457,10 +460,14 @@ void write_outputs(const Options& opt, const Result& r, const BasisBank&) {
     {
       std::ofstream f(add("report.md"));
       f << md.str();
+      f.close();
+      if (!f) throw RuntimeError(opt.report_dir + "/report.md: cannot write (disk full or write error)");
     }
     {
       std::ofstream f(add("curves.csv"));
       f << csv.str();
+      f.close();
+      if (!f) throw RuntimeError(opt.report_dir + "/curves.csv: cannot write (disk full or write error)");
     }
   }
   for (auto& f : files) f->commit();

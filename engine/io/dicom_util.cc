@@ -60,6 +60,14 @@ std::unique_ptr<DcmFileFormat> load(const std::string& path) {
   return ff;
 }
 
+std::vector<DcmItem*> sequence_items(DcmSequenceOfItems& seq) {
+  std::vector<DcmItem*> out;
+  out.reserve(seq.card());
+  for (DcmObject* o = seq.nextInContainer(nullptr); o; o = seq.nextInContainer(o))
+    out.push_back(static_cast<DcmItem*>(o));
+  return out;
+}
+
 std::string str(DcmItem& item, const DcmTagKey& tag) {
   DcmElement* el = nullptr;
   if (item.findAndGetElement(tag, el).bad() || !el) return "";
@@ -166,10 +174,19 @@ std::string ds(double v) {
   return "0";
 }
 
-void save(DcmFileFormat& ff, const std::string& path) {
-  OutputFile out(path);
+void save(DcmFileFormat& ff, const std::string& target) {
+  OutputFile out(target);
+  const std::string path = output_name(target);  // for messages: a caller's temporary shows as its final name
   const OFCondition st = ff.saveFile(out.temp_path().c_str(), EXS_LittleEndianExplicit);
   if (st.bad()) throw RuntimeError(path + ": cannot write DICOM file (" + st.text() + ")");
+  // DCMTK's file stream does not report failed writes (a full disk, a file-size limit): read
+  // the file back whole and compare its top-level elements with what was to be written.
+  DcmFileFormat back;
+  OFCondition rd = back.loadFile(out.temp_path().c_str());
+  if (rd.good()) rd = back.loadAllDataIntoMemory();
+  if (rd.bad() || !back.getDataset() || !ff.getDataset() ||
+      back.getDataset()->card() != ff.getDataset()->card())
+    throw RuntimeError(path + ": cannot write DICOM file (the file on disk is incomplete: disk full or write error)");
   out.commit();
 }
 

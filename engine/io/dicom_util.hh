@@ -24,6 +24,10 @@ bool has_dicm_magic(const std::string& path);
 
 // Element values; "" / empty when absent.
 std::string str(DcmItem& item, const DcmTagKey& tag);
+// The items of a sequence in order, in time linear in their number (DCMTK's getItem(i)
+// walks the list from its head, so a loop over getItem is quadratic: 200 000 control points
+// took minutes to read).
+std::vector<DcmItem*> sequence_items(DcmSequenceOfItems& seq);
 std::vector<double> doubles(DcmItem& item, const DcmTagKey& tag);
 // A required value: throws InputError(path, "missing <name>") when absent or empty.
 std::string require_str(DcmItem& item, const DcmTagKey& tag, const std::string& path);

@@ -132,11 +132,11 @@ struct Writer {
 
 void write_file(const std::string& tmp, const std::string& final_path, const DoseResult& r,
                 const std::function<void(hid_t)>& extra) {
-  const Writer w{final_path};
+  const Writer w{output_name(final_path)};  // a caller's temporary shows as its final name
   Id fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
   Id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
   Id file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, fcpl, fapl), H5Fclose);
-  if (!file.ok()) throw RuntimeError(final_path + ": cannot create the HDF5 file");
+  if (!file.ok()) throw RuntimeError(w.path + ": cannot create the HDF5 file");
   const auto& g = r.grid;
 
   w.attr_string(file, "format", kDoseHdf5Format);
@@ -212,7 +212,7 @@ void write_file(const std::string& tmp, const std::string& final_path, const Dos
     }
   }
   if (extra) extra(file);
-  if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) throw RuntimeError(final_path + ": cannot flush");
+  if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) throw RuntimeError(w.path + ": cannot write HDF5 file (disk full or write error)");
 }
 
 // ---------------------------------------------------------------- reading

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "core/errors.hh"
+#include "engine/io/dicom_util.hh"
 
 namespace sabre::io::detail {
 
@@ -101,8 +102,7 @@ std::vector<DcmItem*> items(DcmItem& parent, const DcmTagKey& seq_tag) {
   std::vector<DcmItem*> out;
   DcmSequenceOfItems* seq = nullptr;
   if (parent.findAndGetSequence(seq_tag, seq, OFFalse).bad() || !seq) return out;
-  for (unsigned long i = 0; i < seq->card(); ++i) out.push_back(seq->getItem(i));
-  return out;
+  return dicom::sequence_items(*seq);
 }
 
 }  // namespace sabre::io::detail

@@ -52,8 +52,9 @@ StructureSet read_rtstruct(const std::string& path) {
   DcmSequenceOfItems* seq = nullptr;
   if (ds.findAndGetSequence(DCM_StructureSetROISequence, seq).bad() || !seq)
     throw InputError(path, "no StructureSetROISequence (3006,0020)");
-  for (unsigned long i = 0; i < seq->card(); ++i) {
-    DcmItem* it = seq->getItem(i);
+  const auto roi_items = dicom::sequence_items(*seq);
+  for (unsigned long i = 0; i < roi_items.size(); ++i) {
+    DcmItem* it = roi_items[i];
     Roi roi;
     Sint32 n = 0;
     if (it->findAndGetSint32(DCM_ROINumber, n).bad())
@@ -64,16 +65,16 @@ StructureSet read_rtstruct(const std::string& path) {
     rs.rois.push_back(roi);
   }
   if (ds.findAndGetSequence(DCM_RTROIObservationsSequence, seq).good() && seq) {
-    for (unsigned long i = 0; i < seq->card(); ++i) {
-      DcmItem* it = seq->getItem(i);
+    for (DcmItem* it : dicom::sequence_items(*seq)) {
       Sint32 n = 0;
       if (it->findAndGetSint32(DCM_ReferencedROINumber, n).good() && by_number.count(n))
         rs.rois[by_number[n]].interpreted_type = dicom::str(*it, DCM_RTROIInterpretedType);
     }
   }
   if (ds.findAndGetSequence(DCM_ROIContourSequence, seq).good() && seq) {
-    for (unsigned long i = 0; i < seq->card(); ++i) {
-      DcmItem* it = seq->getItem(i);
+    const auto contour_items = dicom::sequence_items(*seq);
+    for (unsigned long i = 0; i < contour_items.size(); ++i) {
+      DcmItem* it = contour_items[i];
       Sint32 n = 0;
       if (it->findAndGetSint32(DCM_ReferencedROINumber, n).bad() || !by_number.count(n))
         throw InputError(path, "ROIContourSequence item " + std::to_string(i + 1) +
@@ -83,8 +84,9 @@ StructureSet read_rtstruct(const std::string& path) {
       if (col.size() == 3) roi.colour = {int(col[0]), int(col[1]), int(col[2])};
       DcmSequenceOfItems* cs = nullptr;
       if (it->findAndGetSequence(DCM_ContourSequence, cs).bad() || !cs) continue;
-      for (unsigned long c = 0; c < cs->card(); ++c) {
-        DcmItem* ci = cs->getItem(c);
+      const auto contours = dicom::sequence_items(*cs);
+      for (unsigned long c = 0; c < contours.size(); ++c) {
+        DcmItem* ci = contours[c];
         Contour con;
         con.geometric_type = dicom::str(*ci, DCM_ContourGeometricType);
         const auto data = dicom::doubles(*ci, DCM_ContourData);

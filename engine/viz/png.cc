@@ -60,8 +60,9 @@ void png_warning_cb(png_structp, png_const_charp) {}
 
 }  // namespace
 
-void write_png(const std::string& path, const Image& image) {
-  OutputFile out(path);
+void write_png(const std::string& target, const Image& image) {
+  OutputFile out(target);
+  const std::string path = output_name(target);  // for messages
   {
     std::unique_ptr<std::FILE, FileCloser> f(std::fopen(out.temp_path().c_str(), "wb"));
     if (!f) throw RuntimeError(path + ": cannot write output: cannot create the file");

@@ -101,11 +101,11 @@ void write_table_file(const TableSet& t, const std::string& path) {
     const int n = t.n_materials();
     mat.set_attr("names", t.names);
     mat.set_attr("definitions", t.definitions);
-    mat.write("density_g_cm3", t.density_g_cm3, {static_cast<hsize_t>(n)});
-    mat.write("i_value_ev", t.i_value_ev, {static_cast<hsize_t>(n)});
-    mat.write("composition_offset", t.composition_offset, {static_cast<hsize_t>(n + 1)});
-    mat.write("composition_z", t.composition_z, {t.composition_z.size()});
-    mat.write("composition_mass_fraction", t.composition_w, {t.composition_w.size()});
+    mat.write("density_g_cm3", t.density_g_cm3, {static_cast<hsize_t>(n)}, kDeflate);
+    mat.write("i_value_ev", t.i_value_ev, {static_cast<hsize_t>(n)}, kDeflate);
+    mat.write("composition_offset", t.composition_offset, {static_cast<hsize_t>(n + 1)}, kDeflate);
+    mat.write("composition_z", t.composition_z, {t.composition_z.size()}, kDeflate);
+    mat.write("composition_mass_fraction", t.composition_w, {t.composition_w.size()}, kDeflate);
 
     const auto ph = root.create_group("photon");
     write_grid(ph, t.photon_grid);

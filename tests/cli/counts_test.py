@@ -11,28 +11,20 @@
 """
 import os
 import re
-import subprocess
 import sys
 import tempfile
 
-EXE = os.environ.get("SABRE_EXE")
-if not EXE or not os.path.exists(EXE):
-    print("SABRE_EXE not set or missing", file=sys.stderr)
-    sys.exit(1)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from clitest import Checks, run_sabre, sabre_exe  # noqa: E402
 
-fails = []
+EXE = sabre_exe()
+check = Checks()
 scratch = tempfile.TemporaryDirectory()  # commands that run with their defaults (sabre linac) write nothing here,
 os.chdir(scratch.name)                   # but keep them out of the source tree all the same
 
 
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        fails.append(what)
-
-
 def sabre(*args, **kw):
-    return subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, timeout=300, **kw)
+    return run_sabre(*args, timeout=300, **kw)
 
 
 def subcommands(help_text):
@@ -113,4 +105,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check(r.returncode == 0 and '"histories": 40000' in r.stdout,
           f"run --histories 4e4 --calibration-histories 2e4 ({r.stderr.strip()[-200:]})")
 
-sys.exit(1 if fails else 0)
+sys.exit(check.status())

@@ -28,25 +28,15 @@ import sys
 import tempfile
 import time
 
-try:
-    import h5py
-except ImportError:
-    print("SKIPPED: h5py not available")
-    sys.exit(77)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from clitest import Checks, need_h5py, sabre_exe, source_dir  # noqa: E402
 
-EXE = os.environ.get("SABRE_EXE")
-SRC = os.environ.get("SABRE_SOURCE_DIR")
-if not EXE or not SRC:
-    print("SKIPPED: SABRE_EXE / SABRE_SOURCE_DIR not set")
-    sys.exit(77)
+need_h5py()
+import h5py  # noqa: E402
 
-fails = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        fails.append(what)
+EXE = sabre_exe()
+SRC = source_dir()
+check = Checks()
 
 
 def sabre(*args, fsize=None, **kw):
@@ -120,7 +110,7 @@ with tempfile.TemporaryDirectory() as tmp:
             try:
                 with h5py.File("k/d.h5", "r") as f:
                     ok = f["dose/dose"][...].tobytes() == want
-            except Exception as e:  # a partial file under the final name
+            except Exception:  # a partial file under the final name
                 ok = False
             outcomes.append("complete" if ok else "CORRUPT")
             os.remove("k/d.h5")
@@ -178,4 +168,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check(r.returncode == 0 and os.path.exists("arc.h5") and time.time() - t0 < 60,
           f"an arc of 20 000 control points runs ({time.time() - t0:.1f} s; {r.stderr.strip()[-150:]})")
 
-sys.exit(1 if fails else 0)
+sys.exit(check.status())

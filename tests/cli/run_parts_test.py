@@ -24,41 +24,16 @@ import sys
 import tempfile
 import time
 
-try:
-    import h5py
-    import numpy as np
-except ImportError:
-    print("SKIPPED: h5py/numpy not available")
-    sys.exit(77)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from clitest import Checks, need_h5py, run_sabre, sabre_exe, same_dose_bits  # noqa: E402
 
-EXE = os.environ.get("SABRE_EXE")
-if not EXE or not os.path.exists(EXE):
-    print("SABRE_EXE not set or missing", file=sys.stderr)
-    sys.exit(1)
+need_h5py()
+import h5py  # noqa: E402
 
-fails = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        fails.append(what)
-
-
-def sabre(*args, **kw):
-    return subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, timeout=600, **kw)
-
-
-def identical(a, b):
-    with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
-        for k in ("dose", "rel_uncertainty", "rel_uncertainty_statistical"):
-            x, y = fa["dose/" + k][...], fb["dose/" + k][...]
-            if x.tobytes() != y.tobytes():
-                return f"/dose/{k} differs (max |diff| {np.max(np.abs(x - y)):.3e})"
-        for k in ("histories", "batches"):
-            if fa["provenance"].attrs[k] != fb["provenance"].attrs[k]:
-                return f"provenance {k}: {fa['provenance'].attrs[k]} vs {fb['provenance'].attrs[k]}"
-    return ""
+EXE = sabre_exe()
+check = Checks()
+sabre = run_sabre
+identical = same_dose_bits
 
 
 def rtdose_pixels(path):
@@ -172,4 +147,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check(r.returncode == 3 and "another job" in r.stderr and "ck.h5" in r.stderr and not os.path.exists("bad.h5"),
           f"a checkpoint resumed with another seed is refused, naming it ({r.stderr.strip()})")
 
-sys.exit(1 if fails else 0)
+sys.exit(check.status())

@@ -14,35 +14,23 @@ ct -o` (phantom file), `sabre compare --output-h5` (gamma file), `sabre tables b
 """
 import hashlib
 import os
-import subprocess
 import sys
 import tempfile
 
-try:
-    import h5py
-    import numpy as np
-except ImportError:
-    print("SKIPPED: h5py/numpy not available")
-    sys.exit(77)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from clitest import Checks, need_h5py, run_sabre, sabre_exe, source_dir  # noqa: E402
 
-EXE = os.environ.get("SABRE_EXE")
-SRC = os.environ.get("SABRE_SOURCE_DIR")
-if not EXE or not SRC:
-    print("SKIPPED: SABRE_EXE / SABRE_SOURCE_DIR not set")
-    sys.exit(77)
+need_h5py()
+import h5py  # noqa: E402
+import numpy as np  # noqa: E402
 
-fails = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        fails.append(what)
+EXE = sabre_exe()
+SRC = source_dir()
+check = Checks()
 
 
 def sabre(*args, **kw):
-    r = subprocess.run([EXE, "--log-level", "warn", *map(str, args)], capture_output=True, text=True, timeout=600,
-                       **kw)
+    r = run_sabre("--log-level", "warn", *args, **kw)
     check(r.returncode == 0, f"sabre {' '.join(map(str, args[:2]))} ({r.stderr.strip()[-300:]})")
     return r
 
@@ -159,4 +147,4 @@ with tempfile.TemporaryDirectory() as tmp:
               and len(a.get("input_sha256:machine_model", "")) == 64,
               f"run: plan, structures, tables, CT series and machine digests ({got})")
 
-sys.exit(1 if fails else 0)
+sys.exit(check.status())

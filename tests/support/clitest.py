@@ -1,0 +1,72 @@
+"""What the Python tests of the sabre command share: finding the executable (and the source
+tree), printing and counting checks, running sabre, and comparing dose files bit for bit.
+
+    import os, sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))  # from tests/<dir>/
+    from clitest import Checks, sabre_exe, run_sabre, same_dose_bits
+
+A test ends with `sys.exit(checks.status())`. A missing executable is an error (exit 1); what
+a test cannot do here (no h5py, no source tree) is a skip (exit 77, CTest's SKIP_RETURN_CODE).
+"""
+import os
+import subprocess
+import sys
+
+
+def sabre_exe():
+    exe = os.environ.get("SABRE_EXE", "")
+    if not exe or not os.path.exists(exe):
+        print("SABRE_EXE not set or missing", file=sys.stderr)
+        sys.exit(1)
+    return exe
+
+
+def source_dir():
+    src = os.environ.get("SABRE_SOURCE_DIR", "")
+    if not src:
+        print("SKIPPED: SABRE_SOURCE_DIR not set")
+        sys.exit(77)
+    return src
+
+
+def need_h5py():
+    try:
+        import h5py  # noqa: F401
+        import numpy  # noqa: F401
+    except ImportError:
+        print("SKIPPED: h5py/numpy not available")
+        sys.exit(77)
+
+
+class Checks:
+    def __init__(self):
+        self.failures = []
+
+    def __call__(self, cond, what):
+        print(("ok   " if cond else "FAIL ") + what, flush=True)
+        if not cond:
+            self.failures.append(what)
+
+    def status(self):
+        return 1 if self.failures else 0
+
+
+def run_sabre(*args, timeout=600, **kw):
+    """sabre with these arguments (numbers as strings), output captured as text."""
+    return subprocess.run([sabre_exe(), *map(str, args)], capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def same_dose_bits(a, b, keys=("dose", "rel_uncertainty", "rel_uncertainty_statistical")):
+    """'' when the two dose files hold the same /dose datasets bit for bit and the same
+    histories and batches; else what differs."""
+    import h5py
+    import numpy as np
+    with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
+        for k in keys:
+            x, y = fa["dose/" + k][...], fb["dose/" + k][...]
+            if x.tobytes() != y.tobytes():
+                return f"/dose/{k} differs (max |diff| {np.max(np.abs(x - y)):.3e})"
+        for k in ("histories", "batches"):
+            if fa["provenance"].attrs[k] != fb["provenance"].attrs[k]:
+                return f"provenance {k}: {fa['provenance'].attrs[k]} vs {fb['provenance'].attrs[k]}"
+    return ""

@@ -64,10 +64,21 @@ void run_simulate(const SimulateOptions& o) {
   if (!output.empty()) check_output_paths({output});
   interrupt::install_handlers();
 
-  const auto sim = simulate_phantom_file(o.file, ov, [](const BatchProgress& p) {
-    spdlog::info("batch {}/{}: {} histories, {:.1f} s, mean uncertainty (>50% max) {:.2f} %",
-                 p.batches_done, p.batches_total, p.histories_done, p.elapsed_s,
-                 100 * p.mean_rel_uncertainty_50);
+  // Progress: a line per batch; the uncertainty (a pass over the dose's voxels) at most every
+  // 5 s and after the last batch.
+  double said_at = -1e9;
+  const auto sim = simulate_phantom_file(o.file, ov, [&said_at](const BatchProgress& p) {
+    if (!spdlog::should_log(spdlog::level::info)) return true;
+    const bool with_u = p.batches_done >= 2 && (p.elapsed_s - said_at >= 5 || p.batches_done == p.batches_total);
+    if (with_u) {
+      said_at = p.elapsed_s;
+      const double u = p.mean_rel_uncertainty_50 >= 0 ? p.mean_rel_uncertainty_50 : p.headline();
+      spdlog::info("batch {}/{}: {} histories, {:.1f} s, mean uncertainty (>50% max) {:.2f} %", p.batches_done,
+                   p.batches_total, p.histories_done, p.elapsed_s, 100 * u);
+    } else {
+      spdlog::info("batch {}/{}: {} histories, {:.1f} s", p.batches_done, p.batches_total, p.histories_done,
+                   p.elapsed_s);
+    }
     return true;
   });
   if (ranks::rank() != 0) return;  // MPI: rank 0 holds the result and reports
@@ -79,6 +90,14 @@ void run_simulate(const SimulateOptions& o) {
               d.batches, (unsigned long long)d.seed, d.device.c_str());
   std::printf("time: %.2f s (%.0f histories/s)\n", d.wall_seconds,
               d.wall_seconds > 0 ? double(d.histories) / d.wall_seconds : 0.0);
+  std::printf("per-batch fold and stopping figure: %.3f s (%.1f %% of the transport)\n", sim.run.fold_seconds,
+              d.wall_seconds > sim.run.fold_seconds
+                  ? 100 * sim.run.fold_seconds / (d.wall_seconds - sim.run.fold_seconds)
+                  : 0.0);
+  std::size_t with_dose = 0;
+  for (double x : d.dose_gy) with_dose += x > 0;
+  std::printf("voxels with dose: %zu of %zu (%.2f %%)\n", with_dose, d.dose_gy.size(),
+              d.dose_gy.empty() ? 0.0 : 100.0 * double(with_dose) / double(d.dose_gy.size()));
   std::printf("max dose: %.6e Gy/history\n", dmax);
   std::printf("mean relative uncertainty (voxels > 50%% of max): %.3f %%\n",
               100 * d.mean_rel_uncertainty_50);

@@ -92,6 +92,7 @@ PhantomSimulation simulate_phantom_file(const std::string& path, const SimulateO
   s.batches = pf.batches;
   s.seed = pf.seed;
   s.threads = pf.threads;
+  s.headline_each_batch = false;  // a fixed count: nothing stops on it (the progress log asks now and then)
 
   // The job's identity for parts and checkpoints: everything that decides the dose bit for
   // bit (input files' bytes, tables, seed, histories, batches, the sabre build), nothing

@@ -89,6 +89,10 @@ struct SimulationSettings {
   int first_batch = 0;
   int end_batch = -1;
   const BatchTally* resume = nullptr;
+  // Compute the stopping figure (BatchProgress::mean_rel_uncertainty_50) after every batch.
+  // It costs a pass over the voxels that have dose, which on a large grid can rival a small
+  // batch's transport: runs that stop on no figure turn it off (the hook can still ask).
+  bool headline_each_batch = true;
   // MPI (core/ranks.hh): with more than one rank the batches are shared among the ranks and
   // folded on rank 0 (the same tally, the same stops, bit for bit); false: every rank runs
   // the whole run by itself (a calibration each rank needs, deterministic and identical).
@@ -115,7 +119,11 @@ struct BatchProgress {
   int batches_total = 0;
   std::int64_t histories_done = 0;
   double elapsed_s = 0;
-  double mean_rel_uncertainty_50 = 0;  // from the batches so far (0 before 2 batches)
+  // From the batches so far (0 before 2 batches); -1 when settings.headline_each_batch is
+  // false (a fixed-count run that stops on nothing else): then headline() computes it on
+  // demand, for a hook that reports it now and then.
+  double mean_rel_uncertainty_50 = 0;
+  std::function<double()> headline;
   // With settings.regions: the histories of each completed batch and the energy [MeV] each
   // region received in it ([region][batch]); nullptr otherwise.
   const std::vector<std::int64_t>* batch_histories = nullptr;
@@ -140,6 +148,16 @@ class BatchBackend {
   virtual void run_range(std::uint64_t first, std::uint64_t count,
                          std::vector<std::int64_t>& energy_fp,
                          kernels::EnergyBalance& balance) = 0;
+  // run_range that also appends to `touched` every voxel whose energy_fp entry went from 0
+  // to nonzero (each once), so that the fold can skip the rest of the grid. Returns false
+  // when the back end does not track them (the default: then `touched` is not used and the
+  // whole array is scanned).
+  virtual bool run_range_tracked(std::uint64_t first, std::uint64_t count, std::vector<std::int64_t>& energy_fp,
+                                 kernels::EnergyBalance& balance, std::vector<std::int64_t>& touched) {
+    (void)touched;
+    run_range(first, count, energy_fp, balance);
+    return false;
+  }
   virtual std::string description() const = 0;  // e.g. "cpu:2 threads", "cuda:0,1"
 };
 
@@ -150,10 +168,14 @@ class HostBackend final : public BatchBackend {
   ~HostBackend() override;
   void run_range(std::uint64_t first, std::uint64_t count, std::vector<std::int64_t>& energy_fp,
                  kernels::EnergyBalance& balance) override;
+  bool run_range_tracked(std::uint64_t first, std::uint64_t count, std::vector<std::int64_t>& energy_fp,
+                         kernels::EnergyBalance& balance, std::vector<std::int64_t>& touched) override;
   std::string description() const override;
   int threads() const { return nthreads_; }
 
  private:
+  void run_threads(std::uint64_t first, std::uint64_t count, std::vector<std::int64_t>& energy_fp,
+                   kernels::EnergyBalance& balance, std::vector<std::int64_t>* touched);
   HistoryRangeFn fn_;
   int nthreads_;
   std::int64_t chunk_;
@@ -165,6 +187,7 @@ struct SimulationRun {
   BatchTally tally;                // the exact sums behind dose (parts, checkpoints)
   int next_batch = 0;              // the batch after the last one done
   kernels::EnergyBalance balance;  // summed over threads (diagnostic)
+  double fold_seconds = 0;         // spent folding batches and computing the stopping figure
   std::vector<double> energy_mev;  // [voxel] total energy deposited (for checks)
   // With settings.regions: histories per completed batch, and [region][batch] energy [MeV].
   std::vector<std::int64_t> batch_histories;

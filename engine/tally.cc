@@ -57,18 +57,52 @@ inline uint128 square(std::int64_t q) {
 
 }  // namespace
 
-void BatchTally::add_batch(std::int64_t histories, std::vector<std::int64_t>& batch_fp) {
+// Ever given a nonzero batch energy (a sum of squares is nonzero iff one term was; the sum
+// itself may return to 0 where a roulette correction is negative).
+bool BatchTally::has_energy(std::int64_t v) const {
+  for (const TallySize& s : sizes_)
+    if (s.sum_q2[std::size_t(v)] != 0) return true;
+  return false;
+}
+
+void BatchTally::add_nonzero(std::vector<std::int64_t>& fresh) {
+  if (fresh.empty()) return;
+  std::sort(fresh.begin(), fresh.end());
+  const std::size_t mid = nonzero_.size();
+  nonzero_.insert(nonzero_.end(), fresh.begin(), fresh.end());
+  std::inplace_merge(nonzero_.begin(), nonzero_.begin() + std::ptrdiff_t(mid), nonzero_.end());
+}
+
+void BatchTally::rebuild_nonzero() {
+  nonzero_.clear();
+  for (std::int64_t v = 0; v < voxels_; ++v)
+    if (has_energy(v)) nonzero_.push_back(v);
+}
+
+void BatchTally::add_batch(std::int64_t histories, std::vector<std::int64_t>& batch_fp,
+                           const std::vector<std::int64_t>* touched) {
   SABRE_EXPECT(std::int64_t(batch_fp.size()) == voxels_, "batch array size differs from the tally");
   SABRE_EXPECT(histories > 0, "a batch without histories");
   TallySize& t = size_slot(histories);
-  for (std::int64_t v = 0; v < voxels_; ++v) {
+  std::vector<std::int64_t> fresh;  // voxels given a nonzero batch energy for the first time
+  auto fold = [&](std::int64_t v) {
     const std::int64_t q = batch_fp[std::size_t(v)];
-    if (q == 0) continue;
+    if (q == 0) return;
+    if (!has_energy(v)) fresh.push_back(v);
     add_checked(t.sum_q[std::size_t(v)], q);
     add_checked(t.sum_q2[std::size_t(v)], square(q));
     batch_fp[std::size_t(v)] = 0;
+  };
+  if (touched) {
+    for (const std::int64_t v : *touched) {
+      SABRE_EXPECT(v >= 0 && v < voxels_, "touched voxel out of the grid");
+      fold(v);
+    }
+  } else {
+    for (std::int64_t v = 0; v < voxels_; ++v) fold(v);
   }
   ++t.batches;
+  add_nonzero(fresh);
 }
 
 void BatchTally::merge(const BatchTally& o) {
@@ -81,6 +115,7 @@ void BatchTally::merge(const BatchTally& o) {
     }
     t.batches += s.batches;
   }
+  rebuild_nonzero();
 }
 
 BatchTally BatchTally::from_sizes(std::int64_t voxels, std::vector<TallySize> sizes) {
@@ -95,6 +130,7 @@ BatchTally BatchTally::from_sizes(std::int64_t voxels, std::vector<TallySize> si
     SABRE_EXPECT(i == 0 || sizes[i - 1].batch_size != s.batch_size, "tally lists a batch size twice");
   }
   t.sizes_ = std::move(sizes);
+  t.rebuild_nonzero();
   return t;
 }
 
@@ -180,12 +216,12 @@ double BatchTally::headline_uncertainty(const phys::PhantomView& ph, const std::
   SABRE_EXPECT(!mask || std::int64_t(mask->size()) == nv, "headline mask size differs from the dose grid");
   const TallyEval e(*this, ph);
   double dmax = 0;
-  for (std::int64_t v = 0; v < nv; ++v)
+  for (const std::int64_t v : nonzero_)
     if (!mask || (*mask)[std::size_t(v)]) dmax = std::max(dmax, e.dose(v));
   if (!(dmax > 0)) return 0;
   double sum = 0;
   std::int64_t n = 0;
-  for (std::int64_t v = 0; v < nv; ++v) {
+  for (const std::int64_t v : nonzero_) {  // increasing index: the order of the full-grid loop
     if (mask && !(*mask)[std::size_t(v)]) continue;
     if (e.dose(v) > 0.5 * dmax) {
       sum += e.rel(v);

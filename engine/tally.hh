@@ -52,10 +52,18 @@ class BatchTally {
 
   // Adds one batch of `histories` histories whose per-voxel energies are `batch_fp`
   // (voxels() entries), and clears batch_fp. RuntimeError on an overflow of the sums.
-  void add_batch(std::int64_t histories, std::vector<std::int64_t>& batch_fp);
+  // `touched` (optional): a list holding every voxel whose batch_fp entry may be nonzero
+  // (the back end's; repeats allowed); only they are read and cleared, so the fold costs what the batch
+  // touched, not the grid. Without it every voxel is scanned. The sums are the same.
+  void add_batch(std::int64_t histories, std::vector<std::int64_t>& batch_fp,
+                 const std::vector<std::int64_t>* touched = nullptr);
   // Adds another tally of disjoint batches (parts, ranks). std::logic_error on a grid size
   // mismatch; RuntimeError on overflow.
   void merge(const BatchTally& other);
+  // Allocates (and touches) the sums for batches of `histories` histories now, so that the
+  // first fold of such a batch does not pay for a grid-sized allocation; the tally is
+  // unchanged otherwise (an empty size adds nothing to any figure).
+  void reserve(std::int64_t histories) { (void)size_slot(histories); }
   // Restores a tally from its sizes (file readers); checks the array lengths.
   static BatchTally from_sizes(std::int64_t voxels, std::vector<TallySize> sizes);
 
@@ -64,15 +72,24 @@ class BatchTally {
               std::vector<double>& rel_unc) const;
   // The mean relative 1-sigma over the voxels (of `mask`, when given) whose dose exceeds
   // 50 % of their maximum: mean_rel_uncertainty_above_half_max() of finish()'s arrays, the
-  // same bits, without building them (the stopping rule's figure after every batch).
+  // same bits, without building them (the stopping rule's figure after every batch). Visits
+  // only the voxels that ever received energy, in increasing index order (the others have
+  // no dose and change neither the maximum nor the mean), so its cost follows the dose's
+  // extent, not the grid's.
   double headline_uncertainty(const phys::PhantomView& phantom, const std::vector<std::uint8_t>* mask) const;
+  // The voxels ever given a nonzero batch energy, in increasing order, each once.
+  const std::vector<std::int64_t>& nonzero_voxels() const { return nonzero_; }
   // Energy per voxel [MeV], all batches.
   std::vector<double> energy_mev() const;
 
  private:
   TallySize& size_slot(std::int64_t n);
+  bool has_energy(std::int64_t v) const;
+  void add_nonzero(std::vector<std::int64_t>& fresh);  // sorts `fresh` and merges it in
+  void rebuild_nonzero();
   std::int64_t voxels_ = 0;
   std::vector<TallySize> sizes_;  // ordered by batch_size
+  std::vector<std::int64_t> nonzero_;  // voxels with energy in some size, increasing
 };
 
 }  // namespace sabre

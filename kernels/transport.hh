@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <vector>
 #include <cmath>
 #include <cstdint>
 
@@ -57,11 +58,18 @@ struct EnergyBalance {
 struct HostScorer {
   std::int64_t* energy_fp = nullptr;  // [voxel] shared by all threads, fixed point
   EnergyBalance balance;              // this thread's
+  // Optional: each voxel this scorer's add takes from 0 to nonzero is appended, so that the
+  // batch's fold visits only the voxels that received energy: every voxel nonzero at the
+  // end of the batch is in some thread's list (at least once: a negative roulette
+  // correction can bring a voxel back to 0 and a later add list it again).
+  std::vector<std::int64_t>* touched = nullptr;
 
   static std::int64_t quantize(double e_mev) { return quantize_energy(e_mev); }
   void add(std::int64_t voxel, double e_mev) {
-    std::atomic_ref<std::int64_t>(energy_fp[voxel]).fetch_add(quantize(e_mev),
-                                                              std::memory_order_relaxed);
+    const std::int64_t q = quantize(e_mev);
+    const std::int64_t before =
+        std::atomic_ref<std::int64_t>(energy_fp[voxel]).fetch_add(q, std::memory_order_relaxed);
+    if (touched && before == 0 && q != 0) touched->push_back(voxel);
   }
   void deposit(std::int64_t voxel, double e_mev) {
     add(voxel, e_mev);

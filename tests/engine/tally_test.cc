@@ -3,6 +3,7 @@
 // statistics follow the documented batch formula; overflow is an error, not a wrong dose.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -229,4 +230,94 @@ TEST_CASE("Tally files round-trip exactly; a dose file without a tally is refuse
     CHECK(std::string(e.what()).find("no /tally") != std::string::npos);
   }
   std::filesystem::remove(path);
+}
+
+// Issue 26: the fold visits only the voxels the batch touched (the host back end lists them),
+// and the stopping figure only the voxels that ever had energy. Both must give exactly what
+// the full-grid loops give: the same sums, the same headline bits, on a grid where most
+// voxels get nothing and some return to 0 within a batch or over batches (negative roulette
+// corrections).
+namespace {
+struct Sparse {  // a 40 x 30 x 20 phantom; history h touches a few voxels
+  std::vector<std::int32_t> mat = std::vector<std::int32_t>(24000, 0);
+  std::vector<float> rho = std::vector<float>(24000, 1.0f);
+  PhantomView view() const {
+    PhantomView ph;
+    ph.grid.spacing_cm = {0.5, 0.5, 0.5};
+    ph.grid.nx = 40;
+    ph.grid.ny = 30;
+    ph.grid.nz = 20;
+    ph.material = mat.data();
+    ph.density_g_cm3 = rho.data();
+    ph.max_density_g_cm3 = 1.0f;
+    return ph;
+  }
+};
+const HistoryRangeFn kSparse = [](std::uint64_t first, std::uint64_t count, kernels::HostScorer& sc,
+                                  kernels::HostStack&) {
+  for (std::uint64_t h = first; h < first + count; ++h) {
+    std::mt19937_64 g(h * 0x9E3779B97F4A7C15ull + 5);
+    std::uniform_int_distribution<std::int64_t> vox(0, 599);  // the first 600 voxels only
+    std::uniform_real_distribution<double> u(0, 1);
+    const std::int64_t v = vox(g);
+    const double e = 2 * u(g);
+    sc.deposit(v, e);
+    if (u(g) < 0.3) sc.deposit(v, -e);  // back to exactly 0 (the same quantum count)
+    if (u(g) < 0.2) sc.deposit(vox(g), 0.5 * u(g));
+  }
+};
+// The host back end, without the touched list: run_batches falls back to the full-grid fold.
+class Untracked final : public BatchBackend {
+ public:
+  explicit Untracked(int threads) : host_(kSparse, threads, 16) {}
+  void run_range(std::uint64_t first, std::uint64_t count, std::vector<std::int64_t>& e,
+                 kernels::EnergyBalance& b) override {
+    host_.run_range(first, count, e, b);
+  }
+  std::string description() const override { return "untracked"; }
+
+ private:
+  HostBackend host_;
+};
+}  // namespace
+
+TEST_CASE("The touched-voxel fold equals the full-grid fold bit for bit", "[engine][tally]") {
+  const Sparse ph;
+  SimulationSettings s;
+  s.histories = 20011;
+  s.batches = 10;
+  for (int threads : {1, 2}) {
+    s.threads = threads;
+    s.chunk = 16;
+    HostBackend tracked(kSparse, threads, 16);
+    Untracked dense(threads);
+    const SimulationRun a = run_batches(ph.view(), s, tracked);
+    const SimulationRun b = run_batches(ph.view(), s, dense);
+    REQUIRE(a.tally.sizes().size() == b.tally.sizes().size());
+    for (std::size_t k = 0; k < a.tally.sizes().size(); ++k) {
+      CHECK(a.tally.sizes()[k].sum_q == b.tally.sizes()[k].sum_q);
+      CHECK(a.tally.sizes()[k].sum_q2 == b.tally.sizes()[k].sum_q2);
+    }
+    CHECK(a.tally.nonzero_voxels() == b.tally.nonzero_voxels());
+    CHECK(same(a.dose.dose_gy, b.dose.dose_gy));
+    CHECK(same(a.dose.rel_uncertainty, b.dose.rel_uncertainty));
+    const double ha = a.tally.headline_uncertainty(ph.view(), nullptr);
+    std::vector<double> d, u;
+    b.tally.finish(ph.view(), d, u);
+    const double full = mean_rel_uncertainty_above_half_max(d, u);  // the full-grid loop
+    CHECK(std::memcmp(&ha, &full, sizeof ha) == 0);
+    // the nonzero list: increasing, no repeats, exactly the voxels with a nonzero sum of squares
+    const auto& nz = a.tally.nonzero_voxels();
+    CHECK(std::is_sorted(nz.begin(), nz.end()));
+    CHECK(std::adjacent_find(nz.begin(), nz.end()) == nz.end());
+    std::size_t expect = 0;
+    for (std::int64_t v = 0; v < a.tally.voxels(); ++v) {
+      bool any = false;
+      for (const auto& sz : a.tally.sizes()) any = any || sz.sum_q2[std::size_t(v)] != 0;
+      expect += any;
+    }
+    CHECK(nz.size() == expect);
+    CHECK(nz.size() < 601);  // only the first 600 voxels are ever touched (plus none else)
+    CHECK(nz.size() > 500);
+  }
 }

@@ -13,6 +13,7 @@
 
 #include "core/build_info.hh"
 #include "core/errors.hh"
+#include "core/crash_guard.hh"
 #include "core/output_file.hh"
 
 namespace sabre::io {
@@ -291,7 +292,7 @@ void write_dose_hdf5(const std::string& path, const DoseResult& r, const std::fu
   out.commit();
 }
 
-DoseResult read_dose_hdf5(const std::string& path) {
+static DoseResult read_dose_hdf5_unguarded(const std::string& path) {
   QuietHdf5 quiet;
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) throw InputError(path, "no such file");
@@ -387,6 +388,14 @@ DoseResult read_dose_hdf5(const std::string& path) {
       if (!typed.count(name)) r.provenance[name] = rd.attr_string(pv, name.c_str());
   }
   return r;
+}
+
+
+DoseResult read_dose_hdf5(const std::string& path) {
+  // A corrupted file can crash the HDF5 library (core/crash_guard.hh): one message instead.
+  DoseResult out;
+  guarded_read(path, [&] { out = read_dose_hdf5_unguarded(path); });
+  return out;
 }
 
 }  // namespace sabre::io

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/errors.hh"
+#include "core/crash_guard.hh"
 #include "core/h5.hh"
 #include "engine/io/dose_hdf5.hh"
 
@@ -46,7 +47,7 @@ void write_tally_group(hid_t file, const std::string& path, const BatchTally& ta
   }
 }
 
-TallyFile read_tally_file(const std::string& path) {
+static TallyFile read_tally_file_unguarded(const std::string& path) {
   TallyFile out;
   out.dose = read_dose_hdf5(path);  // InputError naming the file when it is no sabre dose file
   const h5::File f = h5::File::open(path);
@@ -178,6 +179,14 @@ MergedParts merge_parts(const std::vector<std::string>& paths, const std::string
   m.from = std::to_string(paths.size()) + " parts: ";
   for (std::size_t i = 0; i < paths.size(); ++i) m.from += (i ? ", " : "") + paths[i];
   return m;
+}
+
+
+TallyFile read_tally_file(const std::string& path) {
+  // A corrupted file can crash the HDF5 library (core/crash_guard.hh): one message instead.
+  TallyFile out;
+  guarded_read(path, [&] { out = read_tally_file_unguarded(path); });
+  return out;
 }
 
 }  // namespace sabre::io

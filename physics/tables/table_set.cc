@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/errors.hh"
+#include "core/crash_guard.hh"
 #include "core/h5.hh"
 #include "core/output_file.hh"
 
@@ -142,7 +143,7 @@ void write_table_file(const TableSet& t, const std::string& path) {
   out.commit();
 }
 
-TableSet read_table_file(const std::string& path) {
+static TableSet read_table_file_unguarded(const std::string& path) {
   auto f = h5::File::open(path);
   const auto root = f.root();
   TableSet t;
@@ -219,6 +220,14 @@ TableSet read_table_file(const std::string& path) {
   for (auto a : t.alias_index)
     if (a < 0 || a >= t.alias_bins) throw InputError(path, "/brems_alias: alias index out of range");
   return t;
+}
+
+
+TableSet read_table_file(const std::string& path) {
+  // A corrupted file can crash the HDF5 library (core/crash_guard.hh): one message instead.
+  TableSet out;
+  guarded_read(path, [&] { out = read_table_file_unguarded(path); });
+  return out;
 }
 
 }  // namespace sabre::phys::tables

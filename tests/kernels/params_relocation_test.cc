@@ -65,19 +65,24 @@ struct HostArenaCopier {
   }
 };
 
-// Address ranges mapped in this process (empty when /proc/self/maps is unreadable).
+// Address ranges mapped and accessible in this process (empty when /proc/self/maps is
+// unreadable). Inaccessible mappings (---p) and huge reservations (> 64 GiB: a sanitizer's
+// shadow memory spans terabytes, and would make any large integer look like an address) are
+// left out: no array the transport reads lives there.
 std::vector<std::pair<std::uintptr_t, std::uintptr_t>> mapped_ranges() {
   std::vector<std::pair<std::uintptr_t, std::uintptr_t>> out;
   std::ifstream in("/proc/self/maps");
   std::string line;
   while (std::getline(in, line)) {
     std::istringstream ss(line);
-    std::string range;
-    ss >> range;
+    std::string range, perms;
+    ss >> range >> perms;
     const auto dash = range.find('-');
-    if (dash == std::string::npos) continue;
-    out.push_back({std::stoull(range.substr(0, dash), nullptr, 16),
-                   std::stoull(range.substr(dash + 1), nullptr, 16)});
+    if (dash == std::string::npos || perms.rfind("---", 0) == 0) continue;
+    const std::uintptr_t a = std::stoull(range.substr(0, dash), nullptr, 16);
+    const std::uintptr_t b = std::stoull(range.substr(dash + 1), nullptr, 16);
+    if (b - a > (std::uintptr_t(64) << 30)) continue;
+    out.push_back({a, b});
   }
   return out;
 }

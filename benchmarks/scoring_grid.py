@@ -60,7 +60,7 @@ def main():
     rows.sort()
     ratio, t, f, pct, nv, rss = rows[len(rows) // 2]
     ver = subprocess.run([a.sabre, "--version"], capture_output=True, text=True).stdout
-    commit = re.search(r"commit ([0-9a-f]+(?:-dirty)?)", ver)
+    commit = re.search(r"commit:? ([0-9a-f]+(?:-dirty)?)", ver)
     line = (f"| {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC | {commit.group(1) if commit else '?'} | {nv} voxels, "
             f"{pct} % with dose | 20 x 5000 | {t - f:.2f} s | {f:.3f} s | **{100 * ratio:.1f} %** | "
             f"{rss / 1024:.0f} MB | median of {len(rows)}; 2 threads |")

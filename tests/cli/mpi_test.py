@@ -20,7 +20,9 @@ import sys
 import tempfile
 
 import h5py
-import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from clitest import same_dose_bits  # noqa: E402
 
 exe = os.environ.get("SABRE_EXE", "")
 if not exe or not os.path.exists(exe):
@@ -84,15 +86,7 @@ def run(args, ranks=1):
 
 
 def identical(a, b, keys=("dose", "rel_uncertainty_statistical")):
-    with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
-        for k in keys:
-            x, y = fa["dose/" + k][...], fb["dose/" + k][...]
-            if x.tobytes() != y.tobytes():
-                return f"/dose/{k} differs (max |diff| {np.max(np.abs(x - y)):.3e})"
-        for k in ("histories", "batches"):
-            if fa["provenance"].attrs[k] != fb["provenance"].attrs[k]:
-                return f"provenance {k}: {fa['provenance'].attrs[k]} vs {fb['provenance'].attrs[k]}"
-    return ""
+    return same_dose_bits(a, b, keys)
 
 
 with tempfile.TemporaryDirectory() as tmp:

@@ -14,15 +14,15 @@
              another part, is refused (exit 3, the message names the checkpoint).
 """
 import os
-import random
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 import h5py
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from clitest import sigterm_after_checkpoint  # noqa: E402
 
 exe = os.environ.get("SABRE_EXE", "")
 if not exe or not os.path.exists(exe):
@@ -120,15 +120,9 @@ with tempfile.TemporaryDirectory() as tmp:
     big = ["ph.toml", "--seed", 21, "--histories", 1500000, "--threads", 1]
     r = sabre("simulate", *big, "-o", "full.h5")
     check(r.returncode == 0, "uninterrupted reference run")
-    p = subprocess.Popen([exe, "--log-level", "info", "simulate", *map(str, big), "--checkpoint", "ck.h5",
-                          "--checkpoint-interval", "0.001", "-o", "int.h5"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    t0 = time.time()
-    while not os.path.exists("ck.h5") and p.poll() is None and time.time() - t0 < 120:
-        time.sleep(0.05)
-    p.send_signal(signal.SIGTERM)
-    out, err = p.communicate(timeout=120)
-    check(p.returncode == 5, f"SIGTERM: exit 5 ({p.returncode})")
+    code, err = sigterm_after_checkpoint(["simulate", *big, "--checkpoint", "ck.h5", "--checkpoint-interval", 0.001,
+                                          "-o", "int.h5"], "ck.h5")
+    check(code == 5, f"SIGTERM: exit 5 ({code})")
     check(not os.path.exists("int.h5"), "SIGTERM: no output file")
     with h5py.File("ck.h5", "r") as f:
         done = int(f["tally"].attrs["next_batch"])

@@ -18,14 +18,11 @@ directory: these checks are about bits, not physics.
 """
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from clitest import Checks, need_h5py, run_sabre, sabre_exe, same_dose_bits  # noqa: E402
+from clitest import Checks, need_h5py, run_sabre, sabre_exe, same_dose_bits, sigterm_after_checkpoint  # noqa: E402,E501
 
 need_h5py()
 import h5py  # noqa: E402
@@ -122,15 +119,9 @@ with tempfile.TemporaryDirectory() as tmp:
     big = [*job[:-4], "--histories", 10000000, "--seed", 11]
     r = sabre(*big, "--output-h5", "full.h5", "--output-rtdose", "full.dcm", env=env)
     check(r.returncode == 0, f"uninterrupted reference run ({r.stderr.strip()[-300:]})")
-    p = subprocess.Popen([EXE, "--log-level", "info", *map(str, big[2:]), "--checkpoint", "ck.h5",
-                          "--checkpoint-interval", "0.001", "--output-h5", "int.h5"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    t0 = time.time()
-    while not os.path.exists("ck.h5") and p.poll() is None and time.time() - t0 < 120:
-        time.sleep(0.05)
-    p.send_signal(signal.SIGTERM)
-    out, err = p.communicate(timeout=120)
-    check(p.returncode == 5, f"SIGTERM: exit 5 ({p.returncode})")
+    code, err = sigterm_after_checkpoint([*big[2:], "--checkpoint", "ck.h5", "--checkpoint-interval", 0.001,
+                                          "--output-h5", "int.h5"], "ck.h5", env=env)
+    check(code == 5, f"SIGTERM: exit 5 ({code})")
     check(not os.path.exists("int.h5"), "SIGTERM: no dose output")
     with h5py.File("ck.h5", "r") as f:
         done = int(f["tally"].attrs["next_batch"])

@@ -70,3 +70,18 @@ def same_dose_bits(a, b, keys=("dose", "rel_uncertainty", "rel_uncertainty_stati
             if fa["provenance"].attrs[k] != fb["provenance"].attrs[k]:
                 return f"provenance {k}: {fa['provenance'].attrs[k]} vs {fb['provenance'].attrs[k]}"
     return ""
+
+
+def sigterm_after_checkpoint(args, checkpoint, env=None, timeout=120):
+    """Starts `sabre --log-level info ARGS` (which writes `checkpoint`), sends SIGTERM as soon
+    as the checkpoint exists, and returns (exit code, stderr) - a scheduler stopping a job."""
+    import signal
+    import time
+    p = subprocess.Popen([sabre_exe(), "--log-level", "info", *map(str, args)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=env)
+    t0 = time.time()
+    while not os.path.exists(checkpoint) and p.poll() is None and time.time() - t0 < timeout:
+        time.sleep(0.05)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=timeout)
+    return p.returncode, err

@@ -150,8 +150,8 @@ class BatchBackend {
                          kernels::EnergyBalance& balance) = 0;
   // run_range that also appends to `touched` every voxel whose energy_fp entry went from 0
   // to nonzero (each once), so that the fold can skip the rest of the grid. Returns false
-  // when the back end does not track them (the default: then `touched` is not used and the
-  // whole array is scanned).
+  // when the back end does not track them (the default) or gave up listing them (a batch
+  // that touches much of the grid): then `touched` is not used and the whole array is scanned.
   virtual bool run_range_tracked(std::uint64_t first, std::uint64_t count, std::vector<std::int64_t>& energy_fp,
                                  kernels::EnergyBalance& balance, std::vector<std::int64_t>& touched) {
     (void)touched;
@@ -174,7 +174,8 @@ class HostBackend final : public BatchBackend {
   int threads() const { return nthreads_; }
 
  private:
-  void run_threads(std::uint64_t first, std::uint64_t count, std::vector<std::int64_t>& energy_fp,
+  // Returns whether `touched` lists the batch's voxels (false: not asked, or a list overflowed).
+  bool run_threads(std::uint64_t first, std::uint64_t count, std::vector<std::int64_t>& energy_fp,
                    kernels::EnergyBalance& balance, std::vector<std::int64_t>* touched);
   HistoryRangeFn fn_;
   int nthreads_;
@@ -188,7 +189,6 @@ struct SimulationRun {
   int next_batch = 0;              // the batch after the last one done
   kernels::EnergyBalance balance;  // summed over threads (diagnostic)
   double fold_seconds = 0;         // spent folding batches and computing the stopping figure
-  std::vector<double> energy_mev;  // [voxel] total energy deposited (for checks)
   // With settings.regions: histories per completed batch, and [region][batch] energy [MeV].
   std::vector<std::int64_t> batch_histories;
   std::vector<std::vector<double>> region_energy_mev;

@@ -65,18 +65,10 @@ bool BatchTally::has_energy(std::int64_t v) const {
   return false;
 }
 
-void BatchTally::add_nonzero(std::vector<std::int64_t>& fresh) {
-  if (fresh.empty()) return;
-  std::sort(fresh.begin(), fresh.end());
-  const std::size_t mid = nonzero_.size();
-  nonzero_.insert(nonzero_.end(), fresh.begin(), fresh.end());
-  std::inplace_merge(nonzero_.begin(), nonzero_.begin() + std::ptrdiff_t(mid), nonzero_.end());
-}
-
 void BatchTally::rebuild_nonzero() {
-  nonzero_.clear();
+  nonzero_.assign(std::size_t((voxels_ + 63) / 64), 0);
   for (std::int64_t v = 0; v < voxels_; ++v)
-    if (has_energy(v)) nonzero_.push_back(v);
+    if (has_energy(v)) mark_nonzero(v);
 }
 
 void BatchTally::add_batch(std::int64_t histories, std::vector<std::int64_t>& batch_fp,
@@ -84,11 +76,10 @@ void BatchTally::add_batch(std::int64_t histories, std::vector<std::int64_t>& ba
   SABRE_EXPECT(std::int64_t(batch_fp.size()) == voxels_, "batch array size differs from the tally");
   SABRE_EXPECT(histories > 0, "a batch without histories");
   TallySize& t = size_slot(histories);
-  std::vector<std::int64_t> fresh;  // voxels given a nonzero batch energy for the first time
   auto fold = [&](std::int64_t v) {
     const std::int64_t q = batch_fp[std::size_t(v)];
     if (q == 0) return;
-    if (!has_energy(v)) fresh.push_back(v);
+    mark_nonzero(v);
     add_checked(t.sum_q[std::size_t(v)], q);
     add_checked(t.sum_q2[std::size_t(v)], square(q));
     batch_fp[std::size_t(v)] = 0;
@@ -102,7 +93,6 @@ void BatchTally::add_batch(std::int64_t histories, std::vector<std::int64_t>& ba
     for (std::int64_t v = 0; v < voxels_; ++v) fold(v);
   }
   ++t.batches;
-  add_nonzero(fresh);
 }
 
 void BatchTally::merge(const BatchTally& o) {
@@ -151,12 +141,12 @@ struct TallyEval {
   const BatchTally& t;
   const phys::PhantomView& ph;
   std::int64_t nb, nh;
-  double volume_cm3, to_gy;
+  double volume_cm3, to_gy;  // volume_cm3: a uniform grid's (0: per voxel, non-uniform)
   std::vector<double> inv_n, inv_n2;
   TallyEval(const BatchTally& tally, const phys::PhantomView& phantom) : t(tally), ph(phantom) {
     nb = t.batches();
     nh = t.histories();
-    volume_cm3 = ph.grid.voxel_volume_cm3();
+    volume_cm3 = ph.grid.uniform() ? ph.grid.voxel_volume_cm3() : 0.0;
     to_gy = phys::kMeVToJoule / kernels::kEnergyQuantaPerMeV / double(std::max<std::int64_t>(nh, 1));
     for (const TallySize& s : t.sizes()) {
       inv_n.push_back(1.0 / double(s.batch_size));
@@ -168,7 +158,7 @@ struct TallyEval {
     bool wide = false;  // the sum over sizes needs 128 bits
     for (const TallySize& s : t.sizes())
       if (__builtin_add_overflow(q, s.sum_q[std::size_t(v)], &q)) wide = true;
-    const double mass_kg = double(ph.density_g_cm3[v]) * volume_cm3 * 1e-3;
+    const double mass_kg = double(ph.density_g_cm3[v]) * (volume_cm3 > 0 ? volume_cm3 : ph.grid.voxel_volume_cm3(v)) * 1e-3;
     if (!(mass_kg > 0) || nh <= 0) return 0.0;
     if (wide) {
       __int128 w = 0;
@@ -216,18 +206,19 @@ double BatchTally::headline_uncertainty(const phys::PhantomView& ph, const std::
   SABRE_EXPECT(!mask || std::int64_t(mask->size()) == nv, "headline mask size differs from the dose grid");
   const TallyEval e(*this, ph);
   double dmax = 0;
-  for (const std::int64_t v : nonzero_)
+  for_each_nonzero([&](std::int64_t v) {
     if (!mask || (*mask)[std::size_t(v)]) dmax = std::max(dmax, e.dose(v));
+  });
   if (!(dmax > 0)) return 0;
   double sum = 0;
   std::int64_t n = 0;
-  for (const std::int64_t v : nonzero_) {  // increasing index: the order of the full-grid loop
-    if (mask && !(*mask)[std::size_t(v)]) continue;
+  for_each_nonzero([&](std::int64_t v) {  // increasing index: the order of the full-grid loop
+    if (mask && !(*mask)[std::size_t(v)]) return;
     if (e.dose(v) > 0.5 * dmax) {
       sum += e.rel(v);
       ++n;
     }
-  }
+  });
   return n ? sum / double(n) : 0;
 }
 

@@ -42,7 +42,7 @@ struct TallySize {
 class BatchTally {
  public:
   BatchTally() = default;
-  explicit BatchTally(std::int64_t voxels) : voxels_(voxels) {}
+  explicit BatchTally(std::int64_t voxels) : voxels_(voxels), nonzero_(std::size_t((voxels + 63) / 64), 0) {}
 
   std::int64_t voxels() const { return voxels_; }
   // Batches and histories added so far.
@@ -77,19 +77,29 @@ class BatchTally {
   // no dose and change neither the maximum nor the mean), so its cost follows the dose's
   // extent, not the grid's.
   double headline_uncertainty(const phys::PhantomView& phantom, const std::vector<std::uint8_t>* mask) const;
-  // The voxels ever given a nonzero batch energy, in increasing order, each once.
-  const std::vector<std::int64_t>& nonzero_voxels() const { return nonzero_; }
+  // Calls f(v) for each voxel ever given a nonzero batch energy, in increasing order, once.
+  template <class F>
+  void for_each_nonzero(F&& f) const {
+    for (std::size_t w = 0; w < nonzero_.size(); ++w)
+      for (std::uint64_t bits = nonzero_[w]; bits; bits &= bits - 1)
+        f(std::int64_t(w * 64 + std::size_t(__builtin_ctzll(bits))));
+  }
   // Energy per voxel [MeV], all batches.
   std::vector<double> energy_mev() const;
 
  private:
   TallySize& size_slot(std::int64_t n);
   bool has_energy(std::int64_t v) const;
-  void add_nonzero(std::vector<std::int64_t>& fresh);  // sorts `fresh` and merges it in
+  void mark_nonzero(std::int64_t v) {
+    nonzero_[std::size_t(v) / 64] |= std::uint64_t(1) << (std::size_t(v) % 64);
+  }
   void rebuild_nonzero();
   std::int64_t voxels_ = 0;
   std::vector<TallySize> sizes_;  // ordered by batch_size
-  std::vector<std::int64_t> nonzero_;  // voxels with energy in some size, increasing
+  // Bit v: voxel v has energy in some size (has_energy). A bitmap, not a list: 1 bit per voxel
+  // whatever the share with dose (a sorted list took 8 bytes per voxel with dose, and its merge
+  // as much again), and scanned a 64-voxel word at a time.
+  std::vector<std::uint64_t> nonzero_;
 };
 
 }  // namespace sabre

@@ -63,13 +63,25 @@ struct HostScorer {
   // end of the batch is in some thread's list (at least once: a negative roulette
   // correction can bring a voxel back to 0 and a later add list it again).
   std::vector<std::int64_t>* touched = nullptr;
+  // The list's longest length: beyond it the scorer stops listing (touched = nullptr) and says
+  // so here, and the batch's fold scans the whole grid instead (a batch that touches a large
+  // share of the grid gains nothing from a list, which would cost 8 bytes per voxel).
+  std::size_t touched_cap = std::size_t(-1);
+  bool touched_overflow = false;
 
   static std::int64_t quantize(double e_mev) { return quantize_energy(e_mev); }
   void add(std::int64_t voxel, double e_mev) {
     const std::int64_t q = quantize(e_mev);
     const std::int64_t before =
         std::atomic_ref<std::int64_t>(energy_fp[voxel]).fetch_add(q, std::memory_order_relaxed);
-    if (touched && before == 0 && q != 0) touched->push_back(voxel);
+    if (touched && before == 0 && q != 0) {
+      if (touched->size() < touched_cap) {
+        touched->push_back(voxel);
+      } else {
+        touched_overflow = true;
+        touched = nullptr;
+      }
+    }
   }
   void deposit(std::int64_t voxel, double e_mev) {
     add(voxel, e_mev);

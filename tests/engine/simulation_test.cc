@@ -119,14 +119,15 @@ TEST_CASE("Run energy balance, dose units and batch statistics", "[engine]") {
   CHECK(run.balance.emitted_mev == Approx(6.0 * 10000).epsilon(1e-12));
   CHECK(std::abs(run.balance.relative_imbalance()) < 1e-9);
   // Fixed-point total against the double balance: deposits rounded to 2^-32 MeV each.
+  const std::vector<double> energy = run.tally.energy_mev();  // [voxel] MeV
   double total = 0;
-  for (double e : run.energy_mev) total += e;
+  for (double e : energy) total += e;
   CHECK(total == Approx(run.balance.deposited_mev + run.balance.below_cut_mev).epsilon(1e-9));
   // Dose = E / N / (rho V) in Gy, for one voxel by hand.
   const GridGeometry& g = box.tp.phantom.grid;
   const std::int64_t v = g.index(5, 5, 2);
   const double mass_kg = 1.0 * 1.0 * 1e-3;
-  CHECK(run.dose.dose_gy[v] == Approx(run.energy_mev[v] / 10000 * 1.602176634e-13 / mass_kg));
+  CHECK(run.dose.dose_gy[v] == Approx(energy[v] / 10000 * 1.602176634e-13 / mass_kg));
   CHECK(run.dose.histories == 10000);
   CHECK(run.dose.batches == 10);
   CHECK(run.dose.dose_unit == "Gy/history");
@@ -310,10 +311,11 @@ TEST_CASE("Region tallies: per-batch region energies, and the dose bits unchange
     }
     CHECK(n == 10000);
     // The region sums add up to the per-voxel totals over the region.
+    const std::vector<double> energy = tallied.tally.energy_mev();
     for (int r = 0; r < 2; ++r) {
       double voxels = 0, batches = 0;
       for (std::int64_t v = 0; v < g.size(); ++v)
-        if (regions[r][v]) voxels += tallied.energy_mev[v];
+        if (regions[r][v]) voxels += energy[v];
       for (double e : tallied.region_energy_mev[r]) batches += e;
       CHECK(batches == Approx(voxels).epsilon(1e-12));
       CHECK(batches > 0);

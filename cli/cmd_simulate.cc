@@ -108,7 +108,7 @@ void run_simulate(const SimulateOptions& o) {
               b.escaped_mev / d.histories, b.relative_imbalance());
   std::printf("  (emitted + rest mass = deposited + below cut + escaped. rest mass: -2 m c^2 per pair "
               "created, +2 m c^2 per positron annihilated; with photon or electron primaries it is below 0 by the "
-              "rest mass of the positrons that left the grid. escaped: kinetic energy leaving the grid. "
+              "rest mass of the positrons that left the grid (with a [world], its box). escaped: kinetic energy leaving it. "
               "docs/phantom-file.md)\n");
   if (b.stack_overflows)
     spdlog::warn("{} secondaries deposited locally because the stack was full", b.stack_overflows);

@@ -8,12 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "engine/grid_edges.hh"
 #include "physics/geometry/voxel_grid.hh"
 
 namespace sabre {
 
 struct DoseResult {
-  phys::GridGeometry grid;            // dose grid geometry (patient LPS frame, cm)
+  phys::GridGeometry grid;            // dose grid geometry (patient LPS frame, cm), pointer-free
+  GridEdges edges;                    // planes of its non-uniform axes (engine/grid_edges.hh)
   std::vector<double> dose_gy;        // [voxel] absorbed dose [Gy] (per history unless
                                       // `dose_unit` says per MU or absolute)
   std::vector<double> rel_uncertainty;  // [voxel] relative 1-sigma STATISTICAL uncertainty

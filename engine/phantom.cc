@@ -12,7 +12,7 @@ phys::PhantomView Phantom::view() const {
   SABRE_EXPECT(static_cast<std::int64_t>(density_g_cm3.size()) == grid.size(),
                "phantom density array does not match its grid");
   phys::PhantomView v;
-  v.grid = grid;
+  v.grid = edges.attach(grid);
   v.material = material.data();
   v.density_g_cm3 = density_g_cm3.data();
   v.max_density_g_cm3 =

@@ -7,17 +7,20 @@
 #include <string>
 #include <vector>
 
+#include "engine/grid_edges.hh"
 #include "physics/geometry/voxel_grid.hh"
 
 namespace sabre {
 
 struct Phantom {
-  phys::GridGeometry grid;                  // axis-aligned, patient LPS, cm
+  phys::GridGeometry grid;                  // axis-aligned, patient LPS, cm; pointer-free
+  GridEdges edges;                          // planes of non-uniform axes (engine/grid_edges.hh)
   std::vector<std::int32_t> material;       // [voxel] index into material_names
   std::vector<float> density_g_cm3;         // [voxel] mass density [g/cm^3]
   std::vector<std::string> material_names;  // material index -> name in the table set
 
-  // A view for transport. The phantom must outlive it and not be resized meanwhile.
+  // A view for transport (with the planes attached). The phantom must outlive it and not be
+  // resized meanwhile.
   // Checks (std::logic_error) that the arrays match the grid.
   phys::PhantomView view() const;
 

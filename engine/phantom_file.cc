@@ -73,6 +73,62 @@ class Section {
     v = {a[0], a[1], a[2]};
     return true;
   }
+  // Whether the key is present (not marking it as read).
+  bool peek(const std::string& key) const { return t_.get(key) != nullptr; }
+  // The planes of one axis ("x", "y", "z") given as <a>_boundaries_cm = [p0, p1, ...] (at least
+  // two, strictly increasing) or as <a>_groups = [[width_cm, count], ...] from <a>_start_cm
+  // (default: centred on 0, or 0 for z when `from_zero`), DOSXYZnrc's two ways of giving
+  // voxel boundaries.
+  std::vector<double> axis_planes(const std::string& a, bool from_zero) {
+    const std::string kb = a + "_boundaries_cm", kg = a + "_groups", ks = a + "_start_cm";
+    const auto* b = get(kb.c_str());
+    const auto* g = get(kg.c_str());
+    const auto start = num(ks.c_str());
+    if (b && g) fail(kb, "give " + kb + " or " + kg + ", not both");
+    if (!b && !g) fail(kb, "required (or " + kg + "): the grid's other axes have boundaries, so this one needs them too");
+    std::vector<double> planes;
+    if (b) {
+      if (start) fail(ks, "only with " + kg);
+      const auto* arr = b->as_array();
+      if (!arr || arr->size() < 2) fail(kb, "expected an array of at least 2 plane coordinates [cm]");
+      for (const auto& e : *arr) {
+        const auto v = e.value<double>();
+        if (!v || !std::isfinite(*v)) fail(kb, "expected numbers [cm]");
+        planes.push_back(*v);
+      }
+    } else {
+      const auto* arr = g->as_array();
+      if (!arr || arr->empty()) fail(kg, "expected [[width_cm, count], ...]");
+      std::vector<std::pair<double, std::int64_t>> groups;
+      std::int64_t n = 0;
+      double total = 0;
+      for (const auto& e : *arr) {
+        const auto* pair = e.as_array();
+        if (!pair || pair->size() != 2 || !(*pair)[1].is_integer())
+          fail(kg, "each group is [width_cm, count] with an integer count");
+        const auto w = (*pair)[0].value<double>();
+        const std::int64_t c = *(*pair)[1].value<std::int64_t>();
+        if (!w || !std::isfinite(*w) || !(*w > 0)) fail(kg, "group widths must be > 0 cm");
+        if (c < 1 || c > 2048) fail(kg, "group counts must be in 1..2048");
+        groups.emplace_back(*w, c);
+        n += c;
+        total += *w * double(c);
+        if (n > 2048) fail(kg, "at most 2048 voxels per axis");
+      }
+      double x = start ? *start : (from_zero ? 0.0 : -0.5 * total);
+      planes.push_back(x);
+      for (const auto& [w, c] : groups) {
+        const double x0 = x;
+        for (std::int64_t i = 1; i <= c; ++i) planes.push_back(x0 + double(i) * w);  // no running sum
+        x = planes.back();
+      }
+    }
+    for (std::size_t c = 1; c < planes.size(); ++c)
+      if (!(planes[c] > planes[c - 1]))
+        fail(b ? kb : kg, "plane " + std::to_string(c) + " (" + std::to_string(planes[c]) +
+                              " cm) is not above the one before: boundaries must increase");
+    return planes;
+  }
   void finish() const {
     for (const auto& [k, v] : t_)
       if (!seen_.count(std::string(k.str())))
@@ -119,32 +175,52 @@ PhantomFile load_phantom_file(const std::string& path) {
   PhantomFile pf;
   pf.path = path;
   Section top(root, path, "");
-  for (const char* k : {"phantom", "slab", "source", "run", "physics", "output"}) top.get(k);
+  for (const char* k : {"phantom", "slab", "world", "source", "run", "physics", "output"}) top.get(k);
   top.finish();
 
   // [phantom]
   {
     Section s(table_of(root, "phantom", path, true), path, "phantom.");
-    double nvox[3], vox[3];
-    const auto* vn = s.get("voxels");
-    if (!vn) s.fail("voxels", "required: [nx, ny, nz]");
-    const auto* va = vn->as_array();
-    if (!va || va->size() != 3) s.fail("voxels", "expected 3 integers [nx, ny, nz]");
-    for (int i = 0; i < 3; ++i) {
-      if (!(*va)[size_t(i)].is_integer()) s.fail("voxels", "expected 3 integers [nx, ny, nz]");
-      nvox[i] = double(*(*va)[size_t(i)].value<std::int64_t>());
-      if (nvox[i] < 1 || nvox[i] > 2048) s.fail("voxels", "each count must be in 1..2048");
+    // Non-uniform axes (issue 26): x_boundaries_cm = [planes...], or DOSXYZnrc-style groups
+    // x_groups = [[width_cm, count], ...] starting at x_start_cm. Either form on any axis
+    // replaces voxels / voxel_cm / origin_cm for the whole grid.
+    const char* axis_name[3] = {"x", "y", "z"};
+    bool any_edges = false;
+    for (const char* a : axis_name)
+      for (const char* suffix : {"_boundaries_cm", "_groups", "_start_cm"})
+        if (s.peek(std::string(a) + suffix)) any_edges = true;
+    if (any_edges) {
+      for (const char* k : {"voxels", "voxel_cm", "origin_cm"})
+        if (s.get(k))
+          s.fail(k, "not with per-axis boundaries (x_boundaries_cm / x_groups ...): give every axis as "
+                    "boundaries or groups, a uniform one as one group [[width_cm, count]]");
+      for (int a = 0; a < 3; ++a) {
+        std::vector<double> planes = s.axis_planes(axis_name[a], a == 2);
+        if (planes.size() - 1 > 2048) s.fail(std::string(axis_name[a]) + "_boundaries_cm", "at most 2048 voxels per axis");
+        pf.edges.set_axis(pf.grid, a, std::move(planes));
+      }
+    } else {
+      double nvox[3], vox[3];
+      const auto* vn = s.get("voxels");
+      if (!vn) s.fail("voxels", "required: [nx, ny, nz] (or per-axis x_boundaries_cm / x_groups ...)");
+      const auto* va = vn->as_array();
+      if (!va || va->size() != 3) s.fail("voxels", "expected 3 integers [nx, ny, nz]");
+      for (int i = 0; i < 3; ++i) {
+        if (!(*va)[size_t(i)].is_integer()) s.fail("voxels", "expected 3 integers [nx, ny, nz]");
+        nvox[i] = double(*(*va)[size_t(i)].value<std::int64_t>());
+        if (nvox[i] < 1 || nvox[i] > 2048) s.fail("voxels", "each count must be in 1..2048");
+      }
+      if (!s.numbers("voxel_cm", vox, 3)) s.fail("voxel_cm", "required: [dx, dy, dz] in cm");
+      for (double d : vox)
+        if (!(d > 0)) s.fail("voxel_cm", "voxel sizes must be > 0");
+      pf.grid.nx = int(nvox[0]);
+      pf.grid.ny = int(nvox[1]);
+      pf.grid.nz = int(nvox[2]);
+      pf.grid.spacing_cm = {vox[0], vox[1], vox[2]};
+      // default origin: centred on x = y = 0, z from 0
+      pf.grid.origin_cm = {-0.5 * nvox[0] * vox[0], -0.5 * nvox[1] * vox[1], 0};
+      s.vec3("origin_cm", pf.grid.origin_cm);
     }
-    if (!s.numbers("voxel_cm", vox, 3)) s.fail("voxel_cm", "required: [dx, dy, dz] in cm");
-    for (double d : vox)
-      if (!(d > 0)) s.fail("voxel_cm", "voxel sizes must be > 0");
-    pf.grid.nx = int(nvox[0]);
-    pf.grid.ny = int(nvox[1]);
-    pf.grid.nz = int(nvox[2]);
-    pf.grid.spacing_cm = {vox[0], vox[1], vox[2]};
-    // default origin: centred on x = y = 0, z from 0
-    pf.grid.origin_cm = {-0.5 * nvox[0] * vox[0], -0.5 * nvox[1] * vox[1], 0};
-    s.vec3("origin_cm", pf.grid.origin_cm);
     if (auto m = s.str("material")) pf.material = *m;
     pf.density_g_cm3 = s.num("density_g_cm3");
     if (pf.density_g_cm3 && !(*pf.density_g_cm3 >= 0)) s.fail("density_g_cm3", "must be >= 0");
@@ -179,6 +255,35 @@ PhantomFile load_phantom_file(const std::string& path) {
       s.finish();
       pf.slabs.push_back(slab);
     }
+  }
+  // [world]
+  if (root.get("world")) {
+    Section s(table_of(root, "world", path, true), path, "world.");
+    const auto m = s.str("material");
+    if (!m || m->empty()) s.fail("material", "required: the world's material (a name in the physics table set)");
+    pf.world.material = *m;
+    pf.world.density_g_cm3 = s.num("density_g_cm3");
+    if (pf.world.density_g_cm3 && !(*pf.world.density_g_cm3 >= 0)) s.fail("density_g_cm3", "must be >= 0");
+    const auto* b = s.get("box_cm");
+    const auto* arr = b ? b->as_array() : nullptr;
+    const char* shape = "required: [[x_min, x_max], [y_min, y_max], [z_min, z_max]] in cm, containing the grid";
+    if (!arr || arr->size() != 3) s.fail("box_cm", shape);
+    const phys::GridGeometry g = pf.edges.attach(pf.grid);
+    const phys::Vec3 hi = g.upper_cm();
+    const double glo[3] = {g.origin_cm.x, g.origin_cm.y, g.origin_cm.z}, ghi[3] = {hi.x, hi.y, hi.z};
+    for (int a = 0; a < 3; ++a) {
+      const auto* pair = (*arr)[std::size_t(a)].as_array();
+      if (!pair || pair->size() != 2) s.fail("box_cm", shape);
+      for (int e = 0; e < 2; ++e) {
+        const auto v = (*pair)[std::size_t(e)].value<double>();
+        if (!v || !std::isfinite(*v)) s.fail("box_cm", shape);
+        pf.world.box_cm[a][e] = *v;
+      }
+      if (!(pf.world.box_cm[a][0] <= glo[a] && pf.world.box_cm[a][1] >= ghi[a]))
+        s.fail("box_cm", std::string("must contain the grid: along ") + "xyz"[a] + " the grid spans " +
+                             std::to_string(glo[a]) + ".." + std::to_string(ghi[a]) + " cm");
+    }
+    s.finish();
   }
   // [source]
   {
@@ -301,29 +406,68 @@ Phantom build_phantom(const PhantomFile& pf, const std::vector<std::string>& nam
     }
     return std::int32_t(it - names.begin());
   };
+  const phys::GridGeometry g = pf.edges.attach(pf.grid);  // the phantom grid
+  const GridCrop crop = world_crop(pf);
   Phantom ph;
-  ph.grid = pf.grid;
   ph.material_names = names;
-  const std::int64_t nv = pf.grid.size();
+  if (pf.world.material.empty()) {
+    ph.grid = pf.grid;
+    ph.edges = pf.edges;
+  } else {  // the grid's planes with the world box's faces outside them
+    for (int a = 0; a < 3; ++a) {
+      std::vector<double> planes;
+      if (crop.offset[a]) planes.push_back(pf.world.box_cm[a][0]);
+      for (int c = 0; c <= g.count(a); ++c) planes.push_back(g.plane(a, c));
+      if (pf.world.box_cm[a][1] > g.plane(a, g.count(a))) planes.push_back(pf.world.box_cm[a][1]);
+      ph.edges.set_axis(ph.grid, a, std::move(planes));
+    }
+  }
+  const std::int64_t nv = ph.grid.size();
   const std::int32_t m0 = index_of(pf.material);
-  ph.material.assign(nv, m0);
-  ph.density_g_cm3.assign(nv, float(pf.density_g_cm3.value_or(nominal_density[m0])));
+  const float rho0 = float(pf.density_g_cm3.value_or(nominal_density[m0]));
+  if (pf.world.material.empty()) {
+    ph.material.assign(nv, m0);
+    ph.density_g_cm3.assign(nv, rho0);
+  } else {
+    const std::int32_t mw = index_of(pf.world.material);
+    ph.material.assign(nv, mw);
+    ph.density_g_cm3.assign(nv, float(pf.world.density_g_cm3.value_or(nominal_density[mw])));
+  }
+  // The phantom grid's voxel (i, j, k) in the transport grid.
+  auto at = [&](int i, int j, int k) {
+    return ph.grid.index(i + crop.offset[0], j + crop.offset[1], k + crop.offset[2]);
+  };
+  for (int k = 0; k < g.nz; ++k)
+    for (int j = 0; j < g.ny; ++j)
+      for (int i = 0; i < g.nx; ++i) {
+        ph.material[std::size_t(at(i, j, k))] = m0;
+        ph.density_g_cm3[std::size_t(at(i, j, k))] = rho0;
+      }
   for (const auto& s : pf.slabs) {
     const std::int32_t m = index_of(s.material);
     const float rho = float(s.density_g_cm3.value_or(nominal_density[m]));
-    const auto& g = pf.grid;
     for (int k = 0; k < g.nz; ++k)
       for (int j = 0; j < g.ny; ++j)
         for (int i = 0; i < g.nx; ++i) {
           const phys::Vec3 c = g.voxel_centre(i, j, k);
           const double x = s.axis == 0 ? c.x : (s.axis == 1 ? c.y : c.z);
           if (x >= s.from_cm && x < s.to_cm) {
-            ph.material[g.index(i, j, k)] = m;
-            ph.density_g_cm3[g.index(i, j, k)] = rho;
+            ph.material[std::size_t(at(i, j, k))] = m;
+            ph.density_g_cm3[std::size_t(at(i, j, k))] = rho;
           }
         }
   }
   return ph;
+}
+
+GridCrop world_crop(const PhantomFile& pf) {
+  GridCrop c;
+  const phys::GridGeometry g = pf.edges.attach(pf.grid);
+  for (int a = 0; a < 3; ++a) {
+    c.n[a] = g.count(a);
+    c.offset[a] = !pf.world.material.empty() && pf.world.box_cm[a][0] < g.origin(a) ? 1 : 0;
+  }
+  return c;
 }
 
 beams::SimpleSource build_source(const SourceSpec& s, const beams::Spectrum* spectrum) {

@@ -11,6 +11,7 @@
 
 #include "beams/source.hh"
 #include "beams/spectrum.hh"
+#include "engine/grid_edges.hh"
 #include "engine/phantom.hh"
 #include "physics/geometry/voxel_grid.hh"
 #include "physics/transport/transport_params.hh"
@@ -39,12 +40,29 @@ struct SourceSpec {
   std::string spectrum_column;          // CSV weight column
 };
 
+// [world]: a box of one material around the grid (issue 26). Transport runs on the grid with
+// a shell of voxels around it filling the box (one voxel per side where the box extends past
+// the grid); the dose reported is the grid's. Outside the box: vacuum.
+struct WorldSpec {
+  std::string material;                  // "" = no world (vacuum around the grid)
+  std::optional<double> density_g_cm3;   // unset: the table's nominal density
+  double box_cm[3][2] = {};              // per axis [lower, upper]; contains the grid
+};
+
+// Where the phantom grid sits in the transport grid (the grid plus the world's shell).
+struct GridCrop {
+  int offset[3] = {0, 0, 0};
+  int n[3] = {0, 0, 0};
+};
+
 struct PhantomFile {
   std::string path;
-  phys::GridGeometry grid;
+  phys::GridGeometry grid;  // pointer-free (engine/grid_edges.hh)
+  GridEdges edges;          // the non-uniform axes' planes
   std::string material = "water";
   std::optional<double> density_g_cm3;
   std::vector<SlabSpec> slabs;
+  WorldSpec world;
   SourceSpec source;
   // [run]
   std::int64_t histories = 100000;
@@ -62,11 +80,15 @@ struct PhantomFile {
 // Parses the file; InputError naming it for syntax errors, unknown keys, bad values.
 PhantomFile load_phantom_file(const std::string& path);
 
-// Builds the voxel phantom: `material_names` are the table set's materials (indices into
-// it are written), `nominal_density_g_cm3` their densities. InputError naming `pf.path`
+// Builds the voxel phantom transport runs on (with a [world], the grid and its shell):
+// `material_names` are the table set's materials (indices into it are written),
+// `nominal_density_g_cm3` their densities. InputError naming `pf.path`
 // for a material the table set lacks.
 Phantom build_phantom(const PhantomFile& pf, const std::vector<std::string>& material_names,
                       const std::vector<double>& nominal_density_g_cm3);
+
+// The phantom grid's place in the transport grid build_phantom makes (offset 0 without a world).
+GridCrop world_crop(const PhantomFile& pf);
 
 // The source; `spectrum` must outlive it (its view is referenced) when the file names one.
 beams::SimpleSource build_source(const SourceSpec& s, const beams::Spectrum* spectrum);

@@ -3,7 +3,9 @@
 #include "engine/efficiency.hh"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <sstream>
 #include <filesystem>
 #include <memory>
 
@@ -28,6 +30,79 @@ std::string default_tables_path() {
 }
 
 namespace {
+
+// The world's shell (engine/phantom_file.hh, [world]) is transported but not reported: a
+// part or checkpoint keeps the whole transport grid (its tally must match it for merge and
+// resume) with the phantom grid's place in provenance "scoring_grid"; the final dose is
+// cut to the phantom grid here, its geometry exactly the file's (a uniform grid stays
+// uniform). Numbers round-trip through std::to_chars / from_chars.
+std::string describe_crop(const GridCrop& c, const phys::GridGeometry& grid, const GridEdges& edges) {
+  auto num = [](double x) {
+    char b[32];
+    const auto r = std::to_chars(b, b + sizeof b, x);
+    return std::string(b, r.ptr);
+  };
+  std::string s = "offset " + std::to_string(c.offset[0]) + " " + std::to_string(c.offset[1]) + " " +
+                  std::to_string(c.offset[2]) + " shape " + std::to_string(c.n[0]) + " " +
+                  std::to_string(c.n[1]) + " " + std::to_string(c.n[2]);
+  if (edges.uniform())
+    s += " origin " + num(grid.origin_cm.x) + " " + num(grid.origin_cm.y) + " " + num(grid.origin_cm.z) +
+         " spacing " + num(grid.spacing_cm.x) + " " + num(grid.spacing_cm.y) + " " + num(grid.spacing_cm.z);
+  return s;
+}
+
+// Cuts d (on the transport grid) to the phantom grid described by `what` (describe_crop).
+void crop_to_phantom_grid(DoseResult& d, const std::string& what, const std::string& file) {
+  std::istringstream in(what);
+  std::string w1, w2;
+  GridCrop c;
+  in >> w1 >> c.offset[0] >> c.offset[1] >> c.offset[2] >> w2 >> c.n[0] >> c.n[1] >> c.n[2];
+  if (!in || w1 != "offset" || w2 != "shape") throw InputError(file, "provenance scoring_grid unreadable: " + what);
+  const phys::GridGeometry t = d.edges.attach(d.grid);
+  for (int a = 0; a < 3; ++a)
+    if (c.offset[a] < 0 || c.n[a] < 1 || c.offset[a] + c.n[a] > t.count(a))
+      throw InputError(file, "provenance scoring_grid outside the dose grid: " + what);
+  phys::GridGeometry g;
+  GridEdges e;
+  for (int a = 0; a < 3; ++a) {
+    std::vector<double> planes;
+    for (int i = 0; i <= c.n[a]; ++i) planes.push_back(t.plane(a, c.offset[a] + i));
+    e.set_axis(g, a, std::move(planes));
+  }
+  std::string word;
+  if (in >> word) {  // the phantom grid was uniform: its own origin and spacing, not planes
+    double v[6];
+    std::string w3;
+    std::string tok[6];
+    in >> tok[0] >> tok[1] >> tok[2] >> w3 >> tok[3] >> tok[4] >> tok[5];
+    for (int i = 0; i < 6; ++i)
+      if (std::from_chars(tok[i].data(), tok[i].data() + tok[i].size(), v[i]).ec != std::errc())
+        throw InputError(file, "provenance scoring_grid unreadable: " + what);
+    if (word != "origin" || w3 != "spacing") throw InputError(file, "provenance scoring_grid unreadable: " + what);
+    e = GridEdges{};
+    g.origin_cm = {v[0], v[1], v[2]};
+    g.spacing_cm = {v[3], v[4], v[5]};
+  }
+  auto cut = [&](auto& arr) {
+    using V = std::decay_t<decltype(arr)>;
+    if (arr.empty()) return;
+    V out;
+    out.reserve(std::size_t(g.size()));
+    for (int k = 0; k < c.n[2]; ++k)
+      for (int j = 0; j < c.n[1]; ++j)
+        for (int i = 0; i < c.n[0]; ++i)
+          out.push_back(arr[std::size_t(t.index(i + c.offset[0], j + c.offset[1], k + c.offset[2]))]);
+    arr = std::move(out);
+  };
+  cut(d.dose_gy);
+  cut(d.rel_uncertainty);
+  cut(d.material);
+  cut(d.density_g_cm3);
+  d.grid = g;
+  d.edges = std::move(e);
+  d.mean_rel_uncertainty_50 = mean_rel_uncertainty_above_half_max(d.dose_gy, d.rel_uncertainty);
+  d.provenance.erase("scoring_grid");
+}
 
 bool same_grid(const phys::LogGrid& a, const phys::LogGrid& b) {
   return a.n == b.n && a.ln_e0 == b.ln_e0 && a.inv_dln == b.inv_dln;
@@ -135,9 +210,16 @@ PhantomSimulation simulate_phantom_file(const std::string& path, const SimulateO
   }
 
   // The dose file's maps and provenance (the result, and each checkpoint).
-  auto decorate = [&](DoseResult& d) {
-    d.material = phantom.material;
-    d.density_g_cm3 = phantom.density_g_cm3;
+  // `last`: the phantom is not needed any more, its maps move into the result (a copy of
+  // 8 bytes per voxel less at the run's peak memory).
+  auto decorate = [&](DoseResult& d, bool last) {
+    if (last) {
+      d.material = std::move(phantom.material);
+      d.density_g_cm3 = std::move(phantom.density_g_cm3);
+    } else {
+      d.material = phantom.material;
+      d.density_g_cm3 = phantom.density_g_cm3;
+    }
     d.material_names = phantom.material_names;
     d.dose_to_water = false;
     d.seed = s.seed;
@@ -163,6 +245,15 @@ PhantomSimulation simulate_phantom_file(const std::string& path, const SimulateO
     d.provenance["electron_msc_model"] = tp.switches.msc_two_moments ? "two moments" : "first moment";
     add_efficiency_provenance(d.provenance, tp.switches);
     d.provenance["job_digest"] = ti.job_digest;
+    if (!pf.world.material.empty()) {
+      const auto& b = pf.world.box_cm;
+      d.provenance["world"] =
+          pf.world.material + " (" +
+          (pf.world.density_g_cm3 ? std::to_string(*pf.world.density_g_cm3) + " g/cm3" : std::string("nominal density")) +
+          "), box x " + std::to_string(b[0][0]) + ".." + std::to_string(b[0][1]) + " y " + std::to_string(b[1][0]) +
+          ".." + std::to_string(b[1][1]) + " z " + std::to_string(b[2][0]) + ".." + std::to_string(b[2][1]) + " cm";
+      d.provenance["scoring_grid"] = describe_crop(world_crop(pf), pf.grid, pf.edges);
+    }
   };
 
   CheckpointHooks ck;
@@ -176,7 +267,7 @@ PhantomSimulation simulate_phantom_file(const std::string& path, const SimulateO
     ck.write = [&](const CheckpointState& cs) {
       DoseResult d;
       fill_dose_from_tally(tp.phantom, *cs.tally, nullptr, d);
-      decorate(d);
+      decorate(d, false);
       d.device = "checkpoint";
       io::TallyInfo info = ti;
       info.next_batch = cs.next_batch;
@@ -199,9 +290,12 @@ PhantomSimulation simulate_phantom_file(const std::string& path, const SimulateO
   ti.next_batch = out.run.next_batch;
 
   DoseResult& d = out.run.dose;
-  decorate(d);
+  tp.phantom = {};  // the view must not outlive the maps that move out now
+  decorate(d, true);
   if (ov.part_count > 1)
     d.provenance["part"] = std::to_string(ov.part_index) + "/" + std::to_string(ov.part_count);
+  else if (d.provenance.count("scoring_grid"))
+    crop_to_phantom_grid(d, d.provenance["scoring_grid"], path);
   return out;
 }
 
@@ -214,7 +308,7 @@ DoseResult merge_part_files(const std::vector<std::string>& paths) {
   if (d.density_g_cm3.empty() || d.material.empty())
     throw InputError(paths[0], "part file without the phantom's material and density maps");
   phys::PhantomView view;
-  view.grid = d.grid;
+  view.grid = d.edges.attach(d.grid);
   view.material = d.material.data();
   view.density_g_cm3 = d.density_g_cm3.data();
   fill_dose_from_tally(view, m.tally, nullptr, d);
@@ -222,6 +316,7 @@ DoseResult merge_part_files(const std::vector<std::string>& paths) {
   d.device = m.devices;
   d.provenance.erase("part");
   d.provenance["merged_from"] = m.from;
+  if (d.provenance.count("scoring_grid")) crop_to_phantom_grid(d, d.provenance["scoring_grid"], paths[0]);
   return d;
 }
 

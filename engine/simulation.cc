@@ -117,20 +117,26 @@ void HostBackend::run_range(std::uint64_t first, std::uint64_t count,
 
 bool HostBackend::run_range_tracked(std::uint64_t first, std::uint64_t count, std::vector<std::int64_t>& energy_fp,
                                     kernels::EnergyBalance& balance, std::vector<std::int64_t>& touched) {
-  run_threads(first, count, energy_fp, balance, &touched);
-  return true;
+  return run_threads(first, count, energy_fp, balance, &touched);
 }
 
-void HostBackend::run_threads(std::uint64_t first, std::uint64_t count, std::vector<std::int64_t>& energy_fp,
+bool HostBackend::run_threads(std::uint64_t first, std::uint64_t count, std::vector<std::int64_t>& energy_fp,
                               kernels::EnergyBalance& balance, std::vector<std::int64_t>* touched) {
   const std::int64_t last = std::int64_t(first + count);
   std::atomic<std::int64_t> next{std::int64_t(first)};
   std::vector<kernels::EnergyBalance> thread_balance(nthreads_);
   std::vector<std::vector<std::int64_t>> thread_touched(touched ? nthreads_ : 0);
+  // Lists of at most 1/8 of the grid in all (1 byte per voxel): a batch that touches more is
+  // folded by a scan of the grid, which then costs about what walking the list would.
+  const std::size_t cap = std::max<std::size_t>(4096, energy_fp.size() / 8 / std::size_t(nthreads_));
+  std::atomic<bool> overflow{false};
   auto worker = [&](int t) {
     kernels::HostScorer scorer;
     scorer.energy_fp = energy_fp.data();
-    if (touched) scorer.touched = &thread_touched[t];
+    if (touched) {
+      scorer.touched = &thread_touched[t];
+      scorer.touched_cap = cap;
+    }
     for (;;) {
       const std::int64_t a = next.fetch_add(chunk_);
       if (a >= last) break;
@@ -138,6 +144,7 @@ void HostBackend::run_threads(std::uint64_t first, std::uint64_t count, std::vec
       fn_(std::uint64_t(a), std::uint64_t(n), scorer, *stacks_[t]);
     }
     thread_balance[t].add(scorer.balance);
+    if (scorer.touched_overflow) overflow = true;
   };
   if (nthreads_ == 1) {
     worker(0);
@@ -147,8 +154,9 @@ void HostBackend::run_threads(std::uint64_t first, std::uint64_t count, std::vec
     for (auto& th : pool) th.join();
   }
   for (const auto& tb : thread_balance) balance.add(tb);
-  if (touched)
-    for (const auto& tt : thread_touched) touched->insert(touched->end(), tt.begin(), tt.end());
+  if (!touched || overflow) return false;
+  for (const auto& tt : thread_touched) touched->insert(touched->end(), tt.begin(), tt.end());
+  return true;
 }
 
 SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSettings& settings,
@@ -216,7 +224,6 @@ void finish_run(const phys::PhantomView& phantom, const SimulationSettings& sett
   run.dose.seed = settings.seed;
   run.dose.device = device;
   run.dose.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  run.energy_mev = run.tally.energy_mev();
 }
 
 // The MPI rounds of run_batches (see engine/simulation.hh).
@@ -293,7 +300,8 @@ void run_rounds(const phys::PhantomView& phantom, const SimulationSettings& sett
 void fill_dose_from_tally(const phys::PhantomView& phantom, const BatchTally& tally,
                           const std::vector<std::uint8_t>* headline_mask, DoseResult& d) {
   tally.finish(phantom, d.dose_gy, d.rel_uncertainty);
-  d.grid = phantom.grid;
+  d.grid = GridEdges::detach(phantom.grid);
+  d.edges = GridEdges::of(phantom.grid);
   d.dose_unit = "Gy/history";
   d.histories = tally.histories();
   d.batches = int(tally.batches());
@@ -384,6 +392,7 @@ SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSett
     if (checkpoint.write) checkpoint.write({&run.tally, run.next_batch, true});
     throw;
   }
+  std::vector<std::int64_t>().swap(batch_fp);  // 8 bytes per voxel less at the peak (the dose arrays come now)
   finish_run(phantom, settings, backend.description(), t0, run);
   return run;
 }

@@ -65,6 +65,9 @@ phys::TransportParams relocate(const phys::TransportParams& host, Copier& c) {
   const std::size_t nvox = std::size_t(tp.phantom.grid.size());
   if (tp.phantom.material) tp.phantom.material = c.copy(tp.phantom.material, nvox);
   if (tp.phantom.density_g_cm3) tp.phantom.density_g_cm3 = c.copy(tp.phantom.density_g_cm3, nvox);
+  for (int a = 0; a < 3; ++a)
+    if (tp.phantom.grid.edges_cm[a])
+      tp.phantom.grid.edges_cm[a] = c.copy(tp.phantom.grid.edges_cm[a], std::size_t(tp.phantom.grid.count(a)) + 1);
   relocate_materials(tp.materials, c);
   if (tp.pair_z_eff) tp.pair_z_eff = c.copy(tp.pair_z_eff, std::size_t(tp.materials.n_materials));
   return tp;

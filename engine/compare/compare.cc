@@ -68,6 +68,9 @@ LoadedDose load_dose_file(const std::string& path) {
     case Kind::other:
       throw InputError(path, "neither a DICOM RT Dose nor a sabre HDF5 dose file");
   }
+  if (!out.dose.edges.uniform())
+    throw InputError(path, "the dose grid has non-uniform voxel boundaries: comparison and gamma need a uniform "
+                           "grid (score the dose on a uniform grid to compare it)");
   const auto& d = out.dose.dose_gy;
   for (std::size_t v = 0; v < d.size(); ++v)
     if (!std::isfinite(d[v]) || d[v] < 0)

@@ -5,6 +5,8 @@
 
 #include <array>
 #include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -131,6 +133,8 @@ struct Writer {
   }
 };
 
+constexpr const char* kEdgeNames[3] = {"x_edges_cm", "y_edges_cm", "z_edges_cm"};
+
 void write_file(const std::string& tmp, const std::string& final_path, const DoseResult& r,
                 const std::function<void(hid_t)>& extra) {
   const Writer w{output_name(final_path)};  // a caller's temporary shows as its final name
@@ -138,10 +142,13 @@ void write_file(const std::string& tmp, const std::string& final_path, const Dos
   Id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
   Id file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, fcpl, fapl), H5Fclose);
   if (!file.ok()) throw RuntimeError(w.path + ": cannot create the HDF5 file");
-  const auto& g = r.grid;
+  const phys::GridGeometry g = r.edges.attach(r.grid);
+  const bool uniform = g.uniform();
 
   w.attr_string(file, "format", kDoseHdf5Format);
-  w.attr_int64(file, "schema_version", kDoseHdf5SchemaVersion);
+  // A uniform grid's file is schema 2 (readers of 2 read it); non-uniform planes are schema 3,
+  // which a reader of 2 refuses rather than misreading spacing_cm.
+  w.attr_int64(file, "schema_version", uniform ? 2 : kDoseHdf5SchemaVersion);
   const std::string created = utc_now();
   w.attr_string(file, "created_utc", created);
 
@@ -154,9 +161,16 @@ void write_file(const std::string& tmp, const std::string& final_path, const Dos
                                  10 * (g.origin_cm.y + 0.5 * g.spacing_cm.y),
                                  10 * (g.origin_cm.z + 0.5 * g.spacing_cm.z)};
     w.attr_array(grid, "origin_cm", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, origin, 3);
-    w.attr_array(grid, "spacing_cm", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, spacing, 3);
+    if (uniform) w.attr_array(grid, "spacing_cm", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, spacing, 3);
     w.attr_array(grid, "shape_xyz", H5T_STD_I64LE, H5T_NATIVE_INT64, shape, 3);
-    w.attr_array(grid, "first_voxel_centre_mm", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, centre_mm, 3);
+    if (uniform) w.attr_array(grid, "first_voxel_centre_mm", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, centre_mm, 3);
+    // Every grid's voxel boundaries, per axis (n + 1 planes): the one description that holds
+    // for uniform and non-uniform grids alike.
+    for (int a = 0; a < 3; ++a) {
+      std::vector<double> planes(std::size_t(g.count(a)) + 1);
+      for (int c = 0; c <= g.count(a); ++c) planes[std::size_t(c)] = g.plane(a, c);
+      w.attr_array(grid, kEdgeNames[a], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, planes.data(), planes.size());
+    }
     w.attr_string(grid, "frame", "DICOM patient coordinates (LPS)");
     if (auto it = r.provenance.find("frame_of_reference_uid"); it != r.provenance.end())
       w.attr_string(grid, "frame_of_reference_uid", it->second);
@@ -166,8 +180,12 @@ void write_file(const std::string& tmp, const std::string& final_path, const Dos
     w.volume(dose, "dose", g, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, r.dose_gy.data());
     // Total (statistical and calibration in quadrature; the statistical values themselves,
     // bit for bit, when there is no calibration term), then the statistical part.
-    const std::vector<double> total = total_rel_uncertainty(r);
-    w.volume(dose, "rel_uncertainty", g, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, total.data());
+    if (r.calibration_rel_uncertainty == 0) {  // total == statistical, bit for bit: no copy
+      w.volume(dose, "rel_uncertainty", g, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, r.rel_uncertainty.data());
+    } else {
+      const std::vector<double> total = total_rel_uncertainty(r);
+      w.volume(dose, "rel_uncertainty", g, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, total.data());
+    }
     w.volume(dose, "rel_uncertainty_statistical", g, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
              r.rel_uncertainty.data());
     w.attr_string(dose, "unit", r.dose_unit);
@@ -313,15 +331,28 @@ static DoseResult read_dose_hdf5_unguarded(const std::string& path) {
     Id grid(H5Gopen2(file, "grid", H5P_DEFAULT), H5Gclose);
     if (!grid.ok()) rd.fail("group /grid missing");
     const auto o = rd.attr_array<double>(grid, "origin_cm", H5T_NATIVE_DOUBLE, 3);
-    const auto s = rd.attr_array<double>(grid, "spacing_cm", H5T_NATIVE_DOUBLE, 3);
     const auto n = rd.attr_array<std::int64_t>(grid, "shape_xyz", H5T_NATIVE_INT64, 3);
+    if (n[0] <= 0 || n[1] <= 0 || n[2] <= 0 || n[0] > INT32_MAX || n[1] > INT32_MAX || n[2] > INT32_MAX)
+      rd.fail("grid shape not positive");
     r.grid.origin_cm = {o[0], o[1], o[2]};
-    r.grid.spacing_cm = {s[0], s[1], s[2]};
-    if (n[0] <= 0 || n[1] <= 0 || n[2] <= 0 || !(s[0] > 0 && s[1] > 0 && s[2] > 0))
-      rd.fail("grid shape or spacing not positive");
     r.grid.nx = int(n[0]);
     r.grid.ny = int(n[1]);
     r.grid.nz = int(n[2]);
+    if (rd.has(grid, "spacing_cm")) {
+      const auto s = rd.attr_array<double>(grid, "spacing_cm", H5T_NATIVE_DOUBLE, 3);
+      if (!(s[0] > 0 && s[1] > 0 && s[2] > 0)) rd.fail("grid spacing not positive");
+      r.grid.spacing_cm = {s[0], s[1], s[2]};
+    } else {  // non-uniform (schema 3): the planes
+      if (version < 3) rd.fail("attribute 'spacing_cm' missing");
+      for (int a = 0; a < 3; ++a) {
+        auto planes = rd.attr_array<double>(grid, kEdgeNames[a], H5T_NATIVE_DOUBLE, std::size_t(n[a]) + 1);
+        for (std::size_t c = 0; c < planes.size(); ++c)
+          if (!std::isfinite(planes[c]) || (c > 0 && !(planes[c] > planes[c - 1])))
+            rd.fail(std::string("attribute '") + kEdgeNames[a] + "': planes not finite and increasing");
+        if (planes[0] != o[a]) rd.fail(std::string("attribute '") + kEdgeNames[a] + "' does not start at origin_cm");
+        r.edges.set_axis(r.grid, a, std::move(planes));
+      }
+    }
     if (rd.has(grid, "frame_of_reference_uid"))
       r.provenance["frame_of_reference_uid"] = rd.attr_string(grid, "frame_of_reference_uid");
   }

@@ -21,7 +21,7 @@ namespace sabre::io {
 // quadrature; the statistical part alone in /dose/rel_uncertainty_statistical, the
 // calibration term in the /dose attribute calibration_rel_uncertainty). Version 1 files
 // held the statistical part only, under /dose/rel_uncertainty.
-inline constexpr int kDoseHdf5SchemaVersion = 2;
+inline constexpr int kDoseHdf5SchemaVersion = 3;  // written for non-uniform grids; uniform ones stay 2
 // Value of the root attribute "format".
 inline constexpr const char* kDoseHdf5Format = "sabre-dose";
 

@@ -158,7 +158,7 @@ MergedParts merge_parts(const std::vector<std::string>& paths, const std::string
                               std::to_string(b.first_batch) + ".." + std::to_string(b.next_batch) + " of " +
                               std::to_string(lo) + ".." + std::to_string(hi) +
                               "): resume it from its checkpoint first");
-    if (parts[i].dose.grid.size() != parts[0].dose.grid.size() ||
+    if (parts[i].dose.grid.size() != parts[0].dose.grid.size() || !(parts[i].dose.edges == parts[0].dose.edges) ||
         parts[i].dose.density_g_cm3 != parts[0].dose.density_g_cm3)
       throw InputError(f, "grid or densities differ from " + paths[0]);
   }

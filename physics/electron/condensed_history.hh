@@ -271,11 +271,9 @@ SABRE_HD MoveEnd move_mass(const TransportParams& tp, const GridTable& range, in
 SABRE_HD_INLINE double distance_to_voxel_faces(const GridGeometry& g, std::int64_t v, Vec3 pos) {
   int i, j, k;
   g.indices(v, i, j, k);
-  const double x0 = g.origin_cm.x + i * g.spacing_cm.x, y0 = g.origin_cm.y + j * g.spacing_cm.y,
-               z0 = g.origin_cm.z + k * g.spacing_cm.z;
-  double d = pos.x - x0;
-  const double c[5] = {x0 + g.spacing_cm.x - pos.x, pos.y - y0, y0 + g.spacing_cm.y - pos.y,
-                       pos.z - z0, z0 + g.spacing_cm.z - pos.z};
+  double d = pos.x - g.plane(0, i);
+  const double c[5] = {g.plane(0, i + 1) - pos.x, pos.y - g.plane(1, j), g.plane(1, j + 1) - pos.y,
+                       pos.z - g.plane(2, k), g.plane(2, k + 1) - pos.z};
   for (double x : c) d = x < d ? x : d;
   return d;
 }
@@ -302,7 +300,8 @@ SABRE_HD bool range_roulette(const TransportParams& tp, const ElectronOptions& o
   const double rho = tp.phantom.density_g_cm3[v];
   if (!(rho > 0)) return false;
   // No point in a voxel is farther than half its smallest side from a face: most steps
-  // (residual range beyond that) end here without locating the particle in its voxel.
+  // (residual range beyond that) end here without locating the particle in its voxel (on a
+  // non-uniform axis spacing_cm is the smallest width, so this stays a bound).
   const Vec3 s = tp.phantom.grid.spacing_cm;
   const double half_min = 0.5 * (s.x < s.y ? (s.x < s.z ? s.x : s.z) : (s.y < s.z ? s.y : s.z));
   if (!(range_to_cut_g_cm2 < rho * half_min)) return false;

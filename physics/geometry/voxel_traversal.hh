@@ -67,12 +67,19 @@ SABRE_HD_INLINE bool move_to_grid(const GridGeometry& g, Vec3& p, Vec3 dir,
   return true;
 }
 
-// Voxel index along one axis of a point moving with direction component d: on a boundary,
-// the voxel it moves into. n = voxel count on that axis. May return -1 or n (outside).
-SABRE_HD_INLINE int axis_cell(double x, double origin, double spacing, double d, int n) {
-  const double u = (x - origin) / spacing;
-  int c = int(std::floor(u));
-  if (d < 0 && double(c) == u) --c;  // exactly on a plane and moving down
+// Voxel index along axis a of a point at coordinate x moving with direction component d: on
+// a boundary, the voxel it moves into. May return -1 or n (outside).
+SABRE_HD_INLINE int axis_cell(const GridGeometry& g, int a, double x, double d) {
+  const int n = g.count(a);
+  int c;
+  if (!g.edges_cm[a]) {
+    const double u = (x - g.origin(a)) / g.spacing(a);
+    c = int(std::floor(u));
+    if (d < 0 && double(c) == u) --c;  // exactly on a plane and moving down
+  } else {
+    c = g.cell(a, x);
+    if (d < 0 && c >= 0 && c <= n && g.edges_cm[a][c] == x) --c;
+  }
   if (c < -1) c = -1;
   if (c > n) c = n;
   return c;
@@ -89,9 +96,9 @@ struct VoxelWalker {
   // point is not in any voxel (outside, or on the surface moving out).
   SABRE_HD bool init(const GridGeometry& g, Vec3 p, Vec3 d) {
     start(p, d);
-    i = axis_cell(p.x, g.origin_cm.x, g.spacing_cm.x, d.x, g.nx);
-    j = axis_cell(p.y, g.origin_cm.y, g.spacing_cm.y, d.y, g.ny);
-    k = axis_cell(p.z, g.origin_cm.z, g.spacing_cm.z, d.z, g.nz);
+    i = axis_cell(g, 0, p.x, d.x);
+    j = axis_cell(g, 1, p.y, d.y);
+    k = axis_cell(g, 2, p.z, d.z);
     return inside(g);
   }
   // As init, but in a voxel the caller knows p to be in (p inside it or on its surface):
@@ -117,20 +124,19 @@ struct VoxelWalker {
   }
   SABRE_HD std::int64_t voxel(const GridGeometry& g) const { return g.index(i, j, k); }
 
-  // Distance from the start point to the exit plane of the current voxel along one axis.
-  SABRE_HD static double plane_t(double p, double d, double origin, double spacing, int c,
-                                 int step) {
+  // Distance from the start point to the exit plane of the current voxel (index c) along axis a.
+  SABRE_HD static double plane_t(const GridGeometry& g, int a, double p, double d, int c, int step) {
     if (step == 0) return kInfinityCm;
-    const double plane = origin + (step > 0 ? c + 1 : c) * spacing;
+    const double plane = g.plane(a, step > 0 ? c + 1 : c);
     const double t = (plane - p) / d;
     return t > 0 ? t : 0;
   }
   // Distance from the current point to the current voxel's exit [cm] (>= 0), and which
   // axis it exits through (0, 1, 2).
   SABRE_HD double to_boundary(const GridGeometry& g, int& axis) const {
-    const double tx = plane_t(start_cm.x, dir.x, g.origin_cm.x, g.spacing_cm.x, i, step_i);
-    const double ty = plane_t(start_cm.y, dir.y, g.origin_cm.y, g.spacing_cm.y, j, step_j);
-    const double tz = plane_t(start_cm.z, dir.z, g.origin_cm.z, g.spacing_cm.z, k, step_k);
+    const double tx = plane_t(g, 0, start_cm.x, dir.x, i, step_i);
+    const double ty = plane_t(g, 1, start_cm.y, dir.y, j, step_j);
+    const double tz = plane_t(g, 2, start_cm.z, dir.z, k, step_k);
     double t = tx;
     axis = 0;
     if (ty < t) { t = ty; axis = 1; }

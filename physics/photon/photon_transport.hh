@@ -38,9 +38,7 @@ enum class PhotonFate : int { escaped = 0, absorbed = 1, converted = 2 };
 // The voxel holding p, robust for points on the grid surface (rounding): indices are
 // clamped into the grid. Use only for points known to be inside up to rounding.
 SABRE_HD_INLINE std::int64_t voxel_clamped(const GridGeometry& g, Vec3 p) {
-  int i = int(std::floor((p.x - g.origin_cm.x) / g.spacing_cm.x));
-  int j = int(std::floor((p.y - g.origin_cm.y) / g.spacing_cm.y));
-  int k = int(std::floor((p.z - g.origin_cm.z) / g.spacing_cm.z));
+  int i = g.cell(0, p.x), j = g.cell(1, p.y), k = g.cell(2, p.z);
   i = i < 0 ? 0 : (i >= g.nx ? g.nx - 1 : i);
   j = j < 0 ? 0 : (j >= g.ny ? g.ny - 1 : j);
   k = k < 0 ? 0 : (k >= g.nz ? g.nz - 1 : k);

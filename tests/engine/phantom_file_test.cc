@@ -149,3 +149,53 @@ TEST_CASE("build_source: field axes for a beam along z and along x", "[engine][p
   CHECK(std::abs(phys::dot(src.u_dir, src.axis)) < 1e-15);
   CHECK(std::abs(phys::dot(src.v_dir, src.axis)) < 1e-15);
 }
+
+TEST_CASE("Non-uniform voxel boundaries: DOSXYZnrc groups and explicit planes (issue 26)",
+          "[engine][phantom_file]") {
+  const std::string src = "[source]\nposition_cm=[0,0,-100]\nfield_centre_cm=[0,0,0]\nenergy_mev=1\n";
+  // R1's own boundaries (DOSXYZnrc input: -15; 0.25 x 1, 0.5 x 59, 0.25 x 1) in x and y,
+  // explicit planes in z.
+  const auto f = write_tmp("edges.toml",
+                           "[phantom]\nx_start_cm = -15.0\nx_groups = [[0.25, 1], [0.5, 59], [0.25, 1]]\n"
+                           "y_groups = [[0.25, 1], [0.5, 59], [0.25, 1]]\n"
+                           "z_boundaries_cm = [0, 0.25, 0.75, 1.25, 30]\n"
+                           "[[slab]]\naxis = \"z\"\nfrom_cm = 0.5\nto_cm = 1.0\nmaterial = \"lung\"\n" + src);
+  const PhantomFile pf = load_phantom_file(f);
+  CHECK(pf.grid.nx == 61);
+  CHECK(pf.grid.ny == 61);
+  CHECK(pf.grid.nz == 4);
+  REQUIRE(pf.edges.cm[0].size() == 62);
+  CHECK(pf.edges.cm[0].front() == -15.0);
+  CHECK(pf.edges.cm[0][1] == -14.75);
+  CHECK(pf.edges.cm[0][31] == 0.25);  // the axis runs through the centre of voxel 30
+  CHECK(pf.edges.cm[0].back() == 15.0);
+  CHECK(pf.edges.cm[1] == pf.edges.cm[0]);  // y defaults to centred on 0
+  CHECK(pf.grid.origin_cm.x == -15.0);
+  CHECK(pf.grid.spacing_cm.x == 0.25);  // smallest width
+  CHECK(pf.grid.uniform());             // the stored grid is pointer-free
+  const phys::GridGeometry g = pf.edges.attach(pf.grid);
+  CHECK(g.upper_cm().z == 30.0);
+  CHECK(g.voxel_volume_cm3(g.index(30, 30, 3)) == Approx(0.25 * 28.75));
+  // A slab selects voxels by centre: z centres 0.125, 0.5, 1.0, 15.625 -> voxel 1 only.
+  const Phantom ph = build_phantom(pf, {"water", "lung"}, {1.0, 0.26});
+  CHECK(ph.material[std::size_t(g.index(0, 0, 1))] == 1);
+  CHECK(ph.material[std::size_t(g.index(0, 0, 0))] == 0);
+  CHECK(ph.material[std::size_t(g.index(0, 0, 2))] == 0);
+  CHECK(ph.view().grid.edges_cm[2] == ph.edges.cm[2].data());
+
+  // Errors name the key.
+  CHECK(error_of("[phantom]\nx_groups=[[1,2]]\ny_groups=[[1,2]]\n" + src).find("phantom.z_boundaries_cm") !=
+        std::string::npos);
+  CHECK(error_of("[phantom]\nvoxels=[1,1,1]\nx_groups=[[1,2]]\ny_groups=[[1,2]]\nz_groups=[[1,2]]\n" + src)
+            .find("phantom.voxels") != std::string::npos);
+  CHECK(error_of("[phantom]\nx_boundaries_cm=[0,1,1]\ny_groups=[[1,2]]\nz_groups=[[1,2]]\n" + src)
+            .find("boundaries must increase") != std::string::npos);
+  CHECK(error_of("[phantom]\nx_groups=[[0,2]]\ny_groups=[[1,2]]\nz_groups=[[1,2]]\n" + src)
+            .find("phantom.x_groups") != std::string::npos);
+  CHECK(error_of("[phantom]\nx_groups=[[1,2.5]]\ny_groups=[[1,2]]\nz_groups=[[1,2]]\n" + src)
+            .find("integer count") != std::string::npos);
+  CHECK(error_of("[phantom]\nx_boundaries_cm=[0,1]\nx_groups=[[1,2]]\ny_groups=[[1,2]]\nz_groups=[[1,2]]\n" + src)
+            .find("not both") != std::string::npos);
+  CHECK(error_of("[phantom]\nx_groups=[[0.1,2049]]\ny_groups=[[1,2]]\nz_groups=[[1,2]]\n" + src)
+            .find("phantom.x_groups") != std::string::npos);
+}

@@ -353,6 +353,38 @@ TEST_CASE("relocation: PhspSourceView (particles, delivery, collimator) moves ev
   CHECK(e0 == e1);
 }
 
+TEST_CASE("relocation: a non-uniform grid's planes move, same dose bits", "[kernels][relocation]") {
+  REQUIRE_PHYSICS();
+  const CubePhantom ph(*shipped_tables());
+  phys::TransportParams host = ph.tp;
+  const double xe[11] = {-10, -9, -7, -4, -2, 0, 1, 2, 5, 8, 10};
+  const double ze[11] = {-10, -8.5, -7, -5, -3, -1, 0, 2, 4, 7, 10};
+  host.phantom.grid.edges_cm[0] = xe;
+  host.phantom.grid.edges_cm[2] = ze;
+  beams::SimpleSource src;
+  src.shape = beams::SourceShape::parallel;
+  src.axis = {0, 1, 0};
+  src.field_centre_cm = {0, -10, 0};
+  src.u_dir = {1, 0, 0};
+  src.v_dir = {0, 0, 1};
+  src.u_min_cm = src.v_min_cm = -3;
+  src.u_max_cm = src.v_max_cm = 3;
+  src.mono_energy_mev = 2.0;
+
+  HostArenaCopier c;
+  const phys::TransportParams tp = kernels::relocate(host, c);
+  const PointerScan s_tp = scan_pointers(&tp, sizeof tp, c);
+  CHECK_NO_STRAYS(s_tp);
+  for (auto off : s_tp.strays) UNSCOPED_INFO("TransportParams: stray pointer at byte " << off);
+  CHECK(tp.phantom.grid.edges_cm[0] != xe);
+  CHECK(tp.phantom.grid.edges_cm[1] == nullptr);
+  CHECK(std::memcmp(tp.phantom.grid.edges_cm[2], ze, sizeof ze) == 0);
+  const auto e0 = dose_fp(host, src, 2000);
+  const auto e1 = dose_fp(tp, src, 2000);
+  CHECK(total(e0) > 0);
+  CHECK(e0 == e1);
+}
+
 TEST_CASE("relocation: the pointer scan itself finds a pointer that was not moved",
           "[kernels][relocation]") {
   // The check above is only as good as the scan: a view whose array was left in place

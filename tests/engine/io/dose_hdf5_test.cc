@@ -91,6 +91,55 @@ TEST_CASE("dose HDF5 round trip keeps every field", "[io][hdf5]") {
   CHECK(files == 1);
 }
 
+TEST_CASE("dose HDF5 of a non-uniform grid: schema 3, planes round trip, no spacing", "[io][hdf5]") {
+  auto r = sample_result();
+  r.edges.set_axis(r.grid, 0, {-2.0, -1.0, -0.9, -0.8, 1.0});  // nx stays 4
+  r.edges.set_axis(r.grid, 2, {3.5, 3.6, 5.0});                  // nz stays 2
+  REQUIRE(r.grid.nx == 4);
+  REQUIRE(r.grid.nz == 2);
+  const auto path = scratch("nonuniform.h5");
+  sabre::io::write_dose_hdf5(path.string(), r);
+  const auto b = sabre::io::read_dose_hdf5(path.string());
+  CHECK(b.edges.cm[0] == r.edges.cm[0]);
+  CHECK(b.edges.cm[2] == r.edges.cm[2]);
+  // y was uniform: it comes back as its planes (a schema 3 file has no spacing_cm).
+  REQUIRE(b.edges.cm[1].size() == 4);
+  for (int c = 0; c <= 3; ++c) CHECK(b.edges.cm[1][std::size_t(c)] == r.grid.plane(1, c));
+  CHECK(b.grid.origin_cm.x == -2.0);
+  CHECK(b.grid.spacing_cm.x == Approx(0.1));  // smallest width
+  CHECK(b.grid.spacing_cm.y == r.grid.spacing_cm.y);
+  CHECK(b.dose_gy == r.dose_gy);
+  // The file: version 3, no spacing_cm, planes on every axis (y from its spacing).
+  const hid_t f = H5Fopen(path.string().c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  REQUIRE(f >= 0);
+  std::int64_t version = 0;
+  const hid_t va = H5Aopen(f, "schema_version", H5P_DEFAULT);
+  H5Aread(va, H5T_NATIVE_INT64, &version);
+  H5Aclose(va);
+  CHECK(version == 3);
+  const hid_t g = H5Gopen2(f, "grid", H5P_DEFAULT);
+  CHECK(H5Aexists(g, "spacing_cm") == 0);
+  CHECK(H5Aexists(g, "first_voxel_centre_mm") == 0);
+  double y[4] = {};
+  const hid_t ya = H5Aopen(g, "y_edges_cm", H5P_DEFAULT);
+  REQUIRE(ya >= 0);
+  H5Aread(ya, H5T_NATIVE_DOUBLE, y);
+  H5Aclose(ya);
+  CHECK(y[0] == -2.0);
+  CHECK(y[3] == Approx(-0.5));
+  H5Gclose(g);
+  H5Fclose(f);
+  // A uniform grid's file stays version 2 (readers of 2 read it).
+  const auto u = scratch("uniform.h5");
+  sabre::io::write_dose_hdf5(u.string(), sample_result());
+  const hid_t fu = H5Fopen(u.string().c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  const hid_t ua = H5Aopen(fu, "schema_version", H5P_DEFAULT);
+  H5Aread(ua, H5T_NATIVE_INT64, &version);
+  H5Aclose(ua);
+  H5Fclose(fu);
+  CHECK(version == 2);
+}
+
 TEST_CASE("dose HDF5 of an absolute dose: total uncertainty written, statistical part read back",
           "[io][hdf5]") {
   auto r = sample_result();

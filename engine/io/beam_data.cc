@@ -462,7 +462,7 @@ MeasuredCurve w2cad_curve(const W2Block& b, const std::string& path, const std::
   for (std::size_t i = 0; i < b.points.size(); ++i) {
     const auto [x, y, z, dose] = b.points[i];
     const int ln = b.point_lines[i];
-    auto off = [&](const std::string& what) {
+    auto off = [&, x = x, y = y, z = z](const std::string& what) {  // copies: clang < 16 cannot capture bindings
       fail(path, ln, who + "point (" + num(x) + ", " + num(y) + ", " + num(z) + ") mm is " + what);
     };
     double pos_mm = 0;

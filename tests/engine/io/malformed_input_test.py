@@ -12,8 +12,8 @@ dose HDF5 (`sabre compare`), part file (`sabre merge`), phantom TOML and spectru
 (`sabre simulate`), physics table file (`sabre simulate` with [physics] tables), machine file
 (`sabre linac --machine`), run file (`sabre run`).
 
-This is not coverage-guided fuzzing (libFuzzer/AFL++, issue 23's harnesses, not built yet):
-it is a fixed set of mutations that runs in CI. The inputs that crashed sabre are kept in
+This is not coverage-guided fuzzing (that is scripts/fuzz.sh with the libFuzzer harnesses
+of tests/fuzz/): it is a fixed set of mutations that runs in CI, through the commands. The inputs that crashed sabre are kept in
 tests/engine/io/malformed/ and checked at the end (two corrupted HDF5 files on which HDF5
 1.10 segfaulted reading a variable-length string: core/crash_guard.hh).
 """

@@ -50,6 +50,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 
 #include "beams/tungsten_attenuation.hh"
 #include "physics/core/macros.hh"
@@ -71,6 +72,7 @@ struct JawsGeometry {
 
 struct MlcGeometry {
   int n_pairs = 0;
+  std::int32_t padding_ = 0;  // explicit: no uninitialised bytes (tests/kernels/params_relocation_test.cc)
   const double* boundaries_cm = nullptr;  // n_pairs + 1 leaf boundaries at isocentre [cm]
   double top_cm = 0, bottom_cm = 0, density_g_cm3 = 0;
   double tongue_groove_cm = 0;  // at isocentre
@@ -108,6 +110,7 @@ struct CollimatorStack {
   double sad_cm = 100;
   double field_half_cm = 20;  // half the largest field at isocentre: nothing is sampled beyond
   int n = 0;
+  std::int32_t padding_ = 0;  // explicit: no uninitialised bytes (tests/kernels/params_relocation_test.cc)
   CollimatorDevice devices[kMaxCollimators];
   int n_values = 0;           // positions per control point, all devices
   // Field-restricted sampling (sampling_window): per axis, the jaw pair moving along it
@@ -116,6 +119,7 @@ struct CollimatorStack {
   int mlc_on_axis[2] = {-1, -1};
   int cone = -1;  // the cone (-1: none)
   int iris = -1;  // the Iris (-1: none)
+  std::int32_t padding2_ = 0;  // explicit, as padding_
 
   // A copy whose leaf-boundary arrays live where `copy` puts them
   // (kernels/params_relocation.hh).
@@ -139,6 +143,7 @@ struct ApertureState {
   const double* p1 = nullptr;
   double frac = 0;
   unsigned active = 0;
+  std::int32_t padding_ = 0;  // explicit: no uninitialised bytes (tests/kernels/params_relocation_test.cc)
 
   SABRE_HD double value(int i) const { return p0[i] + frac * (p1[i] - p0[i]); }
   SABRE_HD bool is_active(int device) const { return (active >> device) & 1u; }

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "beams/collimator.hh"
@@ -39,6 +40,7 @@ struct BeamDeliveryView {
   // patient and `iso_cm` is the point SAD below the node's source on its axis; the angles
   // are unused.
   bool fixed_frame = false;
+  std::uint8_t padding_[3] = {};  // explicit: no uninitialised bytes (tests/kernels/params_relocation_test.cc)
   Mat3 frame;
 };
 

@@ -54,6 +54,7 @@ struct HelicalDeliveryView {
   int n_leaves = 0;
   const float* open_fraction = nullptr;  // [n_proj * n_leaves], latency applied
   bool fixed_angle = false;
+  std::uint8_t padding_[7] = {};  // explicit: no uninitialised bytes (tests/kernels/params_relocation_test.cc)
   const double* fixed_gantry_deg = nullptr;  // [n_proj] when fixed_angle
   const double* couch_index = nullptr;       // [n_proj] when fixed_angle: projections since the angle changed
   double gantry_start_deg = 0;
@@ -63,9 +64,11 @@ struct HelicalDeliveryView {
   PatientPosition position = PatientPosition::HFS;
   int jaw_first = 0;    // the jaw pair's first value in the stack's position layout
   int mlc_first = 0;    // the MLC's bank A
+  std::int32_t padding2_ = 0;  // explicit, as padding_
   double jaw1_cm = 0, jaw2_cm = 0;
   double leaf_park_cm = 0;
   unsigned active = 0;  // devices in the beam (all)
+  std::int32_t padding3_ = 0;  // explicit, as padding_
   double total_time_s = 0;
 
   template <class Copier>

@@ -41,6 +41,7 @@ namespace sabre::beams {
 // probabilities cdf[0..n_bins] (cdf[0] = 0, cdf[n_bins] = 1). Owns nothing.
 struct SpectrumView {
   int n_bins = 0;
+  std::int32_t padding_ = 0;  // explicit: no uninitialised bytes (tests/kernels/params_relocation_test.cc)
   const double* edges_mev = nullptr;
   const double* cdf = nullptr;
 
@@ -62,9 +63,11 @@ enum class PointSampling : int { area = 0, solid_angle = 1 };
 struct SimpleSource {
   static constexpr const char* kKindName = "simple source";
   phys::ParticleType particle = phys::ParticleType::photon;
+  std::uint8_t padding_[3] = {};  // explicit: no uninitialised bytes (tests/kernels/params_relocation_test.cc)
   SourceShape shape = SourceShape::point;
   phys::Vec3 position_cm;               // point source position
   PointSampling point_sampling = PointSampling::area;
+  std::int32_t padding2_ = 0;  // explicit, as padding_
   phys::Vec3 axis{0, 0, 1};             // beam direction (unit)
   phys::Vec3 field_centre_cm;           // centre of the field plane
   phys::Vec3 u_dir{1, 0, 0}, v_dir{0, 1, 0};

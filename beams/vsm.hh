@@ -33,6 +33,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 
 #include "beams/collimator.hh"
 #include "physics/core/constants.hh"
@@ -52,10 +53,12 @@ struct VsmView {
   double e_weight = 0, e_mean_mev = 1, e_radius_cm = 0;
   // spectrum: histogram with edges [n_bins + 1] and cumulative probabilities [n_bins + 1]
   int n_bins = 0;
+  std::int32_t padding_ = 0;  // explicit: no uninitialised bytes (tests/kernels/params_relocation_test.cc)
   const double* edges_mev = nullptr;
   const double* cdf = nullptr;
   double softening_per_cm = 0;
   int n_fluence = 0;
+  std::int32_t padding2_ = 0;  // explicit, as padding_
   const double* fluence_r_cm = nullptr;
   const double* fluence_rel = nullptr;
   // field restriction (the windows come from the collimator stack)

@@ -16,6 +16,7 @@ struct GridGeometry {
   Vec3 origin_cm;   // corner of voxel (0,0,0) with the lowest coordinates [cm] (NOT its centre)
   Vec3 spacing_cm;  // voxel size along x, y, z [cm]; on a non-uniform axis its smallest width
   int nx = 0, ny = 0, nz = 0;
+  std::int32_t padding_ = 0;  // explicit: no uninitialised bytes (tests/kernels/params_relocation_test.cc)
   // Non-uniform axes (issue 26, as DOSXYZnrc's voxel boundaries): edges_cm[a], when not null,
   // points to the n_a + 1 strictly increasing plane coordinates of axis a [cm], voxel c spanning
   // [edges_cm[a][c], edges_cm[a][c + 1]); origin_cm is then edges_cm[a][0]. Null: the uniform
@@ -94,6 +95,7 @@ struct PhantomView {
   const std::int32_t* material = nullptr;   // [voxel] material index in the table set
   const float* density_g_cm3 = nullptr;     // [voxel] mass density [g/cm^3]
   float max_density_g_cm3 = 0;              // for the Woodcock majorant
+  std::int32_t padding_ = 0;                // explicit: no uninitialised bytes
 };
 
 }  // namespace sabre::phys

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 
 #include "physics/core/macros.hh"
 
@@ -21,6 +22,7 @@ struct LogGrid {
   double ln_e0 = 0;
   double inv_dln = 1;
   int n = 0;
+  std::int32_t padding_ = 0;  // explicit: no uninitialised bytes (tests/kernels/params_relocation_test.cc)
 
   SABRE_HD double energy(int i) const { return std::exp(ln_e0 + i / inv_dln); }
   // Bin index i in [0, n-2] and fraction f in [0,1] such that ln E = x_i + f*(x_{i+1}-x_i);
@@ -107,6 +109,7 @@ struct Cuts {
 // with a fixed count of random numbers (see physics/electron/brems_sampling.hh).
 struct AliasSet {
   int bins = 0;
+  std::int32_t padding_ = 0;  // explicit: no uninitialised bytes (tests/kernels/params_relocation_test.cc)
   const double* prob = nullptr;   // [(material * grid.n + i) * bins + b]
   const int* alias = nullptr;     // same layout
   const double* edges = nullptr;  // [bins + 1] edges in the reduced variable, if non-uniform

@@ -194,6 +194,19 @@ std::int64_t total(const std::vector<std::int64_t>& v) {
     }                                                                              \
   } while (0)
 
+// A 6 x 6 cm field along +y onto the cube's face y = -10 (the caller sets energy and position).
+beams::SimpleSource field_along_y(beams::SourceShape shape) {
+  beams::SimpleSource src;
+  src.shape = shape;
+  src.axis = {0, 1, 0};
+  src.field_centre_cm = {0, -10, 0};
+  src.u_dir = {1, 0, 0};
+  src.v_dir = {0, 0, 1};
+  src.u_min_cm = src.v_min_cm = -3;
+  src.u_max_cm = src.v_max_cm = 3;
+  return src;
+}
+
 beams::Machine hd120() {
   return beams::load_machine(std::string(SABRE_SOURCE_DIR) + "/beams/machines/truebeam-hd120.toml");
 }
@@ -220,16 +233,11 @@ TEST_CASE("relocation: TransportParams and SimpleSource move every array, same d
   REQUIRE_PHYSICS();
   const CubePhantom ph(*shipped_tables());
   const std::vector<double> edges{0.1, 0.5, 1.0, 2.0, 6.0}, cdf{0, 0.2, 0.5, 0.8, 1.0};
-  beams::SimpleSource src;
-  src.shape = beams::SourceShape::point;
+  beams::SimpleSource src = field_along_y(beams::SourceShape::point);
   src.position_cm = {0, -100, 0};
-  src.axis = {0, 1, 0};
-  src.field_centre_cm = {0, -10, 0};
-  src.u_dir = {1, 0, 0};
-  src.v_dir = {0, 0, 1};
-  src.u_min_cm = src.v_min_cm = -3;
-  src.u_max_cm = src.v_max_cm = 3;
-  src.spectrum = {4, edges.data(), cdf.data()};
+  src.spectrum.n_bins = 4;
+  src.spectrum.edges_mev = edges.data();
+  src.spectrum.cdf = cdf.data();
 
   HostArenaCopier c;
   const phys::TransportParams tp = kernels::relocate(ph.tp, c);
@@ -237,10 +245,10 @@ TEST_CASE("relocation: TransportParams and SimpleSource move every array, same d
 
   const PointerScan s_tp = scan_pointers(&tp, sizeof tp, c);
   const PointerScan s_src = scan_pointers(&rs, sizeof rs, c);
-  CHECK_NO_STRAYS(s_tp);
-  CHECK_NO_STRAYS(s_src);
   for (auto off : s_tp.strays) UNSCOPED_INFO("TransportParams: stray pointer at byte " << off);
   for (auto off : s_src.strays) UNSCOPED_INFO("SimpleSource: stray pointer at byte " << off);
+  CHECK_NO_STRAYS(s_tp);
+  CHECK_NO_STRAYS(s_src);
   // phantom 2 + pair_z 1 + majorant 1 + photon 5 + total 1 + charged 2 x 13 + alias >= 2 x 2
   CHECK(s_tp.moved >= 2 + 1 + 1 + 5 + 1 + 26 + 4);
   CHECK(s_src.moved == 2);
@@ -361,21 +369,14 @@ TEST_CASE("relocation: a non-uniform grid's planes move, same dose bits", "[kern
   const double ze[11] = {-10, -8.5, -7, -5, -3, -1, 0, 2, 4, 7, 10};
   host.phantom.grid.edges_cm[0] = xe;
   host.phantom.grid.edges_cm[2] = ze;
-  beams::SimpleSource src;
-  src.shape = beams::SourceShape::parallel;
-  src.axis = {0, 1, 0};
-  src.field_centre_cm = {0, -10, 0};
-  src.u_dir = {1, 0, 0};
-  src.v_dir = {0, 0, 1};
-  src.u_min_cm = src.v_min_cm = -3;
-  src.u_max_cm = src.v_max_cm = 3;
+  beams::SimpleSource src = field_along_y(beams::SourceShape::parallel);
   src.mono_energy_mev = 2.0;
 
   HostArenaCopier c;
   const phys::TransportParams tp = kernels::relocate(host, c);
   const PointerScan s_tp = scan_pointers(&tp, sizeof tp, c);
-  CHECK_NO_STRAYS(s_tp);
   for (auto off : s_tp.strays) UNSCOPED_INFO("TransportParams: stray pointer at byte " << off);
+  CHECK_NO_STRAYS(s_tp);
   CHECK(tp.phantom.grid.edges_cm[0] != xe);
   CHECK(tp.phantom.grid.edges_cm[1] == nullptr);
   CHECK(std::memcmp(tp.phantom.grid.edges_cm[2], ze, sizeof ze) == 0);
@@ -392,7 +393,9 @@ TEST_CASE("relocation: the pointer scan itself finds a pointer that was not move
   REQUIRE_PHYSICS();
   const std::vector<double> edges{0.1, 1.0, 2.0}, cdf{0, 0.5, 1.0};
   beams::SimpleSource src;
-  src.spectrum = {2, edges.data(), cdf.data()};
+  src.spectrum.n_bins = 2;
+  src.spectrum.edges_mev = edges.data();
+  src.spectrum.cdf = cdf.data();
   HostArenaCopier c;
   beams::SimpleSource rs = src.relocated(c);
   rs.spectrum.cdf = cdf.data();  // as if relocated() had forgotten this array

@@ -66,13 +66,16 @@ Spectrum read_egsnrc(const std::string& path) {
   auto head = numbers(line, ok);
   if (!ok || head.size() < 3)
     throw InputError(path, "line 2: expected 'NENSRC, ENMIN, MODE', got '" + trim(line) + "'");
+  // Checked as numbers before any conversion to int (a huge value would not fit: the
+  // conversion is undefined; tests/fuzz/corpus/text/crash-spectrum-mode-1e16).
+  if (!(head[0] >= 1 && head[0] <= 1e6 && head[0] == std::floor(head[0])))
+    throw InputError(path, "line 2: NENSRC must be a positive integer (at most 1000000)");
+  if (head[2] != 0 && head[2] != 1)
+    throw InputError(path, "line 2: MODE must be 0 (counts per bin) or 1 (counts per MeV); the line is '" +
+                               trim(line.substr(0, 80)) + "'");
   const int n = int(head[0]);
   const double emin = head[1];
   const int mode = int(head[2]);
-  if (n < 1 || double(n) != head[0]) throw InputError(path, "line 2: NENSRC must be a positive integer");
-  if (mode != 0 && mode != 1)
-    throw InputError(path, "line 2: MODE " + std::to_string(mode) +
-                               " is not supported (0 = counts per bin, 1 = counts per MeV)");
   if (!(emin >= 0)) throw InputError(path, "line 2: ENMIN must be >= 0");
   Spectrum s;
   s.source_file = path;

@@ -70,9 +70,12 @@ Spectrum read_egsnrc(const std::string& path) {
   // conversion is undefined; tests/fuzz/corpus/text/crash-spectrum-mode-1e16).
   if (!(head[0] >= 1 && head[0] <= 1e6 && head[0] == std::floor(head[0])))
     throw InputError(path, "line 2: NENSRC must be a positive integer (at most 1000000)");
-  if (head[2] != 0 && head[2] != 1)
-    throw InputError(path, "line 2: MODE must be 0 (counts per bin) or 1 (counts per MeV); the line is '" +
-                               trim(line.substr(0, 80)) + "'");
+  if (head[2] != 0 && head[2] != 1) {
+    std::ostringstream mode_text;  // the number as read, not converted to int
+    mode_text << head[2];
+    throw InputError(path, "line 2: MODE " + mode_text.str() +
+                               " is not supported (0 = counts per bin, 1 = counts per MeV)");
+  }
   const int n = int(head[0]);
   const double emin = head[1];
   const int mode = int(head[2]);

@@ -61,6 +61,13 @@ TEST_CASE("Spectrum errors name the file and the problem", "[beams][spectrum]") 
       CHECK(std::string(e.what()).find("line 2") != std::string::npos);
     }
   }
+  // An unsupported MODE is named as read (the CLI test matches this message).
+  try {
+    load_spectrum(write_tmp("m.spectrum", "t\n 1, 0, 7\n 1.0, 1\n"));
+    FAIL("no error for MODE 7");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()).find("line 2: MODE 7 is not supported") != std::string::npos);
+  }
   CHECK_THROWS_AS(load_spectrum(write_tmp("e.txt", "x")), InputError);
   CHECK_THROWS_AS(load_spectrum("/nonexistent/x.csv"), InputError);
   CHECK_THROWS_AS(load_spectrum(write_tmp("f.csv", "e_lo_MeV,e_hi_MeV,w\n1,0.5,1\n")), InputError);

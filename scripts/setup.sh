@@ -16,7 +16,7 @@ packages=(
   libpng-dev zlib1g-dev            # PNG dose pictures
   python3 python3-numpy python3-h5py python3-pydicom python3-matplotlib  # test/validation scripts (system python3)
   dicom3tools                      # dciodvfy: DICOM conformance check of RT Dose in tests
-  plastimatch                      # independent gamma for cross-checking sabre compare
+  plastimatch                      # independent gamma and DVH for cross-checking sabre compare and check
   libopenmpi-dev openmpi-bin       # MPI: one job across processes and nodes (mpirun; docs/scale-out.md)
 )
 

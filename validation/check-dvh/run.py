@@ -5,11 +5,11 @@ tool, dicompyler-core (PyPI), given the same dose and structures.
 Inputs: the lung example's RT Structure Set and RT Dose (examples/lung-sbrt: `bash
 examples/lung-sbrt/run.sh` first). The RT Dose is given to `sabre check` as both doses, so
 its "sabre" column is sabre's DVH of that dose; dicompyler-core computes its own DVH of the
-same RT Dose and structures (in-plane interpolation to a quarter of the pixel, 3 segments
-between contour planes). Criterion: every metric within 1 %.
+same RT Dose and structures (in-plane interpolation to a quarter of the pixel; --segments N
+interpolated contours between contour planes, default 0). Criterion: every metric within 1 %.
 
 Usage: python3 run.py SABRE_EXE [--python PY]   (PY: an interpreter with dicompyler-core;
-default: this one). Writes results.json beside this file.
+default: this one; --segments N). Writes results.json (results-segments-N.json) beside this file.
 """
 import argparse
 import json
@@ -20,6 +20,8 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
 EX = os.path.join(SRC, "examples", "lung-sbrt")
+PLASTIMATCH = os.path.join(HERE, "plastimatch_dvh.py")
+NAMES = ("PTV", "GTV", "SPINAL_CORD", "LUNG_L", "LUNG_R")
 
 DICOMPYLER = r'''
 import json, sys
@@ -28,9 +30,9 @@ rs, rd = sys.argv[1], sys.argv[2]
 structs = dicomparser.DicomParser(rs).GetStructures()
 out = {}
 for k, s in structs.items():
-    if s["name"] not in ("PTV", "GTV", "SPINAL_CORD", "LUNG_L", "LUNG_R"):
+    if s["name"] not in ("PTV", "GTV", "SPINAL_CORD", "LUNG_L", "LUNG_R"):  # NAMES
         continue
-    h = dvhcalc.get_dvh(rs, rd, k, interpolation_resolution=(0.625, 0.625), interpolation_segments_between_planes=0)
+    h = dvhcalc.get_dvh(rs, rd, k, interpolation_resolution=(0.625, 0.625), interpolation_segments_between_planes=int(sys.argv[3]))
     r = {"volume_cm3": float(h.volume), "Dmean": float(h.mean)}
     for name, q in (("D95%", "D95"), ("D98%", "D98"), ("D2%", "D2"), ("D0.035cc", "D0.035cc"), ("D1cc", "D1cc")):
         r[name] = float(h.statistic(q).value)
@@ -95,7 +97,8 @@ rd.SamplesPerPixel = 1; rd.PhotometricInterpretation = "MONOCHROME2"; rd.BitsAll
 rd.HighBit = 31; rd.PixelRepresentation = 0; rd.FrameIncrementPointer = (0x3004, 0x000C)
 rd.PixelData = np.round(dose / scaling).astype(np.uint32).tobytes()
 rd.save_as(tmp + "/RD.dcm")
-h = dvhcalc.get_dvh(tmp + "/RS.dcm", tmp + "/RD.dcm", 1, interpolation_resolution=(0.625, 0.625))
+h = dvhcalc.get_dvh(tmp + "/RS.dcm", tmp + "/RD.dcm", 1, interpolation_resolution=(0.625, 0.625),
+                    interpolation_segments_between_planes=int(sys.argv[2]))
 out = {"volume_cm3": float(h.volume), "Dmean": float(h.mean)}
 for q in ("D95", "D98", "D2"):
     out[q + "%"] = float(h.statistic(q).value)
@@ -127,6 +130,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("exe")
     ap.add_argument("--python", default=sys.executable)
+    ap.add_argument("--tool", choices=("dicompyler-core", "plastimatch"), default="dicompyler-core",
+                    help="the independent tool (plastimatch: plastimatch_dvh.py, the Debian package)")
+    ap.add_argument("--fine", type=int, default=5, help="plastimatch: sub-division of the dose pixel and contour spacing")
+    ap.add_argument("--segments", type=int, default=0,
+                    help="dicompyler-core's interpolation_segments_between_planes (default 0)")
     a = ap.parse_args()
     rs = os.path.join(EX, "generated", "ct", "RS.dcm")
     rd = os.path.join(EX, "output", "RD.dcm")
@@ -137,7 +145,10 @@ def main():
     if r.returncode not in (0, 10):
         sys.exit(r.stderr)
     s = json.loads(r.stdout)
-    d = subprocess.run([a.python, "-c", DICOMPYLER, rs, rd], capture_output=True, text=True)
+    if a.tool == "plastimatch":
+        d = subprocess.run([a.python, PLASTIMATCH, rs, rd, *NAMES, "--fine", str(a.fine)], capture_output=True, text=True)
+    else:
+        d = subprocess.run([a.python, "-c", DICOMPYLER, rs, rd, str(a.segments)], capture_output=True, text=True)
     if d.returncode != 0:
         sys.exit(d.stderr[-2000:])
     ref = json.loads(d.stdout)
@@ -158,17 +169,23 @@ def main():
                 rel = 100 * (a_ - b_) / b_ if b_ else None
             if rel is not None:
                 worst = max(worst, abs(rel))
-            rows.append({"structure": name, "metric": metric, "sabre": a_, "dicompyler_core": b_, "difference_percent": rel})
-            print(f"{name:12s} {metric:10s} sabre {a_:10.4f}  dicompyler-core {b_:10.4f}  "
+            rows.append({"structure": name, "metric": metric, "sabre": a_, "reference": b_, "difference_percent": rel})
+            print(f"{name:12s} {metric:10s} sabre {a_:10.4f}  {a.tool} {b_:10.4f}  "
                   f"{'' if rel is None else f'{rel:+.2f} %'}", flush=True)
     # The analytic case: both tools on the same files, against the exact values.
     import tempfile
     analytic = []
     with tempfile.TemporaryDirectory() as tmp:
-        d = subprocess.run([a.python, "-c", ANALYTIC, tmp], capture_output=True, text=True)
+        d = subprocess.run([a.python, "-c", ANALYTIC, tmp, str(a.segments)], capture_output=True, text=True)
         if d.returncode != 0:
             sys.exit(d.stderr[-2000:])
         dp = json.loads(d.stdout)
+        if a.tool == "plastimatch":  # the same files, measured by plastimatch instead
+            d = subprocess.run([a.python, PLASTIMATCH, tmp + "/RS.dcm", tmp + "/RD.dcm", "SPHERE", "--fine",
+                                str(a.fine)], capture_output=True, text=True)
+            if d.returncode != 0:
+                sys.exit(d.stderr[-2000:])
+            dp = json.loads(d.stdout)["SPHERE"]
         r = subprocess.run([a.exe, "--log-level", "warn", "check", "--dose", tmp + "/RD.dcm", "--tps-dose",
                             tmp + "/RD.dcm", "--structures", tmp + "/RS.dcm", "--fractions", "1", "--json"],
                            capture_output=True, text=True)
@@ -181,14 +198,21 @@ def main():
         print("analytic: a 2 cm sphere contoured every 2.5 mm, dose rising 0.4 Gy/mm along z, 2.5 mm grid")
         for metric in ("volume_cm3", "Dmean", "D95%", "D98%", "D2%"):
             e = exact[metric]
-            row = {"metric": metric, "exact": e, "sabre": ours[metric], "dicompyler_core": dp[metric],
-                   "sabre_percent": 100 * (ours[metric] - e) / e, "dicompyler_core_percent": 100 * (dp[metric] - e) / e}
+            row = {"metric": metric, "exact": e, "sabre": ours[metric], "reference": dp[metric],
+                   "sabre_percent": 100 * (ours[metric] - e) / e, "reference_percent": 100 * (dp[metric] - e) / e}
             analytic.append(row)
             print(f"  {metric:10s} exact {e:8.4f}  sabre {ours[metric]:8.4f} ({row['sabre_percent']:+.2f} %)  "
-                  f"dicompyler-core {dp[metric]:8.4f} ({row['dicompyler_core_percent']:+.2f} %)", flush=True)
+                  f"{a.tool} {dp[metric]:8.4f} ({row['reference_percent']:+.2f} %)", flush=True)
     res = {"rows": rows, "worst_percent": worst, "criterion_percent": 1.0, "passed": worst <= 1.0,
            "inputs": {"rs": rs, "rd": rd}, "analytic": analytic}
-    json.dump(res, open(os.path.join(HERE, "results.json"), "w"), indent=1)
+    res["tool"] = a.tool
+    if a.tool == "plastimatch":
+        res["plastimatch_fine"] = a.fine
+        name = f"results-plastimatch-fine-{a.fine}.json"
+    else:
+        res["dicompyler_core_segments_between_planes"] = a.segments
+        name = "results.json" if a.segments == 0 else f"results-segments-{a.segments}.json"
+    json.dump(res, open(os.path.join(HERE, name), "w"), indent=1)
     print(f"worst |difference| {worst:.2f} % (criterion 1 %): {'pass' if worst <= 1 else 'FAIL'}")
 
 

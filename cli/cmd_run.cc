@@ -107,7 +107,7 @@ const bool registered = register_command(
       sub.add_option("--override", o->overrides, "ROI override ROI=material:NAME[,density:G_CM3] or ROI=density:G_CM3 (repeatable)");
       sub.add_flag("--outside-body-air", o->outside_air, "Voxels outside the body ROI become air");
       sub.add_option("--dose-grid", o->f.dose_grid_mm, "Cubic dose voxels of this size [mm] (default: the CT grid)");
-      sub.add_option("--dose-to", o->dose_to, "medium (default) or water (not available in this version)");
+      sub.add_option("--dose-to", o->dose_to, "medium (default) or water (Bragg-Gray stopping-power ratio per material, docs/run-file.md)");
       sub.add_option("--histories", o->f.histories, "Histories (with a target or time limit: the most to run)");
       sub.add_option("--target-uncertainty", o->target,
                      "Stop at this mean relative 1-sigma over voxels > 50 % of max, e.g. 2% or 0.02");

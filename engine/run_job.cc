@@ -1,10 +1,12 @@
 #include "engine/run_job.hh"
 
+#include "engine/dose_to_water.hh"
 #include "engine/efficiency.hh"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -123,10 +125,6 @@ std::string csv_of(const std::vector<double>& x, const std::vector<double>& y, c
 // Stage 0: the configuration and every output path, before any work.
 void check_job(const RunConfig& cfg) {
   validate(cfg);
-  if (cfg.dose_to_water)
-    throw UsageError(
-        "--dose-to water is not available: this version has no water/medium stopping-power-ratio "
-        "conversion; use --dose-to medium (the default)");
   if (!kernels::kChargedTransportAvailable)
     throw RuntimeError("this build has no electron/positron transport: refusing to compute dose");
   std::vector<std::string> outs;
@@ -156,6 +154,7 @@ struct JobInputs {
   phys::Cuts cuts;
   std::unique_ptr<phys::MaterialTables> tables;  // moved into the transport in stage 3
   std::vector<std::uint8_t> headline;           // voxels of density >= kHeadlineMinDensity
+  std::vector<double> water_factors;            // --dose-to water: s_w,m per phantom material
 };
 
 JobInputs read_inputs(const RunConfig& cfg) {
@@ -190,6 +189,11 @@ JobInputs read_inputs(const RunConfig& cfg) {
   in.tables_sha = in.tables->file_sha256();
   in.cuts = in.tables->cuts();
   in.cp.phantom.resolve_materials(in.tables->names(), cfg.ct_dir);
+  if (cfg.dose_to_water) {
+    const auto& b = in.pm.beam();
+    in.water_factors = water_to_medium_factors(*in.tables, in.cp.phantom.material_names, b.spectrum_energies_mev,
+                                               b.spectrum_weights);
+  }
   in.headline.assign(in.cp.phantom.density_g_cm3.size(), 0);
   for (std::size_t v = 0; v < in.headline.size(); ++v)
     in.headline[v] = in.cp.phantom.density_g_cm3[v] >= kHeadlineMinDensity ? 1 : 0;
@@ -433,7 +437,12 @@ DoseResult absolute_dose(const RunConfig& cfg, const JobInputs& in, const Calibr
   const double scale = cal.histories_per_mu * t.total_mu;
   for (double& v : d.dose_gy) v *= scale;
   d.dose_unit = "Gy";
-  d.dose_to_water = false;
+  d.dose_to_water = cfg.dose_to_water;
+  if (cfg.dose_to_water) {
+    // D_w = D_m x s_w,m of the voxel's material (engine/dose_to_water.hh); the relative
+    // uncertainties are unchanged.
+    for (std::size_t v = 0; v < d.dose_gy.size(); ++v) d.dose_gy[v] *= in.water_factors.at(in.cp.phantom.material[v]);
+  }
   // The statistical headline (the stopping rule's figure) stays statistical; the
   // calibration's uncertainty is common to every voxel and joins it in quadrature in the
   // HDF5's /dose/rel_uncertainty and in the summary's totals.
@@ -469,6 +478,15 @@ DoseResult absolute_dose(const RunConfig& cfg, const JobInputs& in, const Calibr
     d.provenance["input_sha256:run_file"] = sha256_file(cfg.source_file);
   }
   d.provenance["headline_voxels"] = "density_g_cm3 >= 0.05";
+  d.provenance["dose_quantity"] = cfg.dose_to_water ? "dose to water" : "dose to medium";
+  if (cfg.dose_to_water) {
+    d.provenance["dose_to_water_method"] = kDoseToWaterMethod;
+    for (std::size_t m = 0; m < in.water_factors.size(); ++m) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.12g", in.water_factors[m]);
+      d.provenance["dose_to_water_s_w_m:" + in.cp.phantom.material_names[m]] = buf;
+    }
+  }
   d.provenance["job_digest"] = t.info.job_digest;
   if (!cfg.merge_parts.empty()) {
     std::string from;
@@ -542,7 +560,7 @@ json summarize(const RunConfig& cfg, const JobInputs& in, const CalibrationResul
   summary["seed"] = cfg.seed;
   summary["device"] = d.device;
   summary["dose"] = {{"unit", "Gy per fraction"},
-                     {"quantity", "dose to medium"},
+                     {"quantity", d.dose_to_water ? "dose to water" : "dose to medium"},
                      {"fractions_planned", in.plan.fractions_planned},
                      {"max_gy", mx.gy},
                      {"max_total_gy", mx.gy * std::max(1, in.plan.fractions_planned)},
@@ -811,7 +829,7 @@ std::string format_summary(const json& s) {
   o << "  max dose    " << d["max_gy"].get<double>() << " Gy per fraction (" << d["fractions_planned"].get<int>()
     << (d["fractions_planned"].get<int>() == 1 ? " fraction: " : " fractions: ") << d["max_total_gy"].get<double>() << " Gy) at (" << d["max_position_mm"][0].get<double>()
     << ", " << d["max_position_mm"][1].get<double>() << ", " << d["max_position_mm"][2].get<double>()
-    << ") mm, dose to medium\n";
+    << ") mm, " << d["quantity"].get<std::string>() << "\n";
   if (s.contains("structures"))
     for (const auto& r : s["structures"])
       o << "  " << r["name"].get<std::string>() << ": mean " << r["mean_gy"].get<double>() << " Gy, D95 "

@@ -246,12 +246,13 @@ with tempfile.TemporaryDirectory() as tmp:
         check(s["stopped_by"] == "time_limit", f"time limit: stopped by {s['stopped_by']}")
         check(s["transport_seconds"] < 2.0 + 1.0, f"time limit: ran {s['transport_seconds']} s")
 
-    # --- dose to water is refused, not faked -------------------------------------------------
+    # --- a quantity other than medium or water is refused (dose to water itself:
+    # tests/engine/dose_to_water_run_test.py) -------------------------------------------------
     o = outdir("water")
-    r = sabre(*base, "--histories", 20000, "--dose-to", "water", "--output-h5", os.path.join(o, "d.h5"), env=env)
-    check(r.returncode == 2 and r.stderr.count("\n") == 1 and "dose-to water" in r.stderr,
-          f"--dose-to water: exit {r.returncode}: {r.stderr}")
-    check(os.listdir(o) == [], "--dose-to water wrote something")
+    r = sabre(*base, "--histories", 20000, "--dose-to", "tissue", "--output-h5", os.path.join(o, "d.h5"), env=env)
+    check(r.returncode == 2 and r.stderr.count("\n") == 1 and "--dose-to" in r.stderr,
+          f"--dose-to tissue: exit {r.returncode}: {r.stderr}")
+    check(os.listdir(o) == [], "--dose-to tissue wrote something")
 
     # --- reproducibility ------------------------------------------------------------------
     doses = []

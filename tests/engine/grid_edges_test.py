@@ -51,7 +51,13 @@ if os.path.exists(spectrum):
     err = p.stderr.read()
     check(p.returncode == 0, f"R2 set-up runs (exit {p.returncode}) {err.strip()[-300:]}")
     peak_bytes = usage.ru_maxrss * 1024  # Linux: KiB
-    check(peak_bytes < 100e6, f"R2 set-up peak resident memory {peak_bytes / 1e6:.1f} MB < 100 MB")
+    if "ASAN_OPTIONS" in os.environ:
+        # The sanitizer build (scripts/sanitize.sh) keeps shadow memory and a quarantine of
+        # freed blocks: its resident size (~500 MB here) says nothing of sabre's. The figure is
+        # printed; the bound is held in the normal build (CI).
+        print(f"note R2 set-up peak resident memory under AddressSanitizer {peak_bytes / 1e6:.1f} MB (not judged)")
+    else:
+        check(peak_bytes < 100e6, f"R2 set-up peak resident memory {peak_bytes / 1e6:.1f} MB < 100 MB")
     if p.returncode == 0:
         with h5py.File(out, "r") as f:
             g = f["grid"]

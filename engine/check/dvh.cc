@@ -63,9 +63,12 @@ double trilinear(const phys::GridGeometry& g, const std::vector<float>& d, doubl
 double Dvh::volume_at_least(double dose) const {
   if (cumulative_cm3.empty() || !(bin_gy > 0)) return 0;
   if (dose <= 0) return volume_cm3;
+  // Nothing lies above the structure's own maximum (the bins run to the grid's maximum, and
+  // the spread of the dose pieces over them leaves rounding residue there).
+  if (dose > max_gy) return 0.0;
   const double u = dose / bin_gy;
   const std::size_t i = std::size_t(u);
-  if (i + 1 >= cumulative_cm3.size()) return dose <= max_gy ? cumulative_cm3.back() : 0.0;
+  if (i + 1 >= cumulative_cm3.size()) return cumulative_cm3.back();
   const double f = u - double(i);
   return cumulative_cm3[i] * (1 - f) + cumulative_cm3[i + 1] * f;
 }

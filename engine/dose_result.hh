@@ -22,6 +22,8 @@ struct DoseResult {
                                         // of dose_gy (0 where dose is 0)
   std::string dose_unit = "Gy/history";  // "Gy/history", "Gy/MU" or "Gy"
   bool dose_to_water = false;         // false: dose to medium
+  // The quantity as every output names it.
+  const char* quantity() const { return dose_to_water ? "dose to water" : "dose to medium"; }
   std::int64_t histories = 0;         // primary histories simulated
   int batches = 0;                    // independent batches behind rel_uncertainty
   std::uint64_t seed = 0;

@@ -478,7 +478,7 @@ DoseResult absolute_dose(const RunConfig& cfg, const JobInputs& in, const Calibr
     d.provenance["input_sha256:run_file"] = sha256_file(cfg.source_file);
   }
   d.provenance["headline_voxels"] = "density_g_cm3 >= 0.05";
-  d.provenance["dose_quantity"] = cfg.dose_to_water ? "dose to water" : "dose to medium";
+  d.provenance["dose_quantity"] = d.quantity();
   if (cfg.dose_to_water) {
     d.provenance["dose_to_water_method"] = kDoseToWaterMethod;
     for (std::size_t m = 0; m < in.water_factors.size(); ++m) {
@@ -560,7 +560,7 @@ json summarize(const RunConfig& cfg, const JobInputs& in, const CalibrationResul
   summary["seed"] = cfg.seed;
   summary["device"] = d.device;
   summary["dose"] = {{"unit", "Gy per fraction"},
-                     {"quantity", d.dose_to_water ? "dose to water" : "dose to medium"},
+                     {"quantity", d.quantity()},
                      {"fractions_planned", in.plan.fractions_planned},
                      {"max_gy", mx.gy},
                      {"max_total_gy", mx.gy * std::max(1, in.plan.fractions_planned)},

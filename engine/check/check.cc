@@ -286,6 +286,33 @@ json gamma_json(const compare::GammaResult& g) {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
+namespace {
+
+// What check.json says of the two quantities: sabre's (and, for dose to water, the method and
+// the factor per material its provenance records) beside what the planning system's is said to be.
+json quantity_json(const DoseResult& d, const std::string& tps_quantity) {
+  std::string conversion = "none: sabre's dose is dose to medium (sabre run --dose-to water converts it)";
+  json factors = json::object();
+  if (d.dose_to_water) {
+    const auto m = d.provenance.find("dose_to_water_method");
+    conversion = m != d.provenance.end() ? m->second : "dose to water (sabre run --dose-to water)";
+    const std::string key = "dose_to_water_s_w_m:";
+    std::string list;
+    for (const auto& [k, v] : d.provenance) {
+      if (k.rfind(key, 0) != 0) continue;
+      const double f = std::stod(v);
+      factors[k.substr(key.size())] = f;
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%s %.4f", k.c_str() + key.size(), f);
+      list += (list.empty() ? "" : ", ") + std::string(buf);
+    }
+    if (!list.empty()) conversion += "; s_w,m: " + list;
+  }
+  return {{"sabre", d.quantity()}, {"tps", tps_quantity}, {"conversion", conversion}, {"s_w_m", factors}};
+}
+
+}  // namespace
+
 CheckResult run_check(const CheckInputs& given) {
   CheckInputs in = given;
   if (in.sabre_dose.empty() == in.run_file.empty())
@@ -378,31 +405,7 @@ CheckResult run_check(const CheckInputs& given) {
                  {"tps_dose", in.tps_dose}, {"structures", in.structures}, {"plan", in.plan}, {"tolerances", tol.path}};
   s["fractions"] = fractions;
   s["fractions_from"] = fractions_from;
-  {
-    const auto& prov = sab.loaded.dose.provenance;
-    std::string conversion;
-    json factors = json::object();
-    if (sab.loaded.dose.dose_to_water) {
-      const auto m = prov.find("dose_to_water_method");
-      conversion = m != prov.end() ? m->second : "dose to water (sabre run --dose-to water)";
-      const std::string key = "dose_to_water_s_w_m:";
-      for (const auto& [k, v] : prov)
-        if (k.rfind(key, 0) == 0) factors[k.substr(key.size())] = std::stod(v);
-      std::string list;
-      for (const auto& [name, f] : factors.items()) {
-        char buf[64];
-        std::snprintf(buf, sizeof buf, "%s %.4f", name.c_str(), f.get<double>());
-        list += (list.empty() ? "" : ", ") + std::string(buf);
-      }
-      if (!list.empty()) conversion += "; s_w,m: " + list;
-    } else {
-      conversion = "none: sabre's dose is dose to medium (sabre run --dose-to water converts it)";
-    }
-    s["quantity"] = {{"sabre", sab.loaded.dose.dose_to_water ? "dose to water" : "dose to medium"},
-                     {"tps", in.tps_quantity},
-                     {"conversion", conversion},
-                     {"s_w_m", factors}};
-  }
+  s["quantity"] = quantity_json(sab.loaded.dose, in.tps_quantity);
   s["doses"] = {{"sabre", {{"stored_as", sab.stored_as}, {"factor_to_total", sab.factor}}},
                 {"tps", {{"stored_as", tps.stored_as}, {"factor_to_total", tps.factor}}},
                 {"unit", "Gy, total over the fractions"}};

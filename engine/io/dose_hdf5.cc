@@ -189,7 +189,7 @@ void write_file(const std::string& tmp, const std::string& final_path, const Dos
     w.volume(dose, "rel_uncertainty_statistical", g, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
              r.rel_uncertainty.data());
     w.attr_string(dose, "unit", r.dose_unit);
-    w.attr_string(dose, "quantity", r.dose_to_water ? "dose to water" : "dose to medium");
+    w.attr_string(dose, "quantity", r.quantity());
     w.attr_string(dose, "uncertainty",
                   r.calibration_rel_uncertainty > 0
                       ? "relative 1-sigma: statistical (independent batches) and calibration in quadrature"

@@ -127,7 +127,7 @@ void write_rtdose(const std::string& path, const DoseResult& r, const RtDoseOpti
   const bool gy = r.dose_unit == "Gy";
   put(d, DCM_DoseUnits, gy ? "GY" : "RELATIVE");
   put(d, DCM_DoseType, "PHYSICAL");
-  std::string comment = std::string(r.dose_to_water ? "dose to water" : "dose to medium") +
+  std::string comment = std::string(r.quantity()) +
                         ", Monte Carlo (sabre)";
   if (!gy) comment += ", values in " + r.dose_unit;
   put(d, DCM_DoseComment, comment.substr(0, 64));

@@ -22,7 +22,7 @@ import tempfile
 import h5py
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from clitest import same_dose_bits  # noqa: E402
+from clitest import same_dose_bits, under_sanitizer  # noqa: E402
 
 exe = os.environ.get("SABRE_EXE", "")
 if not exe or not os.path.exists(exe):
@@ -40,7 +40,7 @@ if not mpirun:
 # Under the sanitizer build (scripts/sanitize.sh) leak detection is off for the MPI ranks:
 # OpenMPI's components, unloaded at MPI_Finalize, leave allocations LeakSanitizer cannot
 # attribute to a library name (suppressions match names); memory errors are still caught.
-if "ASAN_OPTIONS" in os.environ:
+if under_sanitizer():
     os.environ["ASAN_OPTIONS"] += ":detect_leaks=0"
 env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
            OMPI_MCA_rmaps_base_oversubscribe="1", OMPI_MCA_btl_vader_single_copy_mechanism="none",

@@ -21,7 +21,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from clitest import Checks, need_h5py, run_sabre, sabre_exe, same_dose_bits, source_dir  # noqa: E402
+from clitest import Checks, need_h5py, run_sabre, sabre_exe, same_dose_bits, source_dir, under_sanitizer  # noqa: E402
 
 EXE = sabre_exe()
 SRC = source_dir()
@@ -51,7 +51,7 @@ if os.path.exists(spectrum):
     err = p.stderr.read()
     check(p.returncode == 0, f"R2 set-up runs (exit {p.returncode}) {err.strip()[-300:]}")
     peak_bytes = usage.ru_maxrss * 1024  # Linux: KiB
-    if "ASAN_OPTIONS" in os.environ:
+    if under_sanitizer():
         # The sanitizer build (scripts/sanitize.sh) keeps shadow memory and a quarantine of
         # freed blocks: its resident size (~500 MB here) says nothing of sabre's. The figure is
         # printed; the bound is held in the normal build (CI).

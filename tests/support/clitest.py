@@ -29,6 +29,11 @@ def source_dir():
     return src
 
 
+def under_sanitizer():
+    """True under the sanitizer build's test run (scripts/sanitize.sh sets ASAN_OPTIONS)."""
+    return "ASAN_OPTIONS" in os.environ
+
+
 def need_h5py():
     try:
         import h5py  # noqa: F401

@@ -25,7 +25,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
-from clitest import Checks, sabre_exe, source_dir  # noqa: E402
+from clitest import Checks, sabre_exe, source_dir, under_sanitizer  # noqa: E402
 
 EXE = sabre_exe()
 SRC = source_dir()
@@ -112,7 +112,7 @@ with tempfile.TemporaryDirectory() as tmp:
     # segfaults, which ASan reports inside the library (in the normal build core/crash_guard.hh
     # turns them into exit 3, checked here). The other readers are mutated under ASan too.
     hdf5_readers = ("dose HDF5", "part file", "table file")
-    under_asan = "ASAN_OPTIONS" in os.environ
+    under_asan = under_sanitizer()
     if under_asan:
         print("note: under ASan the HDF5-backed readers (" + ", ".join(hdf5_readers) + ") and the kept HDF5 "
               "inputs are skipped: their failures are libhdf5's own memory errors on corrupted files")

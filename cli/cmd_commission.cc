@@ -32,7 +32,7 @@ struct CommissionCli {
   double dlg_mm = -1;
   std::string transmission;
   std::string cache_dir;
-  bool no_cache = false, json_out = false;
+  bool no_cache = false, json_out = false, separate_spectrum = false;
   std::string data_label;
   std::string data_basis = "measured";
   std::string forward;
@@ -56,6 +56,7 @@ void run(const CommissionCli& o) {
   opt.seed = std::uint64_t(o.seed);
   if (o.rounds < 1 || o.rounds > 5) throw UsageError("--rounds must be 1 .. 5");
   opt.rounds = o.rounds;
+  opt.joint_spectrum = !o.separate_spectrum;
   opt.measurement_uncertainty = parse_fraction(o.uncertainty, "--measurement-uncertainty");
   if (!(opt.measurement_uncertainty > 0)) throw UsageError("--measurement-uncertainty must be > 0");
   opt.dlg_mm = o.dlg_mm;
@@ -131,6 +132,9 @@ const bool registered = register_command(
       sub.add_option("--tables", o->tables, "Physics table file (default: the shipped set)");
       sub.add_option("--stages", o->stages, "Stages to fit, comma separated (spectrum,fluence,spot,backscatter)");
       sub.add_option("--rounds", o->rounds, "Passes over the stages (default 2)");
+      sub.add_flag("--separate-spectrum", o->separate_spectrum,
+                   "Spectrum stage on depth doses alone, the extra-focal weight left to the spot stage "
+                   "(default: spectrum, electrons and extra-focal weight fitted jointly)");
       sub.add_option("--measurement-uncertainty", o->uncertainty, "Relative 1 sigma of a measured point (default 0.5%)");
       sub.add_option("--dlg", o->dlg_mm, "Measured dosimetric leaf gap [mm]: fits the leaf offset");
       sub.add_option("--transmission", o->transmission, "Measured closed-leaf transmission (1.2% or 0.012): fits the interleaf gap");

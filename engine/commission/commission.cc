@@ -138,6 +138,7 @@ struct Ctx {
   json& rep;
   Log log;
   std::uint64_t seed = 1;
+  bool ef_joint = false;  // the spectrum stage fitted the extra-focal weight (the spot stage holds it)
 
   std::uint64_t next_seed() { return seed += 7919; }
   void say(const std::string& s) const {
@@ -155,6 +156,33 @@ double point_weight(double y, double model_sigma, double rel) {
 }
 
 // ---- stage: spectrum and contamination electrons from depth doses ---------------------
+
+// The measured curve's slope at point i, relative to the curve's maximum, per cm (central
+// difference; one-sided at the ends).
+double flat_point(const std::vector<double>& x, const std::vector<double>& v, std::size_t i) {
+  const std::size_t n = x.size();
+  if (n < 2) return 0;
+  double mx = 0;
+  for (double a : v) mx = std::max(mx, a);
+  if (!(mx > 0)) return 0;
+  const std::size_t lo = i > 0 ? i - 1 : 0, hi = i + 1 < n ? i + 1 : n - 1;
+  const double dx = x[hi] - x[lo];
+  return dx > 0 ? std::abs(v[hi] - v[lo]) / dx / mx : 0;
+}
+// The profile points of the joint spectrum fit: the tails, outside the field (at most 20 % of
+// the curve's maximum) and off the penumbra's foot (slope at most 2 % of the maximum per mm),
+// where the extra-focal photons, the head leakage and the phantom scatter are; and the axis
+// (|position| <= min(1 cm, a tenth of the curve's smaller field side at its depth)), which
+// holds the tails' level against the curve's free scale. The in-field shape between them is
+// the fluence stage's, the penumbra the spot stage's.
+bool tail_point(const io::MeasuredCurve& cv, std::size_t i, double sad_cm) {
+  double mx = 0;
+  for (double a : cv.value) mx = std::max(mx, a);
+  if (!(mx > 0)) return false;
+  const double side = std::min(cv.field_x_cm, cv.field_y_cm) * (cv.ssd_cm + cv.depth_cm) / sad_cm;
+  if (std::abs(cv.position_cm[i]) <= std::min(1.0, 0.1 * side)) return true;
+  return cv.value[i] <= 0.2 * mx && flat_point(cv.position_cm, cv.value, i) <= 0.2;
+}
 
 // Hat functions over the spectrum's bins: G nodes at evenly spaced bin indices, each a
 // triangle falling to 0 at its neighbours' nodes (a partition of unity). The fitted
@@ -185,23 +213,57 @@ void stage_spectrum(Ctx& c) {
     Computed ef;
     std::vector<Computed> el;    // per electron mean energy
   };
+  // Points: every depth-dose point; when the data also hold output factors or profiles
+  // (joint mode), every output factor and the profiles' tails and axis (tail_point), where the
+  // extra-focal weight shows and neither the focal spot (the spot stage's) nor the off-axis
+  // fluence (the fluence stage's) does much.
   std::vector<SetupBasis> sb;
+  bool has_dd = false;
+  int n_joint = 0;
   for (const auto& s : c.bank.setups()) {
     const auto own = c.bank.point_owner(s);
     SetupBasis b{&s, {}, {}, {}, {}};
-    for (std::size_t j = 0; j < own.size(); ++j)
-      if (c.kind_is(own[j], io::CurveKind::depth_dose)) b.idx.push_back(int(j));
+    std::size_t j = 0;
+    for (int ci : s.curves) {
+      const auto& cv = c.bank.data().curves[std::size_t(ci)];
+      const std::size_t np = cv.position_cm.size();
+      for (std::size_t i = 0; i < np; ++i, ++j) {
+        if (cv.kind == io::CurveKind::depth_dose) {
+          b.idx.push_back(int(j));
+          has_dd = true;
+        } else if (cv.kind == io::CurveKind::profile && c.opt.joint_spectrum && tail_point(cv, i, c.machine.sad_cm)) {
+          b.idx.push_back(int(j));
+          ++n_joint;
+        }
+      }
+    }
+    if (c.opt.joint_spectrum)
+      for (; j < own.size(); ++j) {
+        b.idx.push_back(int(j));
+        ++n_joint;
+      }
     if (!b.idx.empty()) sb.push_back(std::move(b));
   }
-  if (sb.empty()) {
+  if (!has_dd) {
     c.say("spectrum: no depth doses in the data: not fitted");
     return;
   }
+  // Joint: the extra-focal weight is a free unknown of its own (with only depth doses it is
+  // not separable from the primary spectrum's low end, and stays tied to the primary).
+  const bool joint = n_joint > 0;
   const std::vector<double> e_means{0.5, 1.0, 2.0, 3.0, 5.0};
-  const std::int64_t per_part = std::max<std::int64_t>(100000, c.opt.histories / (groups + 3));
+  // Joint: the extra-focal part gets four parts' histories. Its weight is one column against
+  // the six or eight of the primary (which the prior pull makes act as one), and Monte Carlo
+  // noise in a column biases its fitted coefficient toward zero (regression dilution: with
+  // equal shares the weight of a doubled extra-focal source came back 23 % low at 4 x 10^6
+  // histories and 8 % low at 2 x 10^7, tests/engine/commission/joint_spectrum_test.py).
+  const int ef_share = joint ? 4 : 1;
+  const std::int64_t per_part = std::max<std::int64_t>(100000, c.opt.histories / (groups + 2 + ef_share));
   const std::int64_t per_el = std::max<std::int64_t>(100000, per_part / 4);
-  c.say("spectrum: " + std::to_string(sb.size()) + " set-up(s) with depth doses, " + std::to_string(groups) +
-        " spectral parts (" + std::to_string(per_part) + " histories each), extra-focal, " +
+  c.say("spectrum: " + std::to_string(sb.size()) + " set-up(s)" +
+        (joint ? " (joint: depth doses, " + std::to_string(n_joint) + " output-factor and profile tail and axis points)"
+               : " with depth doses") +
+        ", " + std::to_string(groups) + " spectral parts (" + std::to_string(per_part) + " histories each), extra-focal, " +
         std::to_string(e_means.size()) + " electron parts");
   const std::vector<double> prior(m.spectrum_weights);
   for (auto& b : sb) {
@@ -213,7 +275,7 @@ void stage_spectrum(Ctx& c) {
       for (int i = 0; i < nb; ++i) p.spectrum_weights[std::size_t(i)] = prior[std::size_t(i)] * hats[std::size_t(g)][std::size_t(i)];
       b.prim.push_back(c.bank.compute(m, *b.s, p, per_part, seed));
     }
-    b.ef = c.bank.compute(m, *b.s, PartSpec{Part::extrafocal, 0, 0, {}, -1}, per_part, seed);
+    b.ef = c.bank.compute(m, *b.s, PartSpec{Part::extrafocal, 0, 0, {}, -1}, ef_share * per_part, seed);
     for (double em : e_means) {
       beams::BeamModel me = m;
       me.electron.mean_energy_mev = em;
@@ -233,69 +295,80 @@ void stage_spectrum(Ctx& c) {
   LinearFit best;
   double best_lambda = 0, best_emean = m.electron.mean_energy_mev;
   std::vector<std::pair<double, LinearFit>> per_emean;
+  const double wp0 = 1 - we0 - wf0;
+  const int n_unknown = groups + (joint ? 2 : 1);
   for (std::size_t k = 0; k < e_means.size(); ++k) {
-    // Unknowns: x_g = (1 - we) c_g (g < groups), x_G = we. Columns: (1 - f) p_g P_g + f p_g EF,
-    // and E.
+    // Tied (depth doses only): unknowns x_g = (1 - we) c_g (g < groups), x_G = we; columns
+    // (1 - f) p_g P_g + f p_g EF, and E. Joint: x_g = wp c_g, x_G = we, x_{G+1} = wf; columns
+    // p_g P_g, E and EF. Output factors share one free scale (curve key -1), each curve has
+    // its own.
     Problem p;
-    p.cols.assign(std::size_t(groups) + 1, {});
+    p.cols.assign(std::size_t(n_unknown), {});
     for (auto& b : sb) {
       const auto y = c.bank.measured(*b.s);
       const auto own = c.bank.point_owner(*b.s);
       for (int j : b.idx) {
-        p.add_to_group(own[std::size_t(j)]);
+        p.add_to_group(own[std::size_t(j)] < 0 ? -1 : own[std::size_t(j)]);
         p.y.push_back(y[std::size_t(j)]);
         double mv = we0 * b.el[k].value[std::size_t(j)], var = std::pow(we0 * b.el[k].sigma[std::size_t(j)], 2);
+        const double pw = joint ? wp0 : (1 - we0) * (1 - f);  // the primary's weight in mv
         for (int g = 0; g < groups; ++g) {
-          const double col = share[std::size_t(g)] * ((1 - f) * b.prim[std::size_t(g)].value[std::size_t(j)] +
-                                                      f * b.ef.value[std::size_t(j)]);
+          const double pg = share[std::size_t(g)] * b.prim[std::size_t(g)].value[std::size_t(j)];
+          const double col = joint ? pg : pg * (1 - f) + f * share[std::size_t(g)] * b.ef.value[std::size_t(j)];
           p.cols[std::size_t(g)].push_back(col);
-          mv += (1 - we0) * col;
-          var += std::pow((1 - we0) * share[std::size_t(g)] * (1 - f) * b.prim[std::size_t(g)].sigma[std::size_t(j)], 2);
+          mv += (joint ? wp0 : 1 - we0) * col;
+          var += std::pow(pw * share[std::size_t(g)] * b.prim[std::size_t(g)].sigma[std::size_t(j)], 2);
         }
-        var += std::pow((1 - we0) * f * b.ef.sigma[std::size_t(j)], 2);
+        var += std::pow(wf0 * b.ef.sigma[std::size_t(j)], 2);
         p.cols[std::size_t(groups)].push_back(b.el[k].value[std::size_t(j)]);
+        if (joint) {
+          p.cols[std::size_t(groups) + 1].push_back(b.ef.value[std::size_t(j)]);
+          mv += wf0 * b.ef.value[std::size_t(j)];
+        }
         p.fixed.push_back(0);
         p.w.push_back(point_weight(y[std::size_t(j)], std::sqrt(var) * y[std::size_t(j)] / std::max(mv, 1e-300),
                                    c.opt.measurement_uncertainty));
       }
     }
-    std::vector<double> x0(std::size_t(groups) + 1, 1 - we0);
+    std::vector<double> x0(std::size_t(n_unknown), joint ? wp0 : 1 - we0);
     x0[std::size_t(groups)] = we0;
+    if (joint) x0[std::size_t(groups) + 1] = wf0;
     // Regularisation on the correction factors c_g = x_g / sum_g(x_g p_g): second differences
     // (smoothness) and a pull toward 1 (the prior), weighted by lambda; lambda by the
     // discrepancy principle (the largest one whose chi2 is consistent with the noise).
     const double n_pts = double(p.y.size());
     std::vector<std::pair<double, LinearFit>> fits;
-    for (double lambda : {100.0, 10.0, 1.0, 0.1, 0.01, 0.001}) {
+    for (double lambda : {1e6, 1e5, 1e4, 1e3, 100.0, 10.0, 1.0, 0.1, 0.01, 0.001}) {
       const RegRows reg = [&](const std::vector<double>& x, std::vector<std::vector<double>>& rows,
                               std::vector<double>& rhs) {
         double tau = 0;  // sum_g x_g p_g: the photon weight
         for (int g = 0; g < groups; ++g) tau += x[std::size_t(g)] * share[std::size_t(g)];
         const double sl = std::sqrt(lambda) / std::max(tau, 1e-300);
         for (int g = 1; g + 1 < groups; ++g) {
-          std::vector<double> r(std::size_t(groups) + 1, 0.0);
+          std::vector<double> r(std::size_t(n_unknown), 0.0);
           r[std::size_t(g) - 1] = r[std::size_t(g) + 1] = sl;
           r[std::size_t(g)] = -2 * sl;
           rows.push_back(r);
           rhs.push_back(0);
         }
         for (int g = 0; g < groups; ++g) {
-          std::vector<double> r(std::size_t(groups) + 1, 0.0);
+          std::vector<double> r(std::size_t(n_unknown), 0.0);
           r[std::size_t(g)] = 0.3 * sl;
           rows.push_back(r);
           rhs.push_back(0.3 * sl * tau);
         }
         // The electron contamination is pulled toward its prior share as well (relative to the
         // photon weight), so that sparse data (a few depth-dose points) change it no more than
-        // they need to: e - we0 / (1 - we0) tau = 0.
-        std::vector<double> r(std::size_t(groups) + 1, 0.0);
-        const double ratio = we0 / std::max(1e-12, 1 - we0);
+        // they need to: e - we0 / (1 - we0) tau = 0 (joint: e - we0 / wp0 tau = 0). The
+        // extra-focal weight (joint) has no pull: the profile tails and output factors fix it.
+        std::vector<double> r(std::size_t(n_unknown), 0.0);
+        const double ratio = we0 / std::max(1e-12, joint ? wp0 : 1 - we0);
         for (int g = 0; g < groups; ++g) r[std::size_t(g)] = -0.3 * sl * ratio * share[std::size_t(g)];
         r[std::size_t(groups)] = 0.3 * sl;
         rows.push_back(r);
         rhs.push_back(0);
       };
-      fits.emplace_back(lambda, fit_linear(p, x0, reg));
+      fits.emplace_back(lambda, fit_linear(p, x0, reg, 400));
       tried.push_back({{"electron_mean_energy_mev", e_means[k]}, {"lambda", lambda}, {"chi2", fits.back().second.chi2},
                        {"n", fits.back().second.n}});
     }
@@ -334,10 +407,18 @@ void stage_spectrum(Ctx& c) {
   for (double& v : w) v /= sw;
   m.spectrum_weights = w;
   const double e = best.x[std::size_t(groups)];
-  const double we = e / (tau + e);
-  m.electron.weight = we;
+  c.ef_joint = joint;
+  if (joint) {
+    const double xf = best.x[std::size_t(groups) + 1], total = tau + e + xf;
+    m.electron.weight = e / total;
+    m.extrafocal.weight = xf / total;
+  } else {
+    const double we = e / (tau + e);
+    m.electron.weight = we;
+    m.extrafocal.weight = f * (1 - we);
+  }
+  const double we = m.electron.weight;
   m.electron.mean_energy_mev = best_emean;
-  m.extrafocal.weight = f * (1 - we);
   double mean = 0, mean0 = 0;
   for (int i = 0; i < nb; ++i) {
     mean += w[std::size_t(i)] * m.spectrum_energies_mev[std::size_t(i)];
@@ -351,12 +432,14 @@ void stage_spectrum(Ctx& c) {
                              {"lambda", best_lambda},
                              {"correction_factors", factors},
                              {"electron_weight", we},
+                             {"joint", joint},
+                             {"extrafocal_weight", m.extrafocal.weight},
                              {"electron_mean_energy_mev", best_emean},
                              {"spectrum_mean_mev", mean},
                              {"spectrum_mean_before_mev", mean0},
                              {"tried", tried}});
   c.say("spectrum: mean " + std::to_string(mean0) + " -> " + std::to_string(mean) + " MeV, electron weight " +
-        std::to_string(we) + " (mean " + std::to_string(best_emean) + " MeV), chi2 " + std::to_string(best.chi2) +
+        std::to_string(we) + (joint ? ", extra-focal weight " + std::to_string(m.extrafocal.weight) : "") + " (mean " + std::to_string(best_emean) + " MeV), chi2 " + std::to_string(best.chi2) +
         " for " + std::to_string(best.n) + " points");
 }
 
@@ -561,25 +644,31 @@ void stage_spot(Ctx& c) {
     }
     return x2;
   };
+  // The extra-focal weight at sigma: held when the spectrum stage fitted it jointly (all the
+  // data that show it were there), otherwise fitted here with sigma.
+  const bool hold_wf = c.ef_joint;
+  auto wf_at = [&](double sg, double tol) {
+    return hold_wf ? m.extrafocal.weight : golden_min([&](double w) { return chi2(sg, w); }, 0.0, 0.25, tol);
+  };
   double best_sg = m.primary.sigma_x_cm, best_wf = m.extrafocal.weight, best = 1e300;
   for (double sg = 0; sg <= 0.12 + 1e-9; sg += 0.005) {
-    const double wf = golden_min([&](double w) { return chi2(sg, w); }, 0.0, 0.25, 1e-4);
+    const double wf = wf_at(sg, 1e-4);
     const double x2 = chi2(sg, wf);
     if (x2 < best) { best = x2; best_sg = sg; best_wf = wf; }
   }
   // Refine sigma around the grid minimum.
-  best_sg = golden_min([&](double sg) {
-    return chi2(sg, golden_min([&](double w) { return chi2(sg, w); }, 0.0, 0.25, 1e-4));
-  }, std::max(0.0, best_sg - 0.005), std::min(0.12, best_sg + 0.005), 2e-4);
-  best_wf = golden_min([&](double w) { return chi2(best_sg, w); }, 0.0, 0.25, 1e-5);
+  best_sg = golden_min([&](double sg) { return chi2(sg, wf_at(sg, 1e-4)); }, std::max(0.0, best_sg - 0.005),
+                       std::min(0.12, best_sg + 0.005), 2e-4);
+  best_wf = wf_at(best_sg, 1e-5);
   best = chi2(best_sg, best_wf);
   int n = 0;
   for (auto& b : sb) n += int(b.idx.size());
   m.primary.sigma_x_cm = m.primary.sigma_y_cm = best_sg;
   m.extrafocal.weight = best_wf;
   c.rep["stages"].push_back({{"stage", "spot"}, {"chi2", best}, {"points", n}, {"sigma_cm", best_sg},
-                             {"extrafocal_weight", best_wf}});
-  c.say("spot: sigma " + std::to_string(best_sg) + " cm, extra-focal weight " + std::to_string(best_wf) + ", chi2 " +
+                             {"extrafocal_weight", best_wf}, {"extrafocal_weight_held", hold_wf}});
+  c.say("spot: sigma " + std::to_string(best_sg) + " cm, extra-focal weight " + std::to_string(best_wf) +
+        (hold_wf ? " (held)" : "") + ", chi2 " +
         std::to_string(best) + " for " + std::to_string(n) + " points");
 }
 

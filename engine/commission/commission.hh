@@ -44,6 +44,11 @@ struct Options {
   std::string cache_dir;                // "" = <default cache>/commission; "-" = no cache
   double measurement_uncertainty = 0.005;  // relative 1 sigma of a measured point
   int rounds = 2;                       // passes over the stages
+  // The spectrum stage fits the extra-focal weight with the spectrum and the electrons on
+  // depth doses, output factors and the off-penumbra profile points together (the spot stage
+  // then fits the focal spot alone); false: the spectrum on depth doses alone, the extra-focal
+  // weight tied to the primary there and fitted by the spot stage.
+  bool joint_spectrum = true;
   std::set<std::string> stages{"spectrum", "fluence", "spot", "backscatter"};
   // MLC: a measured dosimetric leaf gap [mm] and closed-leaf transmission [fraction]
   // (< 0: not fitted), and the conditions of docs/commissioning.md.

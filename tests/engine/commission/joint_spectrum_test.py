@@ -27,30 +27,22 @@ the recovery of a whole hidden model is validation/commissioning-recovery.
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 
-EXE = os.environ.get("SABRE_EXE")
-SRC = os.environ.get("SABRE_SOURCE_DIR")
-if not EXE or not SRC:
-    print("SKIPPED: SABRE_EXE / SABRE_SOURCE_DIR not set")
-    sys.exit(77)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from clitest import Checks, run_sabre, sabre_exe, source_dir  # noqa: E402
+
+sabre_exe()
+SRC = source_dir()
 if not os.path.exists(os.path.join(SRC, "physics", "data", "default.h5")):
     print("SKIPPED: no physics tables")
     sys.exit(77)
-
-fails = []
-
-
-def check(cond, what):
-    if not cond:
-        fails.append(what)
-        print("FAIL:", what)
+check = Checks()
 
 
 def sabre(*args):
-    return subprocess.run([EXE, "--log-level", "warn", *args], capture_output=True, text=True)
+    return run_sabre("--log-level", "warn", *args)
 
 
 HEADER = "# sabre-beam-data/1\nkind,axis,field_x_cm,field_y_cm,ssd_cm,depth_cm,detector,position_cm,value\n"
@@ -64,7 +56,7 @@ with tempfile.TemporaryDirectory() as tmp:
     end = text.index("[[beam]]", start)
     block, n = re.subn(r"(\[beam\.extrafocal\][^\n]*\nweight = \{ value = )[-0-9.eE]+", rf"\g<1>{WF_HIDDEN}",
                        text[start:end], count=1)
-    check(n == 1, "could not set the hidden extra-focal weight")
+    check(n == 1, "the hidden extra-focal weight is set in the machine file")
     hidden = os.path.join(tmp, "hidden.toml")
     with open(hidden, "w") as f:
         f.write(text[:start] + block + text[end:])
@@ -82,7 +74,7 @@ with tempfile.TemporaryDirectory() as tmp:
     fwd = os.path.join(tmp, "forward.csv")
     r = sabre("commission", hidden, "--beam", "6X-FFF", "--measured", template, "--forward", fwd,
               "--histories", "3000000", "--seed", "11", "--no-cache", "--device", "cpu:2")
-    check(r.returncode == 0, f"forward: exit {r.returncode}: {r.stderr}")
+    check(r.returncode == 0, f"forward: exit {r.returncode} {r.stderr.strip()}")
     # Output factors relative to the 10 x 10 cm2 field (the forward mode writes dose per particle).
     lines = open(fwd).read().splitlines() if r.returncode == 0 else []
     of = {l.split(",")[2]: float(l.split(",")[8]) for l in lines if l.startswith("output_factor")}
@@ -100,7 +92,7 @@ with tempfile.TemporaryDirectory() as tmp:
         r = sabre("commission", bundled, "--beam", "6X-FFF", "--measured", data, "--report", rep, "--stages",
                   "spectrum", "--rounds", "1", "--histories", "4000000", "--report-histories", "200000",
                   "--measurement-uncertainty", "0.5%", "--no-cache", "--device", "cpu:2", *extra)
-        check(r.returncode == 0, f"{tag}: exit {r.returncode}: {r.stderr}")
+        check(r.returncode == 0, f"{tag}: exit {r.returncode} {r.stderr.strip()}")
         if r.returncode != 0:
             return None
         j = json.load(open(os.path.join(rep, "report.json")))
@@ -114,15 +106,14 @@ with tempfile.TemporaryDirectory() as tmp:
             print(f"joint: extra-focal weight {WF0} -> {wf:.5f} (hidden {WF_HIDDEN}), chi2 {st['chi2']:.1f} "
                   f"for {st['points']} points, spectrum mean {st['spectrum_mean_before_mev']:.4f} -> "
                   f"{st['spectrum_mean_mev']:.4f} MeV")
-            check(st.get("joint") is True, f"joint: the stage did not fit jointly: {st.get('joint')}")
-            check(wf > 0.055, f"joint: extra-focal weight {wf:.5f} did not rise past 0.055 (hidden {WF_HIDDEN})")
+            check(st.get("joint") is True, f"joint: the spectrum stage reports joint = {st.get('joint')}")
+            check(wf > 0.055, f"joint: extra-focal weight {wf:.5f} > 0.055 (from {WF0}; hidden {WF_HIDDEN})")
         got = fit("separate", "--separate-spectrum")
         if got:
             st, after = got
             wf, we = after["extrafocal"][0], after["electron"][0]
             print(f"separate: extra-focal weight {WF0} -> {wf:.6f}, electron weight {we:.6f}")
-            check(st.get("joint") is False, "separate: the stage fitted jointly")
-            check(abs(wf / (1 - we) - WF0) < 1e-9, f"separate: wf / (1 - we) = {wf / (1 - we)}, not {WF0}")
+            check(st.get("joint") is False, f"separate: the spectrum stage reports joint = {st.get('joint')}")
+            check(abs(wf / (1 - we) - WF0) < 1e-9, f"separate: wf / (1 - we) = {wf / (1 - we):.9f}, tied at {WF0}")
 
-print(f"{len(fails)} check(s) failed")
-sys.exit(1 if fails else 0)
+sys.exit(check.status())

@@ -157,31 +157,31 @@ double point_weight(double y, double model_sigma, double rel) {
 
 // ---- stage: spectrum and contamination electrons from depth doses ---------------------
 
-// The measured curve's slope at point i, relative to the curve's maximum, per cm (central
-// difference; one-sided at the ends).
-double flat_point(const std::vector<double>& x, const std::vector<double>& v, std::size_t i) {
-  const std::size_t n = x.size();
-  if (n < 2) return 0;
-  double mx = 0;
-  for (double a : v) mx = std::max(mx, a);
-  if (!(mx > 0)) return 0;
-  const std::size_t lo = i > 0 ? i - 1 : 0, hi = i + 1 < n ? i + 1 : n - 1;
-  const double dx = x[hi] - x[lo];
-  return dx > 0 ? std::abs(v[hi] - v[lo]) / dx / mx : 0;
-}
-// The profile points of the joint spectrum fit: the tails, outside the field (at most 20 % of
-// the curve's maximum) and off the penumbra's foot (slope at most 2 % of the maximum per mm),
-// where the extra-focal photons, the head leakage and the phantom scatter are; and the axis
-// (|position| <= min(1 cm, a tenth of the curve's smaller field side at its depth)), which
-// holds the tails' level against the curve's free scale. The in-field shape between them is
-// the fluence stage's, the penumbra the spot stage's.
-bool tail_point(const io::MeasuredCurve& cv, std::size_t i, double sad_cm) {
+// The largest value of a measured curve.
+double curve_max(const io::MeasuredCurve& cv) {
   double mx = 0;
   for (double a : cv.value) mx = std::max(mx, a);
+  return mx;
+}
+
+// The profile points of the joint spectrum fit: the tails, outside the field (at most 20 % of
+// the curve's maximum `mx`) and off the penumbra's foot (slope, by central difference and
+// one-sided at the ends, at most 2 % of the maximum per mm), where the extra-focal photons,
+// the head leakage and the phantom scatter are; and the axis (|position| <= min(1 cm, a tenth
+// of the curve's smaller field side at its depth)), which holds the tails' level against the
+// curve's free scale. The in-field shape between them is the fluence stage's, the penumbra
+// the spot stage's.
+bool tail_point(const io::MeasuredCurve& cv, std::size_t i, double mx, double sad_cm) {
   if (!(mx > 0)) return false;
+  const auto& x = cv.position_cm;
+  const auto& v = cv.value;
   const double side = std::min(cv.field_x_cm, cv.field_y_cm) * (cv.ssd_cm + cv.depth_cm) / sad_cm;
-  if (std::abs(cv.position_cm[i]) <= std::min(1.0, 0.1 * side)) return true;
-  return cv.value[i] <= 0.2 * mx && flat_point(cv.position_cm, cv.value, i) <= 0.2;
+  if (std::abs(x[i]) <= std::min(1.0, 0.1 * side)) return true;
+  if (v[i] > 0.2 * mx) return false;
+  const std::size_t n = x.size(), lo = i > 0 ? i - 1 : 0, hi = i + 1 < n ? i + 1 : n - 1;
+  const double dx = x[hi] - x[lo];
+  const double slope = dx > 0 ? std::abs(v[hi] - v[lo]) / dx / mx : 0;
+  return slope <= 0.2;
 }
 
 // Hat functions over the spectrum's bins: G nodes at evenly spaced bin indices, each a
@@ -227,11 +227,12 @@ void stage_spectrum(Ctx& c) {
     for (int ci : s.curves) {
       const auto& cv = c.bank.data().curves[std::size_t(ci)];
       const std::size_t np = cv.position_cm.size();
+      const double mx = curve_max(cv);
       for (std::size_t i = 0; i < np; ++i, ++j) {
         if (cv.kind == io::CurveKind::depth_dose) {
           b.idx.push_back(int(j));
           has_dd = true;
-        } else if (cv.kind == io::CurveKind::profile && c.opt.joint_spectrum && tail_point(cv, i, c.machine.sad_cm)) {
+        } else if (cv.kind == io::CurveKind::profile && c.opt.joint_spectrum && tail_point(cv, i, mx, c.machine.sad_cm)) {
           b.idx.push_back(int(j));
           ++n_joint;
         }

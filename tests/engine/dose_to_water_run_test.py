@@ -24,7 +24,7 @@ import tempfile
 import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from clitest import Checks, need_h5py, run_sabre, sabre_exe, source_dir  # noqa: E402
+from clitest import Checks, need_h5py, need_tables, run_sabre, sabre_exe  # noqa: E402
 
 need_h5py()
 try:
@@ -36,10 +36,7 @@ import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 
 sabre_exe()
-SRC = source_dir()
-if not os.path.exists(os.path.join(SRC, "physics", "data", "default.h5")):
-    print("SKIPPED: no table set")
-    sys.exit(77)
+SRC = need_tables()
 checks = Checks()
 
 

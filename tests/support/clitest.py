@@ -29,6 +29,15 @@ def source_dir():
     return src
 
 
+def need_tables():
+    """The source tree, or a skip when it lacks the shipped physics tables (physics/data/default.h5)."""
+    src = source_dir()
+    if not os.path.exists(os.path.join(src, "physics", "data", "default.h5")):
+        print("SKIPPED: no physics tables")
+        sys.exit(77)
+    return src
+
+
 def under_sanitizer():
     """True under the sanitizer build's test run (scripts/sanitize.sh sets ASAN_OPTIONS)."""
     return "ASAN_OPTIONS" in os.environ

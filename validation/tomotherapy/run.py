@@ -66,16 +66,26 @@ def plan_file(tmp, name, sinogram, jaw_mm, geometry="FIXED_ANGLE", pitch=None, t
     return path
 
 
-def run(a, plan, size, voxel, histories, seed, tmp, tag, extra=()):
+def run_linac(a, plan, where, histories, seed, tmp, tag):
+    """`sabre linac` of the TomoTherapy plan with the phantom arguments `where` (a water box or
+    --ct DIR), 20 batches; the dose, its relative 1 sigma and the voxel centres (x, y, z) [cm]."""
     out = os.path.join(tmp, tag + ".h5")
     t0 = time.time()
-    sh([a.exe, "--log-level", "warn", "linac", "--machine", "tomotherapy", "--plan", plan, *extra,
-        "--size", *map(str, size), "--voxel", *map(str, voxel), "--histories", str(int(histories)),
-        "--batches", "20", "--seed", str(seed), "--threads", str(a.threads), "-o", out])
+    sh([a.exe, "--log-level", "warn", "linac", "--machine", "tomotherapy", "--plan", plan, *where,
+        "--histories", str(int(histories)), "--batches", "20", "--seed", str(seed), "--threads", str(a.threads),
+        "-o", out])
     with h5py.File(out, "r") as h:
         d, u = h["dose/dose"][...], h["dose/rel_uncertainty"][...]
+        origin, spacing = h["grid"].attrs["origin_cm"], h["grid"].attrs["spacing_cm"]
     os.remove(out)
     print(f"  {tag}: {histories:.3g} histories, {time.time() - t0:.0f} s", flush=True)
+    centres = [origin[k] + (np.arange(n) + 0.5) * spacing[k] for k, n in enumerate(d.shape[::-1])]
+    return d, u, centres
+
+
+def run(a, plan, size, voxel, histories, seed, tmp, tag, extra=()):
+    d, u, _ = run_linac(a, plan, [*extra, "--size", *map(str, size), "--voxel", *map(str, voxel)], histories, seed,
+                        tmp, tag)
     return d, u
 
 
@@ -173,21 +183,8 @@ def part_helical(a, tmp, res):
         p = plan_file(tmp, f"hel{pitch}", [[1] * 64] * n, 25, geometry="HELICAL", pitch=pitch, t=0.1,
                       iso=(0, 0, 60))
         if cyl:
-            h5 = os.path.join(tmp, f"helical{pitch}.h5")
-            t0 = time.time()
-            sh([a.exe, "--log-level", "warn", "linac", "--machine", "tomotherapy", "--plan", p, "--ct", ct,
-                "--histories", str(int(a.helical_histories)), "--batches", "20", "--seed", str(300 + int(100 * pitch)),
-                "--threads", str(a.threads), "-o", h5])
-            with h5py.File(h5, "r") as h:
-                d, u = h["dose/dose"][...], h["dose/rel_uncertainty"][...]
-                origin, spacing = h["grid"].attrs["origin_cm"], h["grid"].attrs["spacing_cm"]
-            os.remove(h5)
-            print(f"  helical{pitch} (cylinder): {a.helical_histories:.3g} histories, {time.time() - t0:.0f} s",
-                  flush=True)
-            nz, ny, nx = d.shape
-            xc = origin[0] + (np.arange(nx) + 0.5) * spacing[0]
-            yc = origin[1] + (np.arange(ny) + 0.5) * spacing[1]
-            zc = origin[2] + (np.arange(nz) + 0.5) * spacing[2]
+            d, u, (xc, yc, zc) = run_linac(a, p, ["--ct", ct], a.helical_histories, 300 + int(100 * pitch), tmp,
+                                           f"helical{pitch} (cylinder)")
         else:
             d, u = run(a, p, (30, 30, 24), (1.0, 1.0, 0.2), a.helical_histories, 300 + int(100 * pitch), tmp,
                        f"helical{pitch}", ["--centred", "--box-centre", "0", "0", "0"])
@@ -258,19 +255,7 @@ def part_cylinder(a, tmp, res):
     plan = os.path.join(tmp, "cyl.toml")
     sh([a.exe, "--log-level", "warn", "plan", "tomo", "-o", plan, "--ct", ct, "--target", "0", "0", "0",
         "--radius", "0", "--length", str(travel), "--jaw", "25", "--pitch", "0.287", "--projection-time", "0.1"])
-    out = os.path.join(tmp, "cyl.h5")
-    t0 = time.time()
-    sh([a.exe, "--log-level", "warn", "linac", "--machine", "tomotherapy", "--plan", plan, "--ct", ct,
-        "--histories", str(a.helical_histories), "--batches", "20", "--seed", "287", "--threads", str(a.threads),
-        "-o", out])
-    with h5py.File(out, "r") as h:
-        d, u = h["dose/dose"][...], h["dose/rel_uncertainty"][...]
-        origin, spacing = h["grid"].attrs["origin_cm"], h["grid"].attrs["spacing_cm"]
-    print(f"  cylinder: {a.helical_histories:.3g} histories, {time.time() - t0:.0f} s", flush=True)
-    nz, ny, nx = d.shape
-    xc = origin[0] + (np.arange(nx) + 0.5) * spacing[0]
-    yc = origin[1] + (np.arange(ny) + 0.5) * spacing[1]
-    zc = origin[2] + (np.arange(nz) + 0.5) * spacing[2]
+    d, u, (xc, yc, zc) = run_linac(a, plan, ["--ct", ct], a.helical_histories, 287, tmp, "cylinder")
     X, Y = np.meshgrid(xc, yc)
     disc = np.hypot(X, Y) < 2.0
     sig = u * d

@@ -31,13 +31,10 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
-from clitest import Checks, run_sabre, sabre_exe, source_dir  # noqa: E402
+from clitest import Checks, need_tables, run_sabre, sabre_exe  # noqa: E402
 
 sabre_exe()
-SRC = source_dir()
-if not os.path.exists(os.path.join(SRC, "physics", "data", "default.h5")):
-    print("SKIPPED: no physics tables")
-    sys.exit(77)
+SRC = need_tables()
 check = Checks()
 
 

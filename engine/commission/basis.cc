@@ -112,6 +112,20 @@ std::vector<double> BasisBank::measured(const SetupData& s) const {
   return y;
 }
 
+std::vector<double> BasisBank::measured_sigma(const SetupData& s, double stated) const {
+  std::vector<double> r;
+  for (int i : s.curves) {
+    const auto& c = data_.curves[std::size_t(i)];
+    for (std::size_t k = 0; k < c.value.size(); ++k)
+      r.push_back(k < c.sigma_rel.size() && c.sigma_rel[k] > 0 ? c.sigma_rel[k] : stated);
+  }
+  for (int i : s.output_factors) {
+    const double v = data_.output_factors[std::size_t(i)].sigma_rel;
+    r.push_back(v > 0 ? v : stated);
+  }
+  return r;
+}
+
 std::vector<int> BasisBank::point_owner(const SetupData& s) const {
   std::vector<int> o;
   for (int i : s.curves) o.insert(o.end(), data_.curves[std::size_t(i)].position_cm.size(), i);

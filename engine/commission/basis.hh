@@ -47,6 +47,9 @@ class BasisBank {
   const std::vector<SetupData>& setups() const { return setups_; }
   // Measured values of a set-up's points (same order as Computed).
   std::vector<double> measured(const SetupData& s) const;
+  // Their relative 1-sigma: the file's own (sabre CSV's sigma_rel) where it gives one, else
+  // `stated` (--measurement-uncertainty).
+  std::vector<double> measured_sigma(const SetupData& s, double stated) const;
   // Which curve / output factor a point belongs to: curve index, or -1 - OF index.
   std::vector<int> point_owner(const SetupData& s) const;
 

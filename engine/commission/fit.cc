@@ -137,4 +137,41 @@ double parabola_min(double x0, double f0, double x1, double f1, double x2, doubl
   return f1 <= f2 ? x1 : x2;
 }
 
+// The fluence stage's regularisation (fit.hh).
+RegularisationRows fluence_regularisation(const std::vector<double>& r_cm, const std::vector<double>& prior,
+                                          const std::vector<int>& fit_knots) {
+  RegularisationRows rows;
+  const int nk = int(r_cm.size());
+  auto fitted = [&](int k) {
+    const auto it = std::find(fit_knots.begin(), fit_knots.end(), k);
+    return it == fit_knots.end() ? -1 : int(it - fit_knots.begin());
+  };
+  auto inv = [&](int k) { return 1 / std::max(prior[std::size_t(k)], 1e-6); };
+  for (int k = 1; k + 1 < nk; ++k) {
+    std::vector<double> r(fit_knots.size(), 0.0);
+    double b = 0;
+    bool any = false;
+    // The second derivative of the parabola through the three knots (exact zero for a line
+    // whatever their spacing): 2 [(c+ - c) / h+ - (c - c-) / h-] / (h- + h+).
+    const double hm = r_cm[std::size_t(k)] - r_cm[std::size_t(k - 1)], hp = r_cm[std::size_t(k + 1)] - r_cm[std::size_t(k)];
+    const double coef[3] = {2 / (hm * (hm + hp)), -2 / (hm * hp), 2 / (hp * (hm + hp))};
+    for (int d = -1; d <= 1; ++d) {
+      const double a = coef[d + 1];
+      const int q = fitted(k + d);
+      if (q < 0) b -= a;  // c = 1 at a held knot
+      else {
+        r[std::size_t(q)] = a * inv(k + d);
+        any = true;
+      }
+    }
+    if (any) rows.emplace_back(std::move(r), b);
+  }
+  for (std::size_t q = 0; q < fit_knots.size(); ++q) {
+    std::vector<double> r(fit_knots.size(), 0.0);
+    r[q] = 0.01 * inv(fit_knots[q]);
+    rows.emplace_back(std::move(r), 0.01);
+  }
+  return rows;
+}
+
 }  // namespace sabre::commission

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <utility>
 #include <vector>
 
 namespace sabre::commission {
@@ -32,5 +33,18 @@ double golden_min(const std::function<double(double)>& f, double lo, double hi, 
 // The minimum of the parabola through three points (x0 < x1 < x2) when it opens upward and
 // lies inside [x0, x2]; otherwise the best of the three.
 double parabola_min(double x0, double f0, double x1, double f1, double x2, double f2);
+
+// Rows of a Tikhonov term, each with its right-hand side: || sqrt(lambda) (R x - b) ||^2.
+using RegularisationRows = std::vector<std::pair<std::vector<double>, double>>;
+
+// The off-axis fluence stage's regularisation at lambda = 1, over the fitted knots' values f
+// (knots `fit_knots` of `r_cm`; the others are held at `prior`): for each interior knot, the
+// second derivative (per cm^2, of the parabola through it and its neighbours) of the
+// correction c = f / prior (c = 1 at a held knot), and for each fitted knot a pull 0.01 (c - 1).
+// The second derivatives vanish for any c linear in r that is 1 at the held knots (with knot 0,
+// the axis, the only held one: c = 1 + b r): a smooth correction of the prior's shape costs
+// only the weak pull, its curvature costs lambda.
+RegularisationRows fluence_regularisation(const std::vector<double>& r_cm, const std::vector<double>& prior,
+                                          const std::vector<int>& fit_knots);
 
 }  // namespace sabre::commission

@@ -24,6 +24,8 @@ constexpr const char* kCsvSignature = "# sabre-beam-data/1";
 constexpr const char* kCsvColumns[] = {"kind",       "axis",        "field_x_cm",
                                        "field_y_cm", "ssd_cm",      "depth_cm",
                                        "detector",   "position_cm", "value"};
+// The optional column: the relative 1-sigma of a value (a fraction of it).
+constexpr const char* kCsvSigmaColumn = "sigma_rel";
 // Coordinates the other axes of a scan may stray from their nominal value (w2CAD points).
 constexpr double kAxisTolerance_mm = 0.5;
 
@@ -109,9 +111,12 @@ struct CurveBuilder {
   std::string name;
   int first_line = 0;
   std::vector<int> lines;
-  void add(double position_cm, double value, int line) {
+  bool any_sigma = false;
+  void add(double position_cm, double value, double sigma_rel, int line) {
     c.position_cm.push_back(position_cm);
     c.value.push_back(value);
+    c.sigma_rel.push_back(sigma_rel);
+    any_sigma = any_sigma || sigma_rel > 0;
     lines.push_back(line);
   }
 };
@@ -145,8 +150,10 @@ MeasuredCurve finish(CurveBuilder b, const std::string& path) {
   if (direction < 0) {
     std::reverse(c.position_cm.begin(), c.position_cm.end());
     std::reverse(c.value.begin(), c.value.end());
+    std::reverse(c.sigma_rel.begin(), c.sigma_rel.end());
     std::reverse(b.lines.begin(), b.lines.end());
   }
+  if (!b.any_sigma) c.sigma_rel.clear();  // none given: the fit's stated uncertainty applies
   bool any_dose = false;
   // Small negative values are the noise of a background-subtracted tail and are kept; below
   // -1 % of the curve's maximum a value is a sign or unit problem.
@@ -243,8 +250,8 @@ BeamData read_beam_data_csv(const std::string& path) {
     if (col.empty()) {  // the header row: every column named once, in any order, in cm
       for (std::size_t k = 0; k < f.size(); ++k) {
         const std::string& name = f[k];
-        if (std::find(std::begin(kCsvColumns), std::end(kCsvColumns), name) ==
-            std::end(kCsvColumns)) {
+        if (name != kCsvSigmaColumn &&
+            std::find(std::begin(kCsvColumns), std::end(kCsvColumns), name) == std::end(kCsvColumns)) {
           if (name == "depth_dose" || name == "profile" || name == "output_factor")
             fail(path, ln, "a data row before the header row (kind,axis,field_x_cm,...)");
           for (const char* stem : {"position", "depth", "ssd", "field_x", "field_y"})
@@ -272,6 +279,17 @@ BeamData read_beam_data_csv(const std::string& path) {
       if (field(name).empty()) fail(path, ln, kind + " row without " + name);
       return number(field(name), path, ln, name);
     };
+    // The optional relative 1-sigma: blank, 0 or absent = not given; else a fraction in
+    // (0, 1] (a larger one is almost surely a percentage written as a number).
+    auto sigma = [&]() {
+      if (!col.count(kCsvSigmaColumn) || field(kCsvSigmaColumn).empty()) return 0.0;
+      const double v = number(field(kCsvSigmaColumn), path, ln, kCsvSigmaColumn);
+      if (!(v >= 0 && v <= 1))
+        fail(path, ln,
+             std::string(kCsvSigmaColumn) + " " + num(v) +
+                 " is not a relative 1-sigma in [0, 1] (a fraction of the value: 0.004 for 0.4 %)");
+      return v;
+    };
     auto none = [&](const char* name, const std::string& kind) {
       if (!field(name).empty())
         fail(path, ln, std::string(name) + " must be empty on a " + kind + " row");
@@ -288,6 +306,7 @@ BeamData read_beam_data_csv(const std::string& path) {
       o.depth_cm = need("depth_cm", kind);
       o.detector = field("detector");
       o.value = need("value", kind);
+      o.sigma_rel = sigma();
       o.source = path + ": output factor " + std::to_string(d.output_factors.size() + 1);
       if (!(o.field_x_cm > 0) || !(o.field_y_cm > 0) || !(o.ssd_cm > 0) || o.depth_cm < 0)
         fail(path, ln,
@@ -329,7 +348,7 @@ BeamData read_beam_data_csv(const std::string& path) {
       end_curve();
       cur = CurveBuilder{s, "curve " + std::to_string(d.curves.size() + 1), ln, {}};
     }
-    cur->add(position_cm, value, ln);
+    cur->add(position_cm, value, sigma(), ln);
   }
   end_curve();
   if (col.empty()) fail(path, 0, "no header row (kind,axis,field_x_cm,...)");
@@ -351,8 +370,14 @@ void write_beam_data_csv(const BeamData& data, const std::string& path) {
     std::ofstream f(out.temp_path(), std::ios::binary);
     f << kCsvSignature << "\n# written by sabre " << build::version()
       << "; lengths in cm; docs/beam-data.md\n";
+    // The optional sigma_rel column only when some point has one (a round trip is exact).
+    bool sig = false;
+    for (const auto& c : data.curves) sig = sig || !c.sigma_rel.empty();
+    for (const auto& o : data.output_factors) sig = sig || o.sigma_rel > 0;
     for (std::size_t k = 0; k < std::size(kCsvColumns); ++k) f << (k ? "," : "") << kCsvColumns[k];
+    if (sig) f << "," << kCsvSigmaColumn;
     f << "\n";
+    auto sigma_field = [&](double v) { return !sig ? std::string() : v > 0 ? "," + num(v) : std::string(","); };
     for (const auto& c : data.curves) {
       check_detector(c.detector, c.source);
       f << "\n# " << c.source << "\n";
@@ -361,14 +386,15 @@ void write_beam_data_csv(const BeamData& data, const std::string& path) {
       for (std::size_t i = 0; i < c.position_cm.size(); ++i)
         f << to_string(c.kind) << "," << axis << "," << num(c.field_x_cm) << ","
           << num(c.field_y_cm) << "," << num(c.ssd_cm) << "," << depth << "," << c.detector << ","
-          << num(c.position_cm[i]) << "," << num(c.value[i]) << "\n";
+          << num(c.position_cm[i]) << "," << num(c.value[i])
+          << sigma_field(c.sigma_rel.empty() ? 0.0 : c.sigma_rel[i]) << "\n";
     }
     if (!data.output_factors.empty()) f << "\n";
     for (const auto& o : data.output_factors) {
       check_detector(o.detector, o.source);
       f << "output_factor,," << num(o.field_x_cm) << "," << num(o.field_y_cm) << ","
         << num(o.ssd_cm) << "," << num(o.depth_cm) << "," << o.detector << ",," << num(o.value)
-        << "\n";
+        << sigma_field(o.sigma_rel) << "\n";
     }
     f.close();
     if (!f) throw RuntimeError(path + ": cannot write output");
@@ -488,7 +514,7 @@ MeasuredCurve w2cad_curve(const W2Block& b, const std::string& path, const std::
         pos_mm = (x + y) / std::sqrt(2.0);  // distance along x = y, signed by x
       }
     }
-    cb.add(pos_mm / 10 + 0.0, dose, ln);
+    cb.add(pos_mm / 10 + 0.0, dose, 0.0, ln);
   }
   return finish(std::move(cb), path);
 }
@@ -651,7 +677,7 @@ MeasuredCurve mcc_curve(const MccScan& s, const std::string& path, const std::st
   const auto* det = name && !name->first.empty() ? name : s.kw.find("DETECTOR");
   c.detector = det ? det->first : "";
   for (std::size_t i = 0; i < s.points.size(); ++i)
-    cb.add(sign * s.points[i].first / 10 + 0.0, s.points[i].second,
+    cb.add(sign * s.points[i].first / 10 + 0.0, s.points[i].second, 0.0,
            s.point_lines[i]);  // + 0.0: no -0
   return finish(std::move(cb), path);
 }

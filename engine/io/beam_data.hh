@@ -35,6 +35,10 @@ struct MeasuredCurve {
   std::string detector;      // as the file names it ("" when it does not)
   std::vector<double> position_cm;  // increasing (depth doses: depths >= 0)
   std::vector<double> value;        // relative dose, >= 0
+  // Relative 1-sigma of each value (a fraction), when the file gives one (sabre's CSV, its
+  // optional column sigma_rel); empty when it gives none, 0 for a point left blank. The fit
+  // uses it in place of --measurement-uncertainty for that point.
+  std::vector<double> sigma_rel;
 };
 
 struct OutputFactor {
@@ -44,6 +48,7 @@ struct OutputFactor {
   double depth_cm = 0;
   std::string detector;
   double value = 0;          // relative to the file's reference field (usually 10 x 10)
+  double sigma_rel = 0;      // relative 1-sigma when the file gives one (0: not given)
 };
 
 struct BeamData {

@@ -3,7 +3,8 @@
 commissioning recovery test (issue 16, acceptance 1; README.md of this directory).
 
 1. The hidden model: the bundled truebeam-hd120.toml with its 6X-FFF beam changed (not the
-   defaults): focal-spot sigma 0.060 cm (file 0.035), extra-focal weight 0.070 (0.040),
+   defaults): focal-spot sigma 0.075 cm (file 0.035; midway between two nodes of the spot
+   stage's sigma grid 0, 0.03, ..., 0.12 cm, where its interpolation is worst), extra-focal weight 0.070 (0.040),
    electron weight 0.003 (0.005) with mean 1.0 MeV (1.5), the spectrum multiplied by
    1 + 0.3 (E / 6 MeV - 0.3) (harder; mean energy printed), the off-axis fluence times
    (1 - 0.004 r).
@@ -14,7 +15,10 @@ commissioning recovery test (issue 16, acceptance 1; README.md of this directory
    radius 0.3 cm, chord-length kernel across profiles), output factors by a point detector
    ("diode") at 10 cm depth, relative to the 10 x 10 cm2 field.
 3. Noise: each point times (1 + 0.003 N(0, 1)) (fixed seed), on top of the run's own
-   statistics (printed per field).
+   statistics. Each point's total 1-sigma, the 0.3 % and the run's own Monte Carlo 1-sigma
+   (which --forward writes) in quadrature, goes into measured.csv's sigma_rel column, which
+   the fit uses in place of its stated --measurement-uncertainty (until 2026-12-04 the fit
+   was told 0.3 % while the profiles' Monte Carlo noise was larger).
 
 Usage: make_measurements.py SABRE_EXE OUT_DIR [--histories-scale S] [--threads T] [--machine FILE]
 Writes OUT_DIR/hidden.toml, OUT_DIR/measured.csv (docs/beam-data.md) and OUT_DIR/truth.json.
@@ -31,6 +35,13 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+
+# The hidden focal-spot sigma [cm]: between the spot stage's grid nodes (0.06 until
+# 2026-12-04, a node, which the fit returned to the last bit).
+HIDDEN_SIGMA_CM = 0.075
+
+# The noise added to each point (relative 1-sigma).
+NOISE_REL = 0.003
 
 # Fields [cm], what is measured, histories (x --histories-scale).
 DATA_SET = [
@@ -58,8 +69,8 @@ def hidden_machine(src, out):
         b, n = re.subn(rf"(\n{key} = \{{ value = )[-0-9.eE]+", rf"\g<1>{value}", b, count=1)
         assert n == 1, key
 
-    sub("sigma_x_cm", 0.06)
-    sub("sigma_y_cm", 0.06)
+    sub("sigma_x_cm", HIDDEN_SIGMA_CM)
+    sub("sigma_y_cm", HIDDEN_SIGMA_CM)
     i = b.index("[beam.extrafocal]")
     b = b[:i] + re.sub(r"(\nweight = \{ value = )[-0-9.eE]+", r"\g<1>0.07", b[i:], count=1)
     i = b.index("[beam.electron]")
@@ -77,7 +88,7 @@ def hidden_machine(src, out):
     text = text.replace('name = "TrueBeam-HD120"', 'name = "TrueBeam-HD120-hidden"', 1)
     open(out, "w").write(text)
     s = sum(w2)
-    return {"sigma_cm": 0.06, "extrafocal_weight": 0.07, "electron_weight": 0.003, "electron_mean_mev": 1.0,
+    return {"sigma_cm": HIDDEN_SIGMA_CM, "extrafocal_weight": 0.07, "electron_weight": 0.003, "electron_mean_mev": 1.0,
             "spectrum_mean_mev": sum(ei * wi for ei, wi in zip(e, w2)) / s,
             "spectrum_mean_before_mev": sum(ei * wi for ei, wi in zip(e, w)) / sum(w)}
 
@@ -114,10 +125,12 @@ def main():
     truth = hidden_machine(a.machine, machine)
     rng = np.random.default_rng(20261203)
     header = ["# sabre-beam-data/1", "kind,axis,field_x_cm,field_y_cm,ssd_cm,depth_cm,detector,position_cm,value"]
+    columns = "kind,axis,field_x_cm,field_y_cm,ssd_cm,depth_cm,detector,position_cm,value,sigma_rel"
     rows = ["# sabre-beam-data/1", "# synthetic: sabre commission --forward with " + os.path.basename(machine) +
             " (validation/commissioning-recovery/make_measurements.py)",
-            "kind,axis,field_x_cm,field_y_cm,ssd_cm,depth_cm,detector,position_cm,value"]
-    noise = lambda v: v * (1 + 0.003 * rng.normal())
+            "# sigma_rel: each point's 1-sigma, the added noise and the generator run's own Monte Carlo 1-sigma",
+            columns]
+    noise = lambda v: v * (1 + NOISE_REL * rng.normal())
     only = {f.strip() for f in a.fields.split(",") if f.strip()}
     of_raw = {}
     runs = []
@@ -155,18 +168,22 @@ def main():
         for line in open(f_path).read().splitlines():
             if not line.strip() or line.startswith("#") or line.startswith("kind,"):
                 continue
-            parts = line.split(",")
+            parts = line.split(",")  # the nine columns, then sigma_rel (the run's own 1-sigma)
+            mc = float(parts[9]) if len(parts) > 9 and parts[9] else 0.0
             if parts[0] == "output_factor":
-                of_raw[(fx, fy)] = float(parts[8])
+                of_raw[(fx, fy)] = (float(parts[8]), mc)
                 continue
             parts[8] = f"{noise(float(parts[8])):.7g}"
+            parts = parts[:9] + [f"{np.hypot(NOISE_REL, mc):.4g}"]
             rows.append(",".join(parts))
         os.remove(t_path)
         os.remove(f_path)
-    ref = of_raw.get((10, 10))
-    for (fx, fy), v in of_raw.items():
+    ref, ref_mc = of_raw.get((10, 10), (None, 0.0))
+    for (fx, fy), (v, mc) in of_raw.items():
         rel = v / ref if ref else v
-        rows.append(f"output_factor,,{fx},{fy},100,10,diode,,{noise(rel):.7g}")
+        # The ratio's Monte Carlo 1-sigma (none for the reference field itself), and the noise.
+        mc_rel = 0.0 if (fx, fy) == (10, 10) else float(np.hypot(mc, ref_mc))
+        rows.append(f"output_factor,,{fx},{fy},100,10,diode,,{noise(rel):.7g},{np.hypot(NOISE_REL, mc_rel):.4g}")
     with open(os.path.join(a.out, "measured.csv"), "w") as f:
         f.write("\n".join(rows) + "\n")
     truth["generator_runs"] = runs

@@ -422,3 +422,43 @@ TEST_CASE("beam data: w2CAD diagonals are read along x = y, signed by x", "[beam
   CHECK(error_of(p).find("curve 2: point (80, -80, 100) mm is off the diagonal x = y") !=
         std::string::npos);
 }
+
+TEST_CASE("beam data: the optional sigma_rel column is read, reversed with its curve, written back, and checked",
+          "[beam_data]") {
+  // Without the column: no sigmas (the fit's stated uncertainty applies).
+  for (const auto& c : read_beam_data(sample("sample.csv")).curves) CHECK(c.sigma_rel.empty());
+  const std::string text =
+                       "# sabre-beam-data/1\n"
+                       "kind,axis,field_x_cm,field_y_cm,ssd_cm,depth_cm,detector,position_cm,value,sigma_rel\n"
+                       "depth_dose,,10,10,100,,CC13,3,0.8,0.004\n"
+                       "depth_dose,,10,10,100,,CC13,2,0.9,\n"
+                       "depth_dose,,10,10,100,,CC13,1,1,0.002\n"
+                       "\n"
+                       "profile,crossplane,10,10,100,10,CC13,-1,0.5,\n"
+                       "profile,crossplane,10,10,100,10,CC13,1,0.5,\n"
+                       "output_factor,,2,2,100,10,diode,,0.8,0.006\n";
+  const auto p = write("sigma.csv", text);
+  const BeamData d = read_beam_data(p);
+  REQUIRE(d.curves.size() == 2);
+  // Scanned upwards: reversed, the sigmas with the values; a blank is 0 (not given).
+  CHECK(d.curves[0].position_cm == std::vector<double>{1, 2, 3});
+  CHECK(d.curves[0].sigma_rel == std::vector<double>{0.002, 0, 0.004});
+  CHECK(d.curves[1].sigma_rel.empty());  // every row blank: none given
+  CHECK(d.output_factors.at(0).sigma_rel == 0.006);
+  const auto out = (scratch() / "sigma_round_trip.csv").string();
+  write_beam_data_csv(d, out);
+  const BeamData r = read_beam_data(out);
+  CHECK(r.curves[0].sigma_rel == d.curves[0].sigma_rel);
+  CHECK(r.curves[1].sigma_rel.empty());
+  CHECK(r.output_factors[0].sigma_rel == 0.006);
+  // Without any sigma the writer leaves the column out (the nine-column form as before).
+  write_beam_data_csv(read_beam_data(sample("sample.csv")), out);
+  CHECK(slurp(out).find("sigma_rel") == std::string::npos);
+  // A percentage written as a number is refused, naming the line.
+  std::string bad_text = text;
+  bad_text.replace(bad_text.find("CC13,1,1,0.002"), 14, "CC13,1,1,2");
+  const auto bad = write("sigma_pct.csv", bad_text);
+  CHECK(error_of(bad) == bad + ":" + std::to_string(line_of(bad, "CC13,1,1,2")) +
+                             ": sigma_rel 2 is not a relative 1-sigma in [0, 1] (a fraction of the value: "
+                             "0.004 for 0.4 %)");
+}

@@ -53,8 +53,11 @@ DATA_SET = [
     (10, 10, True, [1.5, 10, 20], True, False, 6e7),
     (20, 20, False, [10], False, False, 4e7),
     (30, 30, True, [1.5, 10, 20], True, True, 1e8),
-    (5, 20, False, [], False, False, 1e7),
-    (20, 5, False, [], False, False, 1e7),
+    # The X x Y / Y x X pair is what the backscatter stage fits, as a ratio: 1e7 histories each
+    # (before 2026-12-04) gave each output factor 1.5-1.7 % of Monte Carlo noise, more than
+    # the 1 % the fit-quality row asks; 1e8 gives about 0.55 %.
+    (5, 20, False, [], False, False, 1e8),
+    (20, 5, False, [], False, False, 1e8),
 ]
 
 

@@ -54,7 +54,7 @@ void run(const CommissionCli& o) {
   opt.mlc_histories = o.mlc_histories;
   if (o.seed < 0) throw UsageError("--seed must be >= 0");
   opt.seed = std::uint64_t(o.seed);
-  if (o.rounds < 1 || o.rounds > 5) throw UsageError("--rounds must be 1 .. 5");
+  if (o.rounds < 0 || o.rounds > 5) throw UsageError("--rounds must be 0 .. 5 (0: no fit, the model against the data)");
   opt.rounds = o.rounds;
   opt.joint_spectrum = !o.separate_spectrum;
   opt.measurement_uncertainty = parse_fraction(o.uncertainty, "--measurement-uncertainty");
@@ -131,7 +131,7 @@ const bool registered = register_command(
       sub.add_option("--device", o->device, "auto, cpu, cpu:N, cuda, cuda:N[,M]");
       sub.add_option("--tables", o->tables, "Physics table file (default: the shipped set)");
       sub.add_option("--stages", o->stages, "Stages to fit, comma separated (spectrum,fluence,spot,backscatter)");
-      sub.add_option("--rounds", o->rounds, "Passes over the stages (default 2)");
+      sub.add_option("--rounds", o->rounds, "Passes over the stages (default 2; 0: no fit, only the report of the model as given)");
       sub.add_flag("--separate-spectrum", o->separate_spectrum,
                    "Spectrum stage on depth doses alone, the extra-focal weight left to the spot stage "
                    "(default: spectrum, electrons and extra-focal weight fitted jointly)");

@@ -217,21 +217,25 @@ void compare_with_data(BasisBank& bank, Result& r, const Options& opt,
                        const std::function<void(const std::string&)>& log, std::uint64_t seed) {
   const auto& data = bank.data();
   json curves = json::array(), ofs = json::array();
-  struct Of { double y, m, fx, fy, ssd, depth; std::string src; };
+  struct Of { double y, m, rel_sigma, fx, fy, ssd, depth; std::string src; };  // rel_sigma: data and model
   std::vector<Of> of;
   double pdd_max = 0, dmax_max = 0, size_max = 0, pen_max = 0, gamma_min = 1;
+  double pdd_max_z = 0;  // the largest |difference| / its 1-sigma of a depth-dose point beyond d_max
   for (const auto& s : bank.setups()) {
     if (log) log("report: the fitted model on " + fmt(s.setup.field_x_cm) + " x " + fmt(s.setup.field_y_cm) +
                  " cm at SSD " + fmt(s.setup.ssd_cm) + " cm");
     const Computed c = bank.compute_full(r.after, s, opt.report_histories > 0 ? opt.report_histories : opt.histories,
                                         seed += 13);
     const auto y = bank.measured(s);
+    const auto sr = bank.measured_sigma(s, opt.measurement_uncertainty);
     std::size_t j = 0;
     for (int ci : s.curves) {
       const auto& cv = data.curves[std::size_t(ci)];
       const std::size_t n = cv.position_cm.size();
       std::vector<double> ym(y.begin() + long(j), y.begin() + long(j + n));
       std::vector<double> mc(c.value.begin() + long(j), c.value.begin() + long(j + n));
+      const std::vector<double> rs(sr.begin() + long(j), sr.begin() + long(j + n)),
+          ms(c.sigma.begin() + long(j), c.sigma.begin() + long(j + n));
       j += n;
       json e{{"source", cv.source},
              {"kind", io::to_string(cv.kind)},
@@ -251,15 +255,27 @@ void compare_with_data(BasisBank& bank, Result& r, const Options& opt,
             sxx += mc[i] * mc[i];
           }
         const double k = sxx > 0 ? sxy / sxx : 1;
-        double worst = 0;
+        // Each point's 1-sigma of the difference: the data's (sigma_rel or the stated
+        // uncertainty) and the report run's own Monte Carlo sigma. How far the worst point and
+        // the most significant one stand above the noise tells a misfit from noise.
+        double worst = 0, worst_sigma = 0, z_max = 0;
         for (std::size_t i = 0; i < n; ++i) {
           mc[i] *= k;
-          if (cv.position_cm[i] >= dm) worst = std::max(worst, std::abs(mc[i] - ym[i]));
+          if (cv.position_cm[i] < dm) continue;
+          const double d = std::abs(mc[i] - ym[i]), sd = std::hypot(rs[i] * ym[i], k * ms[i]);
+          if (d > worst) {
+            worst = d;
+            worst_sigma = sd;
+          }
+          if (sd > 0) z_max = std::max(z_max, d / sd);
         }
         e["dmax_measured_cm"] = dm;
         e["dmax_computed_cm"] = dc;
         e["max_abs_diff_beyond_dmax"] = worst;
+        e["sigma_at_max_abs_diff"] = worst_sigma;
+        e["max_abs_diff_over_sigma_beyond_dmax"] = z_max;
         pdd_max = std::max(pdd_max, worst);
+        pdd_max_z = std::max(pdd_max_z, z_max);
         dmax_max = std::max(dmax_max, std::abs(dc - dm));
       } else {
         e["axis"] = io::to_string(cv.axis);
@@ -306,18 +322,22 @@ void compare_with_data(BasisBank& bank, Result& r, const Options& opt,
     }
     for (int oi : s.output_factors) {
       const auto& o = data.output_factors[std::size_t(oi)];
-      of.push_back({y[j], c.value[j], o.field_x_cm, o.field_y_cm, o.ssd_cm, o.depth_cm, o.source});
+      of.push_back({y[j], c.value[j], std::hypot(sr[j], c.value[j] > 0 ? c.sigma[j] / c.value[j] : 0.0), o.field_x_cm,
+                    o.field_y_cm, o.ssd_cm, o.depth_cm, o.source});
       ++j;
     }
   }
   double of_max_small = 0, of_max = 0;
   if (!of.empty()) {
     // Normalised at the 10 x 10 cm2 field when the data have it, else the best common scale.
-    double scale = 0;
+    double scale = 0, norm_sigma = 0;
+    const Of* norm_of = nullptr;
     std::string norm = "least-squares scale (no 10 x 10 cm2 output factor)";
     for (const auto& o : of)
       if (std::abs(o.fx - 10) < 1e-6 && std::abs(o.fy - 10) < 1e-6) {
         scale = o.y / o.m;
+        norm_sigma = o.rel_sigma;  // the normalisation's own noise enters every other field's
+        norm_of = &o;
         norm = "the 10 x 10 cm2 field";
       }
     if (scale == 0) {
@@ -327,8 +347,9 @@ void compare_with_data(BasisBank& bank, Result& r, const Options& opt,
     }
     for (const auto& o : of) {
       const double d = scale * o.m / o.y - 1;
+      const double sd = &o == norm_of ? 0.0 : std::hypot(o.rel_sigma, norm_sigma);  // the normalising field: 0 by construction
       ofs.push_back({{"field_cm", {o.fx, o.fy}}, {"ssd_cm", o.ssd}, {"depth_cm", o.depth}, {"measured", o.y},
-                     {"computed", scale * o.m}, {"rel_diff", d}, {"source", o.src}});
+                     {"computed", scale * o.m}, {"rel_diff", d}, {"rel_diff_sigma", sd}, {"source", o.src}});
       if (std::min(o.fx, o.fy) < 1.5) of_max_small = std::max(of_max_small, std::abs(d));
       else of_max = std::max(of_max, std::abs(d));
     }
@@ -337,6 +358,7 @@ void compare_with_data(BasisBank& bank, Result& r, const Options& opt,
   r.report["curves"] = curves;
   r.report["output_factors"] = ofs;
   r.report["summary"] = {{"pdd_max_abs_diff_beyond_dmax", pdd_max},
+                         {"pdd_max_abs_diff_over_sigma_beyond_dmax", pdd_max_z},
                          {"dmax_max_abs_diff_cm", dmax_max},
                          {"field_size_max_abs_diff_cm", size_max},
                          {"penumbra_max_abs_diff_cm", pen_max},
@@ -409,6 +431,9 @@ void write_outputs(const Options& opt, const Result& r, const BasisBank&) {
       md << "Fit quality: these are the data the model was fitted on, not an independent validation.\n\n";
       md << "| figure | worst |\n|---|---|\n";
       md << "| depth dose beyond d_max, max abs difference | " << fmt(100 * s["pdd_max_abs_diff_beyond_dmax"].get<double>()) << " % |\n";
+      if (s.contains("pdd_max_abs_diff_over_sigma_beyond_dmax"))
+        md << "| depth dose beyond d_max, max abs difference / its 1 sigma (data and report run) | "
+           << fmt(s["pdd_max_abs_diff_over_sigma_beyond_dmax"].get<double>()) << " |\n";
       md << "| d_max, max abs difference | " << fmt(10 * s["dmax_max_abs_diff_cm"].get<double>()) << " mm |\n";
       md << "| inflection field size, max abs difference | " << fmt(10 * s["field_size_max_abs_diff_cm"].get<double>()) << " mm |\n";
       md << "| 80-20 % penumbra, max abs difference | " << fmt(10 * s["penumbra_max_abs_diff_cm"].get<double>()) << " mm |\n";
@@ -422,7 +447,11 @@ void write_outputs(const Options& opt, const Result& r, const BasisBank&) {
         std::string figs;
         if (c.contains("dmax_measured_cm"))
           figs = "d_max " + fmt(c["dmax_measured_cm"].get<double>()) + " / " + fmt(c["dmax_computed_cm"].get<double>()) +
-                 " cm; beyond: " + fmt(100 * c["max_abs_diff_beyond_dmax"].get<double>()) + " %";
+                 " cm; beyond: " + fmt(100 * c["max_abs_diff_beyond_dmax"].get<double>()) + " %" +
+                 (c.contains("sigma_at_max_abs_diff")
+                      ? " (1 sigma there " + fmt(100 * c["sigma_at_max_abs_diff"].get<double>()) + " %; largest |diff| / sigma " +
+                            fmt(c["max_abs_diff_over_sigma_beyond_dmax"].get<double>()) + ")"
+                      : std::string());
         if (c.contains("field_size_measured_cm"))
           figs = "size " + fmt(c["field_size_measured_cm"].get<double>(), 4) + " / " +
                  fmt(c["field_size_computed_cm"].get<double>(), 4) + " cm; penumbra " +
@@ -445,11 +474,14 @@ void write_outputs(const Options& opt, const Result& r, const BasisBank&) {
       }
       if (!rp["output_factors"].empty()) {
         md << "\n## Output factors (normalised at " << rp.value("output_factor_normalisation", "") << ")\n\n"
-           << "| field [cm] | measured | sabre | difference |\n|---|---|---|---|\n";
+           << "| field [cm] | measured | sabre | difference | its 1 sigma (data, report run, normalisation) |\n"
+           << "|---|---|---|---|---|\n";
         for (const auto& o : rp["output_factors"])
           md << "| " << fmt(o["field_cm"][0].get<double>()) << " x " << fmt(o["field_cm"][1].get<double>()) << " | "
              << fmt(o["measured"].get<double>(), 4) << " | " << fmt(o["computed"].get<double>(), 4) << " | "
-             << fmt(100 * o["rel_diff"].get<double>()) << " % |\n";
+             << fmt(100 * o["rel_diff"].get<double>()) << " % | "
+             << (o.contains("rel_diff_sigma") ? fmt(100 * o["rel_diff_sigma"].get<double>()) + " %" : std::string("-"))
+             << " |\n";
       }
     }
     if (rp.contains("mlc")) md << "\n## MLC\n\n```\n" << rp["mlc"].dump(1) << "\n```\n";

@@ -8,7 +8,10 @@ model is validation/commissioning-recovery).
   fit         a spot-stage fit to those data (2 x 2 and 3 x 3 cm fields, tiny histories)
               writes a machine file that loads, whose focal-spot sigma carries the tag
               "measured" citing the data file and its SHA-256, the other beam untouched, and
-              a report (report.md labelled fit quality, report.json, curves.csv, plots).
+              a report (report.md labelled fit quality, report.json, curves.csv, plots);
+              forward writes each point's Monte Carlo 1 sigma (sigma_rel), and the report
+              gives each output factor's difference its 1 sigma; --rounds 0 fits nothing
+              and reports the model as given.
   cache       the same command again runs no Monte Carlo (every basis dose from the cache).
   errors      a data file with a missing column, depths that turn back, a unit that is not
               cm, an unknown set-up (a field larger than the machine's): exit 3, one line
@@ -63,18 +66,27 @@ with tempfile.TemporaryDirectory() as tmp:
     check(r.returncode == 0, f"forward: exit {r.returncode}: {r.stderr}")
     vals = {}
     prof = []
+    prof_sigma = []
     if r.returncode == 0:
+        header = [l for l in open(data) if l.startswith("kind,")]
+        check(header and header[0].strip().endswith(",value,sigma_rel"),
+              f"forward: no sigma_rel column (each point's Monte Carlo 1 sigma): {header}")
         for line in open(data):
             if not line.strip() or line.startswith("#") or line.startswith("kind,"):
                 continue
             p = line.strip().split(",")
             if p[0] == "profile":
                 prof.append(float(p[8]))
+                prof_sigma.append(float(p[9]) if len(p) > 9 and p[9] else 0.0)
             else:
                 vals[p[2]] = float(p[8])
         check(len(prof) == 51, f"forward: {len(prof)} profile points, expected 51")
         check(prof and abs(max(prof) - 1) < 1e-12, "forward: profile not relative to its maximum")
         check(prof and prof[0] < 0.2 and prof[25] > 0.8, "forward: the 2 x 2 cm profile has no field in it")
+        # In the field the 1 sigma of 2e5 histories is a few per cent: there, and not zero.
+        infield = [sg for v, sg in zip(prof, prof_sigma) if v > 0.8]
+        check(infield and all(0.001 < sg < 0.2 for sg in infield),
+              f"forward: in-field sigma_rel {infield[:5]}... not between 0.1 % and 20 %")
         check(set(vals) == {"2", "3"} and 0 < vals["2"] < vals["3"] < 1e-9,
               f"forward: output factors {vals} (dose per particle, rising with the field)")
 
@@ -104,6 +116,10 @@ with tempfile.TemporaryDirectory() as tmp:
             check(os.path.exists(os.path.join(rep, f)), f"fit: report lacks {f}")
         j = json.load(open(os.path.join(rep, "report.json")))
         check(any(s.get("stage") == "spot" for s in j["stages"]), "fit: no spot stage in report.json")
+        # Each output factor's difference carries its 1 sigma (the data's sigma_rel and the
+        # report run's); with no 10 x 10 field the normalisation is a fitted scale.
+        sig = [o.get("rel_diff_sigma", 0) for o in j["output_factors"]]
+        check(len(sig) == 2 and all(0 < x < 0.5 for x in sig), f"fit: output factors' rel_diff_sigma {sig}")
 
         # --- cache ---
         # (with --data-basis published: the fitted values are tagged published)
@@ -115,6 +131,16 @@ with tempfile.TemporaryDirectory() as tmp:
             check(cost["basis_runs"] == 0 and cost["basis_cache_hits"] > 0, f"cache: {cost}")
             line = [l for l in open(out).read().splitlines() if l.startswith("sigma_x_cm")][0]
             check('basis = "published"' in line, f"--data-basis published: sigma_x_cm tagged {line}")
+
+        # --- rounds 0: no fit, the fitted model's report alone ---
+        rep0 = os.path.join(tmp, "report0")
+        r = sabre("commission", out, "--beam", "6X-FFF", "--measured", data, "--report", rep0, "--rounds", "0",
+                  "--histories", "200000", "--cache-dir", cache, "--device", "cpu:2")
+        check(r.returncode == 0, f"rounds 0: exit {r.returncode}: {r.stderr}")
+        if r.returncode == 0:
+            j0 = json.load(open(os.path.join(rep0, "report.json")))
+            check(j0["stages"] == [] and j0["before"] == j0["after"] and "summary" in j0,
+                  f"rounds 0: stages {j0['stages']}, a changed model or no summary")
 
     # --- errors ---
     def bad(name, body, code, want):

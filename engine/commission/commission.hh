@@ -77,4 +77,12 @@ Result commission(const Options& opt, const std::function<void(const std::string
 // The default basis cache directory: the calibration cache's parent + /commission.
 std::string default_commission_cache_dir();
 
+// Whether point i of a profile lies inside the field, clear of its penumbra (the points the
+// off-axis fluence stage fits): at least 1 cm from the nearest geometric field edge at the
+// scan depth (divergent from a source at sad_cm), 1 cm being more than the 80-20 % penumbra
+// of a 6-10 MV edge at depth, a 0.3 cm chamber radius and a focal spot's blur together.
+// Along the diagonal (x = y, distance d from the axis) the nearest edges are at
+// half - d / sqrt(2).
+bool in_field_point(const io::MeasuredCurve& cv, std::size_t i, double sad_cm);
+
 }  // namespace sabre::commission

@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "engine/commission/commission.hh"
 #include "engine/commission/fit.hh"
 #include "engine/commission/report.hh"
 #include "engine/commission/water_run.hh"
@@ -285,4 +286,28 @@ TEST_CASE("the fluence regularisation costs a linear correction of the prior not
     for (std::size_t q = 0; q < inner.size(); ++q) v += row[q] * prior[std::size_t(inner[q])];
     CHECK(v == Approx(0).margin(1e-12));
   }
+}
+
+TEST_CASE("the fluence stage's in-field points: 1 cm clear of the divergent geometric edges", "[commission]") {
+  sabre::io::MeasuredCurve cv;
+  cv.kind = sabre::io::CurveKind::profile;
+  cv.ssd_cm = 100;
+  cv.depth_cm = 10;  // edges at 1.1 x the field's half side
+  cv.position_cm = {-4.6, -4.5, 0, 4.49, 4.51, 10.0, 10.01, 21.9, 22.0};
+  auto in = [&](std::size_t i) { return in_field_point(cv, i, 100); };
+  cv.field_x_cm = 10;
+  cv.field_y_cm = 20;
+  cv.axis = sabre::io::ProfileAxis::crossplane;  // edge 5.5 cm: in up to 4.5 cm
+  CHECK(!in(0));
+  CHECK(in(1));
+  CHECK(in(2));
+  CHECK(in(3));
+  CHECK(!in(4));
+  cv.axis = sabre::io::ProfileAxis::inplane;  // along y: edge 11 cm, in up to 10 cm
+  CHECK(in(5));
+  CHECK(!in(6));
+  cv.field_x_cm = cv.field_y_cm = 30;
+  cv.axis = sabre::io::ProfileAxis::diagonal;  // edges 16.5 cm: d / sqrt(2) <= 15.5, d <= 21.92 cm
+  CHECK(in(7));
+  CHECK(!in(8));
 }

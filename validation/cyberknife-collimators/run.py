@@ -23,8 +23,7 @@ Read-outs at 1.5 cm depth:
 Parts:
 1. spot: the small-cone output factors OF(d) = D0(d) / D0(60 mm) for d = 5, 7.5, 10 mm on
    a grid of focal-spot sizes (0.6, 0.8, 1.0 x Thiele et al. 2023's widths read as FWHM)
-   and extra-focal weights (0.02, 0.06, 0.10; quadratic interpolation in both, the fit kept
-   inside the grid): the spot sensitivity, and the least-squares fit to
+   and extra-focal weights (0.02, 0.06): the spot sensitivity, and the least-squares fit to
    the detector-corrected published values (Ploquin et al. 2012: the mean of the
    microMOSFET and Al2O3 fibre values), first of the spot alone (extra-focal 0.02), then of
    spot and extra-focal weight together. What the machine file carries comes from that
@@ -259,10 +258,7 @@ def part_spot(a, tmp, results):
     """Small-cone output factors on a grid of focal-spot scales (x SPOT0) and extra-focal
     weights; the least-squares values on a quadratic-in-scale, linear-in-weight
     interpolation."""
-    # Extra-focal weights 0.02, 0.06 and (since 2026-12-04) 0.10: the joint fit of 2026-12-03
-    # landed at 0.077, beyond the two-node grid, and its verification came out higher than the
-    # extrapolation predicted; with three nodes the weight is interpolated (quadratic).
-    scales, weights = [0.6, 0.8, 1.0], [0.02, 0.06, 0.10]
+    scales, weights = [0.6, 0.8, 1.0], [0.02, 0.06]
     table = {}
     for w in weights:
         for sc in scales:
@@ -287,7 +283,7 @@ def part_spot(a, tmp, results):
         for ww in weights:
             ys = [table[f"scale {s0:g}, extra-focal {ww:g}"][f"{c:g}"]["of"] for s0 in scales]
             vals.append(np.polyval(np.polyfit(scales, ys, 2), sc))
-        return np.polyval(np.polyfit(weights, vals, 2), w)
+        return vals[0] + (vals[1] - vals[0]) * (w - weights[0]) / (weights[1] - weights[0])
 
     def chi2(sc, w):
         tot = 0.0
@@ -301,7 +297,7 @@ def part_spot(a, tmp, results):
         return min(grid)
 
     spot_only = best_over([0.02])
-    joint = best_over(np.linspace(weights[0], weights[-1], 81))  # inside the grid: no extrapolation
+    joint = best_over(np.linspace(0.0, 0.08, 81))
     results["spot"] = {
         "grid": table, "targets_corrected_mean": {f"{k:g}": v for k, v in targets.items()},
         "target_half_spread": {f"{k:g}": v for k, v in spread.items()},

@@ -15,7 +15,8 @@
    within 1 % (2 x 2 to 30 x 30 cm2) and 2 % (1 x 1 cm2).
 
 Usage: run.py SABRE_EXE [--histories-scale S] [--histories N] [--report-histories N]
-              [--work DIR] [--out results.json] [--machine FILE]
+              [--work DIR] [--out results.json] [--machine FILE] [--skip-measurements]
+              [--skip-fit] [--rereport N]
 """
 import argparse
 import json

@@ -454,8 +454,12 @@ BeamModel read_beam(const toml::table* t, int index, Machine& m, const std::stri
 }  // namespace
 
 double BeamModel::monitor_signal(double field_x_cm, double field_y_cm) const {
+  return monitor_signal(calibration.backscatter_kx, calibration.backscatter_ky, field_x_cm, field_y_cm);
+}
+
+double BeamModel::monitor_signal(double kx, double ky, double field_x_cm, double field_y_cm) {
   const double x = std::clamp(field_x_cm, 0.0, 40.0), y = std::clamp(field_y_cm, 0.0, 40.0);
-  return 1 + calibration.backscatter_kx * (1 - x / 40) + calibration.backscatter_ky * (1 - y / 40);
+  return 1 + kx * (1 - x / 40) + ky * (1 - y / 40);
 }
 
 const BeamModel* Machine::find_beam(double energy_mv, bool fff) const {

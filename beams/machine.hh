@@ -110,6 +110,8 @@ struct BeamModel {
   // widths at isocentre [cm]): S = 1 + kx (1 - X/40) + ky (1 - Y/40), clamped to >= 0
   // openings. More backscatter (small fields) -> fewer particles per MU.
   double monitor_signal(double field_x_cm, double field_y_cm) const;
+  // The same for given constants kx, ky (a fit trying values; the member passes its own).
+  static double monitor_signal(double kx, double ky, double field_x_cm, double field_y_cm);
 };
 
 struct Machine {

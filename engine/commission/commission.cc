@@ -447,8 +447,6 @@ void stage_spectrum(Ctx& c) {
 
 // ---- stage: off-axis fluence from large-field profiles ---------------------------------
 
-
-
 void stage_fluence(Ctx& c) {
   auto& m = c.model;
   const int nk = int(m.fluence_r_cm.size());
@@ -716,10 +714,7 @@ void stage_backscatter(Ctx& c) {
     return;
   }
   const double kx0 = m.calibration.backscatter_kx, ky0 = m.calibration.backscatter_ky, prior_sigma = 0.01;
-  auto S = [](const Pt& p, double kx, double ky) {
-    const double X = std::clamp(p.X, 0.0, 40.0), Y = std::clamp(p.Y, 0.0, 40.0);
-    return 1 + kx * (1 - X / 40) + ky * (1 - Y / 40);
-  };
+  auto S = [](const Pt& p, double kx, double ky) { return beams::BeamModel::monitor_signal(kx, ky, p.X, p.Y); };
   auto chi2 = [&](double delta) {
     const double kx = kx0 + delta, ky = ky0 - delta;
     double x2 = 0;
@@ -807,7 +802,6 @@ std::string edited_machine(const Options& o, const std::string& text, const beam
 // Forward mode (Options::forward).
 void forward(BasisBank& bank, const beams::BeamModel& model, const Options& opt, const Log& log) {
   io::BeamData out = bank.data();
-  std::vector<double> of_dose(out.output_factors.size(), 0.0), of_sigma(out.output_factors.size(), 0.0);
   std::uint64_t seed = opt.seed;
   for (const auto& s : bank.setups()) {
     if (log)
@@ -831,14 +825,11 @@ void forward(BasisBank& bank, const beams::BeamModel& model, const Options& opt,
       j += cv.value.size();
     }
     for (int oi : s.output_factors) {
-      of_dose[std::size_t(oi)] = c.value[j];
-      of_sigma[std::size_t(oi)] = c.value[j] > 0 ? std::min(1.0, c.sigma[j] / c.value[j]) : 0.0;
+      auto& o = out.output_factors[std::size_t(oi)];
+      o.value = c.value[j];
+      o.sigma_rel = c.value[j] > 0 ? std::min(1.0, c.sigma[j] / c.value[j]) : 0.0;
       ++j;
     }
-  }
-  for (std::size_t i = 0; i < out.output_factors.size(); ++i) {
-    out.output_factors[i].value = of_dose[i];
-    out.output_factors[i].sigma_rel = of_sigma[i];
   }
   io::write_beam_data_csv(out, opt.forward);
 }
@@ -846,15 +837,21 @@ void forward(BasisBank& bank, const beams::BeamModel& model, const Options& opt,
 }  // namespace
 
 // (commission.hh)
-bool in_field_point(const io::MeasuredCurve& cv, std::size_t i, double sad_cm) {
-  const double scale = (cv.ssd_cm + cv.depth_cm) / sad_cm, d = std::abs(cv.position_cm[i]);
+double nominal_edge_cm(const io::MeasuredCurve& cv, double sad_cm) {
+  const double scale = (cv.ssd_cm + cv.depth_cm) / sad_cm;
   switch (cv.axis) {
-    case io::ProfileAxis::crossplane: return d <= 0.5 * scale * cv.field_x_cm - 1.0;
-    case io::ProfileAxis::inplane: return d <= 0.5 * scale * cv.field_y_cm - 1.0;
-    case io::ProfileAxis::diagonal:
-      return d / std::sqrt(2.0) <= 0.5 * scale * std::min(cv.field_x_cm, cv.field_y_cm) - 1.0;
+    case io::ProfileAxis::crossplane: return 0.5 * scale * cv.field_x_cm;
+    case io::ProfileAxis::inplane: return 0.5 * scale * cv.field_y_cm;
+    case io::ProfileAxis::diagonal: break;
   }
-  return false;
+  return 0.5 * scale * std::sqrt(2.0) * std::min(cv.field_x_cm, cv.field_y_cm);
+}
+
+// (commission.hh) Along the diagonal the distance to the nearest edges is the distance to the
+// corner over sqrt(2).
+bool in_field_point(const io::MeasuredCurve& cv, std::size_t i, double sad_cm) {
+  const double to_edge = nominal_edge_cm(cv, sad_cm) - std::abs(cv.position_cm[i]);
+  return (cv.axis == io::ProfileAxis::diagonal ? to_edge / std::sqrt(2.0) : to_edge) >= 1.0;
 }
 
 Result commission(const Options& opt, const Log& log) {

@@ -77,6 +77,10 @@ Result commission(const Options& opt, const std::function<void(const std::string
 // The default basis cache directory: the calibration cache's parent + /commission.
 std::string default_commission_cache_dir();
 
+// A profile's nominal field edge at its scan depth: half the collimator setting along its
+// axis, divergent from a source at sad_cm; along the diagonal, the corner's distance.
+double nominal_edge_cm(const io::MeasuredCurve& cv, double sad_cm);
+
 // Whether point i of a profile lies inside the field, clear of its penumbra (the points the
 // off-axis fluence stage fits): at least 1 cm from the nearest geometric field edge at the
 // scan depth (divergent from a source at sad_cm), 1 cm being more than the 80-20 % penumbra

@@ -295,12 +295,7 @@ void compare_with_data(BasisBank& bank, Result& r, const Options& opt,
         for (double& v : mc) v *= k;
         // The nominal edge at the profile's depth (divergence from the source), as the start of
         // the inflection search; the diagonal's edge is the corner.
-        const double sad = bank.machine_sad_cm();
-        const double scale = (cv.ssd_cm + cv.depth_cm) / sad;
-        const double half = 0.5 * scale *
-                            (cv.axis == io::ProfileAxis::crossplane ? cv.field_x_cm
-                             : cv.axis == io::ProfileAxis::inplane  ? cv.field_y_cm
-                                                                     : std::sqrt(2.0) * std::min(cv.field_x_cm, cv.field_y_cm));
+        const double half = nominal_edge_cm(cv, bank.machine_sad_cm());
         const ProfileFigures fm = profile_figures(cv.position_cm, ym, half),
                              fc = profile_figures(cv.position_cm, mc, half);
         if (fm.ok && fc.ok) {
@@ -330,14 +325,13 @@ void compare_with_data(BasisBank& bank, Result& r, const Options& opt,
   double of_max_small = 0, of_max = 0;
   if (!of.empty()) {
     // Normalised at the 10 x 10 cm2 field when the data have it, else the best common scale.
-    double scale = 0, norm_sigma = 0;
+    double scale = 0;
     const Of* norm_of = nullptr;
     std::string norm = "least-squares scale (no 10 x 10 cm2 output factor)";
     for (const auto& o : of)
       if (std::abs(o.fx - 10) < 1e-6 && std::abs(o.fy - 10) < 1e-6) {
         scale = o.y / o.m;
-        norm_sigma = o.rel_sigma;  // the normalisation's own noise enters every other field's
-        norm_of = &o;
+        norm_of = &o;  // its own noise enters every other field's difference
         norm = "the 10 x 10 cm2 field";
       }
     if (scale == 0) {
@@ -347,7 +341,8 @@ void compare_with_data(BasisBank& bank, Result& r, const Options& opt,
     }
     for (const auto& o : of) {
       const double d = scale * o.m / o.y - 1;
-      const double sd = &o == norm_of ? 0.0 : std::hypot(o.rel_sigma, norm_sigma);  // the normalising field: 0 by construction
+      // The normalising field's difference is 0 by construction.
+      const double sd = &o == norm_of ? 0.0 : std::hypot(o.rel_sigma, norm_of ? norm_of->rel_sigma : 0.0);
       ofs.push_back({{"field_cm", {o.fx, o.fy}}, {"ssd_cm", o.ssd}, {"depth_cm", o.depth}, {"measured", o.y},
                      {"computed", scale * o.m}, {"rel_diff", d}, {"rel_diff_sigma", sd}, {"source", o.src}});
       if (std::min(o.fx, o.fy) < 1.5) of_max_small = std::max(of_max_small, std::abs(d));

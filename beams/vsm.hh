@@ -63,6 +63,17 @@ struct VsmView {
   const double* fluence_rel = nullptr;
   // field restriction (the windows come from the collimator stack)
   double margin_cm = 0.5;  // at isocentre [cm]
+  // Ring restriction of the primary photons' aims (ring_hi_cm <= 0: off): only aims on the
+  // ring ring_lo_cm <= r_t <= ring_hi_cm of the iso plane and inside the windows count. The
+  // target point is drawn uniformly over the smaller of (a) the ring (weight: its area; 0
+  // where the point falls outside the windows) and (b) the windows' rectangle clipped to
+  // the ring's bounding square (weight: that area; 0 off the ring). The choice depends on
+  // the origin only, so either way the estimate is unbiased for the primary fluence times
+  // the ring's indicator: for one hat function of the fluence table (commissioning's basis
+  // doses, engine/commission/parts.hh), exactly its dose, without the histories that
+  // sampling over the whole window spends at weight 0. Only the windows' extent (lo, hi)
+  // is used, not their pdf. Extra-focal and electron aims unchanged.
+  double ring_lo_cm = 0, ring_hi_cm = 0;
 
   // A copy whose arrays live where `copy` puts them (kernels/params_relocation.hh).
   template <class Copier>
@@ -133,10 +144,31 @@ SABRE_HD_INLINE VsmSample vsm_sample(const VsmView& v, const CollimatorStack& st
   const AxisWindow wx = sampling_window(st, ap, o, 0, v.margin_cm);
   const AxisWindow wy = sampling_window(st, ap, o, 1, v.margin_cm);
   out.rect[0] = wx.lo; out.rect[1] = wx.hi; out.rect[2] = wy.lo; out.rect[3] = wy.hi;
-  double ax = 0, ay = 0;
-  const double tx = wx.sample(u_x, ax);
-  const double ty = wy.sample(u_y, ay);
-  const double area = ax * ay;
+  double ax = 0, ay = 0, tx = 0, ty = 0, area = 0;
+  if (v.ring_hi_cm > 0 && out.component == VsmComponent::primary) {
+    const double lo2 = v.ring_lo_cm * v.ring_lo_cm, hi2 = v.ring_hi_cm * v.ring_hi_cm;
+    const double ring_area = phys::kPi * (hi2 - lo2);
+    const double bx0 = wx.lo > -v.ring_hi_cm ? wx.lo : -v.ring_hi_cm, bx1 = wx.hi < v.ring_hi_cm ? wx.hi : v.ring_hi_cm;
+    const double by0 = wy.lo > -v.ring_hi_cm ? wy.lo : -v.ring_hi_cm, by1 = wy.hi < v.ring_hi_cm ? wy.hi : v.ring_hi_cm;
+    const double box_area = (bx1 > bx0 ? bx1 - bx0 : 0.0) * (by1 > by0 ? by1 - by0 : 0.0);
+    if (box_area <= ring_area) {
+      tx = bx0 + (bx1 - bx0) * u_x;
+      ty = by0 + (by1 - by0) * u_y;
+      const double r2 = tx * tx + ty * ty;
+      area = r2 >= lo2 && r2 <= hi2 ? box_area : 0.0;
+    } else {
+      // Uniform on the ring: r^2 uniform in [lo^2, hi^2], azimuth uniform.
+      const double rr = std::sqrt(lo2 + (hi2 - lo2) * u_x), az = phys::kTwoPi * u_y;
+      tx = rr * std::cos(az);
+      ty = rr * std::sin(az);
+      const bool inside = tx >= wx.lo && tx <= wx.hi && ty >= wy.lo && ty <= wy.hi;
+      area = inside ? ring_area : 0.0;
+    }
+  } else {
+    tx = wx.sample(u_x, ax);
+    ty = wy.sample(u_y, ay);
+    area = ax * ay;
+  }
   const Vec3 t{tx, ty, v.sad_cm};
   out.target_cm = t;
   const Vec3 d = t - o;

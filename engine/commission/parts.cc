@@ -1,5 +1,7 @@
 #include "engine/commission/parts.hh"
 
+#include <algorithm>
+#include <cmath>
 #include <stdexcept>
 #include <variant>
 
@@ -42,6 +44,15 @@ PartSource::PartSource(const beams::Machine& m, const beams::BeamModel& b, const
     hat_.assign(std::size_t(v.vsm.n_fluence), 0.0);
     hat_[std::size_t(spec.knot)] = 1;
     v.vsm.fluence_rel = hat_.data();
+    // Aims on the hat's support only (beams/vsm.hh, ring restriction): over the whole field
+    // most histories would carry weight 0 (a 2 cm ring at r = 10 cm is a quarter of a 30 x
+    // 30 field), the noise in the basis that pulled the fitted fluence low. The last knot's
+    // hat stays 1 beyond it (the table is clamped): its ring reaches past every window.
+    const int k = spec.knot, n = v.vsm.n_fluence;
+    const double* r = v.vsm.fluence_r_cm;
+    v.vsm.ring_lo_cm = k > 0 ? r[k - 1] : 0.0;
+    v.vsm.ring_hi_cm = k + 1 < n ? r[k + 1]
+                                 : std::max(r[n - 1], std::sqrt(2.0) * (0.5 * m.max_field_cm + v.vsm.margin_cm) + 5.0);
   }
   view_ = v;
 }

@@ -25,7 +25,8 @@ struct PartSpec {
   // Photons: other relative weights of the model's spectrum bins (empty: the model's).
   std::vector<double> spectrum_weights;
   // Primary photons: the off-axis fluence replaced by the hat function of knot `knot` of the
-  // model's fluence_r_cm grid (-1: the model's fluence).
+  // model's fluence_r_cm grid (-1: the model's fluence); its aims drawn on the hat's support
+  // only (beams/vsm.hh, ring restriction), which leaves the expected dose unchanged.
   int knot = -1;
 };
 

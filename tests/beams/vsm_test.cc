@@ -226,3 +226,100 @@ TEST_CASE("a head without X jaws: aims concentrated on the open leaves give the 
   // open field's per cm (the leaves transmit ~0.1-1 %).
   CHECK(u1[0] / 14 < 0.01 * u1[3] / 2.4);
 }
+
+namespace {
+// Mean and 1 sigma of the primary photons' weight over n samples.
+std::pair<double, double> mean_weight(const VsmView& v, const CollimatorStack& st, const ApertureState& ap,
+                                      std::uint64_t seed, int n) {
+  sabre::phys::Rng rng(seed, 0, sabre::phys::kStreamTest);
+  double s = 0, s2 = 0;
+  for (int i = 0; i < n; ++i) {
+    const double w = vsm_sample(v, st, ap, rng).weight;
+    s += w;
+    s2 += w * w;
+  }
+  const double m = s / n;
+  return {m, std::sqrt(std::max(0.0, s2 / n - m * m) / n)};
+}
+}  // namespace
+
+TEST_CASE("VSM ring restriction: a hat function's planar integral, with and without the ring", "[vsm]") {
+  // E[weight] = the integral of the primary fluence over the sampling window (beams/vsm.hh).
+  // Fluence = one hat of the file's table; point focal spot. Reference: the integral of the
+  // hat over the window by a 4000 x 4000 midpoint rule (error << 1e-4 relative).
+  // (a) knot 3 (r 4, 6, 8 cm), jaws +-5 cm: the window +-5.5 cm clips the ring and is the
+  //     smaller domain (121 vs 151 cm^2): aims over the window;
+  // (b) knot 5 (r 8, 10, 12 cm), jaws +-15 cm: the ring (251 cm^2) is smaller than the
+  //     window clipped to its square (576 cm^2): aims on the ring, a tighter estimate.
+  const Machine m = hd120();
+  const BeamModel& b = *m.find_beam(6, true);
+  std::vector<double> edges, cdf;
+  VsmView v = make_vsm_view(m, b, edges, cdf);
+  v.e_weight = v.ef_weight = 0;
+  v.sigma_x_cm = v.sigma_y_cm = 0;
+  v.tail_weight = 0;
+  const CollimatorStack st = make_collimator_stack(m, m.mlc()->boundaries_cm);
+  const int jx = st.devices[st.jaws_on_axis[0]].first, jy = st.devices[st.jaws_on_axis[1]].first;
+  struct Case {
+    int knot;
+    double jaw;
+  };
+  for (const Case c : {Case{3, 5}, Case{5, 15}}) {
+    INFO("knot " << c.knot << ", jaws +-" << c.jaw << " cm");
+    std::vector<double> hat(std::size_t(v.n_fluence), 0.0);
+    hat[std::size_t(c.knot)] = 1;
+    v.fluence_rel = hat.data();
+    const double lo = v.fluence_r_cm[c.knot - 1], hi = v.fluence_r_cm[c.knot + 1];
+    std::vector<double> pos(std::size_t(st.n_values), 0.0);
+    pos[std::size_t(jx)] = pos[std::size_t(jy)] = -c.jaw;
+    pos[std::size_t(jx) + 1] = pos[std::size_t(jy) + 1] = c.jaw;
+    ApertureState ap;
+    ap.p0 = ap.p1 = pos.data();
+    ap.active = (1u << st.jaws_on_axis[0]) | (1u << st.jaws_on_axis[1]);
+    const double half = c.jaw + v.margin_cm;  // the window at isocentre for a point spot
+    const int nq = 4000;
+    const double h = 2 * half / nq;
+    double ref = 0;
+    for (int i = 0; i < nq; ++i)
+      for (int j = 0; j < nq; ++j)
+        ref += interp_clamped(v.fluence_r_cm, v.fluence_rel, v.n_fluence,
+                              std::hypot(-half + (i + 0.5) * h, -half + (j + 0.5) * h));
+    ref *= h * h;
+    v.ring_lo_cm = v.ring_hi_cm = 0;
+    const auto [m_win, s_win] = mean_weight(v, st, ap, 21, 400000);
+    v.ring_lo_cm = lo;
+    v.ring_hi_cm = hi;
+    const auto [m_ring, s_ring] = mean_weight(v, st, ap, 22, 400000);
+    // 4 sigma (fixed seeds): both estimate the same integral.
+    CHECK(std::abs(m_win - ref) < 4 * s_win);
+    CHECK(std::abs(m_ring - ref) < 4 * s_ring);
+    if (c.jaw == 15) CHECK(s_ring < 0.8 * s_win);
+    // Nothing counted off the ring or outside the window.
+    sabre::phys::Rng rng(23, 0, sabre::phys::kStreamTest);
+    for (int i = 0; i < 10000; ++i) {
+      const VsmSample s = vsm_sample(v, st, ap, rng);
+      if (!(s.weight > 0)) continue;
+      const double r = std::hypot(s.target_cm.x, s.target_cm.y);
+      REQUIRE(r >= lo - 1e-9);
+      REQUIRE(r <= hi + 1e-9);
+      REQUIRE(std::max(std::abs(s.target_cm.x), std::abs(s.target_cm.y)) <= half + 1e-9);
+    }
+  }
+  // Extra-focal aims ignore the ring (their fluence is not a hat).
+  v.ef_weight = 1;
+  sabre::phys::Rng rng(24, 0, sabre::phys::kStreamTest);
+  std::vector<double> pos(std::size_t(st.n_values), 0.0);
+  pos[std::size_t(jx)] = pos[std::size_t(jy)] = -5;
+  pos[std::size_t(jx) + 1] = pos[std::size_t(jy) + 1] = 5;
+  ApertureState ap;
+  ap.p0 = ap.p1 = pos.data();
+  ap.active = (1u << st.jaws_on_axis[0]) | (1u << st.jaws_on_axis[1]);
+  for (int i = 0; i < 1000; ++i) {
+    const VsmSample s = vsm_sample(v, st, ap, rng);
+    REQUIRE(s.component == VsmComponent::extrafocal);
+    const Vec3 d = s.target_cm - s.origin_cm;
+    REQUIRE(s.weight == Approx((s.rect[1] - s.rect[0]) * (s.rect[3] - s.rect[2]) *
+                               std::pow(v.sad_cm - s.origin_cm.z, 3) / std::pow(dot(d, d), 1.5))
+                            .epsilon(1e-9));
+  }
+}

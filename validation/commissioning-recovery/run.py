@@ -28,19 +28,27 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def count(text):
+    """A history count as an integer or in exponent form (1.5e7)."""
+    v = float(text)
+    if v != int(v) or v < 0:
+        raise argparse.ArgumentTypeError(f"not a count of histories: {text}")
+    return int(v)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("exe")
     ap.add_argument("--histories-scale", type=float, default=1.0, help="of the measurement runs")
-    ap.add_argument("--histories", type=int, default=20000000, help="commissioning, per set-up and stage")
-    ap.add_argument("--report-histories", type=int, default=40000000)
+    ap.add_argument("--histories", type=count, default=20000000, help="commissioning, per set-up and stage")
+    ap.add_argument("--report-histories", type=count, default=40000000)
     ap.add_argument("--work", default="/tmp/sabre-commissioning-recovery")
     ap.add_argument("--out", default=os.path.join(HERE, "results.json"))
     ap.add_argument("--machine", default=os.path.join(HERE, "..", "..", "beams", "machines", "truebeam-hd120.toml"),
                     help="the starting machine file, from which the hidden model is also derived (default: bundled)")
     ap.add_argument("--skip-measurements", action="store_true", help="reuse WORK/measured.csv")
     ap.add_argument("--skip-fit", action="store_true", help="reuse WORK/commissioned.toml and WORK/report (with --rereport)")
-    ap.add_argument("--rereport", type=int, default=0,
+    ap.add_argument("--rereport", type=count, default=0,
                     help="also run the fitted model alone (--rounds 0) at this many histories per set-up into "
                          "WORK/report-rereport and take the fit-quality rows from it (less report-run noise)")
     a = ap.parse_args()

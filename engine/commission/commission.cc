@@ -139,6 +139,9 @@ struct Ctx {
   Log log;
   std::uint64_t seed = 1;
   bool ef_joint = false;  // the spectrum stage fitted the extra-focal weight (the spot stage holds it)
+  // The model as it came in: the spectrum and fluence stages regularise toward its spectrum
+  // and fluence in every round (set by commission() before the first stage).
+  beams::BeamModel start;
 
   std::uint64_t next_seed() { return seed += 7919; }
   void say(const std::string& s) const {
@@ -266,7 +269,12 @@ void stage_spectrum(Ctx& c) {
                : " with depth doses") +
         ", " + std::to_string(groups) + " spectral parts (" + std::to_string(per_part) + " histories each), extra-focal, " +
         std::to_string(e_means.size()) + " electron parts");
-  const std::vector<double> prior(m.spectrum_weights);
+  // The prior is the starting model's spectrum in every round, not the previous round's
+  // result: re-centred each round, the pull toward the prior lost its hold on what the data
+  // barely fix (the spectrum's low end), and round 2 of the recovery run (2026-12-04) moved
+  // the mean from 1.468 to 1.426 MeV, while the same stage started from the hidden model
+  // stayed within 0.1 % of it with round 1's focal spot or round 1's fluence.
+  const std::vector<double> prior(c.start.spectrum_weights), current(m.spectrum_weights);
   for (auto& b : sb) {
     // Common random numbers: every part of a set-up with the same seed.
     const std::uint64_t seed = c.next_seed();
@@ -424,7 +432,7 @@ void stage_spectrum(Ctx& c) {
   double mean = 0, mean0 = 0;
   for (int i = 0; i < nb; ++i) {
     mean += w[std::size_t(i)] * m.spectrum_energies_mev[std::size_t(i)];
-    mean0 += prior[std::size_t(i)] * m.spectrum_energies_mev[std::size_t(i)];
+    mean0 += current[std::size_t(i)] * m.spectrum_energies_mev[std::size_t(i)];
   }
   std::vector<double> factors;
   for (int g = 0; g < groups; ++g) factors.push_back(best.x[std::size_t(g)] / tau);
@@ -529,7 +537,8 @@ void stage_fluence(Ctx& c) {
   // toward a straight line: at the grid's largest lambda they moved even the true fluence by
   // -17 % at 30 cm. A correction that is smooth in r, the kind a retuned target or flattening
   // filter makes, costs nothing here.)
-  const std::vector<double> prior(m.fluence_rel);
+  // Toward the starting model's fluence in every round (as the spectrum stage's prior).
+  const std::vector<double> prior(c.start.fluence_rel);
   const auto rows = fluence_regularisation(m.fluence_r_cm, prior, fit_knots);
   std::vector<std::pair<double, LinearFit>> fits;
   json tried = json::array();
@@ -915,6 +924,7 @@ Result commission(const Options& opt, const Log& log) {
   rep["stages"] = json::array();
   rep["before"] = json::parse(beam_model_json(r.before));
   Ctx ctx{opt, bank, machine, model, rep, log, opt.seed};
+  ctx.start = model;
   if (!data.curves.empty() || !data.output_factors.empty())
     for (int round = 0; round < opt.rounds; ++round) {
       ctx.say("round " + std::to_string(round + 1) + " of " + std::to_string(opt.rounds));

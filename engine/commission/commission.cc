@@ -140,7 +140,7 @@ struct Ctx {
   std::uint64_t seed = 1;
   bool ef_joint = false;  // the spectrum stage fitted the extra-focal weight (the spot stage holds it)
   // The model as it came in: the spectrum and fluence stages regularise toward its spectrum
-  // and fluence in every round (set by commission() before the first stage).
+  // and fluence in every round.
   beams::BeamModel start;
 
   std::uint64_t next_seed() { return seed += 7919; }
@@ -923,8 +923,7 @@ Result commission(const Options& opt, const Log& log) {
   rep["measured"] = opt.measured;
   rep["stages"] = json::array();
   rep["before"] = json::parse(beam_model_json(r.before));
-  Ctx ctx{opt, bank, machine, model, rep, log, opt.seed};
-  ctx.start = model;
+  Ctx ctx{opt, bank, machine, model, rep, log, opt.seed, false, model};
   if (!data.curves.empty() || !data.output_factors.empty())
     for (int round = 0; round < opt.rounds; ++round) {
       ctx.say("round " + std::to_string(round + 1) + " of " + std::to_string(opt.rounds));

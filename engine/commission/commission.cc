@@ -270,10 +270,10 @@ void stage_spectrum(Ctx& c) {
         ", " + std::to_string(groups) + " spectral parts (" + std::to_string(per_part) + " histories each), extra-focal, " +
         std::to_string(e_means.size()) + " electron parts");
   // The prior is the starting model's spectrum in every round, not the previous round's
-  // result: re-centred each round, the pull toward the prior lost its hold on what the data
-  // barely fix (the spectrum's low end), and round 2 of the recovery run (2026-12-04) moved
-  // the mean from 1.468 to 1.426 MeV, while the same stage started from the hidden model
-  // stayed within 0.1 % of it with round 1's focal spot or round 1's fluence.
+  // result (Tikhonov regularisation toward one fixed prior): re-centred each round, the
+  // pull would let what the data barely fix (the spectrum's low end) drift from round to
+  // round. (It is not what moves round 2 of the recovery run: with this prior its mean still
+  // goes 1.468 -> 1.432 MeV, against 1.426 before; validation/commissioning-recovery.)
   const std::vector<double> prior(c.start.spectrum_weights), current(m.spectrum_weights);
   for (auto& b : sb) {
     // Common random numbers: every part of a set-up with the same seed.

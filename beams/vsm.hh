@@ -144,7 +144,7 @@ SABRE_HD_INLINE VsmSample vsm_sample(const VsmView& v, const CollimatorStack& st
   const AxisWindow wx = sampling_window(st, ap, o, 0, v.margin_cm);
   const AxisWindow wy = sampling_window(st, ap, o, 1, v.margin_cm);
   out.rect[0] = wx.lo; out.rect[1] = wx.hi; out.rect[2] = wy.lo; out.rect[3] = wy.hi;
-  double ax = 0, ay = 0, tx = 0, ty = 0, area = 0;
+  double tx = 0, ty = 0, area = 0;
   if (v.ring_hi_cm > 0 && out.component == VsmComponent::primary) {
     const double lo2 = v.ring_lo_cm * v.ring_lo_cm, hi2 = v.ring_hi_cm * v.ring_hi_cm;
     const double ring_area = phys::kPi * (hi2 - lo2);
@@ -165,6 +165,7 @@ SABRE_HD_INLINE VsmSample vsm_sample(const VsmView& v, const CollimatorStack& st
       area = inside ? ring_area : 0.0;
     }
   } else {
+    double ax = 0, ay = 0;
     tx = wx.sample(u_x, ax);
     ty = wy.sample(u_y, ay);
     area = ax * ay;

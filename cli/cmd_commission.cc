@@ -126,7 +126,7 @@ const bool registered = register_command(
       sub.add_option("--report", o->report, "Report directory (report.md, report.json, plots, curves.csv)");
       sub.add_option("--histories", o->histories, "Histories per set-up and stage, shared by the basis parts (default 2e7)");
       sub.add_option("--report-histories", o->report_histories,
-                     "Histories per set-up for the report's runs of the fitted model (default: --histories)");
+                     "Histories per set-up for the report's runs of the fitted model, for a 10 x 10 cm field; larger fields get more in proportion to their area, up to 9 x (default: --histories)");
       sub.add_option("--seed", o->seed, "Random seed (default 1)");
       sub.add_option("--device", o->device, "auto, cpu, cpu:N, cuda, cuda:N[,M]");
       sub.add_option("--tables", o->tables, "Physics table file (default: the shipped set)");

@@ -7,6 +7,7 @@
 #include "beams/plan_source.hh"
 #include "beams/plan_builder.hh"
 #include "physics/core/rng.hh"
+#include "tests/support/sample_mean.hh"
 
 using namespace sabre::beams;
 using sabre::phys::Vec3;
@@ -232,14 +233,7 @@ namespace {
 std::pair<double, double> mean_weight(const VsmView& v, const CollimatorStack& st, const ApertureState& ap,
                                       std::uint64_t seed, int n) {
   sabre::phys::Rng rng(seed, 0, sabre::phys::kStreamTest);
-  double s = 0, s2 = 0;
-  for (int i = 0; i < n; ++i) {
-    const double w = vsm_sample(v, st, ap, rng).weight;
-    s += w;
-    s2 += w * w;
-  }
-  const double m = s / n;
-  return {m, std::sqrt(std::max(0.0, s2 / n - m * m) / n)};
+  return sabre::testing::sample_mean([&] { return vsm_sample(v, st, ap, rng).weight; }, n);
 }
 }  // namespace
 

@@ -10,6 +10,7 @@
 #include "beams/plan_builder.hh"
 #include "engine/commission/parts.hh"
 #include "physics/core/rng.hh"
+#include "tests/support/sample_mean.hh"
 
 using namespace sabre;
 using namespace sabre::commission;
@@ -17,14 +18,7 @@ using namespace sabre::commission;
 namespace {
 std::pair<double, double> mean_weight(const beams::LinacSourceView& v, std::uint64_t seed, int n) {
   phys::Rng rng(seed, 0, phys::kStreamTest);
-  double s = 0, s2 = 0;
-  for (int i = 0; i < n; ++i) {
-    const double w = v.sample(rng).weight;
-    s += w;
-    s2 += w * w;
-  }
-  const double m = s / n;
-  return {m, std::sqrt(std::max(0.0, s2 / n - m * m) / n)};
+  return sabre::testing::sample_mean([&] { return v.sample(rng).weight; }, n);
 }
 }  // namespace
 

@@ -332,6 +332,8 @@ SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSett
   SABRE_EXPECT(settings.first_batch >= 0 && settings.first_batch <= end_batch, "batch range out of order");
   SABRE_EXPECT(!(settings.regions && (settings.resume || settings.first_batch > 0 || end_batch < nbatches)),
                "region tallies are not supported with parts or checkpoints");
+  SABRE_EXPECT(!(settings.batch_energy && (settings.resume || settings.first_batch > 0 || end_batch < nbatches)),
+               "per-batch energy arrays are not kept with parts or checkpoints");
 
   std::vector<std::int64_t> batch_fp(nv, 0);
   SimulationRun run;
@@ -351,6 +353,7 @@ SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSett
   run.next_batch = settings.first_batch;
   if (settings.distribute_over_ranks && ranks::size() > 1) {
     SABRE_EXPECT(region_voxels.empty(), "region tallies are not supported across MPI ranks");
+    SABRE_EXPECT(!settings.batch_energy, "per-batch energy arrays are not kept across MPI ranks");
     run_rounds(phantom, settings, backend, hook, checkpoint, end_batch, nbatches, t0, batch_fp, run);
     // rank 0 holds the tally; the others' results stay empty (their callers write nothing)
     if (ranks::rank() == 0)
@@ -378,6 +381,10 @@ SimulationRun run_batches(const phys::PhantomView& phantom, const SimulationSett
           for (const std::int64_t v : region_voxels[r]) q += batch_fp[v];
           run.region_energy_mev[r].push_back(double(q) / kernels::kEnergyQuantaPerMeV);
         }
+      }
+      if (settings.batch_energy) {
+        settings.batch_energy->push_back(batch_fp);
+        if (region_voxels.empty()) run.batch_histories.push_back(last - first);
       }
       // In voxel order: the fold then walks the tally's arrays forward (far fewer cache
       // misses on a large grid than in the threads' order).

@@ -84,6 +84,12 @@ struct SimulationSettings {
   // Regions whose energy is tallied per batch (see above): one mask per region, grid.size()
   // entries, nonzero = in the region. nullptr or empty = none. Must outlive the run.
   const std::vector<std::vector<std::uint8_t>>* regions = nullptr;
+  // Each completed batch's energy array (integer quanta, grid.size() entries, as the batch
+  // left it before the fold) appended here, for the batch-to-batch spread of any linear
+  // read-out of the dose (commissioning's curves: their points share voxels and layers, so
+  // the per-voxel uncertainties do not give theirs). nullptr = not kept. 8 bytes per voxel
+  // and batch. Must outlive the run; not with parts, checkpoints or MPI ranks.
+  std::vector<std::vector<std::int64_t>>* batch_energy = nullptr;
   // Parts and checkpoints (see above). end_batch -1: to the last batch. `resume`: the tally
   // of batches done before first_batch (must outlive the call). Not with `regions`.
   int first_batch = 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <functional>
 
 #include "core/errors.hh"
 #include "engine/backend.hh"
@@ -157,13 +158,58 @@ WaterDose WaterRunner::run(const Setup& s, const GridSpec& gs, const beams::Sour
   st.histories = histories;
   st.batches = 10;
   st.seed = seed;
+  std::vector<std::vector<std::int64_t>> batch_energy;
+  st.batch_energy = &batch_energy;
   const SimulationRun r = run_batches(tp.phantom, st, *backend);
   out.grid = g;
   out.dose = r.dose.dose_gy;
   out.rel_unc = r.dose.rel_uncertainty;
   out.histories = r.dose.histories;
+  // Each batch's dose per history: its energy per history times the run's dose per unit of
+  // energy per history in that voxel (dose_gy / (sum_b e_b / N)), so no unit is restated.
+  if (batch_energy.size() >= 2 && batch_energy.size() == r.batch_histories.size()) {
+    const std::size_t nv = out.dose.size();
+    std::vector<double> total(nv, 0.0);
+    for (const auto& e : batch_energy)
+      for (std::size_t v = 0; v < nv; ++v) total[v] += double(e[v]);
+    const double n_all = double(out.histories);
+    out.batch_dose.assign(batch_energy.size(), std::vector<float>(nv, 0.0f));
+    for (std::size_t b = 0; b < batch_energy.size(); ++b) {
+      const double nb = double(r.batch_histories[b]);
+      for (std::size_t v = 0; v < nv; ++v)
+        if (total[v] > 0) out.batch_dose[b][v] = float(out.dose[v] * (double(batch_energy[b][v]) / nb) / (total[v] / n_all));
+      std::vector<std::int64_t>().swap(batch_energy[b]);
+    }
+  }
   if (fold) fold_quadrants(out);
   return out;
+}
+
+std::vector<double> batch_sigma(const WaterDose& d,
+                                const std::function<std::vector<double>(const WaterDose&)>& readout) {
+  const std::size_t nb = d.batch_dose.size();
+  if (nb < 2) return {};
+  WaterDose one;
+  one.grid = d.grid;
+  one.surface_y_cm = d.surface_y_cm;
+  one.sad_cm = d.sad_cm;
+  one.rel_unc.assign(d.dose.size(), 0.0);
+  std::vector<std::vector<double>> v;
+  for (const auto& bd : d.batch_dose) {
+    one.dose.assign(bd.begin(), bd.end());
+    v.push_back(readout(one));
+  }
+  const std::size_t n = v.front().size();
+  std::vector<double> sigma(n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    double m = 0;
+    for (std::size_t b = 0; b < nb; ++b) m += v[b][i];
+    m /= double(nb);
+    double ss = 0;
+    for (std::size_t b = 0; b < nb; ++b) ss += (v[b][i] - m) * (v[b][i] - m);
+    sigma[i] = std::sqrt(ss / (double(nb) * double(nb - 1)));
+  }
+  return sigma;
 }
 
 void fold_quadrants(WaterDose& d) {
@@ -188,6 +234,11 @@ void fold_quadrants(WaterDose& d) {
         for (int q = 0; q < n; ++q) {
           d.dose[std::size_t(u[q])] = mean;
           d.rel_unc[std::size_t(u[q])] = mean > 0 ? sd / mean : 0;
+        }
+        for (auto& bd : d.batch_dose) {
+          float sb = 0;
+          for (int q = 0; q < n; ++q) sb += bd[std::size_t(u[q])];
+          for (int q = 0; q < n; ++q) bd[std::size_t(u[q])] = sb / float(n);
         }
       }
 }
@@ -219,7 +270,9 @@ bool local_quadratic(const std::vector<double>& x, const std::vector<double>& y,
 
 }  // namespace
 
-CurveValues computed_curve(const io::MeasuredCurve& c, const WaterDose& d) {
+namespace {
+// The read-out of computed_curve with the sigma propagated from the voxels' own.
+CurveValues readout_curve(const io::MeasuredCurve& c, const WaterDose& d) {
   CurveValues out;
   out.value.resize(c.position_cm.size());
   out.sigma.resize(c.position_cm.size());
@@ -318,6 +371,15 @@ CurveValues computed_curve(const io::MeasuredCurve& c, const WaterDose& d) {
     out.value[i] = avg[std::size_t(k)] + f * (avg[std::size_t(k) + 1] - avg[std::size_t(k)]);
     window_mean(c.position_cm[i], &out.sigma[i]);
   }
+  return out;
+}
+
+}  // namespace
+
+CurveValues computed_curve(const io::MeasuredCurve& c, const WaterDose& d) {
+  CurveValues out = readout_curve(c, d);
+  const auto s = batch_sigma(d, [&](const WaterDose& one) { return readout_curve(c, one).value; });
+  if (!s.empty()) out.sigma = s;
   return out;
 }
 

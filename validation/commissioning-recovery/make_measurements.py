@@ -16,7 +16,7 @@ commissioning recovery test (issue 16, acceptance 1; README.md of this directory
    ("diode") at 10 cm depth, relative to the 10 x 10 cm2 field.
 3. Noise: each point times (1 + 0.003 N(0, 1)) (fixed seed), on top of the run's own
    statistics. Each point's total 1-sigma, the 0.3 % and the run's own Monte Carlo 1-sigma
-   (which --forward writes) in quadrature, goes into measured.csv's sigma_rel column, which
+   (which --forward writes: the batch method on the read-out since 2026-12-05) in quadrature, goes into measured.csv's sigma_rel column, which
    the fit uses in place of its stated --measurement-uncertainty (until 2026-12-04 the fit
    was told 0.3 % while the profiles' Monte Carlo noise was larger).
 

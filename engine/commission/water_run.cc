@@ -199,15 +199,15 @@ std::vector<double> batch_sigma(const WaterDose& d,
     one.dose.assign(bd.begin(), bd.end());
     v.push_back(readout(one));
   }
+  // Each batch's value is already per history: the batch estimate (region_batch_mean) with
+  // one "history" per batch.
   const std::size_t n = v.front().size();
-  std::vector<double> sigma(n, 0.0);
+  const std::vector<std::int64_t> ones(nb, 1);
+  std::vector<double> sigma(n, 0.0), per_batch(nb);
   for (std::size_t i = 0; i < n; ++i) {
-    double m = 0;
-    for (std::size_t b = 0; b < nb; ++b) m += v[b][i];
-    m /= double(nb);
-    double ss = 0;
-    for (std::size_t b = 0; b < nb; ++b) ss += (v[b][i] - m) * (v[b][i] - m);
-    sigma[i] = std::sqrt(ss / (double(nb) * double(nb - 1)));
+    for (std::size_t b = 0; b < nb; ++b) per_batch[b] = v[b][i];
+    const RegionEstimate e = region_batch_mean(per_batch, ones);
+    sigma[i] = e.rel_uncertainty * e.mean_per_history;
   }
   return sigma;
 }

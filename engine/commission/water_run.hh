@@ -61,7 +61,8 @@ struct WaterDose {
 
 // The 1 sigma of each value of a linear read-out of a dose (a function of the dose array
 // only), by the batch method: the read-out of each batch's dose, s^2 = sum_b (v_b - vbar)^2
-// / (B (B - 1)). The per-voxel sigmas cannot give it: a depth-dose point averages voxels that
+// / (B (B - 1)) (region_batch_mean of engine/simulation.hh; 0 where the mean is not
+// positive). The per-voxel sigmas cannot give it: a depth-dose point averages voxels that
 // one electron track crosses together and is smoothed over layers it shares with its
 // neighbours (at 1e7 histories the per-voxel propagation gave 1/1.55 of the spread between
 // two seeds for a 10 x 10 cm2 depth dose and 1/1.9 for a 30 x 30 one). Empty when d kept no

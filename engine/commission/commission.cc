@@ -114,18 +114,24 @@ LinearFit fit_linear(const Problem& p, std::vector<double> x, const RegRows& reg
   return out;
 }
 
-// The regularisation strength of a set of fits (largest lambda first): the largest lambda
-// whose chi2 is within the statistical spread (2 sigma of a chi2 with n degrees of freedom)
-// of n, or of the smallest chi2 reached when the noise is underestimated (the Monte Carlo
-// points' correlations are not in their sigmas). A discrepancy principle.
+// The weighted residuals w_j (a_g model_j - y_j) of a fit, point by point.
+std::vector<double> fit_residuals(const Problem& p, const LinearFit& f) {
+  const int n = int(p.y.size()), k = int(p.cols.size());
+  std::vector<double> r(std::size_t(n), 0.0);
+  for (int j = 0; j < n; ++j) {
+    double m = p.fixed[std::size_t(j)];
+    for (int c = 0; c < k; ++c) m += p.cols[std::size_t(c)][std::size_t(j)] * f.x[std::size_t(c)];
+    r[std::size_t(j)] = p.w[std::size_t(j)] * (f.scale[std::size_t(p.group[std::size_t(j)])] * m - p.y[std::size_t(j)]);
+  }
+  return r;
+}
+
+// The regularisation strength of a set of fits (largest lambda first): pick_lambda_index
+// (engine/commission/fit.hh) on their chi2.
 std::pair<double, LinearFit> pick_lambda(const std::vector<std::pair<double, LinearFit>>& fits, double n) {
-  double lo = 1e300;
-  for (const auto& f : fits) lo = std::min(lo, f.second.chi2);
-  const double slack = 1 + 2 * std::sqrt(2 / std::max(n, 1.0));
-  const double ok = std::max(n * slack, lo * slack);
-  for (const auto& f : fits)
-    if (f.second.chi2 <= ok) return f;
-  return fits.back();
+  std::vector<double> chi2;
+  for (const auto& f : fits) chi2.push_back(f.second.chi2);
+  return fits[pick_lambda_index(chi2, n)];
 }
 
 // ---- the commissioning context ---------------------------------------------------------
@@ -297,6 +303,29 @@ void stage_spectrum(Ctx& c) {
   std::vector<double> share(std::size_t(groups), 0.0);
   for (int g = 0; g < groups; ++g)
     for (int i = 0; i < nb; ++i) share[std::size_t(g)] += prior[std::size_t(i)] * hats[std::size_t(g)][std::size_t(i)];
+  // The spectrum of correction factors x (the first `groups` unknowns): prior x sum_g x_g
+  // hat_g, normalised (all zero when x gives no photons); and a spectrum's mean energy.
+  auto fitted_weights = [&](const std::vector<double>& x) {
+    std::vector<double> w(std::size_t(nb), 0.0);
+    double sw = 0;
+    for (int i = 0; i < nb; ++i) {
+      double factor = 0;
+      for (int g = 0; g < groups; ++g) factor += x[std::size_t(g)] * hats[std::size_t(g)][std::size_t(i)];
+      w[std::size_t(i)] = prior[std::size_t(i)] * factor;
+      sw += w[std::size_t(i)];
+    }
+    if (sw > 0)
+      for (double& v : w) v /= sw;
+    return w;
+  };
+  auto mean_energy = [&](const std::vector<double>& w) {
+    double mean = 0, sw = 0;
+    for (int i = 0; i < nb; ++i) {
+      mean += w[std::size_t(i)] * m.spectrum_energies_mev[std::size_t(i)];
+      sw += w[std::size_t(i)];
+    }
+    return sw > 0 ? mean / sw : 0.0;
+  };
   const double we0 = m.electron.weight, wf0 = m.extrafocal.weight;
   const double f = wf0 / std::max(1e-12, 1 - we0);  // extra-focal share of the photons
   double best_chi2 = 1e300;
@@ -312,6 +341,7 @@ void stage_spectrum(Ctx& c) {
     // p_g P_g, E and EF. Output factors share one free scale (curve key -1), each curve has
     // its own.
     Problem p;
+    std::vector<int> point_curve;  // each point's measured curve (-1 - index for an output factor)
     p.cols.assign(std::size_t(n_unknown), {});
     for (auto& b : sb) {
       const auto y = c.bank.measured(*b.s);
@@ -319,6 +349,7 @@ void stage_spectrum(Ctx& c) {
       const auto own = c.bank.point_owner(*b.s);
       for (int j : b.idx) {
         p.add_to_group(own[std::size_t(j)] < 0 ? -1 : own[std::size_t(j)]);
+        point_curve.push_back(own[std::size_t(j)]);
         p.y.push_back(y[std::size_t(j)]);
         double mv = we0 * b.el[k].value[std::size_t(j)], var = std::pow(we0 * b.el[k].sigma[std::size_t(j)], 2);
         const double pw = joint ? wp0 : (1 - we0) * (1 - f);  // the primary's weight in mv
@@ -379,8 +410,28 @@ void stage_spectrum(Ctx& c) {
         rhs.push_back(0);
       };
       fits.emplace_back(lambda, fit_linear(p, x0, reg, 400));
-      tried.push_back({{"electron_mean_energy_mev", e_means[k]}, {"lambda", lambda}, {"chi2", fits.back().second.chi2},
-                       {"n", fits.back().second.n}});
+      const LinearFit& fl = fits.back().second;
+      // Diagnostics: the spectrum's mean at this lambda; each depth dose's chi2 and the lag-1
+      // autocorrelation of its weighted residuals (correlated points show it near 1).
+      json dd = json::array();
+      {
+        const auto r = fit_residuals(p, fl);
+        std::map<int, std::vector<double>> by_curve;
+        for (std::size_t j = 0; j < r.size(); ++j)
+          if (c.kind_is(point_curve[j], io::CurveKind::depth_dose)) by_curve[point_curve[j]].push_back(r[j]);
+        for (const auto& [ci, rv] : by_curve) {
+          double mean_r = 0, c0 = 0, c1 = 0, chi = 0;
+          for (double v : rv) mean_r += v / double(rv.size());
+          for (std::size_t j = 0; j < rv.size(); ++j) {
+            chi += rv[j] * rv[j];
+            c0 += (rv[j] - mean_r) * (rv[j] - mean_r);
+            if (j + 1 < rv.size()) c1 += (rv[j] - mean_r) * (rv[j + 1] - mean_r);
+          }
+          dd.push_back({{"curve", ci}, {"points", rv.size()}, {"chi2", chi}, {"lag1", c0 > 0 ? c1 / c0 : 0.0}});
+        }
+      }
+      tried.push_back({{"electron_mean_energy_mev", e_means[k]}, {"lambda", lambda}, {"chi2", fl.chi2},
+                       {"n", fl.n}, {"spectrum_mean_mev", mean_energy(fitted_weights(fl.x))}, {"depth_doses", dd}});
     }
     const auto [chosen_lambda, chosen] = pick_lambda(fits, n_pts);
     per_emean.push_back({chosen_lambda, chosen});
@@ -406,15 +457,7 @@ void stage_spectrum(Ctx& c) {
   double tau = 0;
   for (int g = 0; g < groups; ++g) tau += best.x[std::size_t(g)] * share[std::size_t(g)];
   if (!(tau > 0)) throw RuntimeError("commissioning: the spectrum fit gave no photons");
-  std::vector<double> w(std::size_t(nb), 0.0);
-  double sw = 0;
-  for (int i = 0; i < nb; ++i) {
-    double factor = 0;
-    for (int g = 0; g < groups; ++g) factor += best.x[std::size_t(g)] * hats[std::size_t(g)][std::size_t(i)];
-    w[std::size_t(i)] = prior[std::size_t(i)] * factor;
-    sw += w[std::size_t(i)];
-  }
-  for (double& v : w) v /= sw;
+  const std::vector<double> w = fitted_weights(best.x);
   m.spectrum_weights = w;
   const double e = best.x[std::size_t(groups)];
   c.ef_joint = joint;
@@ -429,11 +472,7 @@ void stage_spectrum(Ctx& c) {
   }
   const double we = m.electron.weight;
   m.electron.mean_energy_mev = best_emean;
-  double mean = 0, mean0 = 0;
-  for (int i = 0; i < nb; ++i) {
-    mean += w[std::size_t(i)] * m.spectrum_energies_mev[std::size_t(i)];
-    mean0 += current[std::size_t(i)] * m.spectrum_energies_mev[std::size_t(i)];
-  }
+  const double mean = mean_energy(w), mean0 = mean_energy(current);
   std::vector<double> factors;
   for (int g = 0; g < groups; ++g) factors.push_back(best.x[std::size_t(g)] / tau);
   c.rep["stages"].push_back({{"stage", "spectrum"},

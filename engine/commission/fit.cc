@@ -115,6 +115,15 @@ std::vector<double> nnls(const Matrix& A, const std::vector<double>& b) {
   return x;
 }
 
+std::size_t pick_lambda_index(const std::vector<double>& chi2, double n) {
+  if (chi2.empty()) return 0;
+  const double lo = *std::min_element(chi2.begin(), chi2.end());
+  const double ok = lo * (1 + 2 * std::sqrt(2 / std::max(n, 1.0)));
+  for (std::size_t i = 0; i < chi2.size(); ++i)
+    if (chi2[i] <= ok) return i;
+  return chi2.size() - 1;
+}
+
 double golden_min(const std::function<double(double)>& f, double lo, double hi, double tol) {
   const double g = (std::sqrt(5.0) - 1) / 2;
   double a = lo, b = hi, c = b - g * (b - a), d = a + g * (b - a);

@@ -34,6 +34,19 @@ double golden_min(const std::function<double(double)>& f, double lo, double hi, 
 // lies inside [x0, x2]; otherwise the best of the three.
 double parabola_min(double x0, double f0, double x1, double f1, double x2, double f2);
 
+// The regularisation strength of a set of Tikhonov fits, given their chi2 (largest lambda
+// first, the last the least regularised) over n points: the index of the largest lambda whose
+// chi2 lies within the statistical spread of the smallest chi2 reached, chi2 <= chi2_min (1 +
+// 2 sqrt(2 / n)) (2 sigma of a chi2 with n degrees of freedom, relative). A discrepancy
+// principle with the noise level estimated from the residuals of the least regularised fit
+// (chi2_min / n; n much larger than the unknowns) rather than taken from the stated sigmas, in
+// both directions: stated too small (correlated Monte Carlo points), no regularised fit would
+// pass a bound at n; stated too large, the prior would always pass it. The commissioning
+// recovery (validation/commissioning-recovery) had the second: chi2 618 for 1 027 points at the
+// freest fit, so a bound at n (1 + 2 sqrt(2 / n)) kept the starting spectrum (chi2 911) although
+// a freer one lowered chi2 by ~290. 0 when chi2 is empty.
+std::size_t pick_lambda_index(const std::vector<double>& chi2, double n);
+
 // Rows of a Tikhonov term, each with its right-hand side: || sqrt(lambda) (R x - b) ||^2.
 using RegularisationRows = std::vector<std::pair<std::vector<double>, double>>;
 

@@ -323,3 +323,81 @@ TEST_CASE("the report's histories grow with the field's area, 1 to 9 times", "[c
   CHECK(h(30, 30) == 9000000);
   CHECK(h(40, 40) == 9000000);
 }
+
+namespace {
+// A Tikhonov fit of a straight line y = a + b t to n points with stated sigma `stated`: the
+// slope pulled toward the prior 0 with weight sqrt(lambda), the offset free (a curve's free
+// scale). Returns (chi2, b) for each lambda of the commissioning stages' grid, largest first.
+std::vector<std::pair<double, double>> line_fits(const std::vector<double>& t, const std::vector<double>& y,
+                                                 double stated) {
+  std::vector<std::pair<double, double>> out;
+  const int n = int(t.size());
+  for (double lambda : {1e6, 1e5, 1e4, 1e3, 100.0, 10.0, 1.0, 0.1, 0.01, 0.001}) {
+    Matrix A(n + 1, 2);
+    std::vector<double> b(std::size_t(n) + 1, 0.0);
+    for (int i = 0; i < n; ++i) {
+      A(i, 0) = 1 / stated;
+      A(i, 1) = t[std::size_t(i)] / stated;
+      b[std::size_t(i)] = y[std::size_t(i)] / stated;
+    }
+    A(n, 1) = std::sqrt(lambda);
+    const auto x = least_squares(A, b);
+    double chi2 = 0;
+    for (int i = 0; i < n; ++i) chi2 += std::pow((y[std::size_t(i)] - x[0] - x[1] * t[std::size_t(i)]) / stated, 2);
+    out.emplace_back(chi2, x[1]);
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("pick_lambda_index: the noise level from the freest fit, stated sigma too large or right", "[commission]") {
+  // 400 points on t in (0, 1), true noise 1 % (Gaussian; Box-Muller on a fixed mt19937_64 seed).
+  const int n = 400;
+  const double noise = 0.01;
+  std::mt19937_64 gen(20261205);
+  auto gauss = [&]() {
+    const double u1 = (double(gen() >> 11) + 0.5) / 9007199254740992.0, u2 = double(gen() >> 11) / 9007199254740992.0;
+    return std::sqrt(-2 * std::log(u1)) * std::cos(2 * M_PI * u2);
+  };
+  std::vector<double> t(n), e(n);
+  for (int i = 0; i < n; ++i) {
+    t[std::size_t(i)] = (i + 0.5) / n;
+    e[std::size_t(i)] = noise * gauss();
+  }
+  // The least-squares slope's standard error: noise sqrt(12 / n) = 0.0017.
+  const double se = noise * std::sqrt(12.0 / n);
+  std::size_t picked = 99;
+  auto chosen = [&](double slope, double stated) {
+    std::vector<double> y(n);
+    for (int i = 0; i < n; ++i) y[std::size_t(i)] = 1 + slope * t[std::size_t(i)] + e[std::size_t(i)];
+    const auto fits = line_fits(t, y, stated);
+    std::vector<double> chi2;
+    for (const auto& f : fits) chi2.push_back(f.first);
+    picked = pick_lambda_index(chi2, n);
+    return fits[picked].second;
+  };
+  SECTION("a slope of 0.02 (12 standard errors) under sigma stated 1.5 x the noise") {
+    // chi2 at the prior is ~n / 2.25 + 59 = 237 < n: a bound at n (the rule before
+    // 2026-12-05) keeps the prior, slope ~0; the freest fit's chi2 (~177) sets the level here
+    // and the prior's +59 lies beyond its 2-sigma spread (~25).
+    const double b = chosen(0.02, 1.5 * noise);
+    INFO("fitted slope " << b);
+    CHECK(b > 0.3 * 0.02);
+    CHECK(b < 0.02 + 3 * se);
+  }
+  SECTION("no slope, sigma stated right: the strongest regularisation is kept") {
+    chosen(0.0, noise);
+    CHECK(picked == 0);
+  }
+  SECTION("a slope of 0.02 under sigma stated half the noise (chi2 ~4 n): found as well") {
+    const double b = chosen(0.02, 0.5 * noise);
+    INFO("fitted slope " << b);
+    CHECK(b > 0.3 * 0.02);
+    CHECK(b < 0.02 + 3 * se);
+  }
+  CHECK(pick_lambda_index({}, 10) == 0);
+  // Bound chi2_min (1 + 2 sqrt(2 / n)): n = 100 -> 3 x 1.283 = 3.85; n = 10^6 -> 3.0085.
+  CHECK(pick_lambda_index({3.5, 3.2, 3}, 100) == 0);
+  CHECK(pick_lambda_index({5, 3.8, 3}, 100) == 1);
+  CHECK(pick_lambda_index({5, 4, 3}, 1e6) == 2);
+}

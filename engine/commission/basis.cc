@@ -205,8 +205,9 @@ Computed BasisBank::run_or_load(const beams::BeamModel& beam, const SetupData& s
     const auto& o = data_.output_factors[std::size_t(i)];
     double sg = 0;
     const double half = std::max(detector_radius_cm(o.detector), axis_region_cm(o.field_x_cm, o.field_y_cm));
-    out.value.push_back(d.axis(o.depth_cm, half, &sg));
-    const auto bs = batch_sigma(d, [&](const WaterDose& one) { return std::vector<double>{one.axis(o.depth_cm, half)}; });
+    out.value.push_back(smoothed_axis(d, o.depth_cm, half, &sg));
+    const auto bs =
+        batch_sigma(d, [&](const WaterDose& one) { return std::vector<double>{smoothed_axis(one, o.depth_cm, half)}; });
     out.sigma.push_back(bs.empty() ? sg : bs.front());
   }
   seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -271,6 +271,55 @@ bool local_quadratic(const std::vector<double>& x, const std::vector<double>& y,
 }  // namespace
 
 namespace {
+// The axis region's mean dose per depth layer (at the layer centres), and the depth-dose
+// read-out's smoothing of it: the local quadratic over +-h(z), h = clamp((z - 1 cm) / 2, 0,
+// 2.5 cm), at least 5 layers, else the layer value interpolated at z.
+struct AxisLayers {
+  const WaterDose& d;
+  double half;
+  std::vector<double> zc, raw, rs;
+  AxisLayers(const WaterDose& dose, double half_cm) : d(dose), half(half_cm) {
+    const auto& g = d.grid;
+    zc.resize(std::size_t(g.ny));
+    raw.resize(std::size_t(g.ny));
+    rs.resize(std::size_t(g.ny));
+    for (int j = 0; j < g.ny; ++j) {
+      zc[std::size_t(j)] = (j + 0.5) * g.spacing_cm.y;
+      raw[std::size_t(j)] = d.axis(zc[std::size_t(j)], half, &rs[std::size_t(j)]);
+    }
+  }
+  double smoothed(double z, double* sigma) const {
+    double sg = 0;
+    double v = d.axis(z, half, &sg);
+    const double h = std::clamp(0.5 * (z - 1.0), 0.0, 2.5);
+    if (h > 0) {
+      std::vector<double> xs, ys;
+      double var = 0;
+      for (std::size_t j = 0; j < zc.size(); ++j)
+        if (std::abs(zc[j] - z) <= h + 1e-9) {
+          xs.push_back(zc[j]);
+          ys.push_back(raw[j]);
+          var += rs[j] * rs[j];
+        }
+      double q = 0;
+      if (local_quadratic(xs, ys, z, q)) {
+        v = q;
+        // The fitted value's 1 sigma: ~ the layers' mean's, times the quadratic fit's
+        // inflation at the centre (sqrt(9/4) for a symmetric window).
+        sg = 1.5 * std::sqrt(var) / double(xs.size());
+      }
+    }
+    if (sigma) *sigma = sg;
+    return v;
+  }
+};
+}  // namespace
+
+double smoothed_axis(const WaterDose& d, double depth_cm, double half_cm, double* sigma) {
+  return AxisLayers(d, half_cm).smoothed(depth_cm, sigma);
+}
+
+namespace {
 // The read-out of computed_curve with the sigma propagated from the voxels' own.
 CurveValues readout_curve(const io::MeasuredCurve& c, const WaterDose& d) {
   CurveValues out;
@@ -280,37 +329,8 @@ CurveValues readout_curve(const io::MeasuredCurve& c, const WaterDose& d) {
   const auto& g = d.grid;
   if (c.kind == io::CurveKind::depth_dose) {
     const double half = std::max(r, axis_region_cm(c.field_x_cm, c.field_y_cm));
-    // Raw layer values at the layer centres.
-    std::vector<double> zc(std::size_t(g.ny)), raw(std::size_t(g.ny)), rs(std::size_t(g.ny));
-    for (int j = 0; j < g.ny; ++j) {
-      zc[std::size_t(j)] = (j + 0.5) * g.spacing_cm.y;
-      raw[std::size_t(j)] = d.axis(zc[std::size_t(j)], half, &rs[std::size_t(j)]);
-    }
-    for (std::size_t i = 0; i < out.value.size(); ++i) {
-      const double z = c.position_cm[i];
-      double sg = 0;
-      double v = d.axis(z, half, &sg);
-      const double h = std::clamp(0.5 * (z - 1.0), 0.0, 2.5);
-      if (h > 0) {
-        std::vector<double> xs, ys;
-        double var = 0;
-        for (int j = 0; j < g.ny; ++j)
-          if (std::abs(zc[std::size_t(j)] - z) <= h + 1e-9) {
-            xs.push_back(zc[std::size_t(j)]);
-            ys.push_back(raw[std::size_t(j)]);
-            var += rs[std::size_t(j)] * rs[std::size_t(j)];
-          }
-        double q = 0;
-        if (local_quadratic(xs, ys, z, q)) {
-          v = q;
-          // The fitted value's 1 sigma: ~ the layers' mean's, times the quadratic fit's
-          // inflation at the centre (sqrt(9/4) for a symmetric window).
-          sg = 1.5 * std::sqrt(var) / double(xs.size());
-        }
-      }
-      out.value[i] = v;
-      out.sigma[i] = sg;
-    }
+    const AxisLayers layers(d, half);
+    for (std::size_t i = 0; i < out.value.size(); ++i) out.value[i] = layers.smoothed(c.position_cm[i], &out.sigma[i]);
     return out;
   }
   // Field half-sizes at the depth of the profile (isocentre sizes scaled by divergence).

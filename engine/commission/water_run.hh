@@ -115,6 +115,15 @@ class WaterRunner {
 // (batch_dose) are folded alike.
 void fold_quadrants(WaterDose& d);
 
+// The central-axis dose at depth_cm as a depth-dose point reads it (computed_curve below):
+// the mean over |x|, |z| <= half_cm per depth layer, smoothed by the local quadratic over
+// +-h(depth); 1 sigma propagated from the voxels. Output factors are read this way: the
+// layer(s) at their depth alone (the read-out until 2026-12-05) carried 0.7-1.2 % of Monte
+// Carlo noise on the recovery data's fields at 2-10 x 10^7 histories; at 10 cm depth the
+// window is +-2.5 cm (11 or 21 layers), and the quadratic leaves a smooth depth dose's value
+// unchanged (tests/engine/commission/commission_math_test.cc).
+double smoothed_axis(const WaterDose& d, double depth_cm, double half_cm, double* sigma = nullptr);
+
 // The values of a measured curve computed from a dose (same positions), and their 1 sigma.
 // The read-out (docs/commissioning.md, "forward model"):
 //   depth doses: the mean over the axis region (axis_region_cm, at least the detector's

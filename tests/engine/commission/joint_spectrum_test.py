@@ -12,7 +12,9 @@ alone (one round) is fitted to those data starting from the bundled model:
              0.055 (over a third of the way to the hidden 0.0804). A wiring guard, not a
              recovery figure: at these statistics (forward 3 x 10^6, fit 4 x 10^6 histories
              per set-up, fixed seeds, so the result is the same every run) it comes back at
-             0.0658 (0.0633 before the read-out's sigma came from the batches, 2026-12-05;
+             0.0660 (0.0658 before output factors were read off the smoothed depth dose and
+             lambda's noise level came from the freest fit, 2026-12-05 (later); 0.0633 before
+             the read-out's sigma came from the batches, 2026-12-05;
              0.0623 before the forward data carried their own Monte Carlo sigma_rel,
              which the fit now uses in place of the stated 0.5 %); with forward data of 2 x 10^7 histories 0.0704, and 0.0740 with a fit of
              2 x 10^7 too (that one before the extra-focal part had four parts' histories):

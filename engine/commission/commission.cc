@@ -126,12 +126,13 @@ std::vector<double> fit_residuals(const Problem& p, const LinearFit& f) {
   return r;
 }
 
-// The regularisation strength of a set of fits (largest lambda first): pick_lambda_index
-// (engine/commission/fit.hh) on their chi2.
-std::pair<double, LinearFit> pick_lambda(const std::vector<std::pair<double, LinearFit>>& fits, double n) {
+// The regularisation strength of a set of fits of problem p (largest lambda first):
+// pick_lambda_index (engine/commission/fit.hh) on their chi2, the unknowns and the free
+// scales counted.
+std::pair<double, LinearFit> pick_lambda(const std::vector<std::pair<double, LinearFit>>& fits, const Problem& p) {
   std::vector<double> chi2;
   for (const auto& f : fits) chi2.push_back(f.second.chi2);
-  return fits[pick_lambda_index(chi2, n)];
+  return fits[pick_lambda_index(chi2, double(p.y.size()), int(p.cols.size()) + p.n_groups)];
 }
 
 // ---- the commissioning context ---------------------------------------------------------
@@ -377,7 +378,6 @@ void stage_spectrum(Ctx& c) {
     // Regularisation on the correction factors c_g = x_g / sum_g(x_g p_g): second differences
     // (smoothness) and a pull toward 1 (the prior), weighted by lambda; lambda by the
     // discrepancy principle (the largest one whose chi2 is consistent with the noise).
-    const double n_pts = double(p.y.size());
     std::vector<std::pair<double, LinearFit>> fits;
     for (double lambda : {1e6, 1e5, 1e4, 1e3, 100.0, 10.0, 1.0, 0.1, 0.01, 0.001}) {
       const RegRows reg = [&](const std::vector<double>& x, std::vector<std::vector<double>>& rows,
@@ -433,7 +433,7 @@ void stage_spectrum(Ctx& c) {
       tried.push_back({{"electron_mean_energy_mev", e_means[k]}, {"lambda", lambda}, {"chi2", fl.chi2},
                        {"n", fl.n}, {"spectrum_mean_mev", mean_energy(fitted_weights(fl.x))}, {"depth_doses", dd}});
     }
-    const auto [chosen_lambda, chosen] = pick_lambda(fits, n_pts);
+    const auto [chosen_lambda, chosen] = pick_lambda(fits, p);
     per_emean.push_back({chosen_lambda, chosen});
     if (chosen.chi2 < best_chi2) {
       best_chi2 = chosen.chi2;
@@ -595,7 +595,7 @@ void stage_fluence(Ctx& c) {
     fits.emplace_back(lambda, fit_linear(p, x0, reg));
     tried.push_back({{"lambda", lambda}, {"chi2", fits.back().second.chi2}});
   }
-  const auto [lambda, lf] = pick_lambda(fits, double(p.y.size()));
+  const auto [lambda, lf] = pick_lambda(fits, p);
   for (std::size_t q = 0; q < fit_knots.size(); ++q) m.fluence_rel[std::size_t(fit_knots[q])] = lf.x[q];
   c.rep["stages"].push_back({{"stage", "fluence"}, {"chi2", lf.chi2}, {"points", lf.n}, {"knots", fit_knots},
                              {"lambda", lambda}, {"tried", tried}, {"fluence_rel", m.fluence_rel}});

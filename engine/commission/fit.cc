@@ -115,10 +115,11 @@ std::vector<double> nnls(const Matrix& A, const std::vector<double>& b) {
   return x;
 }
 
-std::size_t pick_lambda_index(const std::vector<double>& chi2, double n) {
+std::size_t pick_lambda_index(const std::vector<double>& chi2, double n, int unknowns) {
   if (chi2.empty()) return 0;
   const double lo = *std::min_element(chi2.begin(), chi2.end());
-  const double ok = lo * (1 + 2 * std::sqrt(2 / std::max(n, 1.0)));
+  const double slack = 1 + 2 * std::sqrt(2 / std::max(n, 1.0));
+  const double ok = (n - unknowns >= 30 ? lo : std::max(n, lo)) * slack;
   for (std::size_t i = 0; i < chi2.size(); ++i)
     if (chi2[i] <= ok) return i;
   return chi2.size() - 1;

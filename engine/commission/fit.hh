@@ -35,17 +35,22 @@ double golden_min(const std::function<double(double)>& f, double lo, double hi, 
 double parabola_min(double x0, double f0, double x1, double f1, double x2, double f2);
 
 // The regularisation strength of a set of Tikhonov fits, given their chi2 (largest lambda
-// first, the last the least regularised) over n points: the index of the largest lambda whose
-// chi2 lies within the statistical spread of the smallest chi2 reached, chi2 <= chi2_min (1 +
-// 2 sqrt(2 / n)) (2 sigma of a chi2 with n degrees of freedom, relative). A discrepancy
-// principle with the noise level estimated from the residuals of the least regularised fit
-// (chi2_min / n; n much larger than the unknowns) rather than taken from the stated sigmas, in
-// both directions: stated too small (correlated Monte Carlo points), no regularised fit would
-// pass a bound at n; stated too large, the prior would always pass it. The commissioning
-// recovery (validation/commissioning-recovery) had the second: chi2 618 for 1 027 points at the
-// freest fit, so a bound at n (1 + 2 sqrt(2 / n)) kept the starting spectrum (chi2 911) although
-// a freer one lowered chi2 by ~290. 0 when chi2 is empty.
-std::size_t pick_lambda_index(const std::vector<double>& chi2, double n);
+// first, the last the least regularised) over n points with `unknowns` fitted values (free
+// scales included): the index of the largest lambda whose chi2 <= bound.
+// With n - unknowns >= 30, bound = chi2_min (1 + 2 sqrt(2 / n)): the 2-sigma spread of a chi2
+// with n degrees of freedom (relative) about the smallest chi2 reached. A discrepancy principle
+// whose noise level is estimated from the residuals of the least regularised fit (its chi2
+// has >= 30 degrees of freedom: within ~25 % at 1 sigma) rather than taken from the stated
+// sigmas, in both directions: stated too small (correlated Monte Carlo points), no regularised
+// fit would pass a bound at n; stated too large, the prior would always pass it. The
+// commissioning recovery (validation/commissioning-recovery) had the second: chi2 618 for
+// 1 027 points at the freest fit, so the bound at n kept the starting spectrum (chi2 911)
+// although a freer one lowered chi2 by ~290.
+// With fewer points (a depth dose given as PDD(10) and d_max, as the bundled TrueBeams were
+// commissioned), the residuals cannot estimate the noise (the freest fit goes through the
+// points): bound = max(n, chi2_min) (1 + 2 sqrt(2 / n)), the stated sigmas taken as right
+// (the rule before 2026-12-05 for every n). 0 when chi2 is empty.
+std::size_t pick_lambda_index(const std::vector<double>& chi2, double n, int unknowns);
 
 // Rows of a Tikhonov term, each with its right-hand side: || sqrt(lambda) (R x - b) ||^2.
 using RegularisationRows = std::vector<std::pair<std::vector<double>, double>>;

@@ -385,7 +385,7 @@ TEST_CASE("pick_lambda_index: the noise level from the freest fit, stated sigma 
     const auto fits = line_fits(t, y, stated);
     std::vector<double> chi2;
     for (const auto& f : fits) chi2.push_back(f.first);
-    picked = pick_lambda_index(chi2, n);
+    picked = pick_lambda_index(chi2, n, 2);
     return fits[picked].second;
   };
   SECTION("a slope of 0.02 (12 standard errors) under sigma stated 1.5 x the noise") {
@@ -407,9 +407,17 @@ TEST_CASE("pick_lambda_index: the noise level from the freest fit, stated sigma 
     CHECK(b > 0.3 * 0.02);
     CHECK(b < 0.02 + 3 * se);
   }
-  CHECK(pick_lambda_index({}, 10) == 0);
+  CHECK(pick_lambda_index({}, 10, 2) == 0);
   // Bound chi2_min (1 + 2 sqrt(2 / n)): n = 100 -> 3 x 1.283 = 3.85; n = 10^6 -> 3.0085.
-  CHECK(pick_lambda_index({3.5, 3.2, 3}, 100) == 0);
-  CHECK(pick_lambda_index({5, 3.8, 3}, 100) == 1);
-  CHECK(pick_lambda_index({5, 4, 3}, 1e6) == 2);
+  CHECK(pick_lambda_index({3.5, 3.2, 3}, 100, 2) == 0);
+  CHECK(pick_lambda_index({5, 3.8, 3}, 100, 2) == 1);
+  CHECK(pick_lambda_index({5, 4, 3}, 1e6, 2) == 2);
+  // Too few points to estimate the noise (n - unknowns < 30: two depth-dose points, seven
+  // unknowns): the stated sigmas stand, bound max(n, chi2_min) (1 + 2 sqrt(2 / 2)) = 2 x 3 = 6,
+  // so a fit that meets both points within their sigma is enough and the freest one (through
+  // the points) is not chosen for its chi2 of ~0.
+  CHECK(pick_lambda_index({7, 5, 0.01, 0}, 2, 7) == 1);
+  CHECK(pick_lambda_index({4, 1, 0}, 2, 7) == 0);
+  CHECK(pick_lambda_index({4, 1, 0}, 36, 7) == 0);   // 29 degrees of freedom left: bound 36 x 1.47
+  CHECK(pick_lambda_index({60, 1, 0.5}, 37, 7) == 2);  // 30: bound 0.5 x 1.465
 }

@@ -125,6 +125,13 @@ std::size_t pick_lambda_index(const std::vector<double>& chi2, double n, int unk
   return chi2.size() - 1;
 }
 
+std::size_t pick_alternative_index(const std::vector<double>& freest_chi2, std::size_t kept, double n) {
+  if (freest_chi2.empty() || kept >= freest_chi2.size()) return kept;
+  const std::size_t best = std::size_t(std::min_element(freest_chi2.begin(), freest_chi2.end()) - freest_chi2.begin());
+  const double spread = std::max(1.0, 2 * std::sqrt(2 / std::max(n, 1.0)) * freest_chi2[best]);
+  return freest_chi2[kept] <= freest_chi2[best] + spread ? kept : best;
+}
+
 double golden_min(const std::function<double(double)>& f, double lo, double hi, double tol) {
   const double g = (std::sqrt(5.0) - 1) / 2;
   double a = lo, b = hi, c = b - g * (b - a), d = a + g * (b - a);

@@ -52,6 +52,12 @@ double parabola_min(double x0, double f0, double x1, double f1, double x2, doubl
 // (the rule before 2026-12-05 for every n). 0 when chi2 is empty.
 std::size_t pick_lambda_index(const std::vector<double>& chi2, double n, int unknowns);
 
+// Which of several alternative fits (a discrete model choice, e.g. the electrons' mean
+// energy), given each one's least regularised chi2 over n points: `kept` (the current
+// model's) unless another one's is lower by more than max(1, 2 sqrt(2 / n) chi2_min), the
+// spread pick_lambda_index allows; then the lowest. `kept` when chi2 has one entry.
+std::size_t pick_alternative_index(const std::vector<double>& freest_chi2, std::size_t kept, double n);
+
 // Rows of a Tikhonov term, each with its right-hand side: || sqrt(lambda) (R x - b) ||^2.
 using RegularisationRows = std::vector<std::pair<std::vector<double>, double>>;
 

@@ -421,3 +421,21 @@ TEST_CASE("pick_lambda_index: the noise level from the freest fit, stated sigma 
   CHECK(pick_lambda_index({4, 1, 0}, 36, 7) == 0);   // 29 degrees of freedom left: bound 36 x 1.47
   CHECK(pick_lambda_index({60, 1, 0.5}, 37, 7) == 2);  // 30: bound 0.5 x 1.465
 }
+
+TEST_CASE("pick_alternative_index: the current choice kept unless another's freest fit is clearly better",
+          "[commission]") {
+  // The recovery data at seed 3 (validation/commissioning-recovery): electron mean energies
+  // 0.5, 1, 2, 3, 5 MeV, freest chi2 over 1 027 points; the current model's is 1 MeV (index
+  // 1). 893.9 - 858.6 = 35 < 2 sqrt(2 / 1027) 858.6 = 76: 1 MeV is kept. (The chosen fits'
+  // chi2, each at its own lambda, were 1068.9, 972.1, 940.4, 932.3, 1010.0: compared with a
+  // margin of 1 they took 3 MeV at lambda 10^6, the starting spectrum.)
+  const std::vector<double> seed3{999.1, 893.9, 875.2, 858.6, 948.9};
+  CHECK(pick_alternative_index(seed3, 1, 1027) == 1);
+  // Lower by more than the spread: the lowest is taken.
+  CHECK(pick_alternative_index({999.1, 893.9, 875.2, 800.0, 948.9}, 1, 1027) == 3);
+  // Few points (two, both fits through them): the margin is 1.
+  CHECK(pick_alternative_index({0.5, 0.0, 2.0}, 0, 2) == 0);
+  CHECK(pick_alternative_index({1.5, 0.0, 2.0}, 0, 2) == 1);
+  CHECK(pick_alternative_index({}, 0, 10) == 0);
+  CHECK(pick_alternative_index({3.0}, 0, 10) == 0);
+}

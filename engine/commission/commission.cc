@@ -59,6 +59,18 @@ struct LinearFit {
   int n = 0;
 };
 
+// The weighted residuals w_j (a_g model_j - y_j) of a fit, point by point.
+std::vector<double> fit_residuals(const Problem& p, const LinearFit& f) {
+  const int n = int(p.y.size()), k = int(p.cols.size());
+  std::vector<double> r(std::size_t(n), 0.0);
+  for (int j = 0; j < n; ++j) {
+    double m = p.fixed[std::size_t(j)];
+    for (int c = 0; c < k; ++c) m += p.cols[std::size_t(c)][std::size_t(j)] * f.x[std::size_t(c)];
+    r[std::size_t(j)] = p.w[std::size_t(j)] * (f.scale[std::size_t(p.group[std::size_t(j)])] * m - p.y[std::size_t(j)]);
+  }
+  return r;
+}
+
 // Alternates the group scales (closed form) and the non-negative unknowns (NNLS with the
 // regularisation rows that `reg(x, rows, rhs)` appends for the current x).
 using RegRows = std::function<void(const std::vector<double>& x, std::vector<std::vector<double>>& rows,
@@ -107,23 +119,8 @@ LinearFit fit_linear(const Problem& p, std::vector<double> x, const RegRows& reg
   }
   out.x = x;
   out.n = n;
-  for (int j = 0; j < n; ++j) {
-    const double a = out.scale[std::size_t(p.group[std::size_t(j)])];
-    out.chi2 += std::pow(p.w[std::size_t(j)] * (a * model(j) - p.y[std::size_t(j)]), 2);
-  }
+  for (double r : fit_residuals(p, out)) out.chi2 += r * r;
   return out;
-}
-
-// The weighted residuals w_j (a_g model_j - y_j) of a fit, point by point.
-std::vector<double> fit_residuals(const Problem& p, const LinearFit& f) {
-  const int n = int(p.y.size()), k = int(p.cols.size());
-  std::vector<double> r(std::size_t(n), 0.0);
-  for (int j = 0; j < n; ++j) {
-    double m = p.fixed[std::size_t(j)];
-    for (int c = 0; c < k; ++c) m += p.cols[std::size_t(c)][std::size_t(j)] * f.x[std::size_t(c)];
-    r[std::size_t(j)] = p.w[std::size_t(j)] * (f.scale[std::size_t(p.group[std::size_t(j)])] * m - p.y[std::size_t(j)]);
-  }
-  return r;
 }
 
 // The regularisation strength of a set of fits of problem p (largest lambda first):
@@ -163,6 +160,32 @@ struct Ctx {
 double point_weight(double y, double model_sigma, double rel) {
   const double s = std::hypot(rel * std::abs(y), model_sigma);
   return s > 0 ? 1 / s : 0;
+}
+
+// A diagnostic of a fit for the report: each depth dose's chi2 and the lag-1 autocorrelation
+// of its weighted residuals (correlated points show it near 1). A point's curve is its free
+// scale's group (Problem::group_of_curve; output factors share the group of key -1).
+json depth_dose_residuals(const Ctx& c, const Problem& p, const LinearFit& f) {
+  std::vector<int> curve_of_group(std::size_t(p.n_groups), -1);
+  for (const auto& [curve, g] : p.group_of_curve) curve_of_group[std::size_t(g)] = curve;
+  const auto r = fit_residuals(p, f);
+  std::map<int, std::vector<double>> by_curve;
+  for (std::size_t j = 0; j < r.size(); ++j) {
+    const int curve = curve_of_group[std::size_t(p.group[j])];
+    if (c.kind_is(curve, io::CurveKind::depth_dose)) by_curve[curve].push_back(r[j]);
+  }
+  json out = json::array();
+  for (const auto& [curve, rv] : by_curve) {
+    double mean = 0, c0 = 0, c1 = 0, chi2 = 0;
+    for (double v : rv) mean += v / double(rv.size());
+    for (std::size_t j = 0; j < rv.size(); ++j) {
+      chi2 += rv[j] * rv[j];
+      c0 += (rv[j] - mean) * (rv[j] - mean);
+      if (j + 1 < rv.size()) c1 += (rv[j] - mean) * (rv[j + 1] - mean);
+    }
+    out.push_back({{"curve", curve}, {"points", rv.size()}, {"chi2", chi2}, {"lag1", c0 > 0 ? c1 / c0 : 0.0}});
+  }
+  return out;
 }
 
 // ---- stage: spectrum and contamination electrons from depth doses ---------------------
@@ -341,7 +364,6 @@ void stage_spectrum(Ctx& c) {
     // p_g P_g, E and EF. Output factors share one free scale (curve key -1), each curve has
     // its own.
     Problem p;
-    std::vector<int> point_curve;  // each point's measured curve (-1 - index for an output factor)
     p.cols.assign(std::size_t(n_unknown), {});
     for (auto& b : sb) {
       const auto y = c.bank.measured(*b.s);
@@ -349,7 +371,6 @@ void stage_spectrum(Ctx& c) {
       const auto own = c.bank.point_owner(*b.s);
       for (int j : b.idx) {
         p.add_to_group(own[std::size_t(j)] < 0 ? -1 : own[std::size_t(j)]);
-        point_curve.push_back(own[std::size_t(j)]);
         p.y.push_back(y[std::size_t(j)]);
         double mv = we0 * b.el[k].value[std::size_t(j)], var = std::pow(we0 * b.el[k].sigma[std::size_t(j)], 2);
         const double pw = joint ? wp0 : (1 - we0) * (1 - f);  // the primary's weight in mv
@@ -410,27 +431,8 @@ void stage_spectrum(Ctx& c) {
       };
       fits.emplace_back(lambda, fit_linear(p, x0, reg, 400));
       const LinearFit& fl = fits.back().second;
-      // Diagnostics: the spectrum's mean at this lambda; each depth dose's chi2 and the lag-1
-      // autocorrelation of its weighted residuals (correlated points show it near 1).
-      json dd = json::array();
-      {
-        const auto r = fit_residuals(p, fl);
-        std::map<int, std::vector<double>> by_curve;
-        for (std::size_t j = 0; j < r.size(); ++j)
-          if (c.kind_is(point_curve[j], io::CurveKind::depth_dose)) by_curve[point_curve[j]].push_back(r[j]);
-        for (const auto& [ci, rv] : by_curve) {
-          double mean_r = 0, c0 = 0, c1 = 0, chi = 0;
-          for (double v : rv) mean_r += v / double(rv.size());
-          for (std::size_t j = 0; j < rv.size(); ++j) {
-            chi += rv[j] * rv[j];
-            c0 += (rv[j] - mean_r) * (rv[j] - mean_r);
-            if (j + 1 < rv.size()) c1 += (rv[j] - mean_r) * (rv[j + 1] - mean_r);
-          }
-          dd.push_back({{"curve", ci}, {"points", rv.size()}, {"chi2", chi}, {"lag1", c0 > 0 ? c1 / c0 : 0.0}});
-        }
-      }
       tried.push_back({{"electron_mean_energy_mev", e_means[k]}, {"lambda", lambda}, {"chi2", fl.chi2},
-                       {"n", fl.n}, {"spectrum_mean_mev", mean_energy(fitted_weights(fl.x))}, {"depth_doses", dd}});
+                       {"n", fl.n}, {"spectrum_mean_mev", mean_energy(fitted_weights(fl.x))}, {"depth_doses", depth_dose_residuals(c, p, fl)}});
     }
     per_emean.push_back(pick_lambda(fits, p));
     double lo = 1e300;

@@ -115,11 +115,15 @@ std::vector<double> nnls(const Matrix& A, const std::vector<double>& b) {
   return x;
 }
 
+namespace {
+// 2 sigma of a chi2 with n degrees of freedom, relative to n: 2 sqrt(2 / n).
+double chi2_spread(double n) { return 2 * std::sqrt(2 / std::max(n, 1.0)); }
+}  // namespace
+
 std::size_t pick_lambda_index(const std::vector<double>& chi2, double n, int unknowns) {
   if (chi2.empty()) return 0;
   const double lo = *std::min_element(chi2.begin(), chi2.end());
-  const double slack = 1 + 2 * std::sqrt(2 / std::max(n, 1.0));
-  const double ok = (n - unknowns >= 30 ? lo : std::max(n, lo)) * slack;
+  const double ok = (n - unknowns >= 30 ? lo : std::max(n, lo)) * (1 + chi2_spread(n));
   for (std::size_t i = 0; i < chi2.size(); ++i)
     if (chi2[i] <= ok) return i;
   return chi2.size() - 1;
@@ -128,7 +132,7 @@ std::size_t pick_lambda_index(const std::vector<double>& chi2, double n, int unk
 std::size_t pick_alternative_index(const std::vector<double>& freest_chi2, std::size_t kept, double n) {
   if (freest_chi2.empty() || kept >= freest_chi2.size()) return kept;
   const std::size_t best = std::size_t(std::min_element(freest_chi2.begin(), freest_chi2.end()) - freest_chi2.begin());
-  const double spread = std::max(1.0, 2 * std::sqrt(2 / std::max(n, 1.0)) * freest_chi2[best]);
+  const double spread = std::max(1.0, chi2_spread(n) * freest_chi2[best]);
   return freest_chi2[kept] <= freest_chi2[best] + spread ? kept : best;
 }
 

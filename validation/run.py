@@ -715,7 +715,9 @@ def stored_section():
          "proves: *recovery* compares fitted values with hidden ones the data were made from; *fit quality* "
          "compares a model with the very data it was fitted on (a guard on the fit, not validation); "
          "*commissioned to* compares a commissioned model with the published figure it was fitted to "
-         "(fit quality too); *acceptance* is a test with an independent repeat. In the three classes of the "
+         "(fit quality too); *control* scores the hidden model itself against the same data (the floor the "
+         "data's and the report runs' noise set: a fit-quality row the exact model misses too is the noise's); "
+         "*acceptance* is a test with an independent repeat. In the three classes of the "
          "summary every row here is a **guard**: none compares sabre's dose with an independent reference "
          "(the acceptance rows repeat a run, or compare a width with the collimator's nominal size). They "
          "are not counted in the summary above.", "",
@@ -736,6 +738,13 @@ def stored_section():
             q = r["quantity"].replace("|", "\\|")
             L.append(f"| commissioning-recovery | {r['kind']} | {q} | {fmt(r['reference'])} | "
                      f"{fmt(r['sabre'])} | {fmt(r['difference'])} | {fmt(r['tolerance'])} | {pf(r['pass'])} |")
+            n += 1
+        # The hidden model itself scored against the same data: what the exact model gets at
+        # the data's and the report runs' noise (informational: it tests the noise, not sabre).
+        for r in rec.get("control", {}).get("rows", []):
+            q = ("the hidden model itself: " + r["quantity"]).replace("|", "\\|")
+            L.append(f"| commissioning-recovery | control | {q} | {fmt(r['reference'])} | {fmt(r['sabre'])} | "
+                     f"{fmt(r['difference'])} | {fmt(r['tolerance'])} | {'within' if r['pass'] else 'beyond'} |")
             n += 1
     tb = load("commissioning-truebeam")
     if tb:

@@ -20,9 +20,18 @@ commissioning recovery test (issue 16, acceptance 1; README.md of this directory
    the fit uses in place of its stated --measurement-uncertainty (until 2026-12-04 the fit
    was told 0.3 % while the profiles' Monte Carlo noise was larger).
 
+4. Each field's forward run is kept in OUT_DIR/forward-runs/, named by a hash of everything
+   that decides it (the hidden model, the field's template, its histories and seed, the
+   executable's --version), and reused when present: a long data set (--histories-scale 10 is
+   ~2.2 h on 2 cores) can be made over several sessions, a killed run losing only its current
+   field. The noise is drawn afterwards in the same order, so a resumed set is the same to the
+   last digit as one made at once.
+
 Usage: make_measurements.py SABRE_EXE OUT_DIR [--histories-scale S] [--threads T] [--machine FILE]
+                            [--fields LIST] [--seed K]
 Writes OUT_DIR/hidden.toml, OUT_DIR/measured.csv (docs/beam-data.md) and OUT_DIR/truth.json.
 """
+import hashlib
 import argparse
 import json
 import os
@@ -126,6 +135,10 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     machine = os.path.join(a.out, "hidden.toml")
     truth = hidden_machine(a.machine, machine)
+    hidden_text = open(machine).read()
+    version = subprocess.run([a.exe, "--version"], capture_output=True, text=True).stdout
+    kept = os.path.join(a.out, "forward-runs")
+    os.makedirs(kept, exist_ok=True)
     rng = np.random.default_rng(20261203)
     header = ["# sabre-beam-data/1", "kind,axis,field_x_cm,field_y_cm,ssd_cm,depth_cm,detector,position_cm,value"]
     columns = "kind,axis,field_x_cm,field_y_cm,ssd_cm,depth_cm,detector,position_cm,value,sigma_rel"
@@ -155,19 +168,32 @@ def main():
                 tmpl += [f"profile,{axis_name},{fx},{fy},100,{depth},CC13,{p},1" for p in positions(edge, lim)]
         tmpl.append(f"output_factor,,{fx},{fy},100,10,diode,,1")
         t_path = os.path.join(a.out, f"template{k}.csv")
-        f_path = os.path.join(a.out, f"forward{k}.csv")
-        with open(t_path, "w") as f:
-            f.write("\n".join(header + tmpl) + "\n")
+        template = "\n".join(header + tmpl) + "\n"
         n_hist = max(100000, int(hist * a.histories_scale))
-        cmd = [a.exe, "--log-level", "warn", "commission", machine, "--beam", "6X-FFF", "--measured", t_path,
-               "--forward", f_path, "--histories", str(n_hist), "--seed", str(a.seed + k), "--no-cache",
-               "--device", f"cpu:{a.threads}"]
-        t0 = time.time()
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        if r.returncode != 0:
-            sys.exit(f"{' '.join(cmd)}: {r.stderr}")
-        runs.append({"field_cm": [fx, fy], "histories": n_hist, "seconds": round(time.time() - t0, 1)})
-        print(f"{fx} x {fy}: {n_hist} histories, {time.time() - t0:.0f} s", flush=True)
+        key = hashlib.sha256("\0".join([hidden_text, template, str(n_hist), str(a.seed + k), version]).encode()).hexdigest()[:16]
+        f_path = os.path.join(kept, f"{fx}x{fy}-{key}.csv")
+        meta_path = f_path[:-4] + ".json"
+        if os.path.exists(f_path) and os.path.exists(meta_path):
+            runs.append(json.load(open(meta_path)))
+            print(f"{fx} x {fy}: {n_hist} histories, kept from {os.path.relpath(f_path, a.out)}", flush=True)
+        else:
+            with open(t_path, "w") as f:
+                f.write(template)
+            part = f_path + ".part"
+            cmd = [a.exe, "--log-level", "warn", "commission", machine, "--beam", "6X-FFF", "--measured", t_path,
+                   "--forward", part, "--histories", str(n_hist), "--seed", str(a.seed + k), "--no-cache",
+                   "--device", f"cpu:{a.threads}"]
+            t0 = time.time()
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            if r.returncode != 0:
+                sys.exit(f"{' '.join(cmd)}: {r.stderr}")
+            os.remove(t_path)
+            os.replace(part, f_path)
+            run = {"field_cm": [fx, fy], "histories": n_hist, "seconds": round(time.time() - t0, 1)}
+            with open(meta_path, "w") as f:
+                json.dump(run, f)
+            runs.append(run)
+            print(f"{fx} x {fy}: {n_hist} histories, {time.time() - t0:.0f} s", flush=True)
         for line in open(f_path).read().splitlines():
             if not line.strip() or line.startswith("#") or line.startswith("kind,"):
                 continue
@@ -179,8 +205,6 @@ def main():
             parts[8] = f"{noise(float(parts[8])):.7g}"
             parts = parts[:9] + [f"{np.hypot(NOISE_REL, mc):.4g}"]
             rows.append(",".join(parts))
-        os.remove(t_path)
-        os.remove(f_path)
     ref, ref_mc = of_raw.get((10, 10), (None, 0.0))
     for (fx, fy), (v, mc) in of_raw.items():
         rel = v / ref if ref else v

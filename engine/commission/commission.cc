@@ -399,7 +399,7 @@ void stage_spectrum(Ctx& c) {
     // (smoothness) and a pull toward 1 (the prior), weighted by lambda; lambda by the
     // discrepancy principle (the largest one whose chi2 is consistent with the noise).
     std::vector<std::pair<double, LinearFit>> fits;
-    for (double lambda : {1e6, 1e5, 1e4, 1e3, 100.0, 10.0, 1.0, 0.1, 0.01, 0.001}) {
+    for (double lambda : kSpectrumLambdas) {
       const RegRows reg = [&](const std::vector<double>& x, std::vector<std::vector<double>>& rows,
                               std::vector<double>& rhs) {
         double tau = 0;  // sum_g x_g p_g: the photon weight
@@ -581,7 +581,7 @@ void stage_fluence(Ctx& c) {
   const auto rows = fluence_regularisation(m.fluence_r_cm, prior, fit_knots);
   std::vector<std::pair<double, LinearFit>> fits;
   json tried = json::array();
-  for (double lambda : {1e6, 1e5, 1e4, 1e3, 1e2, 10.0}) {
+  for (double lambda : kFluenceLambdas) {
     const RegRows reg = [&](const std::vector<double>&, std::vector<std::vector<double>>& out_rows,
                             std::vector<double>& rhs) {
       const double sl = std::sqrt(lambda);

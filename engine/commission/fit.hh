@@ -1,6 +1,7 @@
 // Small dense least-squares tools for commissioning fits (tens of unknowns). Host only.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <utility>
 #include <vector>
@@ -51,6 +52,11 @@ double parabola_min(double x0, double f0, double x1, double f1, double x2, doubl
 // points): bound = max(n, chi2_min) (1 + 2 sqrt(2 / n)), the stated sigmas taken as right
 // (the rule before 2026-12-05 for every n). 0 when chi2 is empty.
 std::size_t pick_lambda_index(const std::vector<double>& chi2, double n, int unknowns);
+
+// The regularisation weights the spectrum and fluence stages try (pick_lambda_index), largest
+// (closest to the prior) first; the fluence stage's grid has stopped at 10 since it was written.
+inline constexpr std::array<double, 10> kSpectrumLambdas{1e6, 1e5, 1e4, 1e3, 1e2, 10.0, 1.0, 0.1, 0.01, 0.001};
+inline constexpr std::array<double, 6> kFluenceLambdas{1e6, 1e5, 1e4, 1e3, 1e2, 10.0};
 
 // Which of several alternative fits (a discrete model choice, e.g. the electrons' mean
 // energy), given each one's least regularised chi2 over n points: `kept` (the current

@@ -344,7 +344,7 @@ std::vector<std::pair<double, double>> line_fits(const std::vector<double>& t, c
                                                  double stated) {
   std::vector<std::pair<double, double>> out;
   const int n = int(t.size());
-  for (double lambda : {1e6, 1e5, 1e4, 1e3, 100.0, 10.0, 1.0, 0.1, 0.01, 0.001}) {
+  for (double lambda : kSpectrumLambdas) {
     Matrix A(n + 1, 2);
     std::vector<double> b(std::size_t(n) + 1, 0.0);
     for (int i = 0; i < n; ++i) {

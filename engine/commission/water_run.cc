@@ -271,44 +271,51 @@ bool local_quadratic(const std::vector<double>& x, const std::vector<double>& y,
 }  // namespace
 
 namespace {
+// Half-width [cm] of the depth-dose read-out's smoothing window at depth z.
+double smoothing_half_cm(double z) { return std::clamp(0.5 * (z - 1.0), 0.0, 2.5); }
+
+// Whether layer centre zc lies in the smoothing window of depth z.
+bool in_window(double zc, double z) { return std::abs(zc - z) <= smoothing_half_cm(z) + 1e-9; }
+
 // The axis region's mean dose per depth layer (at the layer centres), and the depth-dose
 // read-out's smoothing of it: the local quadratic over +-h(z), h = clamp((z - 1 cm) / 2, 0,
-// 2.5 cm), at least 5 layers, else the layer value interpolated at z.
+// 2.5 cm), at least 5 layers, else the region's dose interpolated at z. `only_z`: read only
+// the layers of that depth's window (one output factor), not every layer (a whole curve).
 struct AxisLayers {
   const WaterDose& d;
   double half;
   std::vector<double> zc, raw, rs;
-  AxisLayers(const WaterDose& dose, double half_cm) : d(dose), half(half_cm) {
+  AxisLayers(const WaterDose& dose, double half_cm, const double* only_z = nullptr) : d(dose), half(half_cm) {
     const auto& g = d.grid;
     zc.resize(std::size_t(g.ny));
     raw.resize(std::size_t(g.ny));
     rs.resize(std::size_t(g.ny));
     for (int j = 0; j < g.ny; ++j) {
       zc[std::size_t(j)] = (j + 0.5) * g.spacing_cm.y;
+      if (only_z && !in_window(zc[std::size_t(j)], *only_z)) continue;
       raw[std::size_t(j)] = d.axis(zc[std::size_t(j)], half, &rs[std::size_t(j)]);
     }
   }
   double smoothed(double z, double* sigma) const {
-    double sg = 0;
-    double v = d.axis(z, half, &sg);
-    const double h = std::clamp(0.5 * (z - 1.0), 0.0, 2.5);
-    if (h > 0) {
+    if (smoothing_half_cm(z) > 0) {
       std::vector<double> xs, ys;
       double var = 0;
       for (std::size_t j = 0; j < zc.size(); ++j)
-        if (std::abs(zc[j] - z) <= h + 1e-9) {
+        if (in_window(zc[j], z)) {
           xs.push_back(zc[j]);
           ys.push_back(raw[j]);
           var += rs[j] * rs[j];
         }
       double q = 0;
       if (local_quadratic(xs, ys, z, q)) {
-        v = q;
         // The fitted value's 1 sigma: ~ the layers' mean's, times the quadratic fit's
         // inflation at the centre (sqrt(9/4) for a symmetric window).
-        sg = 1.5 * std::sqrt(var) / double(xs.size());
+        if (sigma) *sigma = 1.5 * std::sqrt(var) / double(xs.size());
+        return q;
       }
     }
+    double sg = 0;
+    const double v = d.axis(z, half, &sg);
     if (sigma) *sigma = sg;
     return v;
   }
@@ -316,7 +323,7 @@ struct AxisLayers {
 }  // namespace
 
 double smoothed_axis(const WaterDose& d, double depth_cm, double half_cm, double* sigma) {
-  return AxisLayers(d, half_cm).smoothed(depth_cm, sigma);
+  return AxisLayers(d, half_cm, &depth_cm).smoothed(depth_cm, sigma);
 }
 
 namespace {

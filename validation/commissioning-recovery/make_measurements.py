@@ -214,6 +214,7 @@ def main():
     with open(os.path.join(a.out, "measured.csv"), "w") as f:
         f.write("\n".join(rows) + "\n")
     truth["generator_runs"] = runs
+    truth["generator_version"] = version.strip().splitlines()[:2]
     with open(os.path.join(a.out, "truth.json"), "w") as f:
         json.dump(truth, f, indent=1)
     print(json.dumps(truth))

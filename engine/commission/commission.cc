@@ -593,7 +593,9 @@ void stage_fluence(Ctx& c) {
       }
     };
     fits.emplace_back(lambda, fit_linear(p, x0, reg));
-    tried.push_back({{"lambda", lambda}, {"chi2", fits.back().second.chi2}});
+    // Each lambda's fitted knots too, so that another choice of lambda can be judged from the
+    // report alone (as the spectrum stage's list of tried fits allows).
+    tried.push_back({{"lambda", lambda}, {"chi2", fits.back().second.chi2}, {"knot_values", fits.back().second.x}});
   }
   const auto [lambda, lf] = pick_lambda(fits, p);
   for (std::size_t q = 0; q < fit_knots.size(); ++q) m.fluence_rel[std::size_t(fit_knots[q])] = lf.x[q];

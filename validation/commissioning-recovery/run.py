@@ -19,6 +19,10 @@
    row the hidden model misses too is a miss of the noise, not of the fit; results.json's
    "control" holds those rows (with --skip-fit an existing WORK/report-control is reused).
 
+Every Monte Carlo run is cached (WORK/cache, WORK/cache-control, WORK/cache-rereport; the
+key names sabre's version and commit): a run killed part way is resumed by the same command
+with --skip-measurements, and make_measurements.py keeps its fields in WORK/forward-runs.
+
 Usage: run.py SABRE_EXE [--histories-scale S] [--histories N] [--report-histories N]
               [--work DIR] [--out results.json] [--machine FILE] [--skip-measurements]
               [--skip-fit] [--rereport N] [--control N]
@@ -130,7 +134,8 @@ def main():
         rep2 = os.path.join(a.work, "report-rereport")
         cmd2 = [exe, "--log-level", "info", "commission", out, "--beam", "6X-FFF", "--measured",
                 os.path.join(a.work, "measured.csv"), "--report", rep2, "--rounds", "0", "--histories", str(a.rereport),
-                "--report-histories", str(a.rereport), "--measurement-uncertainty", "0.3%", "--no-cache"]
+                "--report-histories", str(a.rereport), "--measurement-uncertainty", "0.3%",
+                "--cache-dir", os.path.join(a.work, "cache-rereport")]
         with open(os.path.join(a.work, "rereport.log"), "w") as log:
             r = subprocess.run(cmd2, stdout=log, stderr=subprocess.STDOUT, text=True)
         if r.returncode != 0:
@@ -153,7 +158,7 @@ def main():
             cmdc = [exe, "--log-level", "info", "commission", os.path.join(a.work, "hidden.toml"), "--beam", "6X-FFF",
                     "--measured", os.path.join(a.work, "measured.csv"), "-o", os.path.join(a.work, "control.toml"),
                     "--report", repc, "--rounds", "0", "--histories", str(a.control), "--report-histories",
-                    str(a.control), "--measurement-uncertainty", "0.3%", "--no-cache"]
+                    str(a.control), "--measurement-uncertainty", "0.3%", "--cache-dir", os.path.join(a.work, "cache-control")]
             with open(os.path.join(a.work, "control.log"), "w") as log:
                 r = subprocess.run(cmdc, stdout=log, stderr=subprocess.STDOUT, text=True)
             if r.returncode != 0:

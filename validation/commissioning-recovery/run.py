@@ -80,6 +80,22 @@ def fit_quality_rows(j):
     ]
 
 
+def commission_cmd(exe, machine, work, report, histories, report_histories, rounds, cache, out=None):
+    """`sabre commission` on WORK/measured.csv as every step here runs it (0.3 % for points
+    without their own sigma; each step its own report and cache directory under WORK)."""
+    return ([exe, "--log-level", "info", "commission", machine, "--beam", "6X-FFF", "--measured",
+             os.path.join(work, "measured.csv")] + (["-o", out] if out else []) +
+            ["--report", report, "--histories", str(histories), "--report-histories", str(report_histories),
+             "--rounds", str(rounds), "--measurement-uncertainty", "0.3%", "--cache-dir", os.path.join(work, cache)])
+
+
+def run_logged(cmd, log_path, what):
+    with open(log_path, "w") as log:
+        r = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, text=True)
+    if r.returncode != 0:
+        sys.exit(f"{what} failed ({r.returncode}); see {log_path}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("exe")
@@ -114,15 +130,10 @@ def main():
     rep = os.path.join(a.work, "report")
     if os.path.exists(out) and not a.skip_fit:
         os.remove(out)
-    cmd = [exe, "--log-level", "info", "commission", os.path.abspath(a.machine), "--beam", "6X-FFF", "--measured",
-           os.path.join(a.work, "measured.csv"), "-o", out, "--report", rep, "--histories", str(a.histories),
-           "--report-histories", str(a.report_histories), "--rounds", "2", "--measurement-uncertainty", "0.3%",
-           "--cache-dir", os.path.join(a.work, "cache")]
+    cmd = commission_cmd(exe, os.path.abspath(a.machine), a.work, rep, a.histories, a.report_histories, 2, "cache",
+                         out=out)
     if not a.skip_fit:
-        with open(os.path.join(a.work, "commission.log"), "w") as log:
-            r = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, text=True)
-        if r.returncode != 0:
-            sys.exit(f"commission failed ({r.returncode}); see {a.work}/commission.log")
+        run_logged(cmd, os.path.join(a.work, "commission.log"), "commission")
     t2 = time.time()
     j = json.load(open(os.path.join(rep, "report.json")))
     after = j["after"]
@@ -132,14 +143,8 @@ def main():
     if a.rereport:
         # The fitted model alone, no stage: only the report's runs, at more histories.
         rep2 = os.path.join(a.work, "report-rereport")
-        cmd2 = [exe, "--log-level", "info", "commission", out, "--beam", "6X-FFF", "--measured",
-                os.path.join(a.work, "measured.csv"), "--report", rep2, "--rounds", "0", "--histories", str(a.rereport),
-                "--report-histories", str(a.rereport), "--measurement-uncertainty", "0.3%",
-                "--cache-dir", os.path.join(a.work, "cache-rereport")]
-        with open(os.path.join(a.work, "rereport.log"), "w") as log:
-            r = subprocess.run(cmd2, stdout=log, stderr=subprocess.STDOUT, text=True)
-        if r.returncode != 0:
-            sys.exit(f"rereport failed ({r.returncode}); see {a.work}/rereport.log")
+        run_logged(commission_cmd(exe, out, a.work, rep2, a.rereport, a.rereport, 0, "cache-rereport"),
+                   os.path.join(a.work, "rereport.log"), "rereport")
         j = json.load(open(os.path.join(rep2, "report.json")))
     rel = lambda x, t: abs(x - t) / t
     rows = [
@@ -155,14 +160,9 @@ def main():
         # The hidden model itself, no stage, scored against its own data like the fitted one.
         repc = os.path.join(a.work, "report-control")
         if not (a.skip_fit and os.path.exists(os.path.join(repc, "report.json"))):
-            cmdc = [exe, "--log-level", "info", "commission", os.path.join(a.work, "hidden.toml"), "--beam", "6X-FFF",
-                    "--measured", os.path.join(a.work, "measured.csv"), "-o", os.path.join(a.work, "control.toml"),
-                    "--report", repc, "--rounds", "0", "--histories", str(a.control), "--report-histories",
-                    str(a.control), "--measurement-uncertainty", "0.3%", "--cache-dir", os.path.join(a.work, "cache-control")]
-            with open(os.path.join(a.work, "control.log"), "w") as log:
-                r = subprocess.run(cmdc, stdout=log, stderr=subprocess.STDOUT, text=True)
-            if r.returncode != 0:
-                sys.exit(f"control run failed ({r.returncode}); see {a.work}/control.log")
+            run_logged(commission_cmd(exe, os.path.join(a.work, "hidden.toml"), a.work, repc, a.control, a.control, 0,
+                                      "cache-control", out=os.path.join(a.work, "control.toml")),
+                       os.path.join(a.work, "control.log"), "control run")
         jc = json.load(open(os.path.join(repc, "report.json")))
         control = {"what": "the hidden model itself against the same data (sabre commission hidden.toml --rounds 0), "
                            "%d histories per set-up (x the report's field-size factor)" % a.control,

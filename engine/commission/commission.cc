@@ -599,8 +599,10 @@ void stage_fluence(Ctx& c) {
   }
   const auto [lambda, lf] = pick_lambda(fits, p);
   for (std::size_t q = 0; q < fit_knots.size(); ++q) m.fluence_rel[std::size_t(fit_knots[q])] = lf.x[q];
+  const std::vector<int> carried = fluence_extrapolate(prior, fit_knots, m.fluence_rel);
   c.rep["stages"].push_back({{"stage", "fluence"}, {"chi2", lf.chi2}, {"points", lf.n}, {"knots", fit_knots},
-                             {"lambda", lambda}, {"tried", tried}, {"fluence_rel", m.fluence_rel}});
+                             {"knots_carried", carried}, {"lambda", lambda}, {"tried", tried},
+                             {"fluence_rel", m.fluence_rel}});
   c.say("fluence: chi2 " + std::to_string(lf.chi2) + " for " + std::to_string(lf.n) + " points");
 }
 

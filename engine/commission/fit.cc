@@ -168,7 +168,9 @@ RegularisationRows fluence_regularisation(const std::vector<double>& r_cm, const
     return it == fit_knots.end() ? -1 : int(it - fit_knots.begin());
   };
   auto inv = [&](int k) { return 1 / std::max(prior[std::size_t(k)], 1e-6); };
+  const int last = fit_knots.empty() ? -1 : *std::max_element(fit_knots.begin(), fit_knots.end());
   for (int k = 1; k + 1 < nk; ++k) {
+    if (k + 1 > last) break;  // touches a knot no profile reaches (fluence_extrapolate)
     std::vector<double> r(fit_knots.size(), 0.0);
     double b = 0;
     bool any = false;
@@ -193,6 +195,19 @@ RegularisationRows fluence_regularisation(const std::vector<double>& r_cm, const
     rows.emplace_back(std::move(r), 0.01);
   }
   return rows;
+}
+
+std::vector<int> fluence_extrapolate(const std::vector<double>& prior, const std::vector<int>& fit_knots,
+                                     std::vector<double>& f) {
+  std::vector<int> set;
+  if (fit_knots.empty()) return set;
+  const int last = *std::max_element(fit_knots.begin(), fit_knots.end());
+  const double c = f[std::size_t(last)] / std::max(prior[std::size_t(last)], 1e-6);
+  for (std::size_t k = std::size_t(last) + 1; k < f.size(); ++k) {
+    f[k] = prior[k] * c;
+    set.push_back(int(k));
+  }
+  return set;
 }
 
 }  // namespace sabre::commission

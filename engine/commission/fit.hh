@@ -68,13 +68,22 @@ std::size_t pick_alternative_index(const std::vector<double>& freest_chi2, std::
 using RegularisationRows = std::vector<std::pair<std::vector<double>, double>>;
 
 // The off-axis fluence stage's regularisation at lambda = 1, over the fitted knots' values f
-// (knots `fit_knots` of `r_cm`; the others are held at `prior`): for each interior knot, the
-// second derivative (per cm^2, of the parabola through it and its neighbours) of the
-// correction c = f / prior (c = 1 at a held knot), and for each fitted knot a pull 0.01 (c - 1).
-// The second derivatives vanish for any c linear in r that is 1 at the held knots (with knot 0,
-// the axis, the only held one: c = 1 + b r): a smooth correction of the prior's shape costs
-// only the weak pull, its curvature costs lambda.
+// (knots `fit_knots` of `r_cm`, ascending; the others are held at `prior`): for each interior
+// knot, the second derivative (per cm^2, of the parabola through it and its neighbours) of the
+// correction c = f / prior (c = 1 at a held knot inside the last fitted one: the axis), and for
+// each fitted knot a pull 0.01 (c - 1). The second derivatives vanish for any c linear in r
+// that is 1 on the axis (c = 1 + b r): a smooth correction of the prior's shape costs only the
+// weak pull, its curvature costs lambda. Knots beyond the last fitted one (no profile reaches
+// them) enter no row: held at c = 1 there (before 2026-12-05) they pulled the last fitted knot
+// back toward the prior (on the recovery data, hidden c = 1 - 0.004 r: +4.9 % at 20 cm), and
+// fluence_extrapolate sets them after the fit.
 RegularisationRows fluence_regularisation(const std::vector<double>& r_cm, const std::vector<double>& prior,
                                           const std::vector<int>& fit_knots);
+
+// The knots beyond the last fitted one (`fit_knots`, ascending) take that knot's correction:
+// f_k = prior_k x f_last / prior_last (the correction carried on flat, not extrapolated: no
+// data reach them). The knots inside are not changed. Returns the indices it set.
+std::vector<int> fluence_extrapolate(const std::vector<double>& prior, const std::vector<int>& fit_knots,
+                                     std::vector<double>& f);
 
 }  // namespace sabre::commission

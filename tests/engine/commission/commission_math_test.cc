@@ -288,16 +288,54 @@ TEST_CASE("the fluence regularisation costs a linear correction of the prior not
   const auto x = nnls(A, b);
   for (int q = 0; q < 10; ++q) CHECK(x[std::size_t(q)] / lin[std::size_t(q + 1)] == Approx(1).margin(2e-4));
 
-  // Held knots: fitting only knots 1..8, the rows touching the held knots 9 and 10 carry
-  // c = 1 there on the right-hand side; f = prior everywhere has zero residual.
+  // Knots beyond the reach of the profiles: fitting only knots 1..8 (the recovery run's
+  // reach, 19.85 cm at the isocentre plane), knots 9 and 10 enter no row, so the linear
+  // correction c = 1 - 0.004 r costs only the pulls on 1..8, as with every knot fitted. (With
+  // c = 1 held at knots 9 and 10, before 2026-12-05, the rows at knots 8 and 9 charged it
+  // 0.0016 and 0.00064 per cm^2 and pulled the 20 cm knot toward the prior: +4.9 % in the
+  // recovery run of 2026-12-05.)
   const std::vector<int> inner{1, 2, 3, 4, 5, 6, 7, 8};
   const auto rows8 = fluence_regularisation(r, prior, inner);
-  REQUIRE(rows8.size() == 9 + 8);  // the row at knot 9 still touches knot 8
-  for (const auto& [row, rhs] : rows8) {
-    double v = -rhs;
-    for (std::size_t q = 0; q < inner.size(); ++q) v += row[q] * prior[std::size_t(inner[q])];
-    CHECK(v == Approx(0).margin(1e-12));
+  REQUIRE(rows8.size() == 7 + 8);  // second derivatives at knots 1..7, pulls on 1..8
+  for (std::size_t i = 0; i < rows8.size(); ++i) {
+    const auto& [row, rhs] = rows8[i];
+    double v_prior = -rhs, v_lin = -rhs;
+    for (std::size_t q = 0; q < inner.size(); ++q) {
+      v_prior += row[q] * prior[std::size_t(inner[q])];
+      v_lin += row[q] * lin[std::size_t(inner[q])];
+    }
+    CHECK(v_prior == Approx(0).margin(1e-12));
+    if (i < 7) CHECK(v_lin == Approx(0).margin(1e-12));
+    else CHECK(v_lin == Approx(-0.01 * 0.004 * r[std::size_t(inner[i - 7])]).epsilon(1e-9));
   }
+  // The same fit as above with knots 1..8 observed: knot 8 keeps the true correction (it was
+  // pulled toward the held c = 1 before), and fluence_extrapolate carries its correction to
+  // knots 9 and 10: c(20 cm) = 0.92 there against the true 0.90 and 0.88 (+2.2 %, +4.5 %; held
+  // at the prior, +11 % and +14 %).
+  Matrix A8(8 + int(rows8.size()), 8);
+  std::vector<double> b8(std::size_t(A8.rows), 0.0);
+  for (int j = 0; j < 8; ++j) {
+    const double w = 1 / (0.003 * lin[std::size_t(j + 1)]);
+    A8(j, j) = w;
+    b8[std::size_t(j)] = w * lin[std::size_t(j + 1)];
+  }
+  for (std::size_t i = 0; i < rows8.size(); ++i) {
+    for (int q = 0; q < 8; ++q) A8(8 + int(i), q) = sl * rows8[i].first[std::size_t(q)];
+    b8[8 + i] = sl * rows8[i].second;
+  }
+  const auto x8 = nnls(A8, b8);
+  for (int q = 0; q < 8; ++q) CHECK(x8[std::size_t(q)] / lin[std::size_t(q + 1)] == Approx(1).margin(2e-4));
+  std::vector<double> f = prior;
+  for (int q = 0; q < 8; ++q) f[std::size_t(q + 1)] = x8[std::size_t(q)];
+  const auto carried = fluence_extrapolate(prior, inner, f);
+  CHECK(carried == std::vector<int>{9, 10});
+  CHECK(f[9] / prior[9] == Approx(1 - 0.004 * 20).margin(2e-4));
+  CHECK(f[10] / prior[10] == Approx(1 - 0.004 * 20).margin(2e-4));
+  for (int k = 0; k <= 8; ++k) CHECK(f[std::size_t(k)] == (k == 0 ? prior[0] : x8[std::size_t(k - 1)]));
+  // Every knot fitted: nothing to carry, nothing changed.
+  std::vector<double> g = lin;
+  CHECK(fluence_extrapolate(prior, knots, g).empty());
+  CHECK(g == lin);
 }
 
 TEST_CASE("the fluence stage's in-field points: 1 cm clear of the divergent geometric edges", "[commission]") {

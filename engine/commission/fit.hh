@@ -74,9 +74,8 @@ using RegularisationRows = std::vector<std::pair<std::vector<double>, double>>;
 // each fitted knot a pull 0.01 (c - 1). The second derivatives vanish for any c linear in r
 // that is 1 on the axis (c = 1 + b r): a smooth correction of the prior's shape costs only the
 // weak pull, its curvature costs lambda. Knots beyond the last fitted one (no profile reaches
-// them) enter no row: held at c = 1 there (before 2026-12-05) they pulled the last fitted knot
-// back toward the prior (on the recovery data, hidden c = 1 - 0.004 r: +4.9 % at 20 cm), and
-// fluence_extrapolate sets them after the fit.
+// them) enter no row (held at c = 1 there, before 2026-12-05, they charged a correction linear
+// in r for its kink at the last fitted knot), and fluence_extrapolate sets them after the fit.
 RegularisationRows fluence_regularisation(const std::vector<double>& r_cm, const std::vector<double>& prior,
                                           const std::vector<int>& fit_knots);
 

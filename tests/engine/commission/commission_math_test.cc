@@ -296,8 +296,7 @@ TEST_CASE("the fluence regularisation costs a linear correction of the prior not
   // reach, 19.85 cm at the isocentre plane), knots 9 and 10 enter no row, so the linear
   // correction c = 1 - 0.004 r costs only the pulls on 1..8, as with every knot fitted. (With
   // c = 1 held at knots 9 and 10, before 2026-12-05, the rows at knots 8 and 9 charged it
-  // 0.0016 and 0.00064 per cm^2 and pulled the 20 cm knot toward the prior: +4.9 % in the
-  // recovery run of 2026-12-05.)
+  // for its kink at 20 cm.)
   const std::vector<int> inner{1, 2, 3, 4, 5, 6, 7, 8};
   const auto rows8 = fluence_regularisation(r, prior, inner);
   REQUIRE(rows8.size() == 7 + 8);  // second derivatives at knots 1..7, pulls on 1..8

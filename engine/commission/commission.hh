@@ -39,7 +39,7 @@ struct Options {
   std::string tables_path;              // "" = the default set
   DeviceSpec device;
   std::int64_t histories = 20000000;    // per set-up and stage, shared among the basis parts
-  std::int64_t report_histories = 0;    // per 10 x 10 set-up for the report's runs of the fitted model, scaled by area up to 9 x (report_histories_for; 0: histories)
+  std::int64_t report_histories = 0;    // per 10 x 10 set-up for the report's runs of the fitted model, scaled by area up to 9 x (area_scaled_histories; 0: histories)
   std::uint64_t seed = 1;
   std::string cache_dir;                // "" = <default cache>/commission; "-" = no cache
   double measurement_uncertainty = 0.005;  // relative 1 sigma of a measured point

@@ -213,11 +213,6 @@ double gamma_pass_rate(const std::vector<double>& x, const std::vector<double>& 
   return n ? double(pass) / n : 1.0;
 }
 
-std::int64_t report_histories_for(const Setup& s, std::int64_t base) {
-  const double scale = std::clamp(s.field_x_cm * s.field_y_cm / 100.0, 1.0, 9.0);
-  return std::int64_t(std::llround(double(base) * scale));
-}
-
 void compare_with_data(BasisBank& bank, Result& r, const Options& opt,
                        const std::function<void(const std::string&)>& log, std::uint64_t seed) {
   const auto& data = bank.data();
@@ -227,7 +222,7 @@ void compare_with_data(BasisBank& bank, Result& r, const Options& opt,
   double pdd_max = 0, dmax_max = 0, size_max = 0, pen_max = 0, gamma_min = 1;
   double pdd_max_z = 0;  // the largest |difference| / its 1-sigma of a depth-dose point beyond d_max
   for (const auto& s : bank.setups()) {
-    const std::int64_t h = report_histories_for(s.setup, opt.report_histories > 0 ? opt.report_histories : opt.histories);
+    const std::int64_t h = area_scaled_histories(s.setup, opt.report_histories > 0 ? opt.report_histories : opt.histories);
     if (log) log("report: the fitted model on " + fmt(s.setup.field_x_cm) + " x " + fmt(s.setup.field_y_cm) +
                  " cm at SSD " + fmt(s.setup.ssd_cm) + " cm, " + std::to_string(h) + " histories");
     const Computed c = bank.compute_full(r.after, s, h, seed += 13);

@@ -36,14 +36,6 @@ ProfileFigures profile_figures(const std::vector<double>& x_cm, const std::vecto
 double gamma_pass_rate(const std::vector<double>& x, const std::vector<double>& measured,
                        const std::vector<double>& computed, double dose_frac, double dist_cm);
 
-// Histories of the report's run of set-up s: `base` (the --report-histories of a 10 x 10 cm
-// field) times its area over 100 cm^2, between 1 and 9 times. A central-axis value averages
-// a square of at most 2 x 2 cm and a profile point a fixed voxel, while the photons spread
-// over the field: at equal histories a 30 x 30 field's points are 3 times noisier than a
-// 10 x 10's (the recovery run's 30 x 30 depth dose, 1.1 % 1 sigma per point at 1.5e7, put
-// the report's own noise into its fit-quality figures).
-std::int64_t report_histories_for(const Setup& s, std::int64_t base);
-
 // Runs the fitted model on every set-up and fills r.report["curves"], ["output_factors"],
 // ["summary"] (and the computed curves for the plots).
 void compare_with_data(BasisBank& bank, Result& r, const Options& opt,

@@ -22,6 +22,11 @@ bool Setup::operator==(const Setup& o) const {
   return field_x_cm == o.field_x_cm && field_y_cm == o.field_y_cm && ssd_cm == o.ssd_cm;
 }
 
+std::int64_t area_scaled_histories(const Setup& s, std::int64_t base) {
+  const double scale = std::clamp(s.field_x_cm * s.field_y_cm / 100.0, 1.0, 9.0);
+  return std::int64_t(std::llround(double(base) * scale));
+}
+
 namespace {
 
 // Linear interpolation weights of coordinate c between voxel centres along one axis.

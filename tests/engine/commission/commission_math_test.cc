@@ -354,10 +354,10 @@ TEST_CASE("the fluence stage's in-field points: 1 cm clear of the divergent geom
   CHECK(!in(8));
 }
 
-TEST_CASE("the report's histories grow with the field's area, 1 to 9 times", "[commission]") {
+TEST_CASE("the report's and the fluence stage's histories grow with the field's area, 1 to 9 times", "[commission]") {
   // A central-axis value averages a fixed region while the photons spread over the field: the
-  // same noise per point needs histories in proportion to the area (report.hh).
-  auto h = [](double fx, double fy) { return report_histories_for(Setup{fx, fy, 100}, 1000000); };
+  // same noise per point needs histories in proportion to the area (water_run.hh).
+  auto h = [](double fx, double fy) { return area_scaled_histories(Setup{fx, fy, 100}, 1000000); };
   CHECK(h(1, 1) == 1000000);
   CHECK(h(10, 10) == 1000000);
   CHECK(h(20, 5) == 1000000);

@@ -292,12 +292,19 @@ void stage_spectrum(Ctx& c) {
   // equal shares the weight of a doubled extra-focal source came back 23 % low at 4 x 10^6
   // histories and 8 % low at 2 x 10^7, tests/engine/commission/joint_spectrum_test.py).
   const int ef_share = joint ? 4 : 1;
-  const std::int64_t per_part = std::max<std::int64_t>(100000, c.opt.histories / (groups + 2 + ef_share));
-  const std::int64_t per_el = std::max<std::int64_t>(100000, per_part / 4);
+  // Per set-up, scaled by the field's area (area_scaled_histories): a depth dose averages a
+  // central square of at most 2 x 2 cm, so at equal histories a 30 x 30 field's basis carried
+  // ~3 x the noise of a 10 x 10's (2.3 % per point at 5e6, eight times the recovery data's
+  // 0.3 %), and its depth dose, weighted down by that noise, was the one the fitted model missed
+  // (1.4 %, -1.6 % at 25-30 cm; before 2026-12-05 evening every set-up had the same).
+  auto per_part = [&](const SetupData& s) {
+    return std::max<std::int64_t>(100000, area_scaled_histories(s.setup, c.opt.histories) / (groups + 2 + ef_share));
+  };
   c.say("spectrum: " + std::to_string(sb.size()) + " set-up(s)" +
         (joint ? " (joint: depth doses, " + std::to_string(n_joint) + " output-factor and profile tail and axis points)"
                : " with depth doses") +
-        ", " + std::to_string(groups) + " spectral parts (" + std::to_string(per_part) + " histories each), extra-focal, " +
+        ", " + std::to_string(groups) + " spectral parts (" + std::to_string(per_part(SetupData{Setup{10, 10, 100}, {}, {}, {}, 0})) +
+        " histories each for a 10 x 10 cm field, more for larger ones in proportion to the area, up to 9 x), extra-focal, " +
         std::to_string(e_means.size()) + " electron parts");
   // The prior is the starting model's spectrum in every round, not the previous round's
   // result (Tikhonov regularisation toward one fixed prior): re-centred each round, the
@@ -308,13 +315,14 @@ void stage_spectrum(Ctx& c) {
   for (auto& b : sb) {
     // Common random numbers: every part of a set-up with the same seed.
     const std::uint64_t seed = c.next_seed();
+    const std::int64_t per = per_part(*b.s), per_el = std::max<std::int64_t>(100000, per / 4);
     for (int g = 0; g < groups; ++g) {
       PartSpec p{Part::primary, 0, 0, {}, -1};
       p.spectrum_weights.resize(std::size_t(nb));
       for (int i = 0; i < nb; ++i) p.spectrum_weights[std::size_t(i)] = prior[std::size_t(i)] * hats[std::size_t(g)][std::size_t(i)];
-      b.prim.push_back(c.bank.compute(m, *b.s, p, per_part, seed));
+      b.prim.push_back(c.bank.compute(m, *b.s, p, per, seed));
     }
-    b.ef = c.bank.compute(m, *b.s, PartSpec{Part::extrafocal, 0, 0, {}, -1}, ef_share * per_part, seed);
+    b.ef = c.bank.compute(m, *b.s, PartSpec{Part::extrafocal, 0, 0, {}, -1}, ef_share * per, seed);
     for (double em : e_means) {
       beams::BeamModel me = m;
       me.electron.mean_energy_mev = em;

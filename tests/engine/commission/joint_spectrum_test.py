@@ -11,8 +11,9 @@ alone (one round) is fitted to those data starting from the bundled model:
   joint      the stage reports joint = true and the extra-focal weight rises from 0.0402 past
              0.055 (over a third of the way to the hidden 0.0804). A wiring guard, not a
              recovery figure: at these statistics (forward 3 x 10^6, fit 4 x 10^6 histories
-             per set-up, fixed seeds, so the result is the same every run) it comes back at
-             0.0660 (0.0658 before output factors were read off the smoothed depth dose and
+             per set-up for 10 x 10 cm2, 4 x that for 20 x 20, fixed seeds, so the result is
+             the same every run) it comes back at 0.0704 (0.0660 before the spectrum stage's
+             parts were scaled by the field's area, 2026-12-05 evening; 0.0658 before output factors were read off the smoothed depth dose and
              lambda's noise level came from the freest fit, 2026-12-05 (later); 0.0633 before
              the read-out's sigma came from the batches, 2026-12-05;
              0.0623 before the forward data carried their own Monte Carlo sigma_rel,

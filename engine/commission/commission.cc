@@ -297,13 +297,13 @@ void stage_spectrum(Ctx& c) {
   // ~3 x the noise of a 10 x 10's (2.3 % per point at 5e6, eight times the recovery data's
   // 0.3 %), and its depth dose, weighted down by that noise, was the one the fitted model missed
   // (1.4 %, -1.6 % at 25-30 cm; before 2026-12-05 evening every set-up had the same).
-  auto per_part = [&](const SetupData& s) {
-    return std::max<std::int64_t>(100000, area_scaled_histories(s.setup, c.opt.histories) / (groups + 2 + ef_share));
+  auto per_part = [&](const Setup& s) {
+    return std::max<std::int64_t>(100000, area_scaled_histories(s, c.opt.histories) / (groups + 2 + ef_share));
   };
   c.say("spectrum: " + std::to_string(sb.size()) + " set-up(s)" +
         (joint ? " (joint: depth doses, " + std::to_string(n_joint) + " output-factor and profile tail and axis points)"
                : " with depth doses") +
-        ", " + std::to_string(groups) + " spectral parts (" + std::to_string(per_part(SetupData{Setup{10, 10, 100}, {}, {}, {}, 0})) +
+        ", " + std::to_string(groups) + " spectral parts (" + std::to_string(per_part(Setup{})) +
         " histories each for a 10 x 10 cm field, more for larger ones in proportion to the area, up to 9 x), extra-focal, " +
         std::to_string(e_means.size()) + " electron parts");
   // The prior is the starting model's spectrum in every round, not the previous round's
@@ -315,7 +315,7 @@ void stage_spectrum(Ctx& c) {
   for (auto& b : sb) {
     // Common random numbers: every part of a set-up with the same seed.
     const std::uint64_t seed = c.next_seed();
-    const std::int64_t per = per_part(*b.s), per_el = std::max<std::int64_t>(100000, per / 4);
+    const std::int64_t per = per_part(b.s->setup), per_el = std::max<std::int64_t>(100000, per / 4);
     for (int g = 0; g < groups; ++g) {
       PartSpec p{Part::primary, 0, 0, {}, -1};
       p.spectrum_weights.resize(std::size_t(nb));
@@ -510,6 +510,7 @@ void stage_fluence(Ctx& c) {
     std::vector<int> idx;
     std::vector<Computed> hat;
     Computed ef, el;
+    std::int64_t histories = 0;  // per part: the set-up's, scaled by its area
   };
   std::vector<SetupBasis> sb;
   double r_max = 0;
@@ -519,7 +520,7 @@ void stage_fluence(Ctx& c) {
   // (chi2 3.8 per point in round 1 of the recovery run, most of it from the edges).
   for (const auto& s : c.bank.setups()) {
     if (std::max(s.setup.field_x_cm, s.setup.field_y_cm) < 10) continue;
-    SetupBasis b{&s, {}, {}, {}, {}};
+    SetupBasis b{&s, {}, {}, {}, {}, 0};
     std::size_t j = 0;
     for (int ci : s.curves) {
       const auto& cv = c.bank.data().curves[std::size_t(ci)];
@@ -544,16 +545,14 @@ void stage_fluence(Ctx& c) {
   // photons each. At equal histories per set-up (before 2026-12-05) the 30 x 30 diagonal fixed
   // the 20 cm knot to only ~2 % 1 sigma: seven runs of this stage alone (two starting models,
   // seeds 1, 11, 12) gave -2.0 .. +5.0 % (validation/commissioning-recovery/README.md).
-  auto per_part = [&](const SetupData& s) {
-    return std::max<std::int64_t>(200000, area_scaled_histories(s.setup, c.opt.histories) / (nk + 2));
-  };
   std::string parts;
   json part_histories = json::array();
-  for (const auto& b : sb) {
+  for (auto& b : sb) {
+    b.histories = std::max<std::int64_t>(200000, area_scaled_histories(b.s->setup, c.opt.histories) / (nk + 2));
     part_histories.push_back({{"field_cm", {b.s->setup.field_x_cm, b.s->setup.field_y_cm}}, {"ssd_cm", b.s->setup.ssd_cm},
-                              {"histories_per_part", per_part(*b.s)}});
+                              {"histories_per_part", b.histories}});
     char buf[96];
-    std::snprintf(buf, sizeof buf, "%s%lld (%g x %g cm)", parts.empty() ? "" : ", ", static_cast<long long>(per_part(*b.s)),
+    std::snprintf(buf, sizeof buf, "%s%lld (%g x %g cm)", parts.empty() ? "" : ", ", static_cast<long long>(b.histories),
                   b.s->setup.field_x_cm, b.s->setup.field_y_cm);
     parts += buf;
   }
@@ -561,11 +560,10 @@ void stage_fluence(Ctx& c) {
         " (profiles reach " + std::to_string(r_max) + " cm at the isocentre plane), histories per part " + parts);
   for (auto& b : sb) {
     const std::uint64_t seed = c.next_seed();  // common random numbers within a set-up
-    const std::int64_t per = per_part(*b.s);
     for (int k = 0; k < nk; ++k)
-      b.hat.push_back(c.bank.compute(m, *b.s, PartSpec{Part::primary, 0, 0, {}, k}, per, seed));
-    b.ef = c.bank.compute(m, *b.s, PartSpec{Part::extrafocal, 0, 0, {}, -1}, per, seed);
-    b.el = c.bank.compute(m, *b.s, PartSpec{Part::electrons, 0, 0, {}, -1}, per, seed);
+      b.hat.push_back(c.bank.compute(m, *b.s, PartSpec{Part::primary, 0, 0, {}, k}, b.histories, seed));
+    b.ef = c.bank.compute(m, *b.s, PartSpec{Part::extrafocal, 0, 0, {}, -1}, b.histories, seed);
+    b.el = c.bank.compute(m, *b.s, PartSpec{Part::electrons, 0, 0, {}, -1}, b.histories, seed);
   }
   const double we = m.electron.weight, wf = m.extrafocal.weight, wp = 1 - we - wf;
   Problem p;

@@ -168,9 +168,10 @@ RegularisationRows fluence_regularisation(const std::vector<double>& r_cm, const
     return it == fit_knots.end() ? -1 : int(it - fit_knots.begin());
   };
   auto inv = [&](int k) { return 1 / std::max(prior[std::size_t(k)], 1e-6); };
-  const int last = fit_knots.empty() ? -1 : *std::max_element(fit_knots.begin(), fit_knots.end());
-  for (int k = 1; k + 1 < nk; ++k) {
-    if (k + 1 > last) break;  // touches a knot no profile reaches (fluence_extrapolate)
+  // Rows up to the last fitted knot only: beyond, they would touch a knot no profile reaches
+  // (fluence_extrapolate).
+  const int last = fit_knots.empty() ? -1 : fit_knots.back();
+  for (int k = 1; k + 1 < nk && k + 1 <= last; ++k) {
     std::vector<double> r(fit_knots.size(), 0.0);
     double b = 0;
     bool any = false;
@@ -201,7 +202,7 @@ std::vector<int> fluence_extrapolate(const std::vector<double>& prior, const std
                                      std::vector<double>& f) {
   std::vector<int> set;
   if (fit_knots.empty()) return set;
-  const int last = *std::max_element(fit_knots.begin(), fit_knots.end());
+  const int last = fit_knots.back();
   const double c = f[std::size_t(last)] / std::max(prior[std::size_t(last)], 1e-6);
   for (std::size_t k = std::size_t(last) + 1; k < f.size(); ++k) {
     f[k] = prior[k] * c;

@@ -38,8 +38,8 @@ struct Setup {
 // window, while the photons spread over the field: at equal histories a 30 x 30 field's
 // points are 3 times noisier than a 10 x 10's. Used by the report's runs of the fitted model
 // (the recovery run's 30 x 30 depth dose, 1.1 % 1 sigma per point at 1.5e7, put the report's
-// own noise into its fit-quality figures) and by the fluence stage's parts (at equal
-// histories its 30 x 30 diagonal fixed the 20 cm knot to only ~2 % 1 sigma).
+// own noise into its fit-quality figures) and by the spectrum and fluence stages' parts (at
+// equal histories the 30 x 30 diagonal fixed the 20 cm knot to only ~2 % 1 sigma).
 std::int64_t area_scaled_histories(const Setup& s, std::int64_t base);
 
 // The dose grid of a run: lateral (x and z) half-width and voxel, depth range and voxel.

@@ -428,6 +428,17 @@ struct AxisWindow {
 // Share of the aims concentrated on the MLC's opening along an axis without jaws.
 inline constexpr double kMlcWindowShare = 0.9;
 
+// The share p_inner of the aims to draw over an inner interval of width `inner` (the rest
+// uniformly over the whole window of width `whole` >= inner) so that the density of aims
+// outside the inner interval is `density` (0 < density <= 1) times the density inside:
+// (1 - p) / W = d ((1 - p) / W + p / I)  =>  p = (k - 1) I / (W + (k - 1) I), k = 1 / d.
+// 0 (uniform sampling) when density >= 1 or either width is not positive.
+SABRE_HD_INLINE double margin_aim_share(double inner, double whole, double density) {
+  if (!(density < 1) || !(density > 0) || !(inner > 0) || !(whole > inner)) return 0;
+  const double km1 = 1 / density - 1;
+  return km1 * inner / (whole + km1 * inner);
+}
+
 // The sampling window along `axis` for a source point `o` (collimator frame), widened by
 // `margin_cm` (isocentre) on each side:
 // - with a cone in the beam: its bore projected from o through the cone (the square
@@ -446,16 +457,31 @@ inline constexpr double kMlcWindowShare = 0.9;
 //   kMlcWindowShare of the aims on the span of the open pairs' slots (widened by half the
 //   tongue-and-groove and the interleaf gap), projected from o through the leaves;
 // - with neither: the largest field.
+// margin_density (0 < d <= 1) applies to the first three cases (cone, Iris, jaws): the
+// aims' density in the margin bands relative to that over the projected opening
+// (margin_aim_share; 1: uniform over the widened window). The weight stays 1 / pdf, so the
+// fluence is unbiased everywhere, the margin's included (issue 20, docs/efficiency.md).
 SABRE_HD_INLINE AxisWindow sampling_window(const CollimatorStack& st, const ApertureState& s, Vec3 o, int axis,
-                                           double margin_cm) {
+                                           double margin_cm, double margin_density = 1.0) {
   AxisWindow w;
   const double oa = axis == 0 ? o.x : o.y;
+  // The projected opening [w.lo, w.hi] widened by the margin, with its share of the aims.
+  auto widen = [&]() {
+    const double in_lo = w.lo, in_hi = w.hi;
+    w.lo -= margin_cm;
+    w.hi += margin_cm;
+    const double p = margin_aim_share(in_hi - in_lo, w.hi - w.lo, margin_density);
+    if (p > 0) {
+      w.in_lo = in_lo;
+      w.in_hi = in_hi;
+      w.p_inner = p;
+    }
+  };
   if (st.cone >= 0 && s.is_active(st.cone)) {
     const CollimatorDevice& dev = st.devices[st.cone];
     const double r = 0.5 * s.value(dev.first);
     project_opening(oa, o.z, -r, r, dev.cone.top_cm, dev.cone.bottom_cm, st.sad_cm, w.lo, w.hi);
-    w.lo -= margin_cm;
-    w.hi += margin_cm;
+    widen();
     return w;
   }
   if (st.iris >= 0 && s.is_active(st.iris)) {
@@ -463,8 +489,7 @@ SABRE_HD_INLINE AxisWindow sampling_window(const CollimatorStack& st, const Aper
     // The circle around the 12-sided aperture: inscribed radius / cos 15 degrees.
     const double r = dev.iris.inradius_per_size * s.value(dev.first) / 0.96592582628906829;
     project_opening(oa, o.z, -r, r, dev.iris.top_cm, dev.iris.bottom_cm, st.sad_cm, w.lo, w.hi);
-    w.lo -= margin_cm;
-    w.hi += margin_cm;
+    widen();
     return w;
   }
   const int jd = st.jaws_on_axis[axis];
@@ -472,8 +497,7 @@ SABRE_HD_INLINE AxisWindow sampling_window(const CollimatorStack& st, const Aper
     const CollimatorDevice& dev = st.devices[jd];
     project_opening(oa, o.z, s.value(dev.first), s.value(dev.first + 1), dev.jaws.top_cm, dev.jaws.bottom_cm,
                     st.sad_cm, w.lo, w.hi);
-    w.lo -= margin_cm;
-    w.hi += margin_cm;
+    widen();
     return w;
   }
   const double f = st.field_half_cm;

@@ -41,6 +41,7 @@ VsmView make_vsm_view(const Machine& m, const BeamModel& b, std::vector<double>&
   v.fluence_r_cm = b.fluence_r_cm.data();
   v.fluence_rel = b.fluence_rel.data();
   v.margin_cm = opt.margin_cm;
+  v.margin_density = opt.margin_density;
   return v;
 }
 

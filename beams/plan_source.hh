@@ -17,11 +17,14 @@
 #include "beams/plan.hh"
 #include "beams/source_kinds.hh"
 #include "beams/vsm.hh"
+#include "physics/transport/transport_params.hh"
 
 namespace sabre::beams {
 
 struct SourceOptions {
   double margin_cm = 0.5;            // field-restriction margin at isocentre [cm]
+  // Aims' density in that margin relative to the opening (beams/vsm.hh; 1 = uniform).
+  double margin_density = phys::kDefaultSourceMarginDensity;
   double roulette_threshold = 0.05;  // collimator survival below which roulette applies
   // Particles of an IAEA phase space above the collimators (load_phsp_particles) instead of
   // the virtual source model; must outlive the source. nullptr: the VSM.

@@ -9,9 +9,10 @@
 //
 // Field-restricted sampling. For a sampled origin o, the target point t on the iso plane
 // is drawn along x and y independently from the collimator stack's sampling windows
-// (beams/collimator.hh, sampling_window): along an axis with a jaw pair, uniformly over
-// the projection from o of the jaw opening at the top and bottom of the jaws (the larger
-// of the two), widened by `margin_cm` on each side; along an axis without jaws (an
+// (beams/collimator.hh, sampling_window): along an axis with a jaw pair, over the
+// projection from o of the jaw opening at the top and bottom of the jaws (the larger of
+// the two), widened by `margin_cm` on each side, with `margin_density` times the aims'
+// density of the opening in the two margin bands (1: uniformly); along an axis without jaws (an
 // Agility's x), over the largest field with most aims on the MLC's opening. The direction
 // is (t - o)/|t - o|. Every ray that passes between the jaws reaches the jaw window
 // without the margin; the margin keeps the jaw penumbra and a band of jaw transmission.
@@ -63,6 +64,9 @@ struct VsmView {
   const double* fluence_rel = nullptr;
   // field restriction (the windows come from the collimator stack)
   double margin_cm = 0.5;  // at isocentre [cm]
+  // Density of the aims in the margin relative to the opening (sampling_window's
+  // margin_density; 1 = uniform over the widened window).
+  double margin_density = 1;
   // Ring restriction of the primary photons' aims (ring_hi_cm <= 0: off): only aims on the
   // ring ring_lo_cm <= r_t <= ring_hi_cm of the iso plane and inside the windows count. The
   // target point is drawn uniformly over the smaller of (a) the ring (weight: its area; 0
@@ -141,8 +145,8 @@ SABRE_HD_INLINE VsmSample vsm_sample(const VsmView& v, const CollimatorStack& st
     else out.origin_cm = {v.sigma_x_cm * n1, v.sigma_y_cm * n2, 0};
   }
   const Vec3 o = out.origin_cm;
-  const AxisWindow wx = sampling_window(st, ap, o, 0, v.margin_cm);
-  const AxisWindow wy = sampling_window(st, ap, o, 1, v.margin_cm);
+  const AxisWindow wx = sampling_window(st, ap, o, 0, v.margin_cm, v.margin_density);
+  const AxisWindow wy = sampling_window(st, ap, o, 1, v.margin_cm, v.margin_density);
   out.rect[0] = wx.lo; out.rect[1] = wx.hi; out.rect[2] = wy.lo; out.rect[3] = wy.hi;
   double tx = 0, ty = 0, area = 0;
   if (v.ring_hi_cm > 0 && out.component == VsmComponent::primary) {

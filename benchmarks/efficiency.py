@@ -5,7 +5,8 @@ Efficiency eps = 1 / (s^2 T): s the mean relative 1-sigma over the voxels above 
 maximum (sabre's headline uncertainty: `sabre simulate`'s figure; for `sabre run` the
 statistical headline of summary.json, voxels of density >= 0.05 g/cm3), T the CPU seconds
 (user + system) of the sabre process. Modes:
-  analog   [physics] msc_tables = false, range_rejection = false
+  analog   [physics] msc_tables = false, range_rejection = false (and for the lung run file
+           source_margin_density = 1: the linac source's aims uniform over its window)
   default  the phantom / run file as it is (every technique at its default)
   baseline (with --baseline SABRE) another sabre executable, e.g. one built from the commit
            before issue 20, on the unmodified files: "today's" engine
@@ -99,6 +100,8 @@ HISTORIES = {"r1": 4000000, "water1": 4000000, "slab": 4000000, "lung": 6000000}
 # --bias: per mode, at --scale 1
 BIAS_HISTORIES = {"r1": 40000000, "water1": 40000000, "slab": 40000000, "lung": 60000000}
 ANALOG = {"msc_tables": "false", "range_rejection": "false"}
+# The run file has the source's technique too (the phantom files' point sources have none).
+ANALOG_RUN = dict(ANALOG, source_margin_density="1.0")
 
 
 def with_physics(text, keys):
@@ -166,7 +169,7 @@ def lung_run_file(mode, tmp, tag, n, seed, threads):
     text = re.sub(r"^\[output\][\s\S]*$", f'[output]\nhdf5 = "{out}/dose.h5"\nsummary_json = "{out}/summary.json"\n',
                   text, flags=re.M)
     if mode == "analog":
-        text = with_physics(text, ANALOG)
+        text = with_physics(text, ANALOG_RUN)
     path = os.path.join(LUNG_DIR, f".efficiency-{mode}-{tag}-{os.getpid()}.toml")
     with open(path, "w") as f:
         f.write(text)

@@ -65,6 +65,7 @@ struct LinacOptions {
   std::int64_t calib_seed = -1;       // -1: seed + 1000003
   double dose_grid_mm = 0;            // CT: 0 = the CT grid
   double margin_cm = 0.5;
+  double margin_density = phys::kDefaultSourceMarginDensity;
   std::string phsp;                   // IAEA phase space above the jaws instead of the VSM
   bool phsp_z_up = false;             // its z axis points toward the target
   std::string output;
@@ -180,6 +181,7 @@ void run_linac(const LinacOptions& o) {
   }
   beams::SourceOptions so;
   so.margin_cm = o.margin_cm;
+  so.margin_density = o.margin_density;
   so.phsp = o.phsp.empty() ? nullptr : &phsp;
   const beams::PlanSource src(m, *bm, plan, {}, so);
   SimulationRun r = run(s, src.view(), device, o.histories, o.batches, o.seed);
@@ -192,6 +194,7 @@ void run_linac(const LinacOptions& o) {
   summary["plan"] = o.plan.empty() ? json(nullptr) : json(o.plan);
   summary["total_mu"] = src.total_mu();
   summary["source"] = o.phsp.empty() ? std::string("vsm") : "phase space " + o.phsp;
+  if (o.phsp.empty()) summary["source_margin_density"] = o.margin_density;
   summary["device"] = d.device;
   summary["histories"] = d.histories;
   summary["wall_seconds"] = d.wall_seconds;
@@ -203,6 +206,7 @@ void run_linac(const LinacOptions& o) {
     choose_calibration(cs, calib_target, o.calib_histories, o.calib_batch_histories, o.batches);
     cs.seed = o.calib_seed >= 0 ? std::uint64_t(o.calib_seed) : o.seed + 1000003;
     cs.margin_cm = o.margin_cm;
+    cs.switches.source_margin_density = o.margin_density;
     cs.device = device;
     cs.use_cache = o.calib_cache;
     cs.phsp = so.phsp;
@@ -283,6 +287,10 @@ const bool registered = register_command(
       sub.add_option("--phsp", o->phsp, "IAEA phase space (NAME[.IAEAheader]) scored above the jaws, instead of the VSM");
       sub.add_flag("--phsp-z-up", o->phsp_z_up, "The phase space's z axis points toward the target (default: toward the isocentre)");
       sub.add_option("--margin", o->margin_cm, "Field-restriction margin at isocentre [cm]");
+      sub.add_option("--margin-density", o->margin_density,
+                     "Density of the source's aims in that margin relative to the opening, in (0, 1]; 1 = uniform "
+                     "(docs/efficiency.md)")
+          ->check(CLI::Range(std::nextafter(0.0, 1.0), 1.0));
       sub.add_option("-o,--output", o->output, "HDF5 dose file");
       sub.callback([o] { run_linac(*o); });
     });

@@ -217,6 +217,7 @@ CalibrationResult calibrate(const PlanMachine& m, const CalibrationSettings& s, 
   const beams::Plan plan = beams::reference_field_plan(m.machine, bm, field_iso, field_iso, iso, 100);
   beams::SourceOptions so;
   so.margin_cm = s.margin_cm;
+  so.margin_density = s.switches.source_margin_density;
   so.phsp = s.phsp;
   const beams::PlanSource src(m.machine, bm, plan, {}, so);
   auto backend = make_backend(s.device, ts.tp, src.view(), s.seed);

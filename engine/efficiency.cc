@@ -13,6 +13,14 @@ std::string efficiency_description(const phys::PhysicsSwitches& s) {
   } else {
     out += "off";
   }
+  out += "; source_margin_density ";
+  if (s.source_margin_density < 1) {
+    char b[64];
+    std::snprintf(b, sizeof b, "%.6g", s.source_margin_density);
+    out += b;
+  } else {
+    out += "1 (off)";
+  }
   return out;
 }
 

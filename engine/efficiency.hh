@@ -9,7 +9,7 @@
 
 namespace sabre {
 
-// One line, e.g. "msc_tables on; range_rejection on (survival 0.125)".
+// One line, e.g. "msc_tables on; range_rejection on (survival 0.125); source_margin_density 0.25".
 std::string efficiency_description(const phys::PhysicsSwitches& s);
 
 // Adds "variance_reduction" (the line above) to a provenance map.

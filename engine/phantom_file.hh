@@ -71,7 +71,13 @@ struct PhantomFile {
   int threads = 0;
   // [physics]
   std::string tables;  // table file; "" = the default set
-  phys::PhysicsSwitches switches;
+  // source_margin_density is 1 (off): the phantom file's point and parallel sources have no
+  // field-restriction margin (the key is the run file's; docs/efficiency.md).
+  phys::PhysicsSwitches switches = [] {
+    phys::PhysicsSwitches s;
+    s.source_margin_density = 1;
+    return s;
+  }();
   std::optional<double> electron_cut_mev, photon_cut_mev;  // absorption cuts
   // [output]
   std::string output;  // HDF5 path ("" = none)

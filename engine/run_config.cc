@@ -154,9 +154,13 @@ void load_run_file(const std::string& path, RunConfig& cfg) {
     o.flag("msc_tables", cfg.physics.msc_tables);
     o.flag("range_rejection", cfg.physics.range_rejection);
     o.num("range_rejection_survival", cfg.physics.range_rejection_survival);
+    o.num("source_margin_density", cfg.physics.source_margin_density);
     o.finish();
     if (!(cfg.physics.range_rejection_survival > 0 && cfg.physics.range_rejection_survival <= 1))
       throw InputError(path, "'physics.range_rejection_survival': must be in (0, 1]: the roulette's survival probability");
+    if (!(cfg.physics.source_margin_density > 0 && cfg.physics.source_margin_density <= 1))
+      throw InputError(path, "'physics.source_margin_density': must be in (0, 1]: the density of the source's aims in "
+                             "the field-restriction margin relative to the opening (1 = uniform)");
   }
   r.known("override");
   if (const auto* ov = root.get("override")) {

@@ -316,7 +316,9 @@ Transported transport_stage(const RunConfig& cfg, JobInputs& in, ProgressReporte
   TransportSetup ts;
   prepare_transport(ts, in.cp.phantom, std::move(in.tables));
   ts.tp.switches = cfg.physics;
-  const beams::PlanSource src(in.pm.machine, in.pm.beam(), in.plan);
+  beams::SourceOptions so;
+  so.margin_density = cfg.physics.source_margin_density;
+  const beams::PlanSource src(in.pm.machine, in.pm.beam(), in.plan, {}, so);
   auto backend = make_backend(in.device, ts.tp, src.view(), cfg.seed);
   const bool on_cuda = backend->description().rfind("cuda", 0) == 0;
   SimulationSettings st = batch_settings(cfg, on_cuda);

@@ -10,6 +10,9 @@
 
 namespace sabre::phys {
 
+// Default of PhysicsSwitches::source_margin_density (and of beams::SourceOptions).
+inline constexpr double kDefaultSourceMarginDensity = 0.25;
+
 struct PhysicsSwitches {
   // Photons
   bool rayleigh = true;  // coherent scattering on (Thomson angular distribution, see
@@ -40,6 +43,12 @@ struct PhysicsSwitches {
   // expectation, bremsstrahlung included.
   bool range_rejection = true;
   double range_rejection_survival = 0.125;
+  // Importance sampling of the linac source's aims (read by the source models, beams/vsm.hh
+  // and beams/collimator.hh sampling_window, not by transport): the density of aims in the
+  // field-restriction margin (the band outside the projected jaw, cone or Iris opening) is
+  // this fraction of the density over the opening, with weight 1 / pdf. Exact in
+  // expectation; 1 = uniform over the widened window (the sampling before issue 20).
+  double source_margin_density = kDefaultSourceMarginDensity;
 };
 
 struct TransportParams {

@@ -37,6 +37,7 @@ TEST_CASE("VSM samples: targets in the rectangle, weights, spectrum mean", "[vsm
   VsmView v = make_vsm_view(m, b, edges, cdf);
   v.e_weight = 0;
   v.ef_weight = 0;  // primary only
+  v.margin_density = 1;  // uniform aims: the weight is the window's area (the margin density has its own test)
   // The machine's stack with its MLC out of the beam; jaws X -2 .. 3, Y -1 .. 1 cm.
   const CollimatorStack st = make_collimator_stack(m, m.mlc()->boundaries_cm);
   std::vector<double> pos(std::size_t(st.n_values), 0.0);
@@ -114,6 +115,7 @@ TEST_CASE("linac source: gantry 90 HFS enters from the patient's left, closed ML
     LinacSourceView v = std::get<LinacSourceView>(pt.view());
     v.vsm.sigma_x_cm = v.vsm.sigma_y_cm = 0;
     v.vsm.ef_weight = v.vsm.e_weight = 0;
+    v.vsm.margin_density = 1;  // the estimate's uniform aims over 5 x 5 cm
     // A near-zero interleaf gap (0.05 mm) so that the estimate below holds: with the file's
     // 0.27 mm gap, the half-height gap bands of the closed pairs (T ~ 6 %) add survivors.
     v.collimator.devices[v.collimator.mlc_on_axis[0]].mlc.interleaf_gap_cm = 0.005;
@@ -252,6 +254,7 @@ TEST_CASE("VSM ring restriction: a hat function's planar integral, with and with
   v.e_weight = v.ef_weight = 0;
   v.sigma_x_cm = v.sigma_y_cm = 0;
   v.tail_weight = 0;
+  v.margin_density = 1;  // uniform aims, so that the extra-focal weights below are the window's area
   const CollimatorStack st = make_collimator_stack(m, m.mlc()->boundaries_cm);
   const int jx = st.devices[st.jaws_on_axis[0]].first, jy = st.devices[st.jaws_on_axis[1]].first;
   struct Case {
@@ -316,4 +319,70 @@ TEST_CASE("VSM ring restriction: a hat function's planar integral, with and with
                                std::pow(v.sad_cm - s.origin_cm.z, 3) / std::pow(dot(d, d), 1.5))
                             .epsilon(1e-9));
   }
+}
+
+TEST_CASE("margin density: fewer aims in the field-restriction margin give the fluence of uniform aims",
+          "[vsm][efficiency]") {
+  // TrueBeam HD120, a 1 x 1 cm2 field (jaws on the MLC's opening). The default source
+  // draws its aims in the 0.5 cm margin around the projected jaw opening at 1/4 of the
+  // opening's density (weight 1/pdf; beams/collimator.hh sampling_window); the same plan
+  // with uniform aims over the widened window (margin_density 1: the sampling before the
+  // technique) is an independent estimator of the same in-air fluence. Per bin of x at the
+  // isocentre plane (under the jaw, the penumbra, the open field), the weight sums must
+  // agree within 4 sigma (sigma from the per-particle weights of both samples; fixed seeds).
+  // A missing or doubled 1/pdf would move the margin's bins by a factor of ~4 and the open
+  // field's by ~1.6.
+  const Machine m = hd120();
+  const BeamModel& b = *m.find_beam(6, true);
+  FieldSpec f = field_for(m, b);
+  f.x1_mm = -5; f.x2_mm = 5; f.y1_mm = -5; f.y2_mm = 5;
+  Plan plan;
+  plan.beams.push_back(make_static_beam(f, 1, "1x1"));
+  PlanSource dflt(m, b, plan);
+  SourceOptions uniform;
+  uniform.margin_density = 1;
+  PlanSource unif(m, b, plan, {}, uniform);
+  const LinacSourceView& vd = std::get<LinacSourceView>(dflt.view());
+  const LinacSourceView& vu = std::get<LinacSourceView>(unif.view());
+  CHECK(vd.vsm.margin_density == sabre::phys::kDefaultSourceMarginDensity);
+  CHECK(vd.vsm.margin_density < 1);
+  CHECK(vu.vsm.margin_density == 1);
+  const double edges[] = {-1.3, -0.8, -0.6, -0.45, 0, 0.45, 0.6, 0.8, 1.3};  // x at isocentre [cm]
+  const int nb = 8;
+  auto tally = [&](const LinacSourceView& v, int n, std::uint64_t seed, std::vector<double>& s1,
+                   std::vector<double>& s2, int& open) {
+    s1.assign(nb, 0);
+    s2.assign(nb, 0);
+    open = 0;
+    for (int i = 0; i < n; ++i) {
+      sabre::phys::Rng rng(seed, std::uint64_t(i), sabre::phys::kStreamSource);
+      const auto p = v.sample(rng);
+      if (p.weight == 0 || p.type != sabre::phys::ParticleType::photon) continue;
+      // Gantry 0, HFS, isocentre at the origin: the beam travels +y from y = -100.
+      const double x_iso = p.pos_cm.x + p.dir.x / p.dir.y * (0 - p.pos_cm.y);
+      const double z_iso = p.pos_cm.z + p.dir.z / p.dir.y * (0 - p.pos_cm.y);
+      open += std::abs(x_iso) < 0.45 && std::abs(z_iso) < 0.45;
+      for (int k = 0; k < nb; ++k)
+        if (x_iso >= edges[k] && x_iso < edges[k + 1]) {
+          s1[std::size_t(k)] += p.weight;
+          s2[std::size_t(k)] += p.weight * p.weight;
+        }
+    }
+  };
+  const int n = 400000;
+  std::vector<double> d1, d2, u1, u2;
+  int open_d = 0, open_u = 0;
+  tally(vd, n, 41, d1, d2, open_d);
+  tally(vu, n, 43, u1, u2, open_u);
+  for (int k = 0; k < nb; ++k) {
+    const double md = d1[std::size_t(k)] / n, mu = u1[std::size_t(k)] / n;
+    const double vard = (d2[std::size_t(k)] / n - md * md) / n, varu = (u2[std::size_t(k)] / n - mu * mu) / n;
+    INFO("bin " << edges[k] << " .. " << edges[k + 1] << " cm: margin density " << vd.vsm.margin_density << " "
+                << md << ", uniform " << mu);
+    CHECK(mu > 0);
+    CHECK(std::abs(md - mu) < 4 * std::sqrt(vard + varu));
+  }
+  // What the technique is for: more of the histories leave the source into the open field
+  // (uniform: ~1/4 of the aims in the opening's square, here ~0.8^2).
+  CHECK(open_d > 2 * open_u);
 }

@@ -129,6 +129,10 @@ TEST_CASE("Phantom file errors name the file and the key", "[engine][phantom_fil
   CHECK(error_of(src + "[physics]\nmsc_g1_max=-0.1\n").find("physics.msc_g1_max") != std::string::npos);
   CHECK(error_of(src + "[physics]\nrange_rejection_survival=0\n").find("physics.range_rejection_survival") !=
         std::string::npos);
+  // The linac source's margin density is the run file's: a phantom file's sources have no
+  // field-restriction margin, so the key is unknown here and the switch reads off.
+  CHECK(error_of(src + "[physics]\nsource_margin_density=0.25\n").find("source_margin_density") != std::string::npos);
+  CHECK(sabre::PhantomFile{}.switches.source_margin_density == 1);
   // No straggling model, so no switch that would pretend to turn one on or off (issue 21).
   const std::string strag = error_of(src + "[physics]\nstraggling=true\n");
   CHECK(strag.find("physics.straggling") != std::string::npos);

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "core/errors.hh"
+#include "engine/efficiency.hh"
 #include "engine/run_config.hh"
 
 namespace fs = std::filesystem;
@@ -147,18 +148,37 @@ TEST_CASE("run file [physics]: the efficiency switches, checked", "[engine][effi
   CHECK(dflt.physics.msc_tables);
   CHECK(dflt.physics.range_rejection);
   CHECK(dflt.physics.range_rejection_survival == 0.125);
+  CHECK(dflt.physics.source_margin_density == 0.25);
+  CHECK(sabre::efficiency_description(dflt.physics) ==
+        "msc_tables on; range_rejection on (survival 0.125); source_margin_density 0.25");
   const auto path = write_file("physics.toml", R"(
 ct = "ct"
 [physics]
 msc_tables = false
 range_rejection = false
 range_rejection_survival = 0.5
+source_margin_density = 1
 )");
   sabre::RunConfig cfg;
   sabre::load_run_file(path, cfg);
   CHECK_FALSE(cfg.physics.msc_tables);
   CHECK_FALSE(cfg.physics.range_rejection);
   CHECK(cfg.physics.range_rejection_survival == 0.5);
+  CHECK(cfg.physics.source_margin_density == 1);
+  // The analog mode's line, as the provenance, the job digest and the calibration key read it.
+  CHECK(sabre::efficiency_description(cfg.physics) ==
+        "msc_tables off; range_rejection off; source_margin_density 1 (off)");
+  for (const char* bad : {"0", "1.5", "-0.25"}) {
+    const auto p = write_file("physics_bad_margin.toml", std::string("ct = \"ct\"\n[physics]\nsource_margin_density = ") + bad + "\n");
+    sabre::RunConfig c4;
+    try {
+      sabre::load_run_file(p, c4);
+      FAIL("margin density " << bad << " was accepted");
+    } catch (const sabre::InputError& e) {
+      CHECK(std::string(e.what()).find("source_margin_density") != std::string::npos);
+      CHECK(std::string(e.what()).find("physics_bad_margin.toml") != std::string::npos);
+    }
+  }
   // Only the efficiency keys: any other physics switch is an unknown key in a run file.
   const auto other = write_file("physics_other.toml", "ct = \"ct\"\n[physics]\nestepe = 0.1\n");
   sabre::RunConfig c2;

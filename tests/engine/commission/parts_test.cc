@@ -35,7 +35,8 @@ TEST_CASE("fluence knot parts: ring-restricted aims, same expected weight", "[co
     REQUIRE(ring.vsm.ring_hi_cm > ring.vsm.ring_lo_cm);
     CHECK(ring.vsm.ring_lo_cm == (k > 0 ? b.fluence_r_cm[std::size_t(k - 1)] : 0.0));
     auto whole = ring;
-    whole.vsm.ring_lo_cm = whole.vsm.ring_hi_cm = 0;  // aims over the whole window
+    whole.vsm.ring_lo_cm = whole.vsm.ring_hi_cm = 0;  // aims over the whole window,
+    whole.vsm.margin_density = 1;  // uniformly: what the ring restriction replaces (it ignores the window's pdf)
     const auto [mr, sr] = mean_weight(ring, 100 + std::uint64_t(k), 200000);
     const auto [mw, sw] = mean_weight(whole, 200 + std::uint64_t(k), 200000);
     // 4 sigma of the difference (fixed seeds); the ring's estimate is the tighter.

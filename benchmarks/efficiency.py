@@ -219,7 +219,9 @@ def cpu_name():
     return "?"
 
 
-def bias_stats(h5a, h5b, lung):
+def bias_stats(h5a, h5b, lung, band=(0.1, None)):
+    """The per-voxel comparison of two doses over the voxels whose mean dose lies in `band`
+    (fractions of the mean's maximum: above band[0], at most band[1] when given)."""
     import h5py
     import numpy as np
     def load(p):
@@ -243,7 +245,10 @@ def bias_stats(h5a, h5b, lung):
     # maximum, and of density >= 0.05 g/cm3 (sabre's headline voxels: air voxels' dose to
     # medium is noise with tails of single below-cut deposits).
     mean = 0.5 * (da + db)
-    sel = (mean > 0.1 * mean[rho >= 0.05].max()) & (rho >= 0.05) & (da > 0) & (db > 0)
+    mx = mean[rho >= 0.05].max()
+    sel = (mean > band[0] * mx) & (rho >= 0.05) & (da > 0) & (db > 0)
+    if band[1] is not None:
+        sel &= mean <= band[1] * mx
     sa, sb = ua[sel] * da[sel], ub[sel] * db[sel]
     z = (db[sel] - da[sel]) / np.sqrt(sa ** 2 + sb ** 2)
     # Symmetric relative difference: (b - a)/a would be biased by +sigma_a^2 (0.1 % at a 3 %

@@ -77,6 +77,26 @@ struct Setup {
   }
 };
 
+// The Setup's stack with a focused circular cone of diameter_cm at isocentre from 60 to 68 cm
+// below the target as device 3; `pos` and `s` receive the positions and the state (all four
+// devices active).
+CollimatorStack with_cone(const Setup& su, double diameter_cm, std::vector<double>& pos, ApertureState& s) {
+  CollimatorStack st = su.st;
+  st.n = 4;
+  CollimatorDevice& c = st.devices[3];
+  c.kind = CollimatorKind::cone;
+  c.first = st.n_values;
+  c.n_values = 1;
+  c.cone = {60.0, 68.0, 18.0};
+  st.cone = 3;
+  pos = su.pos;
+  pos.push_back(diameter_cm);
+  s.p0 = s.p1 = pos.data();
+  s.frac = 0;
+  s.active = 15;
+  return st;
+}
+
 // Independent membership test: is (x, y, z) inside tungsten? (0: air, 1: jaw, 2: leaf)
 int material_at(const Setup& su, double x, double y, double z) {
   const auto& g = su.g();
@@ -419,19 +439,9 @@ TEST_CASE("sampling windows with a margin density: the opening gets the aims, th
   CHECK(double(in_opening) / n == Approx(0.8).margin(0.003));
   // Cones and the Iris take the same density over their bore's square (from the focus: the
   // cone of 1 cm at 60-68 cm projects to +-0.5 cm).
-  CollimatorStack st = su.st;
-  st.n = 4;
-  CollimatorDevice& c = st.devices[3];
-  c.kind = CollimatorKind::cone;
-  c.first = st.n_values;
-  c.n_values = 1;
-  c.cone = {60.0, 68.0, 18.0};
-  st.cone = 3;
-  std::vector<double> pos = su.pos;
-  pos.push_back(1.0);
+  std::vector<double> pos;
   ApertureState s;
-  s.p0 = s.p1 = pos.data();
-  s.active = 15;
+  const CollimatorStack st = with_cone(su, 1.0, pos, s);
   const AxisWindow wc = sampling_window(st, s, {0, 0, 0}, 1, 0.5, 0.25);
   CHECK(wc.in_lo == Approx(-0.5));
   CHECK(wc.in_hi == Approx(0.5));
@@ -476,19 +486,9 @@ TEST_CASE("a circular cone: hand-worked paths and brute-force integration", "[co
   su.jx2 = su.jy2 = 3;
   for (std::size_t i = 0; i < su.a.size(); ++i) { su.a[i] = -10; su.b[i] = 10; }
   su.point();
-  CollimatorStack st = su.st;
-  st.n = 4;
-  CollimatorDevice& c = st.devices[3];
-  c.kind = CollimatorKind::cone;
-  c.first = st.n_values;
-  c.n_values = 1;
-  c.cone = {60.0, 68.0, 18.0};
-  st.cone = 3;
-  std::vector<double> pos = su.pos;
-  pos.push_back(1.0);  // diameter at isocentre [cm]
+  std::vector<double> pos;
   ApertureState s;
-  s.p0 = s.p1 = pos.data();
-  s.active = 15;
+  CollimatorStack st = with_cone(su, 1.0, pos, s);  // 1 cm at isocentre
   const double rc = 0.5 / 100;  // bore radius per unit depth
   // From the focus inside the bore (0.4 cm at iso < 0.5): no tungsten; outside (0.6 cm):
   // the full cone length along the ray.

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <vector>
 
 #include "beams/delivery_build.hh"
 #include "beams/plan_source.hh"
@@ -14,6 +15,48 @@ using sabre::phys::Vec3;
 
 namespace {
 Machine hd120() { return load_machine(std::string(SABRE_SOURCE_DIR) + "/beams/machines/truebeam-hd120.toml"); }
+
+// The in-air fluence of n source histories of a gantry-0 HFS beam (isocentre at the origin,
+// the beam along +y from y = -100) in bins of x at the isocentre plane: per bin the sum of
+// the photons' weights and of their squares; `open`: the photons within +-open_half of the
+// axis in both x and z.
+struct IsoBins {
+  std::vector<double> s1, s2;
+  int open = 0;
+};
+IsoBins iso_fluence(const LinacSourceView& v, int n, std::uint64_t seed, const std::vector<double>& edges,
+                    double open_half = 0) {
+  const std::size_t nb = edges.size() - 1;
+  IsoBins b;
+  b.s1.assign(nb, 0);
+  b.s2.assign(nb, 0);
+  for (int i = 0; i < n; ++i) {
+    sabre::phys::Rng rng(seed, std::uint64_t(i), sabre::phys::kStreamSource);
+    const auto p = v.sample(rng);
+    if (p.weight == 0 || p.type != sabre::phys::ParticleType::photon) continue;
+    const double x_iso = p.pos_cm.x + p.dir.x / p.dir.y * (0 - p.pos_cm.y);
+    const double z_iso = p.pos_cm.z + p.dir.z / p.dir.y * (0 - p.pos_cm.y);
+    b.open += std::abs(x_iso) < open_half && std::abs(z_iso) < open_half;
+    for (std::size_t k = 0; k < nb; ++k)
+      if (x_iso >= edges[k] && x_iso < edges[k + 1]) {
+        b.s1[k] += p.weight;
+        b.s2[k] += p.weight * p.weight;
+      }
+  }
+  return b;
+}
+
+// Checks two estimates of the same binned fluence (n_a and n_b histories) bin by bin within
+// 4 sigma (the per-particle weights' spread of both); every bin must have fluence.
+void check_same_fluence(const IsoBins& a, int n_a, const IsoBins& b, int n_b, const std::vector<double>& edges) {
+  for (std::size_t k = 0; k + 1 < edges.size(); ++k) {
+    const double ma = a.s1[k] / n_a, mb = b.s1[k] / n_b;
+    const double va = (a.s2[k] / n_a - ma * ma) / n_a, vb = (b.s2[k] / n_b - mb * mb) / n_b;
+    INFO("bin " << edges[k] << " .. " << edges[k + 1] << " cm: " << ma << " against " << mb);
+    CHECK(mb > 0);
+    CHECK(std::abs(ma - mb) < 4 * std::sqrt(va + vb));
+  }
+}
 }  // namespace
 
 TEST_CASE("field restriction projects the jaw opening from the source point", "[vsm]") {
@@ -196,38 +239,13 @@ TEST_CASE("a head without X jaws: aims concentrated on the open leaves give the 
   REQUIRE(mix.collimator.mlc_on_axis[0] >= 0);
   LinacSourceView uni = mix;
   uni.collimator.mlc_on_axis[0] = -1;  // aims uniform over the largest field along x
-  const double edges[] = {-20, -6, -3.6, -2.4, 0, 2.4, 3.6, 6, 20};  // x at isocentre [cm]
-  const int nb = 8;
-  auto tally = [&](const LinacSourceView& v, int n, std::vector<double>& s1, std::vector<double>& s2) {
-    s1.assign(nb, 0);
-    s2.assign(nb, 0);
-    for (int i = 0; i < n; ++i) {
-      sabre::phys::Rng rng(31, std::uint64_t(i), sabre::phys::kStreamSource);
-      const auto p = v.sample(rng);
-      if (p.weight == 0 || p.type != sabre::phys::ParticleType::photon) continue;
-      // Gantry 0, HFS, isocentre at the origin: the beam travels +y from y = -100.
-      const double x_iso = p.pos_cm.x + p.dir.x / p.dir.y * (0 - p.pos_cm.y);
-      for (int k = 0; k < nb; ++k)
-        if (x_iso >= edges[k] && x_iso < edges[k + 1]) {
-          s1[std::size_t(k)] += p.weight;
-          s2[std::size_t(k)] += p.weight * p.weight;
-        }
-    }
-  };
+  const std::vector<double> edges{-20, -6, -3.6, -2.4, 0, 2.4, 3.6, 6, 20};  // x at isocentre [cm]
   const int n_mix = 200000, n_uni = 600000;
-  std::vector<double> a1, a2, u1, u2;
-  tally(mix, n_mix, a1, a2);
-  tally(uni, n_uni, u1, u2);
-  for (int k = 0; k < nb; ++k) {
-    const double ma = a1[std::size_t(k)] / n_mix, mu = u1[std::size_t(k)] / n_uni;
-    const double va = (a2[std::size_t(k)] / n_mix - ma * ma) / n_mix, vu = (u2[std::size_t(k)] / n_uni - mu * mu) / n_uni;
-    INFO("bin " << edges[k] << " .. " << edges[k + 1] << " cm: mixture " << ma << ", uniform " << mu);
-    CHECK(mu > 0);
-    CHECK(std::abs(ma - mu) < 4 * std::sqrt(va + vu));
-  }
+  const IsoBins a = iso_fluence(mix, n_mix, 31, edges), u = iso_fluence(uni, n_uni, 31, edges);
+  check_same_fluence(a, n_mix, u, n_uni, edges);
   // Under the closed side of the bank (|x| > 6 cm) the fluence is leakage: below 1 % of the
   // open field's per cm (the leaves transmit ~0.1-1 %).
-  CHECK(u1[0] / 14 < 0.01 * u1[3] / 2.4);
+  CHECK(u.s1[0] / 14 < 0.01 * u.s1[3] / 2.4);
 }
 
 namespace {
@@ -347,42 +365,11 @@ TEST_CASE("margin density: fewer aims in the field-restriction margin give the f
   CHECK(vd.vsm.margin_density == sabre::phys::kDefaultSourceMarginDensity);
   CHECK(vd.vsm.margin_density < 1);
   CHECK(vu.vsm.margin_density == 1);
-  const double edges[] = {-1.3, -0.8, -0.6, -0.45, 0, 0.45, 0.6, 0.8, 1.3};  // x at isocentre [cm]
-  const int nb = 8;
-  auto tally = [&](const LinacSourceView& v, int n, std::uint64_t seed, std::vector<double>& s1,
-                   std::vector<double>& s2, int& open) {
-    s1.assign(nb, 0);
-    s2.assign(nb, 0);
-    open = 0;
-    for (int i = 0; i < n; ++i) {
-      sabre::phys::Rng rng(seed, std::uint64_t(i), sabre::phys::kStreamSource);
-      const auto p = v.sample(rng);
-      if (p.weight == 0 || p.type != sabre::phys::ParticleType::photon) continue;
-      // Gantry 0, HFS, isocentre at the origin: the beam travels +y from y = -100.
-      const double x_iso = p.pos_cm.x + p.dir.x / p.dir.y * (0 - p.pos_cm.y);
-      const double z_iso = p.pos_cm.z + p.dir.z / p.dir.y * (0 - p.pos_cm.y);
-      open += std::abs(x_iso) < 0.45 && std::abs(z_iso) < 0.45;
-      for (int k = 0; k < nb; ++k)
-        if (x_iso >= edges[k] && x_iso < edges[k + 1]) {
-          s1[std::size_t(k)] += p.weight;
-          s2[std::size_t(k)] += p.weight * p.weight;
-        }
-    }
-  };
+  const std::vector<double> edges{-1.3, -0.8, -0.6, -0.45, 0, 0.45, 0.6, 0.8, 1.3};  // x at isocentre [cm]
   const int n = 400000;
-  std::vector<double> d1, d2, u1, u2;
-  int open_d = 0, open_u = 0;
-  tally(vd, n, 41, d1, d2, open_d);
-  tally(vu, n, 43, u1, u2, open_u);
-  for (int k = 0; k < nb; ++k) {
-    const double md = d1[std::size_t(k)] / n, mu = u1[std::size_t(k)] / n;
-    const double vard = (d2[std::size_t(k)] / n - md * md) / n, varu = (u2[std::size_t(k)] / n - mu * mu) / n;
-    INFO("bin " << edges[k] << " .. " << edges[k + 1] << " cm: margin density " << vd.vsm.margin_density << " "
-                << md << ", uniform " << mu);
-    CHECK(mu > 0);
-    CHECK(std::abs(md - mu) < 4 * std::sqrt(vard + varu));
-  }
+  const IsoBins d = iso_fluence(vd, n, 41, edges, 0.45), u = iso_fluence(vu, n, 43, edges, 0.45);
+  check_same_fluence(d, n, u, n, edges);
   // What the technique is for: more of the histories leave the source into the open field
   // (uniform: ~1/4 of the aims in the opening's square, here ~0.8^2).
-  CHECK(open_d > 2 * open_u);
+  CHECK(d.open > 2 * u.open);
 }

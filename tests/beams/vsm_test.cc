@@ -341,7 +341,7 @@ TEST_CASE("VSM ring restriction: a hat function's planar integral, with and with
 
 TEST_CASE("margin density: fewer aims in the field-restriction margin give the fluence of uniform aims",
           "[vsm][efficiency]") {
-  // TrueBeam HD120, a 1 x 1 cm2 field (jaws on the MLC's opening). The default source
+  // TrueBeam HD120, a 1 x 1 cm2 jaw field. The default source
   // draws its aims in the 0.5 cm margin around the projected jaw opening at 1/4 of the
   // opening's density (weight 1/pdf; beams/collimator.hh sampling_window); the same plan
   // with uniform aims over the widened window (margin_density 1: the sampling before the
@@ -352,10 +352,8 @@ TEST_CASE("margin density: fewer aims in the field-restriction margin give the f
   // field's by ~1.6.
   const Machine m = hd120();
   const BeamModel& b = *m.find_beam(6, true);
-  FieldSpec f = field_for(m, b);
-  f.x1_mm = -5; f.x2_mm = 5; f.y1_mm = -5; f.y2_mm = 5;
-  Plan plan;
-  plan.beams.push_back(make_static_beam(f, 1, "1x1"));
+  // The calibration's field builder: jaws at 1 x 1 cm2, the MLC retracted behind them.
+  const Plan plan = reference_field_plan(m, b, 1, 1, {0, 0, 0}, 100);
   PlanSource dflt(m, b, plan);
   SourceOptions uniform;
   uniform.margin_density = 1;

@@ -5,7 +5,7 @@ Efficiency eps = 1 / (s^2 T): s the mean relative 1-sigma over the voxels above 
 maximum (sabre's headline uncertainty: `sabre simulate`'s figure; for `sabre run` the
 statistical headline of summary.json, voxels of density >= 0.05 g/cm3), T the CPU seconds
 (user + system) of the sabre process. Modes:
-  analog   [physics] msc_tables = false, range_rejection = false (and for the lung run file
+  analog   [physics] msc_tables = false, range_rejection = false, far_steps = false (and for the lung run file
            source_margin_density = 1: the linac source's aims uniform over its window)
   default  the phantom / run file as it is (every technique at its default)
   baseline (with --baseline SABRE) another sabre executable, e.g. one built from the commit
@@ -99,7 +99,7 @@ material = "bone_cortical"
 HISTORIES = {"r1": 4000000, "water1": 4000000, "slab": 4000000, "lung": 6000000}
 # --bias: per mode, at --scale 1
 BIAS_HISTORIES = {"r1": 40000000, "water1": 40000000, "slab": 40000000, "lung": 60000000}
-ANALOG = {"msc_tables": "false", "range_rejection": "false"}
+ANALOG = {"msc_tables": "false", "range_rejection": "false", "far_steps": "false"}
 # The run file has the source's technique too (the phantom files' point sources have none).
 ANALOG_RUN = dict(ANALOG, source_margin_density="1.0")
 

@@ -21,6 +21,14 @@ std::string efficiency_description(const phys::PhysicsSwitches& s) {
   } else {
     out += "1 (off)";
   }
+  out += "; far_steps ";
+  if (s.far_steps && s.far_msc_g1_max > s.msc_g1_max) {
+    char b[64];
+    std::snprintf(b, sizeof b, "on (msc_g1_max %.6g)", s.far_msc_g1_max);
+    out += b;
+  } else {
+    out += "off";
+  }
   return out;
 }
 

@@ -68,6 +68,7 @@ void prepare_transport(TransportSetup& s, const Phantom& phantom,
   s.tp.phantom = phantom.view();
   s.tp.materials = s.tables->data();
   phys::use_phantom_majorant(s.tp, s.majorant);
+  phys::use_step_safety(s.tp, s.safety);
 }
 
 void prepare_transport(TransportSetup& s, const Phantom& phantom, const std::string& tables_path) {

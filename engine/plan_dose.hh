@@ -13,6 +13,7 @@
 #include "beams/plan.hh"
 #include "engine/phantom.hh"
 #include "physics/tables/material_tables.hh"
+#include "physics/transport/step_safety.hh"
 #include "physics/transport/transport_params.hh"
 
 namespace sabre {
@@ -48,6 +49,7 @@ void check_nodes_outside_patient(const beams::Plan& plan, const beams::Machine& 
 struct TransportSetup {
   std::unique_ptr<phys::MaterialTables> tables;
   std::vector<double> majorant;
+  phys::StepSafetyStorage safety;
   phys::TransportParams tp;
 };
 // Loads the table file (`tables_path` "" = the default set) and fills `s` for `phantom`.

@@ -155,6 +155,7 @@ void load_run_file(const std::string& path, RunConfig& cfg) {
     o.flag("range_rejection", cfg.physics.range_rejection);
     o.num("range_rejection_survival", cfg.physics.range_rejection_survival);
     o.num("source_margin_density", cfg.physics.source_margin_density);
+    o.flag("far_steps", cfg.physics.far_steps);
     o.finish();
     if (!(cfg.physics.range_rejection_survival > 0 && cfg.physics.range_rejection_survival <= 1))
       throw InputError(path, "'physics.range_rejection_survival': must be in (0, 1]: the roulette's survival probability");

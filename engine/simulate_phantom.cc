@@ -22,6 +22,7 @@
 #include "kernels/charged_policy.hh"
 #include "physics/tables/material_tables.hh"
 #include "physics/transport/majorant.hh"
+#include "physics/transport/step_safety.hh"
 
 namespace sabre {
 
@@ -156,6 +157,8 @@ PhantomSimulation simulate_phantom_file(const std::string& path, const SimulateO
   // Woodcock majorant over this phantom's materials only (physics/transport/majorant.hh).
   std::vector<double> majorant;
   phys::use_phantom_majorant(tp, majorant);
+  phys::StepSafetyStorage safety;
+  phys::use_step_safety(tp, safety);
 
   if (!kernels::kChargedTransportAvailable)
     throw RuntimeError(

@@ -65,6 +65,10 @@ phys::TransportParams relocate(const phys::TransportParams& host, Copier& c) {
   const std::size_t nvox = std::size_t(tp.phantom.grid.size());
   if (tp.phantom.material) tp.phantom.material = c.copy(tp.phantom.material, nvox);
   if (tp.phantom.density_g_cm3) tp.phantom.density_g_cm3 = c.copy(tp.phantom.density_g_cm3, nvox);
+  if (tp.phantom.step_safety) tp.phantom.step_safety = c.copy(tp.phantom.step_safety, nvox);
+  if (tp.phantom.material_min_density_g_cm3)
+    tp.phantom.material_min_density_g_cm3 =
+        c.copy(tp.phantom.material_min_density_g_cm3, std::size_t(tp.materials.n_materials));
   for (int a = 0; a < 3; ++a)
     if (tp.phantom.grid.edges_cm[a])
       tp.phantom.grid.edges_cm[a] = c.copy(tp.phantom.grid.edges_cm[a], std::size_t(tp.phantom.grid.count(a)) + 1);

@@ -9,6 +9,7 @@
 #include "engine/backend.hh"
 #include "engine/simulation.hh"
 #include "physics/transport/majorant.hh"
+#include "physics/transport/step_safety.hh"
 #include "physics/transport/transport_params.hh"
 
 namespace sabre::commission {
@@ -157,6 +158,8 @@ WaterDose WaterRunner::run(const Setup& s, const GridSpec& gs, const beams::Sour
   tp.materials = tables_->data();
   std::vector<double> majorant;
   phys::use_phantom_majorant(tp, majorant);
+  phys::StepSafetyStorage safety;
+  phys::use_step_safety(tp, safety);
   auto backend = make_backend(device_, tp, source, seed);
   SimulationSettings st;
   st.distribute_over_ranks = false;  // each MPI rank runs it whole (deterministic, identical)

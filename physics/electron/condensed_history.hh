@@ -31,7 +31,9 @@
 //      G1 = int dt/lambda_1 <= msc_g1_max (estimated at the start energy); distance to the
 //      next hard event sampled against sigma_max = max of the enabled hard cross sections
 //      over the step's energy range (fictitious-event technique: exact for cross sections
-//      varying along the step);
+//      varying along the step); with far_steps, an electron whose whole residual path
+//      cannot reach another material or the grid's surface (the phantom's safety map,
+//      physics/transport/step_safety.hh) has the G1 limit far_msc_g1_max instead;
 //   2. E_end from the range table: R(E_end) = R(E) - t (inverting the interpolated table);
 //   3. random hinge [J. M. Fernandez-Varea et al., NIM B 73 (1993) 447; PENELOPE-2008
 //      manual sec. 4.1]: move tau (where the fraction xi of the step's G1 has accumulated,
@@ -84,6 +86,10 @@ struct ElectronOptions {
   // Range rejection with Russian roulette (see range_roulette below); survival in (0, 1].
   bool range_rejection = false;
   double range_rejection_survival = 0.125;
+  // Longer steps away from interfaces (PhysicsSwitches::far_steps): used only where
+  // TransportParams' phantom has a safety map.
+  bool far_steps = false;
+  double far_msc_g1_max = 1.0;
   // Checks only: radiative tallies of ChargedTrackResult (three table look-ups per step).
   bool tally_radiative = false;
 };
@@ -100,6 +106,8 @@ SABRE_HD_INLINE ElectronOptions electron_options(const PhysicsSwitches& s) {
   o.msc_tables = s.msc_tables;
   o.range_rejection = s.range_rejection;
   o.range_rejection_survival = s.range_rejection_survival;
+  o.far_steps = s.far_steps;
+  o.far_msc_g1_max = s.far_msc_g1_max;
   return o;
 }
 
@@ -384,6 +392,12 @@ SABRE_HD ChargedTrackResult transport_charged(const TransportParams& tp,
   double f_cut;
   const int i_cut = eg.locate_ln(ln_cut, f_cut);
   const GridTable* msc_table = opt.msc_tables ? &md.msc_wentzel : nullptr;
+  // Far steps: only with a safety map, and only if they are longer than the near ones.
+  const bool do_far = do_msc && opt.far_steps && tp.phantom.step_safety &&
+                      tp.phantom.material_min_density_g_cm3 && opt.far_msc_g1_max > opt.msc_g1_max;
+  const double h_min = g.spacing_cm.x < g.spacing_cm.y
+                           ? (g.spacing_cm.x < g.spacing_cm.z ? g.spacing_cm.x : g.spacing_cm.z)
+                           : (g.spacing_cm.y < g.spacing_cm.z ? g.spacing_cm.y : g.spacing_cm.z);
 
   for (;;) {
     if (p.energy_mev <= e_cut) {
@@ -424,12 +438,31 @@ SABRE_HD ChargedTrackResult transport_charged(const TransportParams& tp,
       res.fate = ChargedFate::absorbed;
       return res;
     }
+    const double t_e = t;  // the estepe (or cut) limit
+    const bool to_cut_e = to_cut;
     double inv_l1_0 = 0;
     if (do_msc) {
       inv_l1_0 = cd.msc_inv_lambda1.at(m, i0, f0);
       if (inv_l1_0 > 0 && opt.msc_g1_max / inv_l1_0 < t) {
         t = opt.msc_g1_max / inv_l1_0;
         to_cut = false;
+      }
+    }
+    if (do_far && t < t_e) {
+      // 1b. The G1 limit bound this step. An electron whose whole residual path (its
+      // restricted range to the cut, at most path_left / rho_min long) cannot reach another
+      // material or the grid's surface takes far_msc_g1_max instead (the estepe limit and
+      // with it the hard majorant below stay as they are).
+      const int n_safe = tp.phantom.step_safety[v];
+      if (n_safe >= 2) {
+        const double path_left = r0 - range.at(m, i_cut, f_cut);
+        const double t_safe = double(tp.phantom.material_min_density_g_cm3[m]) *
+                              ((n_safe - 1) * h_min + distance_to_voxel_faces(g, v, p.pos_cm));
+        if (path_left < t_safe) {
+          const double t_g1 = opt.far_msc_g1_max / inv_l1_0;
+          t = t_g1 < t_e ? t_g1 : t_e;
+          to_cut = t_g1 < t_e ? false : to_cut_e;
+        }
       }
     }
     double sig_max = 0;  // majorant of the hard cross sections over [e_low, e0] [cm^2/g]

@@ -96,6 +96,11 @@ struct PhantomView {
   const float* density_g_cm3 = nullptr;     // [voxel] mass density [g/cm^3]
   float max_density_g_cm3 = 0;              // for the Woodcock majorant
   std::int32_t padding_ = 0;                // explicit: no uninitialised bytes
+  // The far-step safety map (physics/transport/step_safety.hh): per voxel the Chebyshev
+  // distance in voxels to another material or the grid's outside (1..255), per material its
+  // smallest density here. nullptr: no far steps (PhysicsSwitches::far_steps has no effect).
+  const std::uint8_t* step_safety = nullptr;            // [voxel]
+  const float* material_min_density_g_cm3 = nullptr;  // [material]
 };
 
 }  // namespace sabre::phys

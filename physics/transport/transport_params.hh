@@ -49,6 +49,12 @@ struct PhysicsSwitches {
   // this fraction of the density over the opening, with weight 1 / pdf. Exact in
   // expectation; 1 = uniform over the widened window (the sampling before issue 20).
   double source_margin_density = kDefaultSourceMarginDensity;
+  // Longer electron steps away from interfaces (physics/electron/condensed_history.hh,
+  // docs/efficiency.md): an electron whose whole residual path cannot reach another material
+  // or the grid's surface (the phantom's safety map, physics/transport/step_safety.hh) steps
+  // with the multiple-scattering limit far_msc_g1_max instead of msc_g1_max.
+  bool far_steps = true;
+  double far_msc_g1_max = 1.0;
 };
 
 struct TransportParams {

@@ -268,7 +268,8 @@ with tempfile.TemporaryDirectory() as tmp:
                 fractions = max(1, int(fx.decode() if isinstance(fx, bytes) else fx)) if fx is not None else None
                 vr = f["provenance"].attrs.get("variance_reduction")
                 vr = vr.decode() if isinstance(vr, bytes) else vr
-                check(vr == "msc_tables on; range_rejection on (survival 0.125); source_margin_density 0.25",
+                check(vr == "msc_tables on; range_rejection on (survival 0.125); source_margin_density 0.25; "
+                      "far_steps on (msc_g1_max 1)",
                       f"HDF5 provenance variance_reduction: {vr!r} (the efficiency defaults, docs/efficiency.md)")
     if len(doses) == 3:
         for i in (1, 2):

@@ -58,6 +58,8 @@ msc_two_moments = false
 msc_tables = false
 range_rejection = false
 range_rejection_survival = 0.25
+far_steps = false
+far_msc_g1_max = 0.6
 
 [output]
 hdf5 = "out.h5"
@@ -96,6 +98,8 @@ TEST_CASE("A phantom file with slabs, a parallel source and overrides", "[engine
   CHECK_FALSE(pf.switches.msc_tables);
   CHECK_FALSE(pf.switches.range_rejection);
   CHECK(pf.switches.range_rejection_survival == 0.25);
+  CHECK_FALSE(pf.switches.far_steps);
+  CHECK(pf.switches.far_msc_g1_max == 0.6);
   CHECK(pf.output == (std::filesystem::path(f).parent_path() / "out.h5").string());
 
   // Materials and densities per voxel (later slabs win; nominal densities by default).
@@ -129,6 +133,8 @@ TEST_CASE("Phantom file errors name the file and the key", "[engine][phantom_fil
   CHECK(error_of(src + "[physics]\nmsc_g1_max=-0.1\n").find("physics.msc_g1_max") != std::string::npos);
   CHECK(error_of(src + "[physics]\nrange_rejection_survival=0\n").find("physics.range_rejection_survival") !=
         std::string::npos);
+  CHECK(error_of(src + "[physics]\nfar_msc_g1_max=1.5\n").find("physics.far_msc_g1_max") != std::string::npos);
+  CHECK(error_of(src + "[physics]\nfar_msc_g1_max=0\n").find("physics.far_msc_g1_max") != std::string::npos);
   // The linac source's margin density is the run file's: a phantom file's sources have no
   // field-restriction margin, so the key is unknown here and the switch reads off.
   CHECK(error_of(src + "[physics]\nsource_margin_density=0.25\n").find("source_margin_density") != std::string::npos);

@@ -149,8 +149,9 @@ TEST_CASE("run file [physics]: the efficiency switches, checked", "[engine][effi
   CHECK(dflt.physics.range_rejection);
   CHECK(dflt.physics.range_rejection_survival == 0.125);
   CHECK(dflt.physics.source_margin_density == 0.25);
+  CHECK(dflt.physics.far_steps);
   CHECK(sabre::efficiency_description(dflt.physics) ==
-        "msc_tables on; range_rejection on (survival 0.125); source_margin_density 0.25");
+        "msc_tables on; range_rejection on (survival 0.125); source_margin_density 0.25; far_steps on (msc_g1_max 1)");
   const auto path = write_file("physics.toml", R"(
 ct = "ct"
 [physics]
@@ -158,6 +159,7 @@ msc_tables = false
 range_rejection = false
 range_rejection_survival = 0.5
 source_margin_density = 1
+far_steps = false
 )");
   sabre::RunConfig cfg;
   sabre::load_run_file(path, cfg);
@@ -165,9 +167,10 @@ source_margin_density = 1
   CHECK_FALSE(cfg.physics.range_rejection);
   CHECK(cfg.physics.range_rejection_survival == 0.5);
   CHECK(cfg.physics.source_margin_density == 1);
+  CHECK_FALSE(cfg.physics.far_steps);
   // The analog mode's line, as the provenance, the job digest and the calibration key read it.
   CHECK(sabre::efficiency_description(cfg.physics) ==
-        "msc_tables off; range_rejection off; source_margin_density 1 (off)");
+        "msc_tables off; range_rejection off; source_margin_density 1 (off); far_steps off");
   for (const char* bad : {"0", "1.5", "-0.25"}) {
     const auto p = write_file("physics_bad_margin.toml", std::string("ct = \"ct\"\n[physics]\nsource_margin_density = ") + bad + "\n");
     sabre::RunConfig c4;

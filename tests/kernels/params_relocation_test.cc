@@ -34,6 +34,7 @@
 #include "kernels/transport.hh"
 #include "physics/tables/material_tables.hh"
 #include "physics/transport/majorant.hh"
+#include "physics/transport/step_safety.hh"
 #include "tests/support/skip.hh"
 #include "tests/support/transport_fixtures.hh"
 
@@ -134,6 +135,7 @@ struct CubePhantom {
   std::vector<std::int32_t> mat;
   std::vector<float> rho;
   std::vector<double> majorant;
+  phys::StepSafetyStorage safety;
   std::vector<double> pair_z;
   phys::TransportParams tp;
   explicit CubePhantom(const phys::MaterialTables& t) {
@@ -159,6 +161,7 @@ struct CubePhantom {
     tp.phantom.max_density_g_cm3 = 1.85f;
     tp.materials = t.data();
     phys::use_phantom_majorant(tp, majorant);
+    phys::use_step_safety(tp, safety);  // exercises the far-step arrays
     pair_z.assign(std::size_t(t.n_materials()), 7.42);  // exercises the optional array
     tp.pair_z_eff = pair_z.data();
   }

@@ -65,7 +65,7 @@ threads = 2
 CASES = {
     "photon6_slabs": dict(particle="photon", energy=6.0, histories=20000, physics=""),
     "photon6_slabs_analog": dict(particle="photon", energy=6.0, histories=20000,
-                                 physics="msc_tables = false\nrange_rejection = false"),
+                                 physics="msc_tables = false\nrange_rejection = false\nfar_steps = false"),
     "electron10_slabs": dict(particle="electron", energy=10.0, histories=4000, physics=""),
 }
 

@@ -88,13 +88,7 @@ TEST_CASE("Deflections with the tabulated screening have the Lewis moments",
 
 namespace {
 
-struct Tally {
-  double s = 0, s2 = 0;
-  long n = 0;
-  void add(double x) { s += x; s2 += x * x; ++n; }
-  double mean() const { return s / n; }
-  double se() const { return std::sqrt((s2 / n - mean() * mean()) / n); }
-};
+using et::Tally;
 
 struct RrRun {
   Tally voxel, radiated;  // per history: energy in the start voxel; energy of photons made

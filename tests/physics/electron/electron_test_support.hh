@@ -40,6 +40,15 @@ inline const phys::MaterialTables* tables() {
   return t.get();
 }
 
+// Mean and standard error of a per-history quantity.
+struct Tally {
+  double s = 0, s2 = 0;
+  long n = 0;
+  void add(double x) { s += x; s2 += x * x; ++n; }
+  double mean() const { return s / n; }
+  double se() const { return std::sqrt((s2 / n - mean() * mean()) / n); }
+};
+
 // A phantom of voxel layers along z; x and y one voxel each, `lateral_cm` wide (centred on
 // 0), z from 0. Owns its arrays.
 struct LayeredPhantom {

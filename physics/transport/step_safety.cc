@@ -21,7 +21,10 @@ StepSafetyStorage step_safety_map(const PhantomView& phantom, int n_materials) {
   // material; a two-pass chamfer with unit weights over the 26-neighbourhood then gives the
   // exact Chebyshev distance (a voxel without another material around it has only neighbours
   // of its own material, one of which is one step nearer to the nearest other material).
-  std::vector<int> d(static_cast<std::size_t>(nv));
+  // Built in place in the 1-byte map (saturating at 255: a cap keeps every value below it
+  // exact, since a distance only grows by one per step).
+  std::vector<std::uint8_t>& d = s.voxels;
+  d.assign(static_cast<std::size_t>(nv), 0);
   for (int k = 0; k < nz; ++k)
     for (int j = 0; j < ny; ++j)
       for (int i = 0; i < nx; ++i) {
@@ -35,14 +38,14 @@ StepSafetyStorage step_safety_map(const PhantomView& phantom, int n_materials) {
               if (a < 0 || a >= nx || b < 0 || b >= ny || c < 0 || c >= nz) continue;
               if (phantom.material[g.index(a, b, c)] != m) dist = 1;
             }
-        d[std::size_t(v)] = dist;
+        d[std::size_t(v)] = std::uint8_t(std::min(dist, 255));
       }
   auto pass = [&](int sign) {
     const int k0 = sign > 0 ? 0 : nz - 1, j0 = sign > 0 ? 0 : ny - 1, i0 = sign > 0 ? 0 : nx - 1;
     for (int k = k0; k >= 0 && k < nz; k += sign)
       for (int j = j0; j >= 0 && j < ny; j += sign)
         for (int i = i0; i >= 0 && i < nx; i += sign) {
-          int& dv = d[std::size_t(g.index(i, j, k))];
+          int dv = d[std::size_t(g.index(i, j, k))];
           // The 13 neighbours visited before this voxel in this pass's order.
           for (int dk = -1; dk <= 0; ++dk)
             for (int dj = -1; dj <= 1; ++dj)
@@ -52,12 +55,11 @@ StepSafetyStorage step_safety_map(const PhantomView& phantom, int n_materials) {
                 if (a < 0 || a >= nx || b < 0 || b >= ny || c < 0 || c >= nz) continue;
                 dv = std::min(dv, d[std::size_t(g.index(a, b, c))] + 1);
               }
+          d[std::size_t(g.index(i, j, k))] = std::uint8_t(std::min(dv, 255));
         }
   };
   pass(+1);
   pass(-1);
-  s.voxels.resize(std::size_t(nv));
-  for (std::int64_t v = 0; v < nv; ++v) s.voxels[std::size_t(v)] = std::uint8_t(std::min(d[std::size_t(v)], 255));
   return s;
 }
 

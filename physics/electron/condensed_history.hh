@@ -310,8 +310,7 @@ SABRE_HD bool range_roulette(const TransportParams& tp, const ElectronOptions& o
   // No point in a voxel is farther than half its smallest side from a face: most steps
   // (residual range beyond that) end here without locating the particle in its voxel (on a
   // non-uniform axis spacing_cm is the smallest width, so this stays a bound).
-  const Vec3 s = tp.phantom.grid.spacing_cm;
-  const double half_min = 0.5 * (s.x < s.y ? (s.x < s.z ? s.x : s.z) : (s.y < s.z ? s.y : s.z));
+  const double half_min = 0.5 * tp.phantom.grid.min_spacing();
   if (!(range_to_cut_g_cm2 < rho * half_min)) return false;
   if (!(range_to_cut_g_cm2 < rho * distance_to_voxel_faces(tp.phantom.grid, v, p.pos_cm))) return false;
   p.flags |= kFlagRangeRouletted;
@@ -395,9 +394,7 @@ SABRE_HD ChargedTrackResult transport_charged(const TransportParams& tp,
   // Far steps: only with a safety map, and only if they are longer than the near ones.
   const bool do_far = do_msc && opt.far_steps && tp.phantom.step_safety &&
                       tp.phantom.material_min_density_g_cm3 && opt.far_msc_g1_max > opt.msc_g1_max;
-  const double h_min = g.spacing_cm.x < g.spacing_cm.y
-                           ? (g.spacing_cm.x < g.spacing_cm.z ? g.spacing_cm.x : g.spacing_cm.z)
-                           : (g.spacing_cm.y < g.spacing_cm.z ? g.spacing_cm.y : g.spacing_cm.z);
+  const double h_min = g.min_spacing();
 
   for (;;) {
     if (p.energy_mev <= e_cut) {
@@ -413,8 +410,10 @@ SABRE_HD ChargedTrackResult transport_charged(const TransportParams& tp,
     double f0;
     const int i0 = eg.locate_ln(ln_e0, f0);
     const double r0 = range.at(m, i0, f0);
-    if (do_rr && !(p.flags & kFlagRangeRouletted) &&
-        range_roulette(tp, opt, p, v, r0 - range.at(m, i_cut, f_cut), rng, scorer)) {
+    // Residual path to the cut [g/cm^2], read once for the roulette and step 1b.
+    const bool rr_open = do_rr && !(p.flags & kFlagRangeRouletted);
+    const double path_left = rr_open || do_far ? r0 - range.at(m, i_cut, f_cut) : 0.0;
+    if (rr_open && range_roulette(tp, opt, p, v, path_left, rng, scorer)) {
       res.fate = ChargedFate::range_rejected;
       return res;
     }
@@ -455,7 +454,6 @@ SABRE_HD ChargedTrackResult transport_charged(const TransportParams& tp,
       // with it the hard majorant below stay as they are).
       const int n_safe = tp.phantom.step_safety[v];
       if (n_safe >= 2) {
-        const double path_left = r0 - range.at(m, i_cut, f_cut);
         const double t_safe = double(tp.phantom.material_min_density_g_cm3[m]) *
                               ((n_safe - 1) * h_min + distance_to_voxel_faces(g, v, p.pos_cm));
         if (path_left < t_safe) {

@@ -28,6 +28,12 @@ struct GridGeometry {
   SABRE_HD int count(int a) const { return a == 0 ? nx : (a == 1 ? ny : nz); }
   SABRE_HD double origin(int a) const { return a == 0 ? origin_cm.x : (a == 1 ? origin_cm.y : origin_cm.z); }
   SABRE_HD double spacing(int a) const { return a == 0 ? spacing_cm.x : (a == 1 ? spacing_cm.y : spacing_cm.z); }
+  // The smallest voxel width over the three axes [cm] (on a non-uniform axis spacing_cm is
+  // already its smallest width, so this bounds every voxel).
+  SABRE_HD double min_spacing() const {
+    const Vec3 s = spacing_cm;
+    return s.x < s.y ? (s.x < s.z ? s.x : s.z) : (s.y < s.z ? s.y : s.z);
+  }
   // Coordinate of plane c (0..n) of axis a [cm].
   SABRE_HD double plane(int a, int c) const {
     return edges_cm[a] ? edges_cm[a][c] : origin(a) + c * spacing(a);

@@ -10,7 +10,7 @@
 #include "core/build_info.hh"
 #include "core/errors.hh"
 #include "engine/simulate_phantom.hh"
-#include "physics/transport/majorant.hh"
+#include "physics/transport/phantom_derived.hh"
 
 namespace sabre {
 namespace fs = std::filesystem;
@@ -67,8 +67,7 @@ void prepare_transport(TransportSetup& s, const Phantom& phantom,
   s.tables = std::move(tables);
   s.tp.phantom = phantom.view();
   s.tp.materials = s.tables->data();
-  phys::use_phantom_majorant(s.tp, s.majorant);
-  phys::use_step_safety(s.tp, s.safety);
+  phys::use_phantom_derived_data(s.tp, s.derived);
 }
 
 void prepare_transport(TransportSetup& s, const Phantom& phantom, const std::string& tables_path) {

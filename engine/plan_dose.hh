@@ -1,5 +1,5 @@
 // Dose from a plan, the parts shared by `sabre linac` and `sabre run`: choosing the machine
-// model for a plan, preparing the transport (tables + majorant) for a phantom, and a water
+// model for a plan, preparing the transport (tables, majorant, safety map) for a phantom, and a water
 // box. The calibration to Gy is engine/calibration.hh.
 #pragma once
 
@@ -13,7 +13,7 @@
 #include "beams/plan.hh"
 #include "engine/phantom.hh"
 #include "physics/tables/material_tables.hh"
-#include "physics/transport/step_safety.hh"
+#include "physics/transport/phantom_derived.hh"
 #include "physics/transport/transport_params.hh"
 
 namespace sabre {
@@ -45,11 +45,10 @@ PlanMachine choose_machine(const beams::Plan& plan, const std::string& machine,
 void check_nodes_outside_patient(const beams::Plan& plan, const beams::Machine& m, const Phantom& phantom,
                                  const std::string& plan_path);
 
-// Tables, majorant and params for transport in `phantom` (which must outlive it).
+// Tables, majorant, safety map and params for transport in `phantom` (which must outlive it).
 struct TransportSetup {
   std::unique_ptr<phys::MaterialTables> tables;
-  std::vector<double> majorant;
-  phys::StepSafetyStorage safety;
+  phys::PhantomDerivedStorage derived;  // majorant and safety map
   phys::TransportParams tp;
 };
 // Loads the table file (`tables_path` "" = the default set) and fills `s` for `phantom`.

@@ -21,8 +21,7 @@
 #include "core/log.hh"
 #include "kernels/charged_policy.hh"
 #include "physics/tables/material_tables.hh"
-#include "physics/transport/majorant.hh"
-#include "physics/transport/step_safety.hh"
+#include "physics/transport/phantom_derived.hh"
 
 namespace sabre {
 
@@ -154,11 +153,10 @@ PhantomSimulation simulate_phantom_file(const std::string& path, const SimulateO
   tp.switches = pf.switches;
   if (!(tp.phantom.max_density_g_cm3 > 0))
     throw InputError(path, "the phantom has no matter (all densities are 0)");
-  // Woodcock majorant over this phantom's materials only (physics/transport/majorant.hh).
-  std::vector<double> majorant;
-  phys::use_phantom_majorant(tp, majorant);
-  phys::StepSafetyStorage safety;
-  phys::use_step_safety(tp, safety);
+  // Woodcock majorant over this phantom's materials only, and the far-step safety map
+  // (physics/transport/phantom_derived.hh).
+  phys::PhantomDerivedStorage derived;
+  phys::use_phantom_derived_data(tp, derived);
 
   if (!kernels::kChargedTransportAvailable)
     throw RuntimeError(

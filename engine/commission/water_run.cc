@@ -8,8 +8,7 @@
 #include "core/errors.hh"
 #include "engine/backend.hh"
 #include "engine/simulation.hh"
-#include "physics/transport/majorant.hh"
-#include "physics/transport/step_safety.hh"
+#include "physics/transport/phantom_derived.hh"
 #include "physics/transport/transport_params.hh"
 
 namespace sabre::commission {
@@ -156,10 +155,8 @@ WaterDose WaterRunner::run(const Setup& s, const GridSpec& gs, const beams::Sour
   tp.phantom.density_g_cm3 = rho.data();
   tp.phantom.max_density_g_cm3 = rho.front();
   tp.materials = tables_->data();
-  std::vector<double> majorant;
-  phys::use_phantom_majorant(tp, majorant);
-  phys::StepSafetyStorage safety;
-  phys::use_step_safety(tp, safety);
+  phys::PhantomDerivedStorage derived;
+  phys::use_phantom_derived_data(tp, derived);
   auto backend = make_backend(device_, tp, source, seed);
   SimulationSettings st;
   st.distribute_over_ranks = false;  // each MPI rank runs it whole (deterministic, identical)

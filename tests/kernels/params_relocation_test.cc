@@ -33,8 +33,7 @@
 #include "kernels/params_relocation.hh"
 #include "kernels/transport.hh"
 #include "physics/tables/material_tables.hh"
-#include "physics/transport/majorant.hh"
-#include "physics/transport/step_safety.hh"
+#include "physics/transport/phantom_derived.hh"
 #include "tests/support/skip.hh"
 #include "tests/support/transport_fixtures.hh"
 
@@ -134,8 +133,7 @@ PointerScan scan_pointers(const void* obj, std::size_t bytes, const HostArenaCop
 struct CubePhantom {
   std::vector<std::int32_t> mat;
   std::vector<float> rho;
-  std::vector<double> majorant;
-  phys::StepSafetyStorage safety;
+  phys::PhantomDerivedStorage derived;
   std::vector<double> pair_z;
   phys::TransportParams tp;
   explicit CubePhantom(const phys::MaterialTables& t) {
@@ -160,8 +158,7 @@ struct CubePhantom {
     tp.phantom.density_g_cm3 = rho.data();
     tp.phantom.max_density_g_cm3 = 1.85f;
     tp.materials = t.data();
-    phys::use_phantom_majorant(tp, majorant);
-    phys::use_step_safety(tp, safety);  // exercises the far-step arrays
+    phys::use_phantom_derived_data(tp, derived);  // majorant and the far-step arrays
     pair_z.assign(std::size_t(t.n_materials()), 7.42);  // exercises the optional array
     tp.pair_z_eff = pair_z.data();
   }

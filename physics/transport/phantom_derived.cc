@@ -1,0 +1,10 @@
+#include "physics/transport/phantom_derived.hh"
+
+namespace sabre::phys {
+
+void use_phantom_derived_data(TransportParams& tp, PhantomDerivedStorage& storage) {
+  use_phantom_majorant(tp, storage.majorant);
+  use_step_safety(tp, storage.safety);
+}
+
+}  // namespace sabre::phys

@@ -7,6 +7,7 @@
 #include <set>
 #include <toml++/toml.h>
 
+#include "beams/toml_keys.hh"
 #include "core/errors.hh"
 #include "physics/core/direction.hh"
 
@@ -165,13 +166,7 @@ std::string resolve_path(const std::string& file, const std::string& p) {
 PhantomFile load_phantom_file(const std::string& path) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) throw InputError(path, "phantom file not found");
-  toml::table root;
-  try {
-    root = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    throw InputError(path, "line " + std::to_string(e.source().begin.line) + ": " +
-                               std::string(e.description()));
-  }
+  const toml::table root = beams::parse_toml_file(path);
   PhantomFile pf;
   pf.path = path;
   Section top(root, path, "");

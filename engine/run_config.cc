@@ -4,6 +4,7 @@
 #include <set>
 #include <toml++/toml.h>
 
+#include "beams/toml_keys.hh"
 #include "core/errors.hh"
 
 namespace sabre {
@@ -88,13 +89,7 @@ double parse_fraction(const toml::node& n, const std::string& file, const char* 
 void load_run_file(const std::string& path, RunConfig& cfg) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) throw InputError(path, "run file not found");
-  toml::table root;
-  try {
-    root = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    throw InputError(path, "line " + std::to_string(e.source().begin.line) + ": " +
-                               std::string(e.description()));
-  }
+  const toml::table root = beams::parse_toml_file(path);
   cfg.source_file = path;
   Reader r(root, path, "");
   r.str("ct", cfg.ct_dir, true);

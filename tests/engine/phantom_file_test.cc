@@ -143,7 +143,7 @@ TEST_CASE("Phantom file errors name the file and the key", "[engine][phantom_fil
   const std::string strag = error_of(src + "[physics]\nstraggling=true\n");
   CHECK(strag.find("physics.straggling") != std::string::npos);
   CHECK(strag.find("no energy-loss straggling") != std::string::npos);
-  CHECK(error_of("[phantom\n").find("bad.toml: line 1") != std::string::npos);
+  CHECK(error_of("[phantom\n").find("bad.toml: TOML syntax error at line 1") != std::string::npos);
   CHECK_THROWS_AS(load_phantom_file("/nonexistent/p.toml"), InputError);
 }
 

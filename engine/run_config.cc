@@ -1,6 +1,9 @@
 #include "engine/run_config.hh"
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
+#include <optional>
 #include <set>
 #include <toml++/toml.h>
 
@@ -34,7 +37,16 @@ class Reader {
     if (!n) return;
     const auto v = n->value<double>();
     if (!v) fail(key, "expected a number");
+    if (!std::isfinite(*v)) fail(key, "expected a finite number");
     out = *v;
+  }
+  // An integer that must fit an int (counts the engine keeps as int).
+  void integer(const char* key, int& out) {
+    std::int64_t v = out;
+    integer(key, v);
+    if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
+      fail(key, "out of range (at most " + std::to_string(std::numeric_limits<int>::max()) + ")");
+    out = int(v);
   }
   void integer(const char* key, std::int64_t& out) {
     seen_.insert(key);
@@ -70,18 +82,23 @@ class Reader {
 };
 
 double parse_fraction(const toml::node& n, const std::string& file, const char* key) {
-  // 0.02 or "2%"
-  if (auto v = n.value<double>()) return *v;
-  if (auto s = n.value<std::string>()) {
-    std::string t = *s;
-    if (!t.empty() && t.back() == '%') {
+  // 0.02 or "2%" (the whole string a number before the '%'); finite either way.
+  std::optional<double> f;
+  if (auto v = n.value<double>()) f = *v;
+  else if (auto s = n.value<std::string>()) {
+    const std::string& t = *s;
+    if (t.size() > 1 && t.back() == '%') {
       try {
-        return std::stod(t.substr(0, t.size() - 1)) / 100.0;
+        std::size_t used = 0;
+        const double x = std::stod(t.substr(0, t.size() - 1), &used);
+        if (used == t.size() - 1) f = x / 100.0;
       } catch (...) {
       }
     }
   }
-  throw InputError(file, std::string("'") + key + "': expected a fraction such as 0.02 or \"2%\"");
+  if (!f) throw InputError(file, std::string("'") + key + "': expected a fraction such as 0.02 or \"2%\"");
+  if (!std::isfinite(*f)) throw InputError(file, std::string("'") + key + "': expected a finite fraction");
+  return *f;
 }
 
 }  // namespace
@@ -117,9 +134,7 @@ void load_run_file(const std::string& path, RunConfig& cfg) {
   r.integer("calibration_seed", cfg.calibration_seed);
   if (cfg.calibration_seed < -1) throw InputError(path, "'calibration_seed': must be >= 0");
   r.str("device", cfg.device);
-  std::int64_t batches = cfg.batches;
-  r.integer("batches", batches);
-  cfg.batches = int(batches);
+  r.integer("batches", cfg.batches);
   r.integer("batch_histories", cfg.batch_histories);
   r.integer("calibration_histories", cfg.calibration_histories);
   r.integer("calibration_batch_histories", cfg.calibration_batch_histories);
@@ -170,8 +185,11 @@ void load_run_file(const std::string& path, RunConfig& cfg) {
       o.str("roi", s.roi);
       o.str("material", s.material);
       double d = -1;
-      o.num("density_g_cm3", d);
-      if (d >= 0) s.density_g_cm3 = d;
+      if (t->get("density_g_cm3")) {
+        o.num("density_g_cm3", d);
+        if (d < 0) o.fail("density_g_cm3", "must be >= 0 g/cm^3");
+        s.density_g_cm3 = d;
+      }
       o.finish();
       if (s.roi.empty()) throw InputError(path, "'override': each [[override]] needs a roi");
       if (s.material.empty() && !s.density_g_cm3)
@@ -186,6 +204,16 @@ void load_run_file(const std::string& path, RunConfig& cfg) {
 void validate(const RunConfig& cfg) {
   if (cfg.ct_dir.empty()) throw UsageError("no CT given (--ct DIR or 'ct' in the run file)");
   if (cfg.rtplan.empty()) throw UsageError("no RT Plan given (--plan FILE or 'plan' in the run file)");
+  // NaN and infinity first: every comparison below is false for a NaN (a NaN time limit
+  // would pass for a stopping rule).
+  if (!std::isfinite(cfg.time_limit_s)) throw UsageError("--time-limit must be a finite number of seconds");
+  if (!std::isfinite(cfg.dose_grid_mm)) throw UsageError("--dose-grid must be a finite size (mm)");
+  if (!std::isfinite(cfg.target_uncertainty))
+    throw UsageError("--target-uncertainty must be a fraction in (0, 1), e.g. 2% or 0.02");
+  if (!std::isfinite(cfg.calibration_uncertainty))
+    throw UsageError("--calibration-uncertainty must be a fraction in (0, 1), e.g. 0.3% or 0.003");
+  if (!std::isfinite(cfg.checkpoint_interval_s))
+    throw UsageError("--checkpoint-interval must be a finite number of seconds (> 0)");
   if (cfg.histories <= 0 && cfg.target_uncertainty <= 0 && cfg.time_limit_s <= 0)
     throw UsageError("no stopping rule: give --histories, --target-uncertainty or --time-limit");
   if (cfg.histories < 0) throw UsageError("--histories must be positive");

@@ -1,7 +1,9 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <cmath>
 #include <fstream>
+#include <limits>
 
 #include "core/errors.hh"
 #include "engine/efficiency.hh"
@@ -197,4 +199,52 @@ far_steps = false
       CHECK(std::string(e.what()).find("physics_bad.toml") != std::string::npos);
     }
   }
+}
+
+TEST_CASE("run file numbers must be finite and in range", "[engine]") {
+  // TOML spells nan and inf; before, these passed: nan made every comparison in validate()
+  // false (a NaN time limit counted as a stopping rule, a NaN dose grid as "the CT grid" not),
+  // a negative override density was dropped silently, and a batch count beyond int wrapped.
+  const auto err = [](const std::string& name, const std::string& text) {
+    sabre::RunConfig cfg;
+    try {
+      sabre::load_run_file(write_file(name, text), cfg);
+    } catch (const sabre::InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  CHECK_THAT(err("nan1.toml", "time_limit_s = nan\n"),
+             Catch::Contains("nan1.toml") && Catch::Contains("'time_limit_s'") && Catch::Contains("finite"));
+  CHECK_THAT(err("nan2.toml", "dose_grid_mm = inf\n"), Catch::Contains("'dose_grid_mm'") && Catch::Contains("finite"));
+  CHECK_THAT(err("nan3.toml", "target_uncertainty = nan\n"),
+             Catch::Contains("'target_uncertainty'") && Catch::Contains("finite"));
+  CHECK_THAT(err("nan4.toml", "target_uncertainty = \"nan%\"\n"),
+             Catch::Contains("'target_uncertainty'") && Catch::Contains("finite"));
+  CHECK_THAT(err("nan5.toml", "calibration_uncertainty = -inf\n"),
+             Catch::Contains("'calibration_uncertainty'") && Catch::Contains("finite"));
+  CHECK_THAT(err("nan6.toml", "[physics]\nsource_margin_density = nan\n"),
+             Catch::Contains("'physics.source_margin_density'"));
+  CHECK_THAT(err("big1.toml", "batches = 4294967306\n"), Catch::Contains("'batches'"));
+  CHECK_THAT(err("neg1.toml", "[[override]]\nroi = \"COUCH\"\ndensity_g_cm3 = -0.5\n"),
+             Catch::Contains("'override.density_g_cm3'") && Catch::Contains(">= 0"));
+  CHECK_THAT(err("neg2.toml", "[[override]]\nroi = \"COUCH\"\ndensity_g_cm3 = inf\n"),
+             Catch::Contains("'override.density_g_cm3'"));
+  // The same values from the command line reach validate() directly.
+  sabre::RunConfig cfg;
+  cfg.ct_dir = "/no/such/ct";
+  cfg.rtplan = "/no/such/plan.dcm";
+  cfg.output_h5 = "dose.h5";
+  cfg.time_limit_s = std::nan("");
+  CHECK_THROWS_WITH(sabre::validate(cfg), Catch::Contains("--time-limit"));
+  cfg.time_limit_s = 0;
+  cfg.histories = 10;
+  cfg.dose_grid_mm = std::numeric_limits<double>::infinity();
+  CHECK_THROWS_WITH(sabre::validate(cfg), Catch::Contains("--dose-grid"));
+  cfg.dose_grid_mm = 0;
+  cfg.target_uncertainty = std::nan("");
+  CHECK_THROWS_WITH(sabre::validate(cfg), Catch::Contains("--target-uncertainty"));
+  cfg.target_uncertainty = 0;
+  cfg.checkpoint_interval_s = std::numeric_limits<double>::infinity();
+  CHECK_THROWS_WITH(sabre::validate(cfg), Catch::Contains("--checkpoint-interval"));
 }

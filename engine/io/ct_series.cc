@@ -87,10 +87,10 @@ bool read_slice(const std::string& path, Slice& s) {
   s.row_spacing_mm = ps[0];
   s.col_spacing_mm = ps[1];
   if (!(ps[0] > 0 && ps[1] > 0)) throw InputError(path, "PixelSpacing is not positive");
-  const auto th = dicom::doubles(ds, DCM_SliceThickness);
+  const auto th = dicom::finite_doubles(ds, DCM_SliceThickness, path);
   s.thickness_mm = th.empty() ? 0 : th[0];
 
-  const auto tilt = dicom::doubles(ds, DCM_GantryDetectorTilt);
+  const auto tilt = dicom::finite_doubles(ds, DCM_GantryDetectorTilt, path);
   if (!tilt.empty() && std::abs(tilt[0]) > 1e-3)
     throw InputError(path, "gantry tilt of " + fmt_mm(tilt[0]) +
                                " degrees: tilted CT series are not supported (reconstruct "
@@ -115,8 +115,8 @@ bool read_slice(const std::string& path, Slice& s) {
                                " frames) are not supported: export single-slice CT");
   s.rows = rows;
   s.cols = cols;
-  const auto slope_v = dicom::doubles(ds, DCM_RescaleSlope);
-  const auto icpt_v = dicom::doubles(ds, DCM_RescaleIntercept);
+  const auto slope_v = dicom::finite_doubles(ds, DCM_RescaleSlope, path);
+  const auto icpt_v = dicom::finite_doubles(ds, DCM_RescaleIntercept, path);
   const double slope = slope_v.empty() ? 1.0 : slope_v[0];
   const double intercept = icpt_v.empty() ? 0.0 : icpt_v[0];
 

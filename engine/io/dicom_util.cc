@@ -87,25 +87,55 @@ std::string str(DcmItem& item, const DcmTagKey& tag) {
   return r;
 }
 
-std::vector<double> doubles(DcmItem& item, const DcmTagKey& tag) {
+namespace {
+
+// The values of a numeric element (DS/IS as text, FL/FD/US/... binary): `bad` gets the text
+// of the first value that is not a finite number (and the values before it are returned).
+std::vector<double> read_doubles(DcmItem& item, const DcmTagKey& tag, std::string* bad) {
   std::vector<double> v;
   DcmElement* el = nullptr;
   if (item.findAndGetElement(tag, el).bad() || !el) return v;
   const unsigned long n = el->getVM();
   for (unsigned long i = 0; i < n; ++i) {
-    Float64 x;
-    if (el->getFloat64(x, i).bad()) {
-      // DS/IS values are text: parse the i-th backslash-separated value.
-      OFString s;
-      if (el->getOFString(s, i).bad()) break;
+    Float64 x = 0;
+    OFString s;
+    if (el->getOFString(s, i).good() && el->ident() != EVR_FL && el->ident() != EVR_FD) {
+      // Text (DS, IS): the whole value must be a number, blanks around it allowed.
+      std::string t = s.c_str();
+      while (!t.empty() && (t.back() == ' ' || t.back() == '\0')) t.pop_back();
+      std::size_t first = 0;
+      while (first < t.size() && t[first] == ' ') ++first;
+      t.erase(0, first);
+      std::size_t used = 0;
+      bool ok = !t.empty();
       try {
-        x = std::stod(s.c_str());
+        if (ok) x = std::stod(t, &used);
       } catch (...) {
+        ok = false;
+      }
+      if (!ok || used != t.size() || !std::isfinite(x)) {
+        if (bad) *bad = s.c_str();
         break;
       }
+    } else if (el->getFloat64(x, i).bad() || !std::isfinite(x)) {
+      if (bad) *bad = "value " + std::to_string(i + 1);
+      break;
     }
     v.push_back(x);
   }
+  return v;
+}
+
+}  // namespace
+
+std::vector<double> doubles(DcmItem& item, const DcmTagKey& tag) { return read_doubles(item, tag, nullptr); }
+
+std::vector<double> finite_doubles(DcmItem& item, const DcmTagKey& tag, const std::string& path) {
+  std::string bad;
+  auto v = read_doubles(item, tag, &bad);
+  if (!bad.empty())
+    throw InputError(path, std::string(DcmTag(tag).getTagName()) + " " + tag.toString().c_str() + ": '" + bad +
+                               "' is not a finite number");
   return v;
 }
 
@@ -119,14 +149,11 @@ std::string require_str(DcmItem& item, const DcmTagKey& tag, const std::string& 
 
 std::vector<double> require_doubles(DcmItem& item, const DcmTagKey& tag, std::size_t n,
                                     const std::string& path) {
-  auto v = doubles(item, tag);
+  auto v = finite_doubles(item, tag, path);
   if (v.size() < n)
     throw InputError(path, std::string("missing or short ") + DcmTag(tag).getTagName() + " " +
                                tag.toString().c_str() + " (needs " + std::to_string(n) +
                                " values, has " + std::to_string(v.size()) + ")");
-  for (double x : v)
-    if (!std::isfinite(x))
-      throw InputError(path, std::string("non-numeric ") + DcmTag(tag).getTagName());
   return v;
 }
 

@@ -28,7 +28,13 @@ std::string str(DcmItem& item, const DcmTagKey& tag);
 // walks the list from its head, so a loop over getItem is quadratic: 200 000 control points
 // took minutes to read).
 std::vector<DcmItem*> sequence_items(DcmSequenceOfItems& seq);
+// A numeric element's values (empty when absent); reading stops at the first value that is
+// not a finite number (lenient: for what only decorates, such as a display colour).
 std::vector<double> doubles(DcmItem& item, const DcmTagKey& tag);
+// The same, strict: a value that is not a finite number (text that is not wholly a number,
+// "nan", an overflow) is an InputError(path, "<TagName> (gggg,eeee): 'text' is not a finite
+// number"). Empty when absent.
+std::vector<double> finite_doubles(DcmItem& item, const DcmTagKey& tag, const std::string& path);
 // A required value: throws InputError(path, "missing <name>") when absent or empty.
 std::string require_str(DcmItem& item, const DcmTagKey& tag, const std::string& path);
 std::vector<double> require_doubles(DcmItem& item, const DcmTagKey& tag, std::size_t n,

@@ -191,12 +191,12 @@ RtDose read_rtdose(const std::string& path) {
   if (rows == 0 || cols == 0 || frames < 1) throw InputError(path, "missing Rows/Columns/NumberOfFrames");
   if (bits != 16 && bits != 32)
     throw InputError(path, "BitsAllocated " + std::to_string(bits) + " (RT Dose needs 16 or 32)");
-  auto offsets = dicom::doubles(ds, DCM_GridFrameOffsetVector);
+  auto offsets = dicom::finite_doubles(ds, DCM_GridFrameOffsetVector, path);
   if (frames == 1 && offsets.empty()) offsets = {0};
   if (int(offsets.size()) != frames)
     throw InputError(path, "GridFrameOffsetVector has " + std::to_string(offsets.size()) +
                                " values for " + std::to_string(frames) + " frames");
-  const auto sc = dicom::doubles(ds, DCM_DoseGridScaling);
+  const auto sc = dicom::finite_doubles(ds, DCM_DoseGridScaling, path);
   const double scaling = sc.empty() ? 1.0 : sc[0];
   const std::string units = dicom::str(ds, DCM_DoseUnits);
 
@@ -214,7 +214,7 @@ RtDose read_rtdose(const std::string& path) {
           (z[f] - z[f - 1]) * (z[1] - z[0]) < 0)
         throw InputError(path, "GridFrameOffsetVector is not evenly spaced: only uniform dose grids are supported");
   } else {
-    const auto th = dicom::doubles(ds, DCM_SliceThickness);
+    const auto th = dicom::finite_doubles(ds, DCM_SliceThickness, path);
     dz = th.empty() || !(th[0] > 0) ? 1.0 : th[0];
   }
   const bool frames_up = frames == 1 || z[1] > z[0];

@@ -89,7 +89,7 @@ StructureSet read_rtstruct(const std::string& path) {
         DcmItem* ci = contours[c];
         Contour con;
         con.geometric_type = dicom::str(*ci, DCM_ContourGeometricType);
-        const auto data = dicom::doubles(*ci, DCM_ContourData);
+        const auto data = dicom::finite_doubles(*ci, DCM_ContourData, path);
         Sint32 npts = 0;
         ci->findAndGetSint32(DCM_NumberOfContourPoints, npts);
         if (data.size() % 3 != 0 || (npts > 0 && data.size() != std::size_t(npts) * 3))

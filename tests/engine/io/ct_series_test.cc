@@ -184,6 +184,24 @@ TEST_CASE("bad CT series: one clear input error each", "[io][ct][bad]") {
     const auto msg = error_of(dir);
     CHECK(msg == (dir / "CT_0002.dcm").string() + ": PixelSpacing differs from " + (dir / "CT_0001.dcm").string());
   }
+  SECTION("rescale slope not a number") {
+    // Before, an unparsable slope was dropped (slope 1 assumed) and "nan" was taken as read.
+    for (const char* bad : {"abc", "nan", "1e999"}) {
+      const auto dir = test::io::write_phantom(std::string("bad_slope_") + (bad[0] == '1' ? "big" : bad), spec);
+      edit(dir / "CT_0004.dcm", [&](DcmDataset& d) { d.putAndInsertString(DCM_RescaleSlope, bad); });
+      const auto msg = error_of(dir);
+      CHECK(msg.rfind((dir / "CT_0004.dcm").string() + ": ", 0) == 0);
+      CHECK(contains(msg, "RescaleSlope"));
+      CHECK(contains(msg, "not a finite number"));
+    }
+  }
+  SECTION("rescale intercept not a number") {
+    const auto dir = test::io::write_phantom("bad_intercept", spec);
+    edit(dir / "CT_0002.dcm", [](DcmDataset& d) { d.putAndInsertString(DCM_RescaleIntercept, "-10x24"); });
+    const auto msg = error_of(dir);
+    CHECK(msg.rfind((dir / "CT_0002.dcm").string() + ": ", 0) == 0);
+    CHECK(contains(msg, "RescaleIntercept"));
+  }
   SECTION("gantry tilt (tag)") {
     const auto dir = test::io::write_phantom("bad_tilt", spec);
     edit(dir / "CT_0001.dcm", [](DcmDataset& d) { d.putAndInsertString(DCM_GantryDetectorTilt, "15"); });

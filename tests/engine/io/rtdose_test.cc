@@ -3,6 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <utility>
+#include <vector>
+
+#include <dcmtk/dcmdata/dctk.h>
 
 #include "core/errors.hh"
 #include "engine/ct_calibration.hh"
@@ -235,4 +239,40 @@ TEST_CASE("RT Dose on a user dose grid keeps its exact geometry", "[io][rtdose]"
     maxdiff = std::max(maxdiff, std::abs(back.dose.dose_gy[v] - r.dose_gy[v]));
   }
   CHECK(maxdiff <= dmax / 65000.0 * 0.51);
+}
+
+TEST_CASE("an RT Dose whose scaling or frame offsets are not numbers is refused, naming the tag",
+          "[io][rtdose][bad]") {
+  // A planning system's dose read by `sabre check`: before, an unparsable DoseGridScaling was
+  // dropped and the pixels taken as Gy (scaling 1).
+  PhantomSpec spec;
+  spec.size_mm = {20, 20, 15};
+  spec.spacing_mm = 5;
+  spec.slice_mm = 5;
+  const auto dir = test::io::write_phantom("rtdose_bad_numbers", spec);
+  const auto ct = io::read_ct_series(dir.string());
+  const auto ph = build_phantom(ct, CtCalibration::load("ramp4"), nullptr, "");
+  const auto path = (dir / "RD.dcm").string();
+  io::RtDoseOptions opt;
+  opt.orientation = ct.orientation;
+  opt.ids = ct.ids;
+  for (const auto& [tag, value] : std::vector<std::pair<DcmTagKey, const char*>>{
+           {DCM_DoseGridScaling, "0.0001x"}, {DCM_DoseGridScaling, "NaN"}, {DCM_GridFrameOffsetVector, "0\\5\\abc"}}) {
+    io::write_rtdose(path, probe_result(ph), opt);
+    REQUIRE_NOTHROW(io::read_rtdose(path));
+    DcmFileFormat ff;
+    REQUIRE(ff.loadFile(path.c_str()).good());
+    ff.loadAllDataIntoMemory();
+    REQUIRE(ff.getDataset()->putAndInsertString(tag, value).good());
+    REQUIRE(ff.saveFile(path.c_str(), EXS_LittleEndianExplicit).good());
+    try {
+      io::read_rtdose(path);
+      FAIL("no exception for " << value);
+    } catch (const InputError& e) {
+      const std::string msg = e.what();
+      CHECK(msg.rfind(path + ": ", 0) == 0);
+      CHECK(msg.find(DcmTag(tag).getTagName()) != std::string::npos);
+      CHECK(msg.find("not a finite number") != std::string::npos);
+    }
+  }
 }

@@ -1,6 +1,7 @@
 // sabre commission MACHINE.toml --beam NAME --measured FILE... -o NEW.toml --report DIR:
 // fits a machine file's beam model to measured water-tank data (engine/commission,
 // docs/commissioning.md) and writes the commissioned machine file and a report.
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -58,9 +59,18 @@ void run(const CommissionCli& o) {
   opt.rounds = o.rounds;
   opt.joint_spectrum = !o.separate_spectrum;
   opt.measurement_uncertainty = parse_fraction(o.uncertainty, "--measurement-uncertainty");
-  if (!(opt.measurement_uncertainty > 0)) throw UsageError("--measurement-uncertainty must be > 0");
+  if (!(opt.measurement_uncertainty > 0 && opt.measurement_uncertainty < 1))
+    throw UsageError("--measurement-uncertainty must be a fraction in (0, 1), e.g. 0.5% or 0.005");
+  // -1: not given. Anything given must be a gap (NaN or a negative value used to read as "not
+  // given" and the MLC was silently not fitted).
+  if (o.dlg_mm != -1 && !(std::isfinite(o.dlg_mm) && o.dlg_mm >= 0))
+    throw UsageError("--dlg must be a dosimetric leaf gap >= 0 mm");
   opt.dlg_mm = o.dlg_mm;
-  if (!o.transmission.empty()) opt.transmission = parse_fraction(o.transmission, "--transmission");
+  if (!o.transmission.empty()) {
+    opt.transmission = parse_fraction(o.transmission, "--transmission");
+    if (!(opt.transmission > 0 && opt.transmission < 1))
+      throw UsageError("--transmission must be a fraction in (0, 1), e.g. 1.2% or 0.012");
+  }
   opt.cache_dir = o.no_cache ? "-" : o.cache_dir;
   opt.data_label = o.data_label;
   opt.data_basis = o.data_basis;

@@ -19,7 +19,7 @@ double parse_fraction(const std::string& text, const char* option) {
   try {
     std::size_t n = 0;
     const double v = std::stod(t, &n);
-    if (n != t.size()) throw std::invalid_argument(t);
+    if (n != t.size() || !std::isfinite(v)) throw std::invalid_argument(t);
     return v * scale;
   } catch (const std::exception&) {
     throw UsageError(std::string(option) + " " + text + ": expected a fraction such as 2% or 0.02");

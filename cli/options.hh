@@ -7,7 +7,8 @@
 
 namespace sabre::cli {
 
-// "2%" or "0.02" -> 0.02; anything else is a UsageError naming `option` and the text.
+// "2%" or "0.02" -> 0.02; anything else (NaN and infinity included) is a UsageError naming
+// `option` and the text.
 double parse_fraction(const std::string& text, const char* option);
 
 // Integer options as users type them: "1e8", "2.5e7" and "100000000" alike. Adds to every

@@ -184,6 +184,16 @@ with tempfile.TemporaryDirectory() as tmp:
               os.path.join(tmp, "x.toml"))
     check(r.returncode == 2 and not os.path.exists(os.path.join(tmp, "f.csv")), f"--forward with -o: {r.returncode}")
 
+    # Option values that are not numbers in range: one usage line each, nothing written (NaN
+    # and a negative DLG used to read as "no DLG given" and skip the MLC fit silently).
+    for opt, val in (("--measurement-uncertainty", "inf"), ("--measurement-uncertainty", "nan%"),
+                     ("--dlg", "nan"), ("--dlg", "-1.5"), ("--transmission", "150%"), ("--transmission", "inf")):
+        o = os.path.join(tmp, "opt_out.toml")
+        r = sabre("commission", "truebeam-hd120", "--measured", p, "-o", o, opt, val)
+        lines = r.stderr.strip().splitlines()
+        check(r.returncode == 2 and len(lines) == 1 and opt in lines[0] and not os.path.exists(o),
+              f"{opt} {val}: exit {r.returncode}, {r.stderr!r}")
+
 if fails:
     print(f"{len(fails)} check(s) failed")
     sys.exit(1)

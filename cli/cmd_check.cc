@@ -1,4 +1,5 @@
 // sabre check: the secondary-check verdict on a planning system's dose (docs/check.md).
+#include <cmath>
 #include <iostream>
 #include <memory>
 
@@ -29,7 +30,7 @@ void run(CheckOptions& o) {
     } catch (...) {
       v = 0;
     }
-    if (eq == std::string::npos || eq == 0 || !(v > 0))
+    if (eq == std::string::npos || eq == 0 || !(v > 0 && std::isfinite(v)))
       throw UsageError("--alpha-beta '" + a + "': expected STRUCTURE=VALUE with a value > 0 Gy");
     o.in.alpha_beta[a.substr(0, eq)] = v;
   }

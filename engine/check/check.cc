@@ -141,11 +141,14 @@ MetricSpec parse_metric(const std::string& m, beams::TomlKeys& r) {
   MetricSpec s;
   auto cc = [&](std::size_t skip) {
     if (m.size() <= skip + 2 || m.substr(m.size() - 2) != "cc") r.fail("metric '" + m + "' must end in cc");
+    const std::string v = m.substr(skip, m.size() - skip - 2);
     try {
-      return std::stod(m.substr(skip, m.size() - skip - 2));
+      std::size_t used = 0;
+      const double x = std::stod(v, &used);
+      if (used == v.size() && std::isfinite(x)) return x;
     } catch (...) {
-      r.fail("metric '" + m + "': not a volume");
     }
+    r.fail("metric '" + m + "': '" + v + "' is not a volume in cm3");
   };
   if (m == "Dmean") return s;
   if (m.rfind("CV", 0) == 0) {
@@ -320,6 +323,14 @@ CheckResult run_check(const CheckInputs& given) {
   if (!in.report_dir.empty() && fs::exists(in.report_dir) &&
       !(fs::is_directory(in.report_dir) && fs::is_empty(in.report_dir)))
     throw RuntimeError(in.report_dir + ": the report directory exists and is not empty");
+  // The tolerances and constraint tables before anything is computed: a bad table must not
+  // cost a recomputation first.
+  const std::string data = build::data_dir() + "/engine/check/data";
+  const Tolerances tol = read_tolerances(in.tolerances.empty() ? data + "/tolerances.toml" : in.tolerances);
+  std::vector<ConstraintTable> tables;
+  for (const auto& f : in.constraint_files.empty() ? std::vector<std::string>{data + "/tg101.toml"}
+                                                   : in.constraint_files)
+    tables.push_back(read_constraints(f));
   // Recompute first when asked: the run's HDF5 in a temporary file beside the report (or
   // in the system's temporary directory), moved into the report at the end.
   std::string computed;
@@ -351,12 +362,6 @@ CheckResult run_check(const CheckInputs& given) {
     in.sabre_dose = computed;
   }
   if (in.structures.empty()) throw UsageError("check: no structure set (--structures, or the run file's)");
-  const std::string data = build::data_dir() + "/engine/check/data";
-  const Tolerances tol = read_tolerances(in.tolerances.empty() ? data + "/tolerances.toml" : in.tolerances);
-  std::vector<ConstraintTable> tables;
-  for (const auto& f : in.constraint_files.empty() ? std::vector<std::string>{data + "/tg101.toml"}
-                                                   : in.constraint_files)
-    tables.push_back(read_constraints(f));
 
   // Plan (optional): fractions and isocentres.
   beams::Plan plan;

@@ -28,6 +28,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 try:
     import numpy as np
@@ -160,6 +161,23 @@ with tempfile.TemporaryDirectory() as tmp:
     rc, s, err = run_check(runs[1][0], tps_for, report=rep3)
     check(rc == 3 and "frame of reference" in err and tps_for in err and "\n" not in err and not os.path.exists(rep3),
           f"another frame of reference: exit {rc}, one line naming the file, no report: {err[:200]}")
+
+    # 3b. a constraint table with a metric that is not a volume: refused before the check
+    # recomputes anything (--run), one line naming the file and the metric, no report
+    # (before: "D0.1xcc" read as 0.1 cc, "Dinfcc" as an infinite volume, and the tables
+    # were read only after the recomputation)
+    for metric in ("D0.1xcc", "Dinfcc"):
+        bad_tab = os.path.join(tmp, "bad-constraints.toml")
+        with open(bad_tab, "w") as f:
+            f.write('format = "sabre-constraints/1"\nname = "bad"\ncitation = "test"\nfractions = [1]\n'
+                    f'[[organ]]\nlabel = "Cord"\nnames = ["SPINAL_CORD"]\nlimits = [{{ metric = "{metric}", gy = [10.0] }}]\n')
+        rep3b = os.path.join(tmp, "report3b")
+        t0 = time.time()
+        rc, s, err = run_check(run1, runs[2][1], report=rep3b, extra=("--constraints", bad_tab))
+        check(rc == 3 and bad_tab in err and metric in err and "\n" not in err and not os.path.exists(rep3b)
+              and time.time() - t0 < 20,
+              f"constraint metric {metric}: exit {rc} after {time.time() - t0:.0f} s, one line naming the file, "
+              f"no report: {err[:200]}")
 
     # 4. the cord over its limit
     rc, s, err = run_check(runs[2][1], runs[2][1])

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/errors.hh"
+#include "core/number.hh"
 
 namespace sabre::beams {
 namespace fs = std::filesystem;
@@ -88,14 +89,8 @@ std::int64_t to_int(const std::string& s, const std::string& file, const std::st
   }
 }
 double to_double(const std::string& s, const std::string& file, const std::string& key) {
-  try {
-    std::size_t used = 0;
-    const double v = std::stod(s, &used);
-    if (used != s.size()) throw std::invalid_argument("trailing");
-    return v;
-  } catch (...) {
-    throw InputError(file, "$" + key + ": '" + s + "' is not a number");
-  }
+  if (const auto v = parse_finite(s)) return *v;
+  throw InputError(file, "$" + key + ": '" + s + "' is not a finite number");
 }
 
 }  // namespace

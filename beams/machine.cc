@@ -102,6 +102,7 @@ class Reader {
     const auto* n = node(key);
     const auto v = n->value<double>();
     if (!v || !(n->is_floating_point() || n->is_integer())) fail(key, "expected a number");
+    if (!std::isfinite(*v)) fail(key, "expected a finite number");
     return *v;
   }
   bool flag(const std::string& key) {
@@ -117,7 +118,7 @@ class Reader {
     std::vector<double> out;
     for (const auto& e : *arr) {
       const auto v = e.value<double>();
-      if (!v) fail(key, "expected an array of numbers");
+      if (!v || !std::isfinite(*v)) fail(key, "expected an array of finite numbers");
       out.push_back(*v);
     }
     return out;
@@ -146,6 +147,7 @@ class Reader {
     const auto& t = tagged_table(key);
     const auto v = t["value"].value<double>();
     if (!v) fail(key, "value must be a number");
+    if (!std::isfinite(*v)) fail(key, "value must be a finite number");
     return *v;
   }
   std::vector<double> tagged_numbers(const std::string& key) {
@@ -155,7 +157,7 @@ class Reader {
     std::vector<double> out;
     for (const auto& e : *arr) {
       const auto v = e.value<double>();
-      if (!v) fail(key, "value must be an array of numbers");
+      if (!v || !std::isfinite(*v)) fail(key, "value must be an array of finite numbers");
       out.push_back(*v);
     }
     return out;
@@ -197,7 +199,7 @@ class Reader {
       if (!p || p->size() != 2) fail(key, expect);
       const auto n = (*p)[0].value<std::int64_t>();
       const auto w = (*p)[1].value<double>();
-      if (!n || !(*p)[0].is_integer() || !w || *n <= 0 || !(*w > 0)) fail(key, expect);
+      if (!n || !(*p)[0].is_integer() || !w || *n <= 0 || !(*w > 0) || !std::isfinite(*w)) fail(key, expect);
       out.push_back({int(*n), *w});
     }
     return out;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/errors.hh"
+#include "core/number.hh"
 
 namespace sabre::beams {
 
@@ -34,10 +35,9 @@ std::vector<std::string> split_csv(const std::string& line) {
 }
 
 bool parse_double(const std::string& s, double& v) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  v = std::strtod(s.c_str(), &end);
-  return end && *end == '\0' && std::isfinite(v);
+  const auto parsed = parse_finite(s);
+  if (parsed) v = *parsed;
+  return parsed.has_value();
 }
 
 // Numbers on a line separated by commas and/or blanks.

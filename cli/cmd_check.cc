@@ -5,6 +5,7 @@
 
 #include "cli/registry.hh"
 #include "core/errors.hh"
+#include "core/number.hh"
 #include "core/log.hh"
 #include "engine/check/check.hh"
 
@@ -24,13 +25,9 @@ void run(CheckOptions& o) {
     throw UsageError("--tps-quantity must be medium, water or unknown");
   for (const auto& a : o.alpha_beta) {
     const auto eq = a.rfind('=');
-    double v = 0;
-    try {
-      v = eq == std::string::npos ? 0 : std::stod(a.substr(eq + 1));
-    } catch (...) {
-      v = 0;
-    }
-    if (eq == std::string::npos || eq == 0 || !(v > 0 && std::isfinite(v)))
+    const auto parsed = eq == std::string::npos ? std::nullopt : parse_finite(std::string_view(a).substr(eq + 1));
+    const double v = parsed.value_or(0);
+    if (eq == std::string::npos || eq == 0 || !(v > 0))
       throw UsageError("--alpha-beta '" + a + "': expected STRUCTURE=VALUE with a value > 0 Gy");
     o.in.alpha_beta[a.substr(0, eq)] = v;
   }

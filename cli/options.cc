@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "core/errors.hh"
+#include "core/number.hh"
 
 namespace sabre::cli {
 
@@ -16,14 +17,8 @@ double parse_fraction(const std::string& text, const char* option) {
     t.pop_back();
     scale = 0.01;
   }
-  try {
-    std::size_t n = 0;
-    const double v = std::stod(t, &n);
-    if (n != t.size() || !std::isfinite(v)) throw std::invalid_argument(t);
-    return v * scale;
-  } catch (const std::exception&) {
-    throw UsageError(std::string(option) + " " + text + ": expected a fraction such as 2% or 0.02");
-  }
+  if (const auto v = parse_finite(t)) return *v * scale;
+  throw UsageError(std::string(option) + " " + text + ": expected a fraction such as 2% or 0.02");
 }
 
 namespace {

@@ -10,6 +10,7 @@
 
 #include "core/build_info.hh"
 #include "core/errors.hh"
+#include "core/number.hh"
 #include "core/log.hh"
 
 namespace sabre {
@@ -31,14 +32,8 @@ std::vector<std::string> split(const std::string& s, char sep) {
 
 double number(const std::string& s, const std::string& where) {
   if (s == "inf" || s == "Inf" || s == "INF") return std::numeric_limits<double>::infinity();
-  try {
-    std::size_t used = 0;
-    const double v = std::stod(s, &used);
-    if (used != s.size() || !std::isfinite(v)) throw std::invalid_argument(s);
-    return v;
-  } catch (const std::exception&) {
-    throw InputError(where, "'" + s + "' is not a number");
-  }
+  if (const auto v = parse_finite(s)) return *v;
+  throw InputError(where, "'" + s + "' is not a number");
 }
 
 }  // namespace
@@ -118,11 +113,8 @@ StructureOverride parse_override(const std::string& text) {
     const auto colon = part.find(':');
     const std::string key = part.substr(0, colon), value = colon == std::string::npos ? "" : trim(part.substr(colon + 1));
     if (key == "density" && !value.empty()) {
-      try {
-        o.density_g_cm3 = std::stod(value);
-      } catch (const std::exception&) {
-        throw UsageError("override '" + text + "': bad density '" + value + "'");
-      }
+      o.density_g_cm3 = parse_finite(value);
+      if (!o.density_g_cm3) throw UsageError("override '" + text + "': bad density '" + value + "'");
       if (!(*o.density_g_cm3 > 0)) throw UsageError("override '" + text + "': density must be positive");
     } else if (key == "material" && !value.empty()) {
       o.material = value;

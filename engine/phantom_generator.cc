@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/errors.hh"
+#include "core/number.hh"
 #include "engine/io/ct_write.hh"
 
 namespace sabre {
@@ -95,22 +96,14 @@ std::vector<Slab> parse_slabs(const std::string& spec) {
       throw UsageError("--slabs: '" + item + "' is not MATERIAL:THICKNESS_MM (e.g. water:20)");
     Slab s;
     s.name = item.substr(0, colon);
-    try {
-      std::size_t used = 0;
-      s.thickness_mm = std::stod(item.substr(colon + 1), &used);
-      if (used != item.size() - colon - 1) throw std::invalid_argument("trailing text");
-    } catch (const std::exception&) {
-      throw UsageError("--slabs: bad thickness in '" + item + "'");
-    }
+    if (const auto t = parse_finite(std::string_view(item).substr(colon + 1))) s.thickness_mm = *t;
+    else throw UsageError("--slabs: bad thickness in '" + item + "'");
     check_positive(s.thickness_mm, "slab thickness in '" + item + "'");
     if (const auto it = keyword_hu().find(s.name); it != keyword_hu().end()) {
       s.hu = it->second;
     } else if (s.name.rfind("HU", 0) == 0) {
-      try {
-        s.hu = std::stod(s.name.substr(2));
-      } catch (const std::exception&) {
-        throw UsageError("--slabs: bad HU value in '" + item + "'");
-      }
+      if (const auto hu = parse_finite(std::string_view(s.name).substr(2))) s.hu = *hu;
+      else throw UsageError("--slabs: bad HU value in '" + item + "'");
     } else {
       throw UsageError("--slabs: unknown material '" + s.name +
                        "' (air, lung, adipose, water, muscle, bone, or HU<value>)");

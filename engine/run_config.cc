@@ -9,6 +9,7 @@
 
 #include "beams/toml_keys.hh"
 #include "core/errors.hh"
+#include "core/number.hh"
 
 namespace sabre {
 namespace fs = std::filesystem;
@@ -88,16 +89,11 @@ double parse_fraction(const toml::node& n, const std::string& file, const char* 
   else if (auto s = n.value<std::string>()) {
     const std::string& t = *s;
     if (t.size() > 1 && t.back() == '%') {
-      try {
-        std::size_t used = 0;
-        const double x = std::stod(t.substr(0, t.size() - 1), &used);
-        if (used == t.size() - 1) f = x / 100.0;
-      } catch (...) {
-      }
+      if (const auto x = parse_finite(std::string_view(t).substr(0, t.size() - 1))) f = *x / 100.0;
     }
   }
-  if (!f) throw InputError(file, std::string("'") + key + "': expected a fraction such as 0.02 or \"2%\"");
-  if (!std::isfinite(*f)) throw InputError(file, std::string("'") + key + "': expected a finite fraction");
+  if (!f || !std::isfinite(*f))
+    throw InputError(file, std::string("'") + key + "': expected a finite fraction such as 0.02 or \"2%\"");
   return *f;
 }
 

@@ -13,6 +13,7 @@
 #include "beams/toml_keys.hh"
 #include "core/build_info.hh"
 #include "core/errors.hh"
+#include "core/number.hh"
 #include "engine/check/dvh.hh"
 #include "engine/check/report.hh"
 #include "engine/compare/compare.hh"
@@ -142,12 +143,7 @@ MetricSpec parse_metric(const std::string& m, beams::TomlKeys& r) {
   auto cc = [&](std::size_t skip) {
     if (m.size() <= skip + 2 || m.substr(m.size() - 2) != "cc") r.fail("metric '" + m + "' must end in cc");
     const std::string v = m.substr(skip, m.size() - skip - 2);
-    try {
-      std::size_t used = 0;
-      const double x = std::stod(v, &used);
-      if (used == v.size() && std::isfinite(x)) return x;
-    } catch (...) {
-    }
+    if (const auto x = parse_finite(v)) return *x;
     r.fail("metric '" + m + "': '" + v + "' is not a volume in cm3");
   };
   if (m == "Dmean") return s;
@@ -303,11 +299,20 @@ json quantity_json(const DoseResult& d, const std::string& tps_quantity) {
     std::string list;
     for (const auto& [k, v] : d.provenance) {
       if (k.rfind(key, 0) != 0) continue;
-      const double f = std::stod(v);
-      factors[k.substr(key.size())] = f;
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%s %.4f", k.c_str() + key.size(), f);
-      list += (list.empty() ? "" : ", ") + std::string(buf);
+      // Descriptive only (the dose is already converted); a value that is not a number, which
+      // sabre never writes, is passed on as the text it is rather than ending the check.
+      const auto f = parse_finite(v);
+      const std::string material = k.substr(key.size());
+      std::string shown = material + " " + v;
+      if (f) {
+        factors[material] = *f;
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.4f", *f);
+        shown = material + " " + buf;
+      } else {
+        factors[material] = v;
+      }
+      list += (list.empty() ? "" : ", ") + shown;
     }
     if (!list.empty()) conversion += "; s_w,m: " + list;
   }

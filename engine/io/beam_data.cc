@@ -15,6 +15,7 @@
 
 #include "core/build_info.hh"
 #include "core/errors.hh"
+#include "core/number.hh"
 #include "core/output_file.hh"
 
 namespace sabre::io {
@@ -60,16 +61,6 @@ std::vector<std::string> words(const std::string& s) {
   return out;
 }
 
-// A finite decimal number ("+015.0", "38.544E-03"), or nothing.
-std::optional<double> parse_number(std::string_view s) {
-  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
-  double v = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v))
-    return std::nullopt;
-  return v;
-}
-
 // The shortest text that reads back as `v` (CSV output and messages).
 std::string num(double v) {
   if (v == 0) return "0";  // also -0
@@ -99,7 +90,7 @@ std::vector<std::string> read_lines(const std::string& path) {
 }
 
 double number(const std::string& s, const std::string& path, int line, const std::string& what) {
-  if (const auto v = parse_number(s)) return *v;
+  if (const auto v = parse_finite(s)) return *v;
   fail(path, line, what + ": '" + s + "' is not a number");
 }
 

@@ -13,6 +13,7 @@
 #include <random>
 
 #include "core/errors.hh"
+#include "core/number.hh"
 #include "core/output_file.hh"
 
 namespace sabre::io::dicom {
@@ -100,23 +101,13 @@ std::vector<double> read_doubles(DcmItem& item, const DcmTagKey& tag, std::strin
     Float64 x = 0;
     OFString s;
     if (el->getOFString(s, i).good() && el->ident() != EVR_FL && el->ident() != EVR_FD) {
-      // Text (DS, IS): the whole value must be a number, blanks around it allowed.
-      std::string t = s.c_str();
-      while (!t.empty() && (t.back() == ' ' || t.back() == '\0')) t.pop_back();
-      std::size_t first = 0;
-      while (first < t.size() && t[first] == ' ') ++first;
-      t.erase(0, first);
-      std::size_t used = 0;
-      bool ok = !t.empty();
-      try {
-        if (ok) x = std::stod(t, &used);
-      } catch (...) {
-        ok = false;
-      }
-      if (!ok || used != t.size() || !std::isfinite(x)) {
+      // Text (DS, IS): the whole value must be a finite number, blanks around it allowed.
+      const auto parsed = parse_finite(std::string_view(s.c_str(), s.length()));
+      if (!parsed) {
         if (bad) *bad = s.c_str();
         break;
       }
+      x = *parsed;
     } else if (el->getFloat64(x, i).bad() || !std::isfinite(x)) {
       if (bad) *bad = "value " + std::to_string(i + 1);
       break;

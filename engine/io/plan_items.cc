@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "core/errors.hh"
+#include "core/number.hh"
 #include "engine/io/dicom_util.hh"
 
 namespace sabre::io::detail {
@@ -19,17 +20,8 @@ bool has(DcmItem& item, const DcmTagKey& tag) {
 namespace {
 
 double parse_number(const std::string& text, const DcmTagKey& tag, const std::string& where) {
-  std::size_t used = 0;
-  double x = 0;
-  try {
-    x = std::stod(text, &used);
-  } catch (...) {
-    used = 0;
-  }
-  while (used > 0 && used < text.size() && text[used] == ' ') ++used;
-  if (used == 0 || used != text.size())
-    throw InputError(where + ": " + DcmTag(tag).getTagName() + " value '" + text + "' is not a number");
-  return x;
+  if (const auto x = parse_finite(text)) return *x;
+  throw InputError(where + ": " + DcmTag(tag).getTagName() + " value '" + text + "' is not a finite number");
 }
 
 }  // namespace
@@ -72,16 +64,10 @@ std::vector<double> get_doubles(DcmItem& item, const DcmTagKey& tag, const std::
     OFString s;
     Float64 x = 0;
     if (el->getOFString(s, i).good()) {
-      try {
-        std::size_t used = 0;
-        std::string t = s.c_str();
-        x = std::stod(t, &used);
-        while (used < t.size() && t[used] == ' ') ++used;
-        if (used != t.size()) throw std::invalid_argument("trailing");
-      } catch (...) {
-        if (el->getFloat64(x, i).bad())
-          throw InputError(where + ": " + DcmTag(tag).getTagName() + " value '" + s.c_str() +
-                           "' is not a number");
+      if (const auto parsed = parse_finite(std::string_view(s.c_str(), s.length()))) {
+        x = *parsed;
+      } else if (el->getFloat64(x, i).bad()) {
+        throw InputError(where + ": " + DcmTag(tag).getTagName() + " value '" + s.c_str() + "' is not a number");
       }
     } else if (el->getFloat64(x, i).bad()) {
       break;

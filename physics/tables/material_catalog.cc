@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/errors.hh"
+#include "core/number.hh"
 
 namespace sabre::phys::tables {
 namespace {
@@ -112,11 +113,8 @@ MaterialSpec parse_user_material(const std::string& spec) {
   m.name = parts[0];
   const std::string who = "material '" + m.name + "'";
   auto number = [&](const std::string& s, const char* what) {
-    char* end = nullptr;
-    const double v = std::strtod(s.c_str(), &end);
-    if (s.empty() || !end || *end != '\0')
-      throw InputError(who + ": " + what + " '" + s + "' is not a number");
-    return v;
+    if (const auto v = parse_finite(s)) return *v;
+    throw InputError(who + ": " + what + " '" + s + "' is not a finite number");
   };
   m.density_g_cm3 = number(parts[1], "density");
   m.i_ev = number(parts[2], "I-value");

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/errors.hh"
+#include "core/number.hh"
 #include "core/sha256.hh"
 
 namespace sabre::phys::tables {
@@ -38,10 +39,8 @@ std::vector<double> numbers(const std::string& text, int* skipped = nullptr) {
     std::size_t j = i;
     while (j < n && !sep(text[j])) ++j;
     const std::string tok = text.substr(i, j - i);
-    char* end = nullptr;
-    const double v = std::strtod(tok.c_str(), &end);
-    if (end && *end == '\0' && end != tok.c_str())
-      out.push_back(v);
+    if (const auto v = parse_finite(tok))
+      out.push_back(*v);
     else if (skipped)
       ++*skipped;
     i = j;

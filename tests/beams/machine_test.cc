@@ -175,6 +175,13 @@ TEST_CASE("malformed machine files fail clearly", "[machine]") {
              Catch::Contains("basis must be measured, published or assumption"));
   CHECK_THAT(error_of(replace(good, "leaf_end_radius_cm = { value = 16.0", "leaf_end_radius_cm = { value = 1.0")),
              Catch::Contains("leaf_end_radius_cm"));
+  // TOML's nan and inf are numbers to the parser, never values of a machine.
+  CHECK_THAT(error_of(replace(good, "sad_cm = { value = 100.0,", "sad_cm = { value = nan,")),
+             Catch::Contains("machine.sad_cm") && Catch::Contains("finite"));
+  CHECK_THAT(error_of(replace(good, "weights = [0.00083517, 0.205,", "weights = [0.00083517, inf,")),
+             Catch::Contains("weights") && Catch::Contains("finite"));
+  CHECK_THAT(error_of(replace(good, "[[14, 0.5], [32, 0.25], [14, 0.5]]", "[[14, 0.5], [32, inf], [14, 0.5]]")),
+             Catch::Contains("collimator.MLCX.leaf_widths_cm"));
 }
 
 TEST_CASE("the Agility head: an MLCX above Y diaphragms, no X jaws, tilted leaf sides", "[machine][agility]") {

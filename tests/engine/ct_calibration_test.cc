@@ -128,6 +128,10 @@ TEST_CASE("structure overrides and air outside the body", "[calibration][overrid
                     Catch::StartsWith(rs_path + ": no ROI named 'COUCH'"));
   CHECK_THROWS_AS(parse_override("LUNG_L"), UsageError);
   CHECK_THROWS_AS(parse_override("LUNG_L=density:-1"), UsageError);
+  // Not wholly a finite number (before: '1.0abc' read as 1.0, 'inf' taken as a density).
+  CHECK_THROWS_AS(parse_override("LUNG_L=density:1.0abc"), UsageError);
+  CHECK_THROWS_AS(parse_override("LUNG_L=density:inf"), UsageError);
+  CHECK_THROWS_AS(parse_override("LUNG_L=density:nan"), UsageError);
   CHECK_THROWS_AS(build_phantom(ct, cal, nullptr, "", air), UsageError);
 }
 

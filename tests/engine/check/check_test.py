@@ -179,6 +179,14 @@ with tempfile.TemporaryDirectory() as tmp:
               f"constraint metric {metric}: exit {rc} after {time.time() - t0:.0f} s, one line naming the file, "
               f"no report: {err[:200]}")
 
+    # 3c. an alpha/beta value that is not wholly a number: a usage error before anything is read
+    # (before: '2abc' was read as 2 Gy)
+    for ab in ("PTV=2abc", "PTV=inf", "PTV=nan"):
+        rep3c = os.path.join(tmp, "report3c")
+        rc, s, err = run_check(run1, runs[2][1], report=rep3c, extra=("--alpha-beta", ab))
+        check(rc == 2 and ab in err and "\n" not in err and not os.path.exists(rep3c),
+              f"--alpha-beta {ab}: exit {rc}, one usage line, no report: {err[:200]}")
+
     # 4. the cord over its limit
     rc, s, err = run_check(runs[2][1], runs[2][1])
     cord = None

@@ -44,7 +44,10 @@ TEST_CASE("user materials: parsed, or rejected with one clear message", "[tables
   CHECK(has(input_error([] { parse_user_material("bad:1:0:H=1"); }), "mean excitation energy"));
   CHECK(has(input_error([] { parse_user_material("bad:1:75"); }), "expected NAME:DENSITY_G_CM3:I_EV"));
   CHECK(has(input_error([] { parse_user_material("bad:1:75:H=0.5,H=0.5"); }), "given twice"));
-  CHECK(has(input_error([] { parse_user_material("bad:1:x:H=1"); }), "I-value 'x' is not a number"));
+  CHECK(has(input_error([] { parse_user_material("bad:1:x:H=1"); }), "I-value 'x' is not a finite number"));
+  // before: NaN and infinity were taken as read
+  CHECK(has(input_error([] { parse_user_material("bad:nan:75:H=1"); }), "density 'nan' is not a finite number"));
+  CHECK(has(input_error([] { parse_user_material("bad:1:inf:H=1"); }), "I-value 'inf' is not a finite number"));
   // within the 1e-4 tolerance is accepted
   CHECK_NOTHROW(parse_user_material("ok:1.0:75:H=0.11190,O=0.88815"));
 }

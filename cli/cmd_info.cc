@@ -40,6 +40,7 @@ void run_info(const InfoOptions& opt) {
     nlohmann::json j;
     j["version"] = build::version();
     j["commit"] = build::git_commit();
+    j["transport_id"] = build::transport_id();
     j["cpu_threads"] = devices::cpu_threads();
     j["cuda_enabled"] = build::cuda_enabled();
     j["cuda_devices"] = nlohmann::json::array();

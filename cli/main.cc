@@ -40,6 +40,8 @@ namespace {
 void print_version() {
   std::printf("sabre %s\n", build::version());
   std::printf("commit: %s\n", build::git_commit());
+  std::printf("transport: %.12s (core/transport_id.cmake; the commissioning basis cache's key)\n",
+              build::transport_id());
   std::printf("build type: %s\n", build::build_type());
   if (build::cuda_enabled())
     std::printf("CUDA: on (architectures %s)\n", build::cuda_architectures());

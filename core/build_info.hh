@@ -8,6 +8,9 @@ namespace sabre::build {
 const char* version();          // e.g. "0.1.0"
 const char* git_commit();       // commit of the sources compiled (12 hex digits, "-dirty" when tracked
                                 // files differed from it, "unknown" outside git), stamped at build time
+const char* transport_id();     // SHA-256 (64 hex digits) of the sources that decide what a Monte Carlo
+                                // run computes (core/transport_id.cmake), stamped at build time: equal
+                                // in two builds whose transport, sources and scoring code are the same
 const char* build_type();       // CMAKE_BUILD_TYPE
 bool cuda_enabled();            // the CUDA back end is compiled in
 const char* cuda_architectures();  // e.g. "80;90", or "" without CUDA

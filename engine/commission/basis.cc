@@ -154,8 +154,10 @@ Computed BasisBank::run_or_load(const beams::BeamModel& beam, const SetupData& s
     const auto& o = data_.output_factors[std::size_t(i)];
     points.push_back({"of", o.depth_cm, o.detector});
   }
+  // The transport identity, not the commit: a commit that leaves the transport and the
+  // scoring alone (the fit's arithmetic, the report, the CLI) reuses the cached runs.
   const json key{{"sabre_version", build::version()},
-                 {"sabre_commit", build::git_commit()},
+                 {"sabre_transport", build::transport_id()},
                  {"machine_sha256", machine_sha_},
                  {"beam", json::parse(beam_model_json(beam))},
                  {"part", part ? json{int(part->part), part->e_lo_mev, part->e_hi_mev, part->knot, part->spectrum_weights}

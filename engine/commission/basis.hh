@@ -5,7 +5,9 @@
 // Cache: <cache dir>/commission/<key>.h5 holds the computed values (and their 1 sigma) of
 // one (set-up, part, parameters) run: key = SHA-256 of the machine file's bytes, the beam
 // model's parameters as used, the part, the set-up, its grid, the measured points it is
-// read at, histories, seed, the table file's SHA-256 and sabre's version and commit.
+// read at, histories, seed, the table file's SHA-256, sabre's version and its transport
+// identity (core/transport_id.cmake: a hash of the sources that decide a run's dose, not the
+// commit, so that a change to the fit's arithmetic, the report or the CLI keeps the cache).
 #pragma once
 
 #include <cstdint>

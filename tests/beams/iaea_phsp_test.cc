@@ -169,7 +169,7 @@ TEST_CASE("malformed IAEA headers and records fail clearly", "[iaea]") {
 
   edit_header("$RECORD_CONSTANT:\n26.7", "$RECORD_CONSTANT:\nabc");
   CHECK_THAT(error_of(base), Catch::Contains("$RECORD_CONSTANT: 'abc' is not a finite number"));
-  edit_header("$RECORD_CONSTANT:\nabc", "$RECORD_CONSTANT:\nnan");  // before: NaN taken as read
+  edit_header("$RECORD_CONSTANT:\n26.7", "$RECORD_CONSTANT:\nnan");  // before: NaN taken as read
   CHECK_THAT(error_of(base), Catch::Contains("$RECORD_CONSTANT: 'nan' is not a finite number"));
 
   edit_header("$RECORD_CONTENTS:\n1", "$RECORD_CONTENTS:\n7");

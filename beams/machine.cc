@@ -107,9 +107,8 @@ class Reader {
   }
   bool flag(const std::string& key) {
     const auto* n = node(key);
-    const auto v = n->value<bool>();
-    if (!v) fail(key, "expected true or false");
-    return *v;
+    if (!n->is_boolean()) fail(key, "expected true or false");  // value<bool>() would take 1 as true
+    return *n->value<bool>();
   }
   std::vector<double> numbers(const std::string& key) {
     const auto* n = node(key);

@@ -9,6 +9,7 @@
 
 #include "beams/toml_keys.hh"
 #include "core/errors.hh"
+#include "engine/toml_section.hh"
 #include "physics/core/direction.hh"
 
 namespace sabre {
@@ -16,66 +17,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class Section {
+// The phantom file's tables: engine/toml_section.hh, plus its vectors and voxel planes.
+class Section : public TomlSection {
  public:
-  Section(const toml::table& t, const std::string& file, std::string where)
-      : t_(t), file_(file), where_(std::move(where)) {}
+  Section(const toml::table& t, const std::string& file, std::string where) : TomlSection(t, file, std::move(where)) {}
 
-  const toml::node* get(const char* key) {
-    seen_.insert(key);
-    return t_.get(key);
-  }
-  [[noreturn]] void fail(const std::string& key, const std::string& what) const {
-    throw InputError(file_, "'" + where_ + key + "': " + what);
-  }
-  std::optional<double> num(const char* key) {
-    const auto* n = get(key);
-    if (!n) return std::nullopt;
-    const auto v = n->value<double>();
-    if (!v || !std::isfinite(*v)) fail(key, "expected a number");
-    return *v;
-  }
-  std::optional<std::int64_t> integer(const char* key) {
-    const auto* n = get(key);
-    if (!n) return std::nullopt;
-    if (!n->is_integer()) fail(key, "expected an integer");
-    return *n->value<std::int64_t>();
-  }
-  std::optional<std::string> str(const char* key) {
-    const auto* n = get(key);
-    if (!n) return std::nullopt;
-    const auto v = n->value<std::string>();
-    if (!v) fail(key, "expected a string");
-    return *v;
-  }
-  std::optional<bool> flag(const char* key) {
-    const auto* n = get(key);
-    if (!n) return std::nullopt;
-    const auto v = n->value<bool>();
-    if (!v) fail(key, "expected true or false");
-    return *v;
-  }
-  // An array of exactly `n` numbers.
-  bool numbers(const char* key, double* out, int n) {
-    const auto* node = get(key);
-    if (!node) return false;
-    const auto* a = node->as_array();
-    if (!a || int(a->size()) != n) fail(key, "expected an array of " + std::to_string(n) + " numbers");
-    for (int i = 0; i < n; ++i) {
-      const auto v = (*a)[size_t(i)].value<double>();
-      if (!v || !std::isfinite(*v)) fail(key, "expected an array of " + std::to_string(n) + " numbers");
-      out[i] = *v;
-    }
-    return true;
-  }
   bool vec3(const char* key, phys::Vec3& v) {
     double a[3];
     if (!numbers(key, a, 3)) return false;
     v = {a[0], a[1], a[2]};
     return true;
   }
-  // Whether the key is present (not marking it as read).
-  bool peek(const std::string& key) const { return t_.get(key) != nullptr; }
   // The planes of one axis ("x", "y", "z") given as <a>_boundaries_cm = [p0, p1, ...] (at least
   // two, strictly increasing) or as <a>_groups = [[width_cm, count], ...] from <a>_start_cm
   // (default: centred on 0, or 0 for z when `from_zero`), DOSXYZnrc's two ways of giving
@@ -130,17 +82,6 @@ class Section {
                               " cm) is not above the one before: boundaries must increase");
     return planes;
   }
-  void finish() const {
-    for (const auto& [k, v] : t_)
-      if (!seen_.count(std::string(k.str())))
-        throw InputError(file_, "unknown key '" + where_ + std::string(k.str()) + "'");
-  }
-
- private:
-  const toml::table& t_;
-  const std::string& file_;
-  std::string where_;
-  std::set<std::string> seen_;
 };
 
 const toml::table& table_of(const toml::table& root, const char* key, const std::string& file,

@@ -10,76 +10,43 @@
 #include "beams/toml_keys.hh"
 #include "core/errors.hh"
 #include "core/number.hh"
+#include "engine/toml_section.hh"
 
 namespace sabre {
 namespace fs = std::filesystem;
 
 namespace {
 
-// Reads a TOML table, refusing keys it does not know.
-class Reader {
+// The run file's tables (engine/toml_section.hh), read into the RunConfig's fields: an absent
+// key leaves the field as it was.
+class Reader : public TomlSection {
  public:
-  Reader(const toml::table& t, std::string file, std::string where)
-      : t_(t), file_(std::move(file)), where_(std::move(where)) {}
+  using TomlSection::TomlSection;
 
   void str(const char* key, std::string& out, bool is_path = false) {
-    seen_.insert(key);
-    const auto* n = t_.get(key);
-    if (!n) return;
-    const auto v = n->value<std::string>();
-    if (!v) fail(key, "expected a string");
+    const auto v = TomlSection::str(key);
+    if (!v) return;
     out = *v;
     if (is_path && !out.empty() && fs::path(out).is_relative())
-      out = (fs::path(file_).parent_path() / out).lexically_normal().string();
+      out = (fs::path(file()).parent_path() / out).lexically_normal().string();
   }
   void num(const char* key, double& out) {
-    seen_.insert(key);
-    const auto* n = t_.get(key);
-    if (!n) return;
-    const auto v = n->value<double>();
-    if (!v) fail(key, "expected a number");
-    if (!std::isfinite(*v)) fail(key, "expected a finite number");
-    out = *v;
+    if (const auto v = TomlSection::num(key)) out = *v;
   }
   // An integer that must fit an int (counts the engine keeps as int).
   void integer(const char* key, int& out) {
-    std::int64_t v = out;
-    integer(key, v);
-    if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
+    const auto v = TomlSection::integer(key);
+    if (!v) return;
+    if (*v < std::numeric_limits<int>::min() || *v > std::numeric_limits<int>::max())
       fail(key, "out of range (at most " + std::to_string(std::numeric_limits<int>::max()) + ")");
-    out = int(v);
+    out = int(*v);
   }
   void integer(const char* key, std::int64_t& out) {
-    seen_.insert(key);
-    const auto* n = t_.get(key);
-    if (!n) return;
-    const auto v = n->value<std::int64_t>();
-    if (!v || !n->is_integer()) fail(key, "expected an integer");
-    out = *v;
+    if (const auto v = TomlSection::integer(key)) out = *v;
   }
   void flag(const char* key, bool& out) {
-    seen_.insert(key);
-    const auto* n = t_.get(key);
-    if (!n) return;
-    const auto v = n->value<bool>();
-    if (!v) fail(key, "expected true or false");
-    out = *v;
+    if (const auto v = TomlSection::flag(key)) out = *v;
   }
-  void known(const char* key) { seen_.insert(key); }
-  void finish() const {
-    for (const auto& [k, v] : t_)
-      if (!seen_.count(std::string(k.str())))
-        throw InputError(file_, "unknown key '" + where_ + std::string(k.str()) + "'");
-  }
-  [[noreturn]] void fail(const char* key, const std::string& what) const {
-    throw InputError(file_, "'" + where_ + key + "': " + what);
-  }
-
- private:
-  const toml::table& t_;
-  std::string file_;
-  std::string where_;
-  std::set<std::string> seen_;
 };
 
 double parse_fraction(const toml::node& n, const std::string& file, const char* key) {

@@ -182,6 +182,8 @@ TEST_CASE("malformed machine files fail clearly", "[machine]") {
              Catch::Contains("weights") && Catch::Contains("finite"));
   CHECK_THAT(error_of(replace(good, "[[14, 0.5], [32, 0.25], [14, 0.5]]", "[[14, 0.5], [32, inf], [14, 0.5]]")),
              Catch::Contains("collimator.MLCX.leaf_widths_cm"));
+  // A flag is true or false, not a number (toml++ would read 1 as true).
+  CHECK_THAT(error_of(replace(good, "fff = true", "fff = 1")), Catch::Contains("fff") && Catch::Contains("true or false"));
 }
 
 TEST_CASE("the Agility head: an MLCX above Y diaphragms, no X jaws, tilted leaf sides", "[machine][agility]") {

@@ -32,10 +32,5 @@ set(text "// Generated at build time by core/git_stamp.cmake; do not edit.
 
 const char* sabre::build::git_commit() { return \"${commit}\"; }
 ")
-set(old "")
-if(EXISTS "${OUT}")
-  file(READ "${OUT}" old)
-endif()
-if(NOT old STREQUAL text)
-  file(WRITE "${OUT}" "${text}")
-endif()
+include("${CMAKE_CURRENT_LIST_DIR}/write_if_changed.cmake")
+write_if_changed("${OUT}" "${text}")

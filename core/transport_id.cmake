@@ -37,10 +37,5 @@ set(text "// Generated at build time by core/transport_id.cmake; do not edit.
 
 const char* sabre::build::transport_id() { return \"${id}\"; }
 ")
-set(old "")
-if(EXISTS "${OUT}")
-  file(READ "${OUT}" old)
-endif()
-if(NOT old STREQUAL text)
-  file(WRITE "${OUT}" "${text}")
-endif()
+include("${CMAKE_CURRENT_LIST_DIR}/write_if_changed.cmake")
+write_if_changed("${OUT}" "${text}")

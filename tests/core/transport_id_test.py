@@ -31,13 +31,10 @@ if not shutil.which("cmake"):
     print("SKIPPED: cmake not found")
     sys.exit(77)
 
-fails = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from clitest import Checks  # noqa: E402
 
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
-    if not ok:
-        fails.append(what)
+check = Checks()
 
 
 def ident(src, out):
@@ -120,5 +117,5 @@ with tempfile.TemporaryDirectory(prefix="sabre-transport-id-") as tmp:
     else:
         check(False, f"no executable at {EXE}")
 
-print("FAILED: " + "; ".join(fails) if fails else "all passed")
-sys.exit(1 if fails else 0)
+print("FAILED: " + "; ".join(check.failures) if check.failures else "all passed")
+sys.exit(check.status())

@@ -11,13 +11,7 @@
 namespace sabre::cli {
 
 double parse_fraction(const std::string& text, const char* option) {
-  std::string t = text;
-  double scale = 1;
-  if (!t.empty() && t.back() == '%') {
-    t.pop_back();
-    scale = 0.01;
-  }
-  if (const auto v = parse_finite(t)) return *v * scale;
+  if (const auto v = parse_fraction_text(text)) return *v;
   throw UsageError(std::string(option) + " " + text + ": expected a fraction such as 2% or 0.02");
 }
 

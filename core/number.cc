@@ -21,4 +21,11 @@ std::optional<double> parse_finite(std::string_view s) {
   return v;
 }
 
+std::optional<double> parse_fraction_text(std::string_view text) {
+  if (!has_percent_sign(text)) return parse_finite(text);
+  text.remove_suffix(1);
+  if (const auto v = parse_finite(text)) return *v / 100.0;
+  return std::nullopt;
+}
+
 }  // namespace sabre

@@ -17,4 +17,13 @@ namespace sabre {
 // else; std::nullopt for anything else, infinity and NaN included.
 std::optional<double> parse_finite(std::string_view text);
 
+// A fraction as users write it: a finite number as parse_finite reads it ("0.02"), or one
+// followed by '%' ("2%", "2 %": divided by 100). The '%' must be the last character.
+// std::nullopt for anything else ("%", "2%%", "2% ", "nan%").
+std::optional<double> parse_fraction_text(std::string_view text);
+
+// Whether `text` ends in '%' (the form a run file's string value must have: a bare number
+// there is written as a TOML number).
+inline bool has_percent_sign(std::string_view text) { return !text.empty() && text.back() == '%'; }
+
 }  // namespace sabre

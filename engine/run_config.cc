@@ -53,12 +53,7 @@ double parse_fraction(const toml::node& n, const std::string& file, const char* 
   // 0.02 or "2%" (the whole string a number before the '%'); finite either way.
   std::optional<double> f;
   if (auto v = n.value<double>()) f = *v;
-  else if (auto s = n.value<std::string>()) {
-    const std::string& t = *s;
-    if (t.size() > 1 && t.back() == '%') {
-      if (const auto x = parse_finite(std::string_view(t).substr(0, t.size() - 1))) f = *x / 100.0;
-    }
-  }
+  else if (auto t = n.value<std::string>(); t && has_percent_sign(*t)) f = parse_fraction_text(*t);
   if (!f || !std::isfinite(*f))
     throw InputError(file, std::string("'") + key + "': expected a finite fraction such as 0.02 or \"2%\"");
   return *f;

@@ -27,3 +27,21 @@ TEST_CASE("parse_finite refuses anything that is not wholly one finite number", 
     CHECK_FALSE(parse_finite(bad).has_value());
   }
 }
+
+TEST_CASE("parse_fraction_text reads a fraction or a percentage", "[number]") {
+  using sabre::parse_fraction_text;
+  CHECK(parse_fraction_text("0.02") == 0.02);
+  CHECK(parse_fraction_text("2%") == 2.0 / 100.0);
+  CHECK(parse_fraction_text("2 %") == 2.0 / 100.0);
+  CHECK(parse_fraction_text(" 0.3%") == 0.3 / 100.0);
+  CHECK(parse_fraction_text("150%") == 1.5);
+  // The '%' divides by 100 once: "2%" and "0.02" are the same fraction.
+  CHECK(*parse_fraction_text("2%") == Approx(*parse_fraction_text("0.02")).epsilon(1e-15));
+  for (const char* bad : {"", "%", " %", "2%%", "2% ", "%2", "nan%", "inf%", "2abc%", "x", "2 x%"}) {
+    INFO("text '" << bad << "'");
+    CHECK_FALSE(parse_fraction_text(bad).has_value());
+  }
+  CHECK(sabre::has_percent_sign("2%"));
+  CHECK_FALSE(sabre::has_percent_sign("2"));
+  CHECK_FALSE(sabre::has_percent_sign(""));
+}

@@ -137,6 +137,17 @@ hdf5 = "d.h5"
   CHECK(num.calibration_uncertainty == 0.002);
   CHECK_THROWS_WITH(sabre::load_run_file(write_file("run_cal3.toml", "calibration_uncertainty = \"lots\"\n"), num),
                     Catch::Contains("calibration_uncertainty"));
+  // A string must be a percentage (a bare fraction is written as a TOML number), the whole
+  // text before the '%' one finite number (core/number.hh parse_fraction_text).
+  for (const char* text : {"0.002", "%", "0.2%%", "0.2% ", "nan%", "0.2x%"}) {
+    INFO("calibration_uncertainty = \"" << text << "\"");
+    CHECK_THROWS_WITH(sabre::load_run_file(write_file("run_cal4.toml", std::string("calibration_uncertainty = \"") +
+                                                                           text + "\"\n"),
+                                           num),
+                      Catch::Contains("'calibration_uncertainty': expected a finite fraction such as 0.02 or \"2%\""));
+  }
+  sabre::load_run_file(write_file("run_cal5.toml", "calibration_uncertainty = \"0.2 %\"\n"), num);
+  CHECK(num.calibration_uncertainty == Approx(0.002));
   sabre::RunConfig bad = cfg;
   bad.calibration_uncertainty = 1.5;
   CHECK_THROWS_WITH(sabre::validate(bad), Catch::Contains("--calibration-uncertainty"));

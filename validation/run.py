@@ -717,6 +717,8 @@ def stored_section():
          "*commissioned to* compares a commissioned model with the published figure it was fitted to "
          "(fit quality too); *control* scores the hidden model itself against the same data (the floor the "
          "data's and the report runs' noise set: a fit-quality row the exact model misses too is the noise's); "
+         "*paired* compares the fitted model with the hidden one in report runs that share their random "
+         "numbers (a difference between the two models, with most of the report runs' noise cancelled); "
          "*acceptance* is a test with an independent repeat. In the three classes of the "
          "summary every row here is a **guard**: none compares sabre's dose with an independent reference "
          "(the acceptance rows repeat a run, or compare a width with the collimator's nominal size). They "
@@ -746,6 +748,21 @@ def stored_section():
             L.append(f"| commissioning-recovery | control | {q} | {fmt(r['reference'])} | {fmt(r['sabre'])} | "
                      f"{fmt(r['difference'])} | {fmt(r['tolerance'])} | {'within' if r['pass'] else 'beyond'} |")
             n += 1
+        # The 30 x 30 cm2 curves alone, the hidden and the fitted model at common seeds
+        # (paired_penumbra.py): the hidden model's own 20 cm penumbra against the data (control),
+        # and the fitted model's against the hidden model's of the same seed (paired).
+        for r in rec.get("paired_penumbra", {}).get("rows", []):
+            if r["depth_cm"] != 20:
+                continue
+            d = r["hidden_penumbra_cm"] - r["data_penumbra_cm"]
+            L.append(f"| commissioning-recovery | control | the hidden model itself, 30 x 30 cm2 curves alone, seed "
+                     f"{r['seed']}: 80-20 % penumbra at 20 cm [cm] | {fmt(r['data_penumbra_cm'])} | "
+                     f"{fmt(r['hidden_penumbra_cm'])} | {fmt(d)} | 0.1 | {'within' if abs(d) <= 0.1 else 'beyond'} |")
+            d = r["fitted_penumbra_cm"] - r["hidden_penumbra_cm"]
+            L.append(f"| commissioning-recovery | paired | the fitted model against the hidden model at seed {r['seed']} "
+                     f"(common random numbers): 80-20 % penumbra at 20 cm [cm] | {fmt(r['hidden_penumbra_cm'])} | "
+                     f"{fmt(r['fitted_penumbra_cm'])} | {fmt(d)} | 0.1 | {'within' if abs(d) <= 0.1 else 'beyond'} |")
+            n += 2
     tb = load("commissioning-truebeam")
     if tb:
         for cs in tb["cases"]:

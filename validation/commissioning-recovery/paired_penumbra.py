@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""The fitted model against the hidden model on the 30 x 30 cm2 curves, at common seeds
+(README.md, "The 30 x 30 cm2 penumbra at 20 cm").
+
+For each seed, `sabre commission MODEL --rounds 0 --seed S` scores two models against the
+30 x 30 cm2 curves of the data (depth dose and profiles; as run.py's control does for all
+fields): the hidden model itself (data-10x-2818bd8/hidden.toml) and the fitted one (the same
+file with results.json's fitted values written in: focal spot, extra-focal and electron
+weights, spectrum, off-axis fluence, monitor backscatter). With one seed the two report runs
+share their random numbers, so the difference of a figure between the models is much less
+noisy than either figure; across seeds, each model's own figures show how far a report run of
+it scatters.
+
+Usage: paired_penumbra.py SABRE WORK [--seeds 11,12] [--report-histories N] [--write-results]
+(N per set-up, scaled by the field's area as the report does: 6e7 -> 5.4e8 for 30 x 30 cm2;
+about 22 min per model and seed on 2 cores.) Writes WORK/{hidden,fitted}.toml,
+WORK/measured.csv (the 30 x 30 cm2 curves), WORK/report-<model>-<seed>/ (a report already
+there is read, not rerun: delete it to rerun), and prints a table; --write-results also puts the
+figures into results.json's `paired_penumbra` block, which validation/run.py turns into control
+rows of REPORT.md.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from run import commission_cmd, count, run_logged  # noqa: E402
+
+DATA = os.path.join(HERE, "data-10x-2818bd8")
+
+
+def tagged(block, key, value):
+    """`key = { value = V, ...}` in `block` with V replaced (exactly one such line)."""
+    pat = re.compile(r"^(%s = \{ value = )([^,]+)(,)" % re.escape(key), re.M)
+    if len(pat.findall(block)) != 1:
+        sys.exit(f"paired_penumbra.py: '{key}' is not once in the 6X-FFF beam of hidden.toml")
+    return pat.sub(lambda m: m.group(1) + repr(value) + m.group(3), block)
+
+
+def array(block, key, values):
+    pat = re.compile(r"^%s = \[.*\]$" % re.escape(key), re.M)
+    if len(pat.findall(block)) < 1:
+        sys.exit(f"paired_penumbra.py: no '{key}' array in the 6X-FFF beam of hidden.toml")
+    return pat.sub(lambda m: f"{key} = [" + ", ".join("%.10g" % v for v in values) + "]", block, count=1)
+
+
+def fitted_toml(hidden_text, after):
+    """hidden.toml with the fitted values of results.json's `after` in its 6X-FFF beam."""
+    i = hidden_text.index('name = "6X-FFF"')
+    j = hidden_text.index("[[beam]]", i)
+    b = hidden_text[i:j]
+    b = tagged(b, "sigma_x_cm", after["primary"][0])
+    b = tagged(b, "sigma_y_cm", after["primary"][1])
+    ef, el, sp = b.index("[beam.extrafocal]"), b.index("[beam.electron]"), b.index("[beam.spectrum]")
+    b = b[:ef] + tagged(b[ef:el], "weight", after["extrafocal"][0]) + tagged(b[el:sp], "weight", after["electron"][0]) + b[sp:]
+    b = array(b, "weights", after["spectrum_weights"])
+    b = array(b, "fluence_rel", after["fluence_rel"])
+    b = tagged(b, "backscatter_kx", after["backscatter"][0])
+    b = tagged(b, "backscatter_ky", after["backscatter"][1])
+    return hidden_text[:i] + b + hidden_text[j:]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("exe")
+    ap.add_argument("work")
+    ap.add_argument("--seeds", default="11,12")
+    ap.add_argument("--report-histories", type=count, default=60000000)
+    ap.add_argument("--write-results", action="store_true", help="into results.json's paired_penumbra block")
+    a = ap.parse_args()
+    exe = os.path.abspath(a.exe)
+    os.makedirs(a.work, exist_ok=True)
+    after = json.load(open(os.path.join(HERE, "results.json")))["after"]
+    hidden = open(os.path.join(DATA, "hidden.toml")).read()
+    shutil.copy(os.path.join(DATA, "hidden.toml"), os.path.join(a.work, "hidden.toml"))
+    with open(os.path.join(a.work, "fitted.toml"), "w") as fh:
+        fh.write(fitted_toml(hidden, after))
+    with open(os.path.join(DATA, "measured.csv")) as src, open(os.path.join(a.work, "measured.csv"), "w") as dst:
+        for line in src:
+            f = line.split(",")
+            if line.startswith("#") or line.startswith("kind,") or (f[2:4] == ["30", "30"] and f[0] != "output_factor"):
+                dst.write(line)
+    rows = []
+    for seed in [int(s) for s in a.seeds.split(",") if s]:
+        pen = {}
+        for model in ("hidden", "fitted"):
+            tag = f"{model}-{seed}"
+            rep = os.path.join(a.work, f"report-{tag}")
+            cmd = commission_cmd(exe, os.path.join(a.work, f"{model}.toml"), a.work, rep, a.report_histories,
+                                 a.report_histories, 0, f"cache-{tag}") + ["--seed", str(seed)]
+            if not os.path.exists(os.path.join(rep, "report.json")):
+                run_logged(cmd, os.path.join(a.work, f"{tag}.log"), tag)
+            curves = json.load(open(os.path.join(rep, "report.json")))["curves"]
+            pen[model] = {c["depth_cm"]: (c["penumbra_measured_cm"], c["penumbra_computed_cm"]) for c in curves
+                          if c["kind"] == "profile" and c["axis"] == "crossplane" and "penumbra_computed_cm" in c}
+        for depth in sorted(pen["hidden"]):
+            data, h = pen["hidden"][depth]
+            f = pen["fitted"][depth][1]
+            rows.append((seed, depth, data, h, f))
+    print("| seed | depth [cm] | data [mm] | hidden model [mm] | fitted model [mm] | fitted - hidden [mm] |")
+    print("|---|---|---|---|---|---|")
+    for seed, depth, data, h, f in rows:
+        print(f"| {seed} | {depth:g} | {10 * data:.2f} | {10 * h:.2f} | {10 * f:.2f} | {10 * (f - h):+.2f} |")
+    if a.write_results:
+        path = os.path.join(HERE, "results.json")
+        res = json.load(open(path))
+        version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.splitlines()
+        res["paired_penumbra"] = {
+            "what": "the hidden and the fitted model, each scored against the 30 x 30 cm2 curves alone (sabre "
+                    "commission MODEL --rounds 0 --seed S), the two models of one seed sharing their random numbers "
+                    "(paired_penumbra.py)",
+            "report_histories_per_setup": a.report_histories, "sabre": version[:3],
+            "rows": [{"seed": seed, "depth_cm": depth, "data_penumbra_cm": data, "hidden_penumbra_cm": h,
+                      "fitted_penumbra_cm": f} for seed, depth, data, h, f in rows]}
+        with open(path, "w") as fh:
+            json.dump(res, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()

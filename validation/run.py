@@ -734,35 +734,39 @@ def stored_section():
         return "" if v is None else ("pass" if v else "**FAIL**")
 
     n = 0
+
+    def recovery_row(kind, quantity, reference, value, difference, tolerance, verdict):
+        nonlocal n
+        q = quantity.replace("|", "\\|")
+        L.append(f"| commissioning-recovery | {kind} | {q} | {fmt(reference)} | {fmt(value)} | {fmt(difference)} | "
+                 f"{fmt(tolerance)} | {verdict} |")
+        n += 1
+
+    def within(ok):
+        return "within" if ok else "beyond"
+
     rec = load("commissioning-recovery")
     if rec:
         for r in rec["rows"]:
-            q = r["quantity"].replace("|", "\\|")
-            L.append(f"| commissioning-recovery | {r['kind']} | {q} | {fmt(r['reference'])} | "
-                     f"{fmt(r['sabre'])} | {fmt(r['difference'])} | {fmt(r['tolerance'])} | {pf(r['pass'])} |")
-            n += 1
+            recovery_row(r["kind"], r["quantity"], r["reference"], r["sabre"], r["difference"], r["tolerance"],
+                         pf(r["pass"]))
         # The hidden model itself scored against the same data: what the exact model gets at
         # the data's and the report runs' noise (informational: it tests the noise, not sabre).
         for r in rec.get("control", {}).get("rows", []):
-            q = ("the hidden model itself: " + r["quantity"]).replace("|", "\\|")
-            L.append(f"| commissioning-recovery | control | {q} | {fmt(r['reference'])} | {fmt(r['sabre'])} | "
-                     f"{fmt(r['difference'])} | {fmt(r['tolerance'])} | {'within' if r['pass'] else 'beyond'} |")
-            n += 1
+            recovery_row("control", "the hidden model itself: " + r["quantity"], r["reference"], r["sabre"],
+                         r["difference"], r["tolerance"], within(r["pass"]))
         # The 30 x 30 cm2 curves alone, the hidden and the fitted model at common seeds
         # (paired_penumbra.py): the hidden model's own 20 cm penumbra against the data (control),
         # and the fitted model's against the hidden model's of the same seed (paired).
         for r in rec.get("paired_penumbra", {}).get("rows", []):
             if r["depth_cm"] != 20:
                 continue
-            d = r["hidden_penumbra_cm"] - r["data_penumbra_cm"]
-            L.append(f"| commissioning-recovery | control | the hidden model itself, 30 x 30 cm2 curves alone, seed "
-                     f"{r['seed']}: 80-20 % penumbra at 20 cm [cm] | {fmt(r['data_penumbra_cm'])} | "
-                     f"{fmt(r['hidden_penumbra_cm'])} | {fmt(d)} | 0.1 | {'within' if abs(d) <= 0.1 else 'beyond'} |")
-            d = r["fitted_penumbra_cm"] - r["hidden_penumbra_cm"]
-            L.append(f"| commissioning-recovery | paired | the fitted model against the hidden model at seed {r['seed']} "
-                     f"(common random numbers): 80-20 % penumbra at 20 cm [cm] | {fmt(r['hidden_penumbra_cm'])} | "
-                     f"{fmt(r['fitted_penumbra_cm'])} | {fmt(d)} | 0.1 | {'within' if abs(d) <= 0.1 else 'beyond'} |")
-            n += 2
+            data, hidden, fitted = r["data_penumbra_cm"], r["hidden_penumbra_cm"], r["fitted_penumbra_cm"]
+            recovery_row("control", f"the hidden model itself, 30 x 30 cm2 curves alone, seed {r['seed']}: 80-20 % "
+                         "penumbra at 20 cm [cm]", data, hidden, hidden - data, 0.1, within(abs(hidden - data) <= 0.1))
+            recovery_row("paired", f"the fitted model against the hidden model at seed {r['seed']} (common random "
+                         "numbers): 80-20 % penumbra at 20 cm [cm]", hidden, fitted, fitted - hidden, 0.1,
+                         within(abs(fitted - hidden) <= 0.1))
     tb = load("commissioning-truebeam")
     if tb:
         for cs in tb["cases"]:

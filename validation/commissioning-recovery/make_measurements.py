@@ -70,32 +70,65 @@ DATA_SET = [
 ]
 
 
+def beam_block(text, name="6X-FFF"):
+    """(start, end) of beam `name`'s block in a machine file's text: from its name line to the
+    next [[beam]] (or the end)."""
+    start = text.index(f'name = "{name}"')
+    end = text.find("[[beam]]", start)
+    return start, len(text) if end < 0 else end
+
+
+def _section(block, section):
+    """(start, end) within `block` of `[section]` up to the next table header, or all of it."""
+    if section is None:
+        return 0, len(block)
+    i = block.index(f"[{section}]")
+    j = block.find("\n[", i + 1)
+    return i, len(block) if j < 0 else j + 1
+
+
+def set_tagged(block, key, value, section=None):
+    """`block` with the value of its one `key = { value = V, ...}` line (in `[section]` when
+    given) replaced by `value` as Python prints it."""
+    i, j = _section(block, section)
+    part, n = re.subn(rf"(^{re.escape(key)} = \{{ value = )[^,]+", lambda m: m.group(1) + f"{value}", block[i:j],
+                      flags=re.M)
+    if n != 1:
+        sys.exit(f"{os.path.basename(sys.argv[0])}: '{key}' is not once in the beam's "
+                 f"{'[' + section + ']' if section else 'block'}")
+    return block[:i] + part + block[j:]
+
+
+def get_array(block, key):
+    """The numbers of the first `key = [...]` line of `block`."""
+    m = re.search(rf"^{re.escape(key)} = \[([^\]]*)\]", block, re.M)
+    if not m:
+        sys.exit(f"{os.path.basename(sys.argv[0])}: no '{key}' array in the beam's block")
+    return [float(v) for v in m.group(1).split(",")]
+
+
+def set_array(block, key, values, fmt):
+    """`block` with its first `key = [...]` line holding `values`, each written with `fmt`."""
+    get_array(block, key)  # present, or a message
+    return re.sub(rf"^{re.escape(key)} = \[[^\]]*\]", lambda m: f"{key} = [" + ", ".join(fmt % v for v in values) + "]",
+                  block, count=1, flags=re.M)
+
+
 def hidden_machine(src, out):
     text = open(src).read()
-    start = text.index('name = "6X-FFF"')
-    end = text.index("[[beam]]", start)
+    start, end = beam_block(text)
     b = text[start:end]
-
-    def sub(key, value):
-        nonlocal b
-        b, n = re.subn(rf"(\n{key} = \{{ value = )[-0-9.eE]+", rf"\g<1>{value}", b, count=1)
-        assert n == 1, key
-
-    sub("sigma_x_cm", HIDDEN_SIGMA_CM)
-    sub("sigma_y_cm", HIDDEN_SIGMA_CM)
-    i = b.index("[beam.extrafocal]")
-    b = b[:i] + re.sub(r"(\nweight = \{ value = )[-0-9.eE]+", r"\g<1>0.07", b[i:], count=1)
-    i = b.index("[beam.electron]")
-    b = b[:i] + re.sub(r"(\nweight = \{ value = )[-0-9.eE]+", r"\g<1>0.003", b[i:], count=1)
-    b = b[:i] + re.sub(r"(\nmean_energy_mev = \{ value = )[-0-9.eE]+", r"\g<1>1.0", b[i:], count=1)
-    e = [float(v) for v in re.search(r"energies_mev = \[([^\]]*)\]", b).group(1).split(",")]
-    w = [float(v) for v in re.search(r"\nweights = \[([^\]]*)\]", b).group(1).split(",")]
+    b = set_tagged(b, "sigma_x_cm", HIDDEN_SIGMA_CM)
+    b = set_tagged(b, "sigma_y_cm", HIDDEN_SIGMA_CM)
+    b = set_tagged(b, "weight", 0.07, "beam.extrafocal")
+    b = set_tagged(b, "weight", 0.003, "beam.electron")
+    b = set_tagged(b, "mean_energy_mev", 1.0, "beam.electron")
+    e, w = get_array(b, "energies_mev"), get_array(b, "weights")
     w2 = [wi * (1 + 0.3 * (ei / 6.0 - 0.3)) for ei, wi in zip(e, w)]
-    b = re.sub(r"\nweights = \[[^\]]*\]", "\nweights = [" + ", ".join(f"{v:.6g}" for v in w2) + "]", b, count=1)
-    r = [float(v) for v in re.search(r"fluence_r_cm = \[([^\]]*)\]", b).group(1).split(",")]
-    f = [float(v) for v in re.search(r"fluence_rel = \[([^\]]*)\]", b).group(1).split(",")]
+    b = set_array(b, "weights", w2, "%.6g")
+    r, f = get_array(b, "fluence_r_cm"), get_array(b, "fluence_rel")
     f2 = [fi * (1 - 0.004 * ri) for ri, fi in zip(r, f)]
-    b = re.sub(r"fluence_rel = \[[^\]]*\]", "fluence_rel = [" + ", ".join(f"{v:.6g}" for v in f2) + "]", b, count=1)
+    b = set_array(b, "fluence_rel", f2, "%.6g")
     text = text[:start] + b + text[end:]
     text = text.replace('name = "TrueBeam-HD120"', 'name = "TrueBeam-HD120-hidden"', 1)
     open(out, "w").write(text)

@@ -22,46 +22,30 @@ rows of REPORT.md.
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import make_measurements as mm  # noqa: E402  (the machine-file edits hidden.toml was made with)
 from run import commission_cmd, count, run_logged  # noqa: E402
 
 DATA = os.path.join(HERE, "data-10x-2818bd8")
 
 
-def tagged(block, key, value):
-    """`key = { value = V, ...}` in `block` with V replaced (exactly one such line)."""
-    pat = re.compile(r"^(%s = \{ value = )([^,]+)(,)" % re.escape(key), re.M)
-    if len(pat.findall(block)) != 1:
-        sys.exit(f"paired_penumbra.py: '{key}' is not once in the 6X-FFF beam of hidden.toml")
-    return pat.sub(lambda m: m.group(1) + repr(value) + m.group(3), block)
-
-
-def array(block, key, values):
-    pat = re.compile(r"^%s = \[.*\]$" % re.escape(key), re.M)
-    if len(pat.findall(block)) < 1:
-        sys.exit(f"paired_penumbra.py: no '{key}' array in the 6X-FFF beam of hidden.toml")
-    return pat.sub(lambda m: f"{key} = [" + ", ".join("%.10g" % v for v in values) + "]", block, count=1)
-
-
 def fitted_toml(hidden_text, after):
     """hidden.toml with the fitted values of results.json's `after` in its 6X-FFF beam."""
-    i = hidden_text.index('name = "6X-FFF"')
-    j = hidden_text.index("[[beam]]", i)
+    i, j = mm.beam_block(hidden_text)
     b = hidden_text[i:j]
-    b = tagged(b, "sigma_x_cm", after["primary"][0])
-    b = tagged(b, "sigma_y_cm", after["primary"][1])
-    ef, el, sp = b.index("[beam.extrafocal]"), b.index("[beam.electron]"), b.index("[beam.spectrum]")
-    b = b[:ef] + tagged(b[ef:el], "weight", after["extrafocal"][0]) + tagged(b[el:sp], "weight", after["electron"][0]) + b[sp:]
-    b = array(b, "weights", after["spectrum_weights"])
-    b = array(b, "fluence_rel", after["fluence_rel"])
-    b = tagged(b, "backscatter_kx", after["backscatter"][0])
-    b = tagged(b, "backscatter_ky", after["backscatter"][1])
+    b = mm.set_tagged(b, "sigma_x_cm", after["primary"][0])
+    b = mm.set_tagged(b, "sigma_y_cm", after["primary"][1])
+    b = mm.set_tagged(b, "weight", after["extrafocal"][0], "beam.extrafocal")
+    b = mm.set_tagged(b, "weight", after["electron"][0], "beam.electron")
+    b = mm.set_array(b, "weights", after["spectrum_weights"], "%.10g")
+    b = mm.set_array(b, "fluence_rel", after["fluence_rel"], "%.10g")
+    b = mm.set_tagged(b, "backscatter_kx", after["backscatter"][0])
+    b = mm.set_tagged(b, "backscatter_ky", after["backscatter"][1])
     return hidden_text[:i] + b + hidden_text[j:]
 
 

@@ -29,7 +29,7 @@ import csv
 import glob
 import json
 import os
-import re
+import tomllib
 import warnings
 
 import h5py
@@ -123,10 +123,10 @@ def basis_runs(seed):
 def main():
     r30, meas, sig = curves_30()
     after = json.load(open(os.path.join(HERE, "results.json")))["after"]
-    hidden_toml = open(os.path.join(DATA, "hidden.toml")).read()
-    beam = hidden_toml[hidden_toml.index('name = "6X-FFF"'):]
-    f_hid = np.array(eval(re.search(r"^fluence_rel = (\[.*\])$", beam, re.M).group(1)))
-    w_hid = np.array(eval(re.search(r"^weights = (\[.*\])$", beam, re.M).group(1)))
+    with open(os.path.join(DATA, "hidden.toml"), "rb") as fh:
+        beam = next(b for b in tomllib.load(fh)["beam"] if b["name"] == "6X-FFF")
+    f_hid = np.array(beam["off_axis"]["fluence_rel"])
+    w_hid = np.array(beam["spectrum"]["weights"])
     f_fit, w_fit = np.array(after["fluence_rel"]), np.array(after["spectrum_weights"])
     depths = (("1.5", 15 * 1.015), ("10", 15 * 1.10), ("20", 15 * 1.20))  # nominal edges at depth
 

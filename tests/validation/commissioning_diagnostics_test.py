@@ -6,7 +6,10 @@ penumbra at 20 cm"):
   file a machine file sabre reads;
 - penumbra_from_basis.py's copy of the report's profile figures reads the data as the
   commissioning report did (report/report.md: penumbra 6.76 mm at 1.5 cm, 11.5 mm at 10 cm,
-  25.3 mm at 20 cm; field sizes 30.42, 32.97, 35.98 cm, as printed there to 3-4 digits).
+  25.3 mm at 20 cm; field sizes 30.42, 32.97, 35.98 cm, as printed there to 3-4 digits);
+- paired_rows.py's figures between two report.json: each row's worst fitted - hidden difference
+  (with its sign and where), depth-dose points before the data's d_max left out, output factors
+  as a ratio, the 1 x 1 cm2 field in its own row.
 """
 import importlib.util
 import json
@@ -90,5 +93,34 @@ for depth, half, size_cm, pen_mm in (("1.5", 15 * 1.015, 30.42, 6.76), ("10", 15
     tol_pen = 0.005 if pen_mm < 10 else 0.05
     check(abs(10 * pen - pen_mm) <= tol_pen + 1e-9 and abs(s - size_cm) <= 0.005 + 1e-9,
           f"{depth} cm: penumbra {10 * pen:.3f} mm (report {pen_mm}), size {s:.4f} cm (report {size_cm})")
+
+# ---- paired_rows.py: the rows between two reports ------------------------------------------
+pr = load("paired_rows")
+
+
+def report(pdd, dmax, size, pen, ofs):
+    return {"curves": [
+        {"kind": "depth_dose", "field_cm": [10, 10], "position_cm": [0.5, 1.0, 1.5, 2.0, 5.0], "dmax_measured_cm": 1.3,
+         "computed": pdd, "dmax_computed_cm": dmax},
+        {"kind": "profile", "axis": "crossplane", "depth_cm": 10, "field_cm": [10, 10], "position_cm": [-1, 0, 1],
+         "computed": [0.5, 1, 0.5], "field_size_computed_cm": size[0], "penumbra_computed_cm": pen[0]},
+        {"kind": "profile", "axis": "crossplane", "depth_cm": 20, "field_cm": [30, 30], "position_cm": [-1, 0, 1],
+         "computed": [0.5, 1, 0.5], "field_size_computed_cm": size[1], "penumbra_computed_cm": pen[1]}],
+        "output_factors": [{"field_cm": list(f), "computed": v} for f, v in ofs.items()]}
+
+
+h = report([0.5, 0.9, 1.0, 0.98, 0.80], 1.40, (10.97, 35.98), (0.73, 2.30),
+           {(1, 1): 0.70, (10, 10): 1.0, (30, 30): 1.10})
+f = report([0.6, 0.9, 1.003, 0.972, 0.804], 1.45, (10.95, 36.01), (0.74, 2.21),
+           {(1, 1): 0.707, (10, 10): 1.0, (30, 30): 1.1055})
+got = pr.paired_figures(h, f)
+want = {"pdd": (-0.008, "10x10 depth dose at 2 cm"), "dmax_cm": (0.05, "10x10 depth dose"),
+        "field_size_cm": (0.03, "30x30 crossplane 20 cm"), "penumbra_cm": (-0.09, "30x30 crossplane 20 cm"),
+        "of": (0.005, "30 x 30"), "of_small": (0.01, "1 x 1")}
+for k, (v, where) in want.items():
+    check(abs(got[k][0] - v) < 1e-9 and got[k][1] == where, f"paired {k}: {got[k]} (want {v:+g} at {where})")
+# The 0.5 cm point (+0.1, before d_max) is not a depth-dose row point; the same report against
+# itself gives zero everywhere.
+check(all(abs(v) == 0 for v, _ in pr.paired_figures(h, h).values()), "a report paired with itself: all zero")
 
 sys.exit(check.status())

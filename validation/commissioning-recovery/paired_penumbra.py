@@ -49,6 +49,36 @@ def fitted_toml(hidden_text, after):
     return hidden_text[:i] + b + hidden_text[j:]
 
 
+def write_models(work, keep=None):
+    """WORK/hidden.toml, WORK/fitted.toml (results.json's fitted values in hidden.toml) and
+    WORK/measured.csv: the data's lines for which keep(fields) is true (all when None)."""
+    os.makedirs(work, exist_ok=True)
+    after = json.load(open(os.path.join(HERE, "results.json")))["after"]
+    hidden = open(os.path.join(DATA, "hidden.toml")).read()
+    shutil.copy(os.path.join(DATA, "hidden.toml"), os.path.join(work, "hidden.toml"))
+    with open(os.path.join(work, "fitted.toml"), "w") as fh:
+        fh.write(fitted_toml(hidden, after))
+    with open(os.path.join(DATA, "measured.csv")) as src, open(os.path.join(work, "measured.csv"), "w") as dst:
+        for line in src:
+            if keep is None or line.startswith("#") or line.startswith("kind,") or keep(line.split(",")):
+                dst.write(line)
+
+
+def model_reports(exe, work, seed, report_histories):
+    """report.json of the hidden and the fitted model at one seed (`sabre commission MODEL
+    --rounds 0 --seed S` on WORK/measured.csv; a report already in WORK is read, not rerun)."""
+    out = {}
+    for model in ("hidden", "fitted"):
+        tag = f"{model}-{seed}"
+        rep = os.path.join(work, f"report-{tag}")
+        cmd = commission_cmd(exe, os.path.join(work, f"{model}.toml"), work, rep, report_histories,
+                             report_histories, 0, f"cache-{tag}") + ["--seed", str(seed)]
+        if not os.path.exists(os.path.join(rep, "report.json")):
+            run_logged(cmd, os.path.join(work, f"{tag}.log"), tag)
+        out[model] = json.load(open(os.path.join(rep, "report.json")))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("exe")
@@ -58,30 +88,13 @@ def main():
     ap.add_argument("--write-results", action="store_true", help="into results.json's paired_penumbra block")
     a = ap.parse_args()
     exe = os.path.abspath(a.exe)
-    os.makedirs(a.work, exist_ok=True)
-    after = json.load(open(os.path.join(HERE, "results.json")))["after"]
-    hidden = open(os.path.join(DATA, "hidden.toml")).read()
-    shutil.copy(os.path.join(DATA, "hidden.toml"), os.path.join(a.work, "hidden.toml"))
-    with open(os.path.join(a.work, "fitted.toml"), "w") as fh:
-        fh.write(fitted_toml(hidden, after))
-    with open(os.path.join(DATA, "measured.csv")) as src, open(os.path.join(a.work, "measured.csv"), "w") as dst:
-        for line in src:
-            f = line.split(",")
-            if line.startswith("#") or line.startswith("kind,") or (f[2:4] == ["30", "30"] and f[0] != "output_factor"):
-                dst.write(line)
+    write_models(a.work, lambda f: f[2:4] == ["30", "30"] and f[0] != "output_factor")
     rows = []
     for seed in [int(s) for s in a.seeds.split(",") if s]:
-        pen = {}
-        for model in ("hidden", "fitted"):
-            tag = f"{model}-{seed}"
-            rep = os.path.join(a.work, f"report-{tag}")
-            cmd = commission_cmd(exe, os.path.join(a.work, f"{model}.toml"), a.work, rep, a.report_histories,
-                                 a.report_histories, 0, f"cache-{tag}") + ["--seed", str(seed)]
-            if not os.path.exists(os.path.join(rep, "report.json")):
-                run_logged(cmd, os.path.join(a.work, f"{tag}.log"), tag)
-            curves = json.load(open(os.path.join(rep, "report.json")))["curves"]
-            pen[model] = {c["depth_cm"]: (c["penumbra_measured_cm"], c["penumbra_computed_cm"]) for c in curves
-                          if c["kind"] == "profile" and c["axis"] == "crossplane" and "penumbra_computed_cm" in c}
+        reports = model_reports(exe, a.work, seed, a.report_histories)
+        pen = {model: {c["depth_cm"]: (c["penumbra_measured_cm"], c["penumbra_computed_cm"]) for c in r["curves"]
+                       if c["kind"] == "profile" and c["axis"] == "crossplane" and "penumbra_computed_cm" in c}
+               for model, r in reports.items()}
         for depth in sorted(pen["hidden"]):
             data, h = pen["hidden"][depth]
             f = pen["fitted"][depth][1]

@@ -79,18 +79,36 @@ def model_reports(exe, work, seed, report_histories):
     return out
 
 
-def main():
+def paired_args(default_seeds, block):
+    """The two scripts' command line: SABRE WORK [--seeds S,...] [--report-histories N]
+    [--write-results] (into results.json's `block`); seeds come back as a list of ints."""
     ap = argparse.ArgumentParser()
     ap.add_argument("exe")
     ap.add_argument("work")
-    ap.add_argument("--seeds", default="11,12")
+    ap.add_argument("--seeds", default=default_seeds, type=lambda t: [int(s) for s in t.split(",") if s])
     ap.add_argument("--report-histories", type=count, default=60000000)
-    ap.add_argument("--write-results", action="store_true", help="into results.json's paired_penumbra block")
+    ap.add_argument("--write-results", action="store_true", help=f"into results.json's {block} block")
     a = ap.parse_args()
-    exe = os.path.abspath(a.exe)
+    a.exe = os.path.abspath(a.exe)
+    return a
+
+
+def write_result_block(exe, block, fields):
+    """results.json's `block` replaced by `fields` plus the executable's --version lines."""
+    path = os.path.join(HERE, "results.json")
+    res = json.load(open(path))
+    version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.splitlines()
+    res[block] = dict(fields, sabre=version[:3])
+    with open(path, "w") as fh:
+        json.dump(res, fh, indent=1)
+
+
+def main():
+    a = paired_args("11,12", "paired_penumbra")
+    exe = a.exe
     write_models(a.work, lambda f: f[2:4] == ["30", "30"] and f[0] != "output_factor")
     rows = []
-    for seed in [int(s) for s in a.seeds.split(",") if s]:
+    for seed in a.seeds:
         reports = model_reports(exe, a.work, seed, a.report_histories)
         pen = {model: {c["depth_cm"]: (c["penumbra_measured_cm"], c["penumbra_computed_cm"]) for c in r["curves"]
                        if c["kind"] == "profile" and c["axis"] == "crossplane" and "penumbra_computed_cm" in c}
@@ -104,19 +122,13 @@ def main():
     for seed, depth, data, h, f in rows:
         print(f"| {seed} | {depth:g} | {10 * data:.2f} | {10 * h:.2f} | {10 * f:.2f} | {10 * (f - h):+.2f} |")
     if a.write_results:
-        path = os.path.join(HERE, "results.json")
-        res = json.load(open(path))
-        version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.splitlines()
-        res["paired_penumbra"] = {
+        write_result_block(exe, "paired_penumbra", {
             "what": "the hidden and the fitted model, each scored against the 30 x 30 cm2 curves alone (sabre "
                     "commission MODEL --rounds 0 --seed S), the two models of one seed sharing their random numbers "
                     "(paired_penumbra.py)",
-            "report_histories_per_setup": a.report_histories, "sabre": version[:3],
+            "report_histories_per_setup": a.report_histories,
             "rows": [{"seed": seed, "depth_cm": depth, "data_penumbra_cm": data, "hidden_penumbra_cm": h,
-                      "fitted_penumbra_cm": f} for seed, depth, data, h, f in rows]}
-        with open(path, "w") as fh:
-            json.dump(res, fh, indent=1)
-
+                      "fitted_penumbra_cm": f} for seed, depth, data, h, f in rows]})
 
 if __name__ == "__main__":
     main()

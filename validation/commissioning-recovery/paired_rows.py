@@ -20,18 +20,14 @@ Writes WORK/{hidden,fitted}.toml, WORK/report-<model>-<seed>/ (a report already 
 not rerun) and prints a table; --write-results puts the figures into results.json's
 `paired_rows` block, which validation/run.py turns into rows of REPORT.md.
 """
-import argparse
-import json
 import os
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from paired_penumbra import model_reports, write_models  # noqa: E402
-from run import count  # noqa: E402
+from paired_penumbra import model_reports, paired_args, write_models, write_result_block  # noqa: E402
 
-# (key, tolerance, unit) as acceptance 1 states them
+# each row's tolerance as acceptance 1 states it (fractions and cm)
 TOLERANCES = {"pdd": 0.01, "dmax_cm": 0.1, "field_size_cm": 0.05, "penumbra_cm": 0.1, "of": 0.01, "of_small": 0.02}
 
 
@@ -71,17 +67,11 @@ def paired_figures(hidden, fitted):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("exe")
-    ap.add_argument("work")
-    ap.add_argument("--seeds", default="21")
-    ap.add_argument("--report-histories", type=count, default=60000000)
-    ap.add_argument("--write-results", action="store_true", help="into results.json's paired_rows block")
-    a = ap.parse_args()
-    exe = os.path.abspath(a.exe)
+    a = paired_args("21", "paired_rows")
+    exe = a.exe
     write_models(a.work)
     per_seed = {}
-    for seed in [int(s) for s in a.seeds.split(",") if s]:
+    for seed in a.seeds:
         rep = model_reports(exe, a.work, seed, a.report_histories)
         per_seed[seed] = {"paired": paired_figures(rep["hidden"], rep["fitted"]),
                           "hidden_vs_data": rep["hidden"]["summary"], "fitted_vs_data": rep["fitted"]["summary"]}
@@ -92,20 +82,14 @@ def main():
             scale, unit = (10, "mm") if k.endswith("_cm") else (100, "%")
             print(f"| {seed} | {k} | {scale * v:+.3g} {unit} | {where} | {scale * TOLERANCES[k]:g} {unit} |")
     if a.write_results:
-        path = os.path.join(HERE, "results.json")
-        res = json.load(open(path))
-        version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.splitlines()
-        res["paired_rows"] = {
+        write_result_block(exe, "paired_rows", {
             "what": "the fitted and the hidden model, each scored against all the data (sabre commission MODEL "
                     "--rounds 0 --seed S), the two models of one seed sharing their random numbers; each row's worst "
                     "fitted - hidden difference (paired_rows.py)",
-            "report_histories_per_setup": a.report_histories, "sabre": version[:3], "tolerances": TOLERANCES,
+            "report_histories_per_setup": a.report_histories, "tolerances": TOLERANCES,
             "seeds": {str(s): {"paired": {k: {"value": v, "where": w} for k, (v, w) in r["paired"].items()},
                                "hidden_vs_data": r["hidden_vs_data"], "fitted_vs_data": r["fitted_vs_data"]}
-                      for s, r in per_seed.items()}}
-        with open(path, "w") as fh:
-            json.dump(res, fh, indent=1)
-
+                      for s, r in per_seed.items()}})
 
 if __name__ == "__main__":
     main()

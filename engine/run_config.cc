@@ -124,12 +124,15 @@ void load_run_file(const std::string& path, RunConfig& cfg) {
     o.num("range_rejection_survival", cfg.physics.range_rejection_survival);
     o.num("source_margin_density", cfg.physics.source_margin_density);
     o.flag("far_steps", cfg.physics.far_steps);
+    o.num("far_msc_g1_max", cfg.physics.far_msc_g1_max);
     o.finish();
     if (!(cfg.physics.range_rejection_survival > 0 && cfg.physics.range_rejection_survival <= 1))
       throw InputError(path, "'physics.range_rejection_survival': must be in (0, 1]: the roulette's survival probability");
     if (!(cfg.physics.source_margin_density > 0 && cfg.physics.source_margin_density <= 1))
       throw InputError(path, "'physics.source_margin_density': must be in (0, 1]: the density of the source's aims in "
                              "the field-restriction margin relative to the opening (1 = uniform)");
+    if (!(cfg.physics.far_msc_g1_max > 0 && cfg.physics.far_msc_g1_max <= 1))
+      throw InputError(path, "'physics.far_msc_g1_max': must be in (0, 1]: the largest int ds/lambda_1 per far step");
   }
   r.known("override");
   if (const auto* ov = root.get("override")) {

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "engine/toml_section.hh"
+
 namespace sabre {
 
 std::string efficiency_description(const phys::PhysicsSwitches& s) {
@@ -35,6 +37,22 @@ std::string efficiency_description(const phys::PhysicsSwitches& s) {
 void add_efficiency_provenance(std::map<std::string, std::string>& provenance,
                                const phys::PhysicsSwitches& s) {
   provenance["variance_reduction"] = efficiency_description(s);
+}
+
+void read_efficiency_fractions(TomlSection& section, phys::PhysicsSwitches& s) {
+  const struct {
+    const char* key;
+    double* value;
+    const char* meaning;
+  } fractions[] = {
+      {"range_rejection_survival", &s.range_rejection_survival, "the roulette's survival probability"},
+      {"far_msc_g1_max", &s.far_msc_g1_max, "the largest int ds/lambda_1 per far step"},
+  };
+  for (const auto& f : fractions)
+    if (const auto x = section.num(f.key)) {
+      if (!(*x > 0 && *x <= 1)) section.fail(f.key, std::string("must be in (0, 1]: ") + f.meaning);
+      *f.value = *x;
+    }
 }
 
 }  // namespace sabre

@@ -9,11 +9,18 @@
 
 namespace sabre {
 
+class TomlSection;
+
 // One line, e.g. "msc_tables on; range_rejection on (survival 0.125); source_margin_density 0.25".
 std::string efficiency_description(const phys::PhysicsSwitches& s);
 
 // Adds "variance_reduction" (the line above) to a provenance map.
 void add_efficiency_provenance(std::map<std::string, std::string>& provenance,
                                const phys::PhysicsSwitches& s);
+
+// Reads the numbers of a [physics] section that the phantom and run files share
+// (range_rejection_survival, far_msc_g1_max) into s when present, refusing a value outside
+// (0, 1] with the key, the file and what the number is.
+void read_efficiency_fractions(TomlSection& section, phys::PhysicsSwitches& s);
 
 }  // namespace sabre

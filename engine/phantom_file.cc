@@ -9,6 +9,7 @@
 
 #include "beams/toml_keys.hh"
 #include "core/errors.hh"
+#include "engine/efficiency.hh"
 #include "engine/toml_section.hh"
 #include "physics/core/direction.hh"
 
@@ -311,15 +312,8 @@ PhantomFile load_phantom_file(const std::string& path) {
     sw.msc_two_moments = s.flag("msc_two_moments").value_or(sw.msc_two_moments);
     sw.msc_tables = s.flag("msc_tables").value_or(sw.msc_tables);
     sw.range_rejection = s.flag("range_rejection").value_or(sw.range_rejection);
-    if (auto x = s.num("range_rejection_survival")) {
-      if (!(*x > 0 && *x <= 1)) s.fail("range_rejection_survival", "must be in (0, 1]: the roulette's survival probability");
-      sw.range_rejection_survival = *x;
-    }
     sw.far_steps = s.flag("far_steps").value_or(sw.far_steps);
-    if (auto x = s.num("far_msc_g1_max")) {
-      if (!(*x > 0 && *x <= 1)) s.fail("far_msc_g1_max", "must be in (0, 1]: the largest int ds/lambda_1 per far step");
-      sw.far_msc_g1_max = *x;
-    }
+    read_efficiency_fractions(s, sw);
     pf.electron_cut_mev = s.num("electron_cut_mev");
     pf.photon_cut_mev = s.num("photon_cut_mev");
     if (pf.electron_cut_mev && !(*pf.electron_cut_mev > 0)) s.fail("electron_cut_mev", "must be > 0");

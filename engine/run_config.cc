@@ -10,6 +10,7 @@
 #include "beams/toml_keys.hh"
 #include "core/errors.hh"
 #include "core/number.hh"
+#include "engine/efficiency.hh"
 #include "engine/toml_section.hh"
 
 namespace sabre {
@@ -121,18 +122,13 @@ void load_run_file(const std::string& path, RunConfig& cfg) {
     Reader o(*t, path, "physics.");
     o.flag("msc_tables", cfg.physics.msc_tables);
     o.flag("range_rejection", cfg.physics.range_rejection);
-    o.num("range_rejection_survival", cfg.physics.range_rejection_survival);
     o.num("source_margin_density", cfg.physics.source_margin_density);
     o.flag("far_steps", cfg.physics.far_steps);
-    o.num("far_msc_g1_max", cfg.physics.far_msc_g1_max);
+    read_efficiency_fractions(o, cfg.physics);
     o.finish();
-    if (!(cfg.physics.range_rejection_survival > 0 && cfg.physics.range_rejection_survival <= 1))
-      throw InputError(path, "'physics.range_rejection_survival': must be in (0, 1]: the roulette's survival probability");
     if (!(cfg.physics.source_margin_density > 0 && cfg.physics.source_margin_density <= 1))
       throw InputError(path, "'physics.source_margin_density': must be in (0, 1]: the density of the source's aims in "
                              "the field-restriction margin relative to the opening (1 = uniform)");
-    if (!(cfg.physics.far_msc_g1_max > 0 && cfg.physics.far_msc_g1_max <= 1))
-      throw InputError(path, "'physics.far_msc_g1_max': must be in (0, 1]: the largest int ds/lambda_1 per far step");
   }
   r.known("override");
   if (const auto* ov = root.get("override")) {

@@ -43,6 +43,7 @@ namespace {
 constexpr int kLateral = 16, kLayers = 80;
 constexpr int kGroup = 2, kGroups = kLayers / kGroup;  // results per 0.2 cm
 constexpr double kLateralCm = 0.25, kLayerCm = 0.1;
+constexpr double kLungFrom = 2.0, kBoneFrom = 4.0, kBoneTo = 5.5;  // [cm]; water elsewhere
 
 struct Slabs {
   std::vector<std::int32_t> mat;
@@ -66,10 +67,10 @@ struct Slabs {
       const double z = (k + 0.5) * kLayerCm;
       int m = tab.index("water");
       double r = 1.0;
-      if (z > 2.0 && z < 4.0) {
+      if (z > kLungFrom && z < kBoneFrom) {
         m = tab.index("lung");
         r = 0.26;
-      } else if (z > 4.0 && z < 5.5) {
+      } else if (z > kBoneFrom && z < kBoneTo) {
         m = bone;
         r = tab.density_g_cm3(bone);
       }
@@ -256,8 +257,8 @@ int main(int argc, char** argv) {
     m = 100 * mk / ref;
     sd = 100 * std::sqrt((s.at(v, k, q + 1) / n - mk * mk) / n) / ref;
   };
-  std::printf("far_steps_interfaces: %ld tracks, %d threads; water 0-2 | lung 2-4 | bone 4-5.5 | water 5.5-8 cm\n",
-              tracks, threads);
+  std::printf("far_steps_interfaces: %ld tracks, %d threads; water 0-%g | lung %g-%g | bone %g-%g | water %g-%g cm\n",
+              tracks, threads, kLungFrom, kLungFrom, kBoneFrom, kBoneFrom, kBoneTo, kBoneTo, kLayers * kLayerCm);
   std::printf("energy per 0.2 cm minus the near steps' [%% of near, paired 1 sigma]%s\n",
               converged ? "; then each minus the converged steps'" : "");
   std::printf("%-9s %5s |", "z [cm]", "rho");
@@ -276,7 +277,8 @@ int main(int argc, char** argv) {
       double m, sd;
       diff(v, k, 1, m, sd);
       std::printf(" %+8.3f (%5.3f)", m, sd);
-      if (z0 > 3.95 && z0 < 5.45) worst_bone[std::size_t(v)] = std::max(worst_bone[std::size_t(v)], std::fabs(m));
+      // the groups that start in the bone (the last one reaches half a layer into the water)
+      if (z0 > kBoneFrom - 0.5 * kLayerCm && z0 < kBoneTo - 0.5 * kLayerCm) worst_bone[std::size_t(v)] = std::max(worst_bone[std::size_t(v)], std::fabs(m));
     }
     if (converged)
       for (int v = 0; v < nv; ++v) {

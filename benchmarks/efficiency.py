@@ -6,7 +6,8 @@ maximum (sabre's headline uncertainty: `sabre simulate`'s figure; for `sabre run
 statistical headline of summary.json, voxels of density >= 0.05 g/cm3), T the CPU seconds
 (user + system) of the sabre process. Modes:
   analog   [physics] msc_tables = false, range_rejection = false, far_steps = false (and for the lung run file
-           source_margin_density = 1: the linac source's aims uniform over its window)
+           source_margin_density = 1: the linac source's aims uniform over its window, and
+           source_splitting = 1: one transport per source particle)
   default  the phantom / run file as it is (every technique at its default)
   baseline (with --baseline SABRE) another sabre executable, e.g. one built from the commit
            before issue 20, on the unmodified files: "today's" engine
@@ -22,7 +23,9 @@ Cases:
          5-12 cm) and a cortical bone slab (12-14 cm), 0.5 x 0.5 x 0.25 cm voxels
   lung   `sabre run examples/lung-sbrt/run.toml` (generated on first use by its setup.sh),
          fixed history count; the calibration of each mode is computed once first (not
-         timed) and cached, so T is set-up + transport + outputs
+         timed) and cached, so T is set-up + transport + outputs. The default mode runs
+         1/8 of the histories: each is 8 transports (the run file's source_splitting), so
+         both modes do the same work and the set-up weighs the same in both T
 
 --bias: instead, one long run per mode and case (seeds differ), then the per-voxel test of
 issue 20 acceptance 1 on the voxels above 10 % of the maximum of the two runs' mean dose
@@ -103,8 +106,11 @@ HISTORIES = {"r1": 4000000, "water1": 4000000, "slab": 4000000, "lung": 6000000}
 # --bias: per mode, at --scale 1
 BIAS_HISTORIES = {"r1": 40000000, "water1": 40000000, "slab": 40000000, "lung": 60000000}
 ANALOG = {"msc_tables": "false", "range_rejection": "false", "far_steps": "false"}
+# The default mode's histories are divided by this (the run file's default source_splitting,
+# physics/transport/transport_params.hh kDefaultSourceSplitting): the same work per run.
+DEFAULT_DIVISOR = {"lung": 8}
 # The run file has the source's technique too (the phantom files' point sources have none).
-ANALOG_RUN = dict(ANALOG, source_margin_density="1.0")
+ANALOG_RUN = dict(ANALOG, source_margin_density="1.0", source_splitting="1")
 
 
 def with_physics(text, keys):
@@ -222,6 +228,12 @@ def cpu_name():
     return "?"
 
 
+def hist_text(case, n):
+    """The histories column: the analog mode's count, and the default's where it differs."""
+    d = DEFAULT_DIVISOR.get(case, 1)
+    return f"{n}" if d == 1 else f"{n} (default {n // d}, {d} copies each)"
+
+
 def fine_text(st):
     """The RESULTS.md words for bias_stats' voxels with both sigmas <= 0.5 %."""
     f = st.get("sigma_le_half_percent")
@@ -319,9 +331,10 @@ def main():
                 n = int(BIAS_HISTORIES[case] * a.scale)
                 res = {}
                 for i, mode in enumerate(["analog", "default"]):
-                    s, t, h5 = one(exe[mode], case, mode, n, 101 + i, a.threads, tmp, "bias")
+                    nm = n // DEFAULT_DIVISOR.get(case, 1) if mode == "default" else n
+                    s, t, h5 = one(exe[mode], case, mode, nm, 101 + i, a.threads, tmp, "bias")
                     res[mode] = (s, t, h5)
-                    print(f"{case} {mode}: {n} histories, s {100 * s:.3f} %, T {t:.1f} CPU-s", flush=True)
+                    print(f"{case} {mode}: {nm} histories, s {100 * s:.3f} %, T {t:.1f} CPU-s", flush=True)
                 st = bias_stats(res["analog"][2], res["default"][2], case == "lung")
                 print(f"{case} bias: {json.dumps(st)}", flush=True)
                 rows.append(("bias", case, n, res, st))
@@ -330,10 +343,11 @@ def main():
             per = {m: [] for m in modes}
             for rep in range(a.reps):
                 for mode in modes:
-                    s, t, h5 = one(exe[mode], case, mode, n, 1 + rep, a.threads, tmp, f"r{rep}")
+                    nm = n // DEFAULT_DIVISOR.get(case, 1) if mode == "default" else n
+                    s, t, h5 = one(exe[mode], case, mode, nm, 1 + rep, a.threads, tmp, f"r{rep}")
                     os.remove(h5) if os.path.exists(h5) and not a.keep else None
                     per[mode].append((s, t))
-                    print(f"{case} {mode} rep {rep}: {n} histories, s {100 * s:.3f} %, T {t:.1f} CPU-s, "
+                    print(f"{case} {mode} rep {rep}: {nm} histories, s {100 * s:.3f} %, T {t:.1f} CPU-s, "
                           f"eps {1 / (s * s * t):.4g}", flush=True)
             pooled = {}
             for mode in modes:
@@ -370,12 +384,12 @@ def main():
             f = lambda m: f"{100 * pooled[m][0]:.3f} %, {pooled[m][1]:.1f} s, {pooled[m][2]:.4g}"
             base = (f("baseline") + f" (default/baseline **{pooled['default'][2] / pooled['baseline'][2]:.2f}**)"
                     if "baseline" in pooled else "")
-            new += (f"| {date} | {commit} | {case} | {dev} | {n} x {len(per['analog'])} | {f('analog')} | "
+            new += (f"| {date} | {commit} | {case} | {dev} | {hist_text(case, n)} x {len(per['analog'])} | {f('analog')} | "
                     f"{f('default')} | **{pooled['default'][2] / pooled['analog'][2]:.2f}** | {base} | {load:.1f} | "
                     f"{a.note} |\n")
         else:
             _, case, n, res, st = r
-            new += (f"| {date} | {commit} | {case} (bias) | {dev} | {n} x 1 | "
+            new += (f"| {date} | {commit} | {case} (bias) | {dev} | {hist_text(case, n)} x 1 | "
                     f"{100 * res['analog'][0]:.3f} %, {res['analog'][1]:.1f} s | "
                     f"{100 * res['default'][0]:.3f} %, {res['default'][1]:.1f} s | "
                     f"{st['voxels']} voxels > 10 %: {100 * st['within_3sigma']:.2f} % within 3 sigma; mean rel. diff "

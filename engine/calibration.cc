@@ -176,7 +176,10 @@ CalibrationResult calibrate(const PlanMachine& m, const CalibrationSettings& s, 
   r.mode = target_mode ? "target_uncertainty" : "histories";
   if (target_mode) {
     r.target_rel_uncertainty = s.target_rel_uncertainty;
-    r.batch_histories = s.batch_histories;
+    // With source splitting a history is n transports: batches of 1/n the histories keep
+    // the work per batch, so that the 10 batches the stopping rule waits for do not run
+    // the reference field n times past its target.
+    r.batch_histories = std::max<std::int64_t>(1, s.batch_histories / std::max(1, s.switches.source_splitting));
     r.max_histories = s.max_histories;
   }
   const std::string dir = s.use_cache ? (s.cache_dir.empty() ? default_calibration_cache_dir() : s.cache_dir) : "";
@@ -236,11 +239,11 @@ CalibrationResult calibrate(const PlanMachine& m, const CalibrationSettings& s, 
   else
     std::snprintf(field, sizeof field, "reference field %.1f x %.1f cm", c.field_cm, c.field_cm);
   if (target_mode) {
-    st.batch_histories = s.batch_histories;
-    st.histories = s.max_histories / s.batch_histories * s.batch_histories;  // whole batches
+    st.batch_histories = r.batch_histories;
+    st.histories = s.max_histories / st.batch_histories * st.batch_histories;  // whole batches
     spdlog::info("calibration: {} at SSD {} cm in water, to {:.3g} % (1 sigma of "
                  "the region mean) in batches of {} histories, at most {} ({})",
-                 field, c.ssd_cm, 100 * s.target_rel_uncertainty, s.batch_histories,
+                 field, c.ssd_cm, 100 * s.target_rel_uncertainty, st.batch_histories,
                  st.histories, backend->description());
   } else {
     st.histories = s.histories;

@@ -1,6 +1,7 @@
 #include "engine/efficiency.hh"
 
 #include <cstdio>
+#include <string>
 
 #include "engine/toml_section.hh"
 
@@ -31,6 +32,8 @@ std::string efficiency_description(const phys::PhysicsSwitches& s) {
   } else {
     out += "off";
   }
+  out += "; source_splitting ";
+  out += s.source_splitting > 1 ? std::to_string(s.source_splitting) : std::string("1 (off)");
   return out;
 }
 
@@ -39,7 +42,7 @@ void add_efficiency_provenance(std::map<std::string, std::string>& provenance,
   provenance["variance_reduction"] = efficiency_description(s);
 }
 
-void read_efficiency_fractions(TomlSection& section, phys::PhysicsSwitches& s) {
+void read_efficiency_numbers(TomlSection& section, phys::PhysicsSwitches& s) {
   const struct {
     const char* key;
     double* value;
@@ -53,6 +56,12 @@ void read_efficiency_fractions(TomlSection& section, phys::PhysicsSwitches& s) {
       if (!(*x > 0 && *x <= 1)) section.fail(f.key, std::string("must be in (0, 1]: ") + f.meaning);
       *f.value = *x;
     }
+  if (const auto x = section.num("source_splitting")) {
+    if (!(*x >= 1 && *x <= kMaxSourceSplitting && *x == double(int(*x))))
+      section.fail("source_splitting", "must be a whole number from 1 to " + std::to_string(kMaxSourceSplitting) +
+                                           ": the copies each source particle is transported as (1 = off)");
+    s.source_splitting = int(*x);
+  }
 }
 
 }  // namespace sabre

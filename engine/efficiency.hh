@@ -18,9 +18,12 @@ std::string efficiency_description(const phys::PhysicsSwitches& s);
 void add_efficiency_provenance(std::map<std::string, std::string>& provenance,
                                const phys::PhysicsSwitches& s);
 
-// Reads the numbers of a [physics] section that the phantom and run files share
-// (range_rejection_survival, far_msc_g1_max) into s when present, refusing a value outside
-// (0, 1] with the key, the file and what the number is.
-void read_efficiency_fractions(TomlSection& section, phys::PhysicsSwitches& s);
+// Reads the numbers of a [physics] section that the phantom and run files share into s when
+// present: range_rejection_survival and far_msc_g1_max, refusing a value outside (0, 1], and
+// source_splitting, refusing anything but a whole number in [1, kMaxSourceSplitting]; the
+// message names the key, the file and what the number is.
+void read_efficiency_numbers(TomlSection& section, phys::PhysicsSwitches& s);
+
+inline constexpr int kMaxSourceSplitting = 1000;
 
 }  // namespace sabre

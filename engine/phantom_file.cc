@@ -313,7 +313,7 @@ PhantomFile load_phantom_file(const std::string& path) {
     sw.msc_tables = s.flag("msc_tables").value_or(sw.msc_tables);
     sw.range_rejection = s.flag("range_rejection").value_or(sw.range_rejection);
     sw.far_steps = s.flag("far_steps").value_or(sw.far_steps);
-    read_efficiency_fractions(s, sw);
+    read_efficiency_numbers(s, sw);
     pf.electron_cut_mev = s.num("electron_cut_mev");
     pf.photon_cut_mev = s.num("photon_cut_mev");
     if (pf.electron_cut_mev && !(*pf.electron_cut_mev > 0)) s.fail("electron_cut_mev", "must be > 0");

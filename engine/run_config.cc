@@ -124,7 +124,7 @@ void load_run_file(const std::string& path, RunConfig& cfg) {
     o.flag("range_rejection", cfg.physics.range_rejection);
     o.num("source_margin_density", cfg.physics.source_margin_density);
     o.flag("far_steps", cfg.physics.far_steps);
-    read_efficiency_fractions(o, cfg.physics);
+    read_efficiency_numbers(o, cfg.physics);
     o.finish();
     if (!(cfg.physics.source_margin_density > 0 && cfg.physics.source_margin_density <= 1))
       throw InputError(path, "'physics.source_margin_density': must be in (0, 1]: the density of the source's aims in "

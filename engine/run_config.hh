@@ -60,8 +60,13 @@ struct RunConfig {
   bool phantom_plots = false;        // depth-dose and profile plots (water phantom runs)
   bool quiet = false;
   // [physics]: the efficiency techniques (docs/efficiency.md); every other switch keeps
-  // its default in `sabre run`.
-  phys::PhysicsSwitches physics;
+  // its default in `sabre run`. The plan sources' head sampling is expensive, so source
+  // splitting is on here (kDefaultSourceSplitting copies) and off elsewhere.
+  phys::PhysicsSwitches physics = [] {
+    phys::PhysicsSwitches s;
+    s.source_splitting = phys::kDefaultSourceSplitting;
+    return s;
+  }();
 
   std::string source_file;  // the run file this came from, "" when flags only
 

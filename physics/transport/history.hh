@@ -71,9 +71,18 @@ SABRE_HD double run_history(const TransportParams& tp, const Source& source, std
   Particle p = source.sample(src_rng);
   const double emitted = p.energy_mev * p.weight;
   stack.clear();
-  transport_one<Charged>(tp, p, rng, scorer, stack);
+  // Source splitting: n copies of weight w / n, each followed to its end before the next
+  // (the stack never holds two copies' secondaries). A removed particle (weight 0) is not
+  // split. The copies draw from the same transport stream one after another, so each is
+  // an independent continuation of the same source particle.
+  const int n = p.weight > 0 && tp.switches.source_splitting > 1 ? tp.switches.source_splitting : 1;
+  if (n > 1) p.weight /= n;
   Particle s;
-  while (stack.pop(s)) transport_one<Charged>(tp, s, rng, scorer, stack);
+  for (int c = 0; c < n; ++c) {
+    Particle q = p;
+    transport_one<Charged>(tp, q, rng, scorer, stack);
+    while (stack.pop(s)) transport_one<Charged>(tp, s, rng, scorer, stack);
+  }
   return emitted;
 }
 

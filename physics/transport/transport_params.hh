@@ -12,6 +12,9 @@ namespace sabre::phys {
 
 // Default of PhysicsSwitches::source_margin_density (and of beams::SourceOptions).
 inline constexpr double kDefaultSourceMarginDensity = 0.25;
+// Default of the run file's source_splitting (engine/run_config.hh: plan sources, whose head
+// sampling is expensive). Everything else (phantom files, commissioning) defaults to 1.
+inline constexpr int kDefaultSourceSplitting = 8;
 
 struct PhysicsSwitches {
   // Photons
@@ -55,6 +58,12 @@ struct PhysicsSwitches {
   // with the multiple-scattering limit far_msc_g1_max instead of msc_g1_max.
   bool far_steps = true;
   double far_msc_g1_max = 1.0;
+  // Splitting of the source's particles (physics/transport/history.hh run_history): each
+  // primary that leaves the source alive is transported as this many independent copies of
+  // weight w / n (DOSXYZnrc's recycling of phase-space particles). Exact in expectation;
+  // it pays where sampling the source costs a sizeable part of a history (the linac head's
+  // collimators): the run file's default is kDefaultSourceSplitting, 1 (off) elsewhere.
+  int source_splitting = 1;
 };
 
 struct TransportParams {

@@ -198,7 +198,10 @@ with tempfile.TemporaryDirectory() as tmp:
         tc = stt["calibration"]
         check(tc["mode"] == "target_uncertainty" and tc["stopped_by"] == "target_uncertainty"
               and tc["reference_batches"] >= 10 and tc["reference_rel_uncertainty"] <= 0.10
-              and tc["reference_histories"] == 20000 * tc["reference_batches"], f"target calibration: {tc}")
+              # batches of 20000 histories asked for, 1/8 of them run: each history is 8
+              # transports (the run file's default source_splitting), the same work per batch
+              and tc["batch_histories"] == 20000 // 8
+              and tc["reference_histories"] == tc["batch_histories"] * tc["reference_batches"], f"target calibration: {tc}")
         check(sf["calibration"]["mode"] == "histories" and sf["calibration"]["reference_histories"] == 20000,
               f"fixed calibration: {sf['calibration']}")
 
@@ -269,7 +272,7 @@ with tempfile.TemporaryDirectory() as tmp:
                 vr = f["provenance"].attrs.get("variance_reduction")
                 vr = vr.decode() if isinstance(vr, bytes) else vr
                 check(vr == "msc_tables on; range_rejection on (survival 0.125); source_margin_density 0.25; "
-                      "far_steps on (msc_g1_max 1)",
+                      "far_steps on (msc_g1_max 1); source_splitting 8",
                       f"HDF5 provenance variance_reduction: {vr!r} (the efficiency defaults, docs/efficiency.md)")
     if len(doses) == 3:
         for i in (1, 2):

@@ -60,6 +60,7 @@ range_rejection = false
 range_rejection_survival = 0.25
 far_steps = false
 far_msc_g1_max = 0.6
+source_splitting = 3
 
 [output]
 hdf5 = "out.h5"
@@ -100,6 +101,7 @@ TEST_CASE("A phantom file with slabs, a parallel source and overrides", "[engine
   CHECK(pf.switches.range_rejection_survival == 0.25);
   CHECK_FALSE(pf.switches.far_steps);
   CHECK(pf.switches.far_msc_g1_max == 0.6);
+  CHECK(pf.switches.source_splitting == 3);
   CHECK(pf.output == (std::filesystem::path(f).parent_path() / "out.h5").string());
 
   // Materials and densities per voxel (later slabs win; nominal densities by default).
@@ -139,6 +141,10 @@ TEST_CASE("Phantom file errors name the file and the key", "[engine][phantom_fil
   // field-restriction margin, so the key is unknown here and the switch reads off.
   CHECK(error_of(src + "[physics]\nsource_margin_density=0.25\n").find("source_margin_density") != std::string::npos);
   CHECK(sabre::PhantomFile{}.switches.source_margin_density == 1);
+  // Source splitting: off by default here (cheap sources), a whole number from 1 to 1000.
+  CHECK(sabre::PhantomFile{}.switches.source_splitting == 1);
+  CHECK(error_of(src + "[physics]\nsource_splitting=0\n").find("physics.source_splitting") != std::string::npos);
+  CHECK(error_of(src + "[physics]\nsource_splitting=1.5\n").find("whole number") != std::string::npos);
   // No straggling model, so no switch that would pretend to turn one on or off (issue 21).
   const std::string strag = error_of(src + "[physics]\nstraggling=true\n");
   CHECK(strag.find("physics.straggling") != std::string::npos);

@@ -163,8 +163,10 @@ TEST_CASE("run file [physics]: the efficiency switches, checked", "[engine][effi
   CHECK(dflt.physics.range_rejection_survival == 0.125);
   CHECK(dflt.physics.source_margin_density == 0.25);
   CHECK(dflt.physics.far_steps);
+  CHECK(dflt.physics.source_splitting == 8);
   CHECK(sabre::efficiency_description(dflt.physics) ==
-        "msc_tables on; range_rejection on (survival 0.125); source_margin_density 0.25; far_steps on (msc_g1_max 1)");
+        "msc_tables on; range_rejection on (survival 0.125); source_margin_density 0.25; far_steps on (msc_g1_max 1); "
+        "source_splitting 8");
   const auto path = write_file("physics.toml", R"(
 ct = "ct"
 [physics]
@@ -173,6 +175,7 @@ range_rejection = false
 range_rejection_survival = 0.5
 source_margin_density = 1
 far_steps = false
+source_splitting = 1
 )");
   sabre::RunConfig cfg;
   sabre::load_run_file(path, cfg);
@@ -181,9 +184,10 @@ far_steps = false
   CHECK(cfg.physics.range_rejection_survival == 0.5);
   CHECK(cfg.physics.source_margin_density == 1);
   CHECK_FALSE(cfg.physics.far_steps);
+  CHECK(cfg.physics.source_splitting == 1);
   // The analog mode's line, as the provenance, the job digest and the calibration key read it.
   CHECK(sabre::efficiency_description(cfg.physics) ==
-        "msc_tables off; range_rejection off; source_margin_density 1 (off); far_steps off");
+        "msc_tables off; range_rejection off; source_margin_density 1 (off); far_steps off; source_splitting 1 (off)");
   // The far steps' G1 limit (docs/efficiency.md: 0.25 keeps a third of their gain and a third
   // of their effect next to interfaces); it is part of the line, so of the calibration key.
   const auto g1 = write_file("physics_far_g1.toml", "ct = \"ct\"\n[physics]\nfar_msc_g1_max = 0.25\n");
@@ -191,7 +195,8 @@ far_steps = false
   sabre::load_run_file(g1, c5);
   CHECK(c5.physics.far_msc_g1_max == 0.25);
   CHECK(sabre::efficiency_description(c5.physics) ==
-        "msc_tables on; range_rejection on (survival 0.125); source_margin_density 0.25; far_steps on (msc_g1_max 0.25)");
+        "msc_tables on; range_rejection on (survival 0.125); source_margin_density 0.25; far_steps on (msc_g1_max 0.25); "
+        "source_splitting 8");
   // Only the efficiency keys: any other physics switch is an unknown key in a run file.
   const auto other = write_file("physics_other.toml", "ct = \"ct\"\n[physics]\nestepe = 0.1\n");
   sabre::RunConfig c2;
@@ -208,6 +213,23 @@ far_steps = false
         CHECK(std::string(e.what()).find(std::string("'physics.") + key + "'") != std::string::npos);
         CHECK(std::string(e.what()).find("physics_bad.toml") != std::string::npos);
       }
+    }
+  }
+  // The copies per source particle: a whole number from 1 to 1000.
+  const auto split = write_file("physics_split.toml", "ct = \"ct\"\n[physics]\nsource_splitting = 3\n");
+  sabre::RunConfig c6;
+  sabre::load_run_file(split, c6);
+  CHECK(c6.physics.source_splitting == 3);
+  for (const char* bad : {"0", "2.5", "1001", "-4"}) {
+    const auto p = write_file("physics_bad.toml", std::string("ct = \"ct\"\n[physics]\nsource_splitting = ") + bad + "\n");
+    sabre::RunConfig c7;
+    try {
+      sabre::load_run_file(p, c7);
+      FAIL("source_splitting = " << bad << " was accepted");
+    } catch (const sabre::InputError& e) {
+      CHECK(std::string(e.what()).find("'physics.source_splitting'") != std::string::npos);
+      CHECK(std::string(e.what()).find("whole number") != std::string::npos);
+      CHECK(std::string(e.what()).find("physics_bad.toml") != std::string::npos);
     }
   }
 }

@@ -106,9 +106,10 @@ HISTORIES = {"r1": 4000000, "water1": 4000000, "slab": 4000000, "lung": 6000000}
 # --bias: per mode, at --scale 1
 BIAS_HISTORIES = {"r1": 40000000, "water1": 40000000, "slab": 40000000, "lung": 60000000}
 ANALOG = {"msc_tables": "false", "range_rejection": "false", "far_steps": "false"}
-# The default mode's histories are divided by this (the run file's default source_splitting,
-# physics/transport/transport_params.hh kDefaultSourceSplitting): the same work per run.
-DEFAULT_DIVISOR = {"lung": 8}
+# The default mode's histories are divided by its source_splitting (each history is that many
+# transports), so that both modes do the same work. Read from the default mode's own output
+# (its provenance line) by splitting_of(); the phantom files' point sources have none (1).
+DEFAULT_DIVISOR = {}
 # The run file has the source's technique too (the phantom files' point sources have none).
 ANALOG_RUN = dict(ANALOG, source_margin_density="1.0", source_splitting="1")
 
@@ -154,6 +155,10 @@ def run_simulate(sabre, case, mode, n, seed, threads, tmp, tag):
                             "--threads", str(threads), "-o", out_h5])
     finally:
         os.remove(path)
+    if mode == "default" and h5_splitting(out_h5, case) != DEFAULT_DIVISOR.get(case, 1):
+        # its histories were not divided by its splitting: the two modes' work would differ
+        sys.exit(f"efficiency.py: {case}'s default mode splits its source particles; "
+                 f"efficiency.py divides its histories only for the lung example")
     m = re.search(r"mean relative uncertainty \(voxels > 50% of max\): ([0-9.]+) %", out)
     if not m:
         sys.exit(f"efficiency.py: no uncertainty in the output of {case} {mode}:\n{out[-2000:]}")
@@ -185,6 +190,21 @@ def lung_run_file(mode, tmp, tag, n, seed, threads):
     return path, out
 
 
+def splitting_of(vr, what):
+    """The source_splitting count in a variance_reduction provenance line ("...; source_splitting 8")."""
+    m = re.search(r"source_splitting (\d+)", vr or "")
+    if not m:
+        sys.exit(f"efficiency.py: no source_splitting in the provenance of {what}: {vr!r}")
+    return int(m.group(1))
+
+
+def h5_splitting(h5, what):
+    import h5py
+    with h5py.File(h5, "r") as f:
+        vr = f["provenance"].attrs.get("variance_reduction")
+    return splitting_of(vr.decode() if isinstance(vr, bytes) else vr, what)
+
+
 def run_lung(sabre, mode, n, seed, threads, tmp, tag):
     path, out = lung_run_file(mode, tmp, tag, n, seed, threads)
     try:
@@ -193,6 +213,8 @@ def run_lung(sabre, mode, n, seed, threads, tmp, tag):
         os.remove(path)
     with open(os.path.join(out, "summary.json")) as f:
         s = json.load(f)
+    if tag == "warm" and mode == "default":
+        DEFAULT_DIVISOR["lung"] = splitting_of(s.get("physics", {}).get("variance_reduction"), "the lung example")
     if tag != "warm" and s.get("calibration", {}).get("from_cache") is False:
         # T would include the reference run: not a transport figure
         sys.exit(f"efficiency.py: lung {mode} ({tag}) computed its calibration instead of using the cache")

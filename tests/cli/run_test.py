@@ -26,6 +26,7 @@ these checks are about the job, not the physics.
 """
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -196,11 +197,15 @@ with tempfile.TemporaryDirectory() as tmp:
         check(np.array_equal(statf, statt), "the statistical part depends on the calibration")
         check(cf != ctt, "two calibrations of different histories gave the same uncertainty")
         tc = stt["calibration"]
+        m = re.search(r"source_splitting (\d+)", stt["physics"]["variance_reduction"])
+        splitting = int(m.group(1)) if m else 0
+        check(splitting > 1, f"the run file's default source_splitting: {stt['physics']['variance_reduction']!r}")
         check(tc["mode"] == "target_uncertainty" and tc["stopped_by"] == "target_uncertainty"
               and tc["reference_batches"] >= 10 and tc["reference_rel_uncertainty"] <= 0.10
-              # batches of 20000 histories asked for, 1/8 of them run: each history is 8
-              # transports (the run file's default source_splitting), the same work per batch
-              and tc["batch_histories"] == 20000 // 8
+              # batches of 20000 histories asked for, 1/n of them run: each history is n
+              # transports (the run's source_splitting, read from its provenance), the same
+              # work per batch
+              and tc["batch_histories"] == 20000 // splitting
               and tc["reference_histories"] == tc["batch_histories"] * tc["reference_batches"], f"target calibration: {tc}")
         check(sf["calibration"]["mode"] == "histories" and sf["calibration"]["reference_histories"] == 20000,
               f"fixed calibration: {sf['calibration']}")

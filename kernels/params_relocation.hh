@@ -47,6 +47,7 @@ void relocate_materials(phys::MaterialData& m, Copier& c) {
   for (auto& t : m.photon.mu_rho) relocate_table(t, nm, c);
   relocate_table(m.photon.mu_rho_total, nm, c);
   relocate_table(m.photon.majorant_mu_rho, 1, c);
+  relocate_table(m.photon.block_majorant_mu_rho, 1, c);
   for (auto& ch : m.charged) {
     for (phys::GridTable* t :
          {&ch.dedx_restricted, &ch.dedx_collision_restricted, &ch.dedx_radiative_restricted,
@@ -69,6 +70,9 @@ phys::TransportParams relocate(const phys::TransportParams& host, Copier& c) {
   if (tp.phantom.material_min_density_g_cm3)
     tp.phantom.material_min_density_g_cm3 =
         c.copy(tp.phantom.material_min_density_g_cm3, std::size_t(tp.materials.n_materials));
+  if (tp.phantom.block_max_density_g_cm3)
+    tp.phantom.block_max_density_g_cm3 =
+        c.copy(tp.phantom.block_max_density_g_cm3, std::size_t(tp.phantom.block_total()));
   for (int a = 0; a < 3; ++a)
     if (tp.phantom.grid.edges_cm[a])
       tp.phantom.grid.edges_cm[a] = c.copy(tp.phantom.grid.edges_cm[a], std::size_t(tp.phantom.grid.count(a)) + 1);

@@ -107,6 +107,20 @@ struct PhantomView {
   // smallest density here. nullptr: no far steps (PhysicsSwitches::far_steps has no effect).
   const std::uint8_t* step_safety = nullptr;            // [voxel]
   const float* material_min_density_g_cm3 = nullptr;  // [material]
+  // A bound on the photons' attenuation per block of voxels (physics/transport/
+  // block_majorant.hh): the grid cut into blocks of 2^block_shift voxels per side (fewer at
+  // the upper faces), per block its largest density, index bx + block_count[0] * (by +
+  // block_count[1] * bz) with b_a = voxel index >> block_shift. nullptr: none.
+  const float* block_max_density_g_cm3 = nullptr;  // [block]
+  std::int32_t block_shift = 0;
+  std::int32_t block_count[3] = {0, 0, 0};
+  SABRE_HD std::int64_t block_total() const {
+    return std::int64_t(block_count[0]) * block_count[1] * block_count[2];
+  }
+  SABRE_HD std::int64_t block_of(int i, int j, int k) const {
+    return (i >> block_shift) +
+           std::int64_t(block_count[0]) * ((j >> block_shift) + std::int64_t(block_count[1]) * (k >> block_shift));
+  }
 };
 
 }  // namespace sabre::phys

@@ -69,6 +69,10 @@ struct PhotonData {
   GridTable mu_rho[kNumPhotonProcesses];  // mass attenuation coefficient per process [cm^2/g]
   GridTable mu_rho_total;                 // sum of the above [cm^2/g]
   GridTable majorant_mu_rho;              // one row: max over materials of mu_rho_total [cm^2/g]
+  // One row: max over the phantom's materials of mu_rho_total [cm^2/g], which times a block's
+  // largest density bounds mu in the block (physics/transport/block_majorant.hh; set with
+  // PhantomView::block_max_density_g_cm3, null without it).
+  GridTable block_majorant_mu_rho;
 };
 
 enum ChargedSpecies : int { kElectron = 0, kPositron = 1, kNumChargedSpecies = 2 };

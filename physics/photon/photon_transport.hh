@@ -83,6 +83,14 @@ SABRE_HD PhotonFate transport_photon(const TransportParams& tp, Particle& p, Rng
   // photon tables share one grid (the loader binds them all to the file's photon grid).
   double e_located = -1, f = 0, mu_max_cm = 0;
   int bin = 0;
+  // Fictitious events decided per block (physics/transport/block_majorant.hh): a candidate
+  // whose acceptance number is at least its block's bound M(E) rho_b is fictitious whatever
+  // its voxel holds, so the voxel (a random memory access) is not read. The same decisions
+  // as with the voxel read, bit for bit: M is widened by 1e-9 so that rounding in the
+  // interpolation cannot put a voxel's mu above its block's bound.
+  const float* block_rho = tp.phantom.block_max_density_g_cm3;
+  const bool blocks = block_rho && ph.block_majorant_mu_rho.values;
+  double m_rho = 0;  // M(E) (1 + 1e-9) [cm^2/g]
   for (;;) {
     if (p.energy_mev <= cut) {
       scorer.below_cut(voxel_clamped(g, p.pos_cm), p.energy_mev * w);
@@ -92,6 +100,7 @@ SABRE_HD PhotonFate transport_photon(const TransportParams& tp, Particle& p, Rng
       e_located = p.energy_mev;
       bin = ph.mu_rho_total.grid.locate(e_located, f);
       mu_max_cm = ph.majorant_mu_rho.at(0, bin, f) * rho_max;  // [1/cm]
+      if (blocks) m_rho = ph.block_majorant_mu_rho.at(0, bin, f) * (1 + 1e-9);
     }
     const double s_cm = -std::log(rng.uniform()) / mu_max_cm;
     p.pos_cm = p.pos_cm + s_cm * p.dir;
@@ -100,11 +109,13 @@ SABRE_HD PhotonFate transport_photon(const TransportParams& tp, Particle& p, Rng
       scorer.escape(p.energy_mev * w);
       return PhotonFate::escaped;
     }
+    const double u_mu = rng.uniform() * mu_max_cm;
+    if (blocks && u_mu >= m_rho * double(block_rho[tp.phantom.block_of(i, j, k)])) continue;  // fictitious
     const std::int64_t v = g.index(i, j, k);
     const int m = tp.phantom.material[v];
     const double rho = tp.phantom.density_g_cm3[v];
     const double mu_cm = ph.mu_rho_total.at(m, bin, f) * rho;
-    if (rng.uniform() * mu_max_cm >= mu_cm) continue;  // fictitious
+    if (u_mu >= mu_cm) continue;  // fictitious
     // Real interaction: pick the process (every photon table on the same grid, above).
     double mu_p[kNumPhotonProcesses];
     double sum = 0;

@@ -158,7 +158,7 @@ struct CubePhantom {
     tp.phantom.density_g_cm3 = rho.data();
     tp.phantom.max_density_g_cm3 = 1.85f;
     tp.materials = t.data();
-    phys::use_phantom_derived_data(tp, derived);  // majorant and the far-step arrays
+    phys::use_phantom_derived_data(tp, derived);  // majorant, far-step arrays, blocks
     pair_z.assign(std::size_t(t.n_materials()), 7.42);  // exercises the optional array
     tp.pair_z_eff = pair_z.data();
   }
@@ -250,12 +250,19 @@ TEST_CASE("relocation: TransportParams and SimpleSource move every array, same d
   CHECK_NO_STRAYS(s_tp);
   CHECK_NO_STRAYS(s_src);
   // phantom 2 + pair_z 1 + majorant 1 + photon 5 + total 1 + charged 2 x 13 + alias >= 2 x 2
-  CHECK(s_tp.moved >= 2 + 1 + 1 + 5 + 1 + 26 + 4);
+  // + blocks 2 (densities, M)
+  CHECK(s_tp.moved >= 2 + 1 + 1 + 5 + 1 + 26 + 4 + 2);
   CHECK(s_src.moved == 2);
   // The original still points at its own arrays (relocation copies, never patches in place).
   CHECK(ph.tp.phantom.material == ph.mat.data());
   // The copies hold the values.
   CHECK(std::memcmp(tp.phantom.density_g_cm3, ph.rho.data(), ph.rho.size() * sizeof(float)) == 0);
+  // The photons' per-block bound (the cube's lung and water blocks are below its bone): moved.
+  REQUIRE(ph.tp.phantom.block_max_density_g_cm3 != nullptr);
+  CHECK(tp.phantom.block_max_density_g_cm3 != ph.tp.phantom.block_max_density_g_cm3);
+  CHECK(std::memcmp(tp.phantom.block_max_density_g_cm3, ph.derived.blocks.max_density.data(),
+                    ph.derived.blocks.max_density.size() * sizeof(float)) == 0);
+  CHECK(tp.materials.photon.block_majorant_mu_rho.values != ph.tp.materials.photon.block_majorant_mu_rho.values);
 
   kernels::EnergyBalance b0, b1;
   const auto e0 = dose_fp(ph.tp, src, 3000, &b0);

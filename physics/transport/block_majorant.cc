@@ -1,0 +1,62 @@
+#include "physics/transport/block_majorant.hh"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace sabre::phys {
+
+BlockMajorantStorage block_majorant(const PhantomView& phantom, const MaterialData& md, int shift) {
+  if (shift < 0 || shift > 16) throw std::logic_error("block_majorant: block shift out of range");
+  const GridGeometry& g = phantom.grid;
+  const int side = 1 << shift;
+  BlockMajorantStorage s;
+  s.shift = shift;
+  for (int a = 0; a < 3; ++a) s.count[a] = (g.count(a) + side - 1) / side;
+  s.max_density.assign(std::size_t(s.count[0]) * s.count[1] * s.count[2], 0.0f);
+  std::vector<char> present(std::size_t(md.n_materials), 0);
+  for (int k = 0; k < g.nz; ++k) {
+    for (int j = 0; j < g.ny; ++j) {
+      const std::int64_t row = g.index(0, j, k);
+      const std::int64_t brow = std::int64_t(s.count[0]) * ((j >> shift) + std::int64_t(s.count[1]) * (k >> shift));
+      for (int i = 0; i < g.nx; ++i) {
+        const int m = phantom.material[row + i];
+        if (m < 0 || m >= md.n_materials)
+          throw std::logic_error("phantom material index out of the table set's range");
+        present[std::size_t(m)] = 1;
+        float& b = s.max_density[std::size_t(brow + (i >> shift))];
+        b = std::max(b, phantom.density_g_cm3[row + i]);
+      }
+    }
+  }
+  const GridTable& total = md.photon.mu_rho_total;
+  const int n = total.grid.n;
+  s.mu_rho_row.assign(std::size_t(n), 0.0);
+  for (int m = 0; m < md.n_materials; ++m) {
+    if (!present[std::size_t(m)]) continue;
+    for (int i = 0; i < n; ++i)
+      s.mu_rho_row[std::size_t(i)] = std::max(s.mu_rho_row[std::size_t(i)], total.values[std::int64_t(m) * n + i]);
+  }
+  return s;
+}
+
+bool block_majorant_useful(const BlockMajorantStorage& s) {
+  if (s.max_density.empty()) return false;
+  const auto [lo, hi] = std::minmax_element(s.max_density.begin(), s.max_density.end());
+  return *lo < *hi;
+}
+
+void use_block_majorant(TransportParams& tp, BlockMajorantStorage& storage, int shift) {
+  storage = block_majorant(tp.phantom, tp.materials, shift);
+  tp.phantom.block_max_density_g_cm3 = nullptr;
+  tp.phantom.block_shift = 0;
+  for (int a = 0; a < 3; ++a) tp.phantom.block_count[a] = 0;
+  tp.materials.photon.block_majorant_mu_rho.values = nullptr;
+  if (!block_majorant_useful(storage)) return;
+  tp.phantom.block_max_density_g_cm3 = storage.max_density.data();
+  tp.phantom.block_shift = storage.shift;
+  for (int a = 0; a < 3; ++a) tp.phantom.block_count[a] = storage.count[a];
+  tp.materials.photon.block_majorant_mu_rho.grid = tp.materials.photon.mu_rho_total.grid;
+  tp.materials.photon.block_majorant_mu_rho.values = storage.mu_rho_row.data();
+}
+
+}  // namespace sabre::phys

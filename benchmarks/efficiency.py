@@ -256,6 +256,13 @@ def hist_text(case, n):
     return f"{n}" if d == 1 else f"{n} (default {n // d}, {d} copies each)"
 
 
+def rep_ratios_text(per):
+    """The ratio of each repetition's pair (the modes run one after the other): its spread is
+    what the pooled ratio's timing noise looks like."""
+    r = [(sa * sa * ta) / (sd * sd * td) for (sa, ta), (sd, td) in zip(per["analog"], per["default"])]
+    return "per repetition " + ", ".join(f"{x:.2f}" for x in r)
+
+
 def fine_text(st):
     """The RESULTS.md words for bias_stats' voxels with both sigmas <= 0.5 %."""
     f = st.get("sigma_le_half_percent")
@@ -379,7 +386,7 @@ def main():
             rows.append(("eff", case, n, per, pooled))
             ratio = pooled["default"][2] / pooled["analog"][2]
             extra = f", vs baseline {pooled['default'][2] / pooled['baseline'][2]:.2f}" if a.baseline else ""
-            print(f"{case}: eps(default)/eps(analog) = {ratio:.2f}{extra}", flush=True)
+            print(f"{case}: eps(default)/eps(analog) = {ratio:.2f} ({rep_ratios_text(per)}){extra}", flush=True)
     finally:
         if not a.keep:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -407,7 +414,8 @@ def main():
             base = (f("baseline") + f" (default/baseline **{pooled['default'][2] / pooled['baseline'][2]:.2f}**)"
                     if "baseline" in pooled else "")
             new += (f"| {date} | {commit} | {case} | {dev} | {hist_text(case, n)} x {len(per['analog'])} | {f('analog')} | "
-                    f"{f('default')} | **{pooled['default'][2] / pooled['analog'][2]:.2f}** | {base} | {load:.1f} | "
+                    f"{f('default')} | **{pooled['default'][2] / pooled['analog'][2]:.2f}** ({rep_ratios_text(per)}) | "
+                    f"{base} | {load:.1f} | "
                     f"{a.note} |\n")
         else:
             _, case, n, res, st = r

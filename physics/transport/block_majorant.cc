@@ -1,5 +1,7 @@
 #include "physics/transport/block_majorant.hh"
 
+#include "physics/transport/majorant.hh"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -13,28 +15,20 @@ BlockMajorantStorage block_majorant(const PhantomView& phantom, const MaterialDa
   s.shift = shift;
   for (int a = 0; a < 3; ++a) s.count[a] = (g.count(a) + side - 1) / side;
   s.max_density.assign(std::size_t(s.count[0]) * s.count[1] * s.count[2], 0.0f);
-  std::vector<char> present(std::size_t(md.n_materials), 0);
+  // Material indices are checked, and M taken over the materials present, by the helpers
+  // shared with the phantom-wide majorant (majorant.hh).
+  std::vector<double> present = material_density_maxima(phantom, md);
+  for (double& r : present) r = r > 0 ? 1.0 : 0.0;
+  s.mu_rho_row = weighted_mu_rho_maximum(md, present);
   for (int k = 0; k < g.nz; ++k) {
     for (int j = 0; j < g.ny; ++j) {
       const std::int64_t row = g.index(0, j, k);
       const std::int64_t brow = std::int64_t(s.count[0]) * ((j >> shift) + std::int64_t(s.count[1]) * (k >> shift));
       for (int i = 0; i < g.nx; ++i) {
-        const int m = phantom.material[row + i];
-        if (m < 0 || m >= md.n_materials)
-          throw std::logic_error("phantom material index out of the table set's range");
-        present[std::size_t(m)] = 1;
         float& b = s.max_density[std::size_t(brow + (i >> shift))];
         b = std::max(b, phantom.density_g_cm3[row + i]);
       }
     }
-  }
-  const GridTable& total = md.photon.mu_rho_total;
-  const int n = total.grid.n;
-  s.mu_rho_row.assign(std::size_t(n), 0.0);
-  for (int m = 0; m < md.n_materials; ++m) {
-    if (!present[std::size_t(m)]) continue;
-    for (int i = 0; i < n; ++i)
-      s.mu_rho_row[std::size_t(i)] = std::max(s.mu_rho_row[std::size_t(i)], total.values[std::int64_t(m) * n + i]);
   }
   return s;
 }

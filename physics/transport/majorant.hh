@@ -16,6 +16,13 @@
 
 namespace sabre::phys {
 
+// Per material index of md: the largest density [g/cm^3] of its voxels in `phantom`, 0 where it
+// has none (material indices checked: std::logic_error). Also used by block_majorant.hh.
+std::vector<double> material_density_maxima(const PhantomView& phantom, const MaterialData& md);
+
+// Per photon grid point: max over materials m with weight[m] > 0 of mu_rho_total[m] x weight[m].
+std::vector<double> weighted_mu_rho_maximum(const MaterialData& md, const std::vector<double>& weight);
+
 // Returns the row (on the photon table's grid); point a copy of MaterialData's
 // photon.majorant_mu_rho.values at it (and keep the vector alive).
 std::vector<double> phantom_majorant_row(const PhantomView& phantom, const MaterialData& md);

@@ -7,18 +7,21 @@
 
 namespace sabre::phys {
 
-BlockMajorantStorage block_majorant(const PhantomView& phantom, const MaterialData& md, int shift) {
+BlockMajorantStorage block_majorant(const PhantomView& phantom, const MaterialData& md,
+                                    const MaterialDensityRange& range, int shift) {
   if (shift < 0 || shift > 16) throw std::logic_error("block_majorant: block shift out of range");
+  if (range.n_materials() != md.n_materials)
+    throw std::logic_error("block_majorant: density range for another number of materials");
   const GridGeometry& g = phantom.grid;
   const int side = 1 << shift;
   BlockMajorantStorage s;
   s.shift = shift;
   for (int a = 0; a < 3; ++a) s.count[a] = (g.count(a) + side - 1) / side;
   s.max_density.assign(std::size_t(s.count[0]) * s.count[1] * s.count[2], 0.0f);
-  // Material indices are checked, and M taken over the materials present, by the helpers
-  // shared with the phantom-wide majorant (majorant.hh).
-  std::vector<double> present = material_density_maxima(phantom, md);
-  for (double& r : present) r = r > 0 ? 1.0 : 0.0;
+  // M over the materials with some density above 0 (material indices were checked by
+  // material_density_range), by the helper shared with the phantom-wide majorant (majorant.hh).
+  std::vector<double> present(range.max.size());
+  for (std::size_t m = 0; m < present.size(); ++m) present[m] = range.max[m] > 0 ? 1.0 : 0.0;
   s.mu_rho_row = weighted_mu_rho_maximum(md, present);
   for (int k = 0; k < g.nz; ++k) {
     for (int j = 0; j < g.ny; ++j) {
@@ -39,8 +42,9 @@ bool block_majorant_useful(const BlockMajorantStorage& s) {
   return *lo < *hi;
 }
 
-void use_block_majorant(TransportParams& tp, BlockMajorantStorage& storage, int shift) {
-  storage = block_majorant(tp.phantom, tp.materials, shift);
+void use_block_majorant(TransportParams& tp, const MaterialDensityRange& range,
+                        BlockMajorantStorage& storage, int shift) {
+  storage = block_majorant(tp.phantom, tp.materials, range, shift);
   tp.phantom.block_max_density_g_cm3 = nullptr;
   tp.phantom.block_shift = 0;
   for (int a = 0; a < 3; ++a) tp.phantom.block_count[a] = 0;

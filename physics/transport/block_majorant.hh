@@ -12,6 +12,7 @@
 
 #include <vector>
 
+#include "physics/transport/material_density_range.hh"
 #include "physics/transport/transport_params.hh"
 
 namespace sabre::phys {
@@ -27,8 +28,11 @@ struct BlockMajorantStorage {
   int count[3] = {0, 0, 0};
 };
 
-// The blocks of `phantom` (material indices checked: std::logic_error) and M on md's photon grid.
+// The blocks of `phantom`, whose densities per material are `range`
+// (material_density_range(phantom, md.n_materials): it checks the material indices), and M on
+// md's photon grid.
 BlockMajorantStorage block_majorant(const PhantomView& phantom, const MaterialData& md,
+                                    const MaterialDensityRange& range,
                                     int shift = kMajorantBlockShift);
 
 // Whether the blocks can ever decide a candidate: only if some block's largest density is
@@ -36,9 +40,11 @@ BlockMajorantStorage block_majorant(const PhantomView& phantom, const MaterialDa
 // density bounds nothing better). A homogeneous phantom (R1) has none.
 bool block_majorant_useful(const BlockMajorantStorage& s);
 
-// Computes it for tp.phantom into `storage` and, when block_majorant_useful, points
-// tp.phantom's block fields and tp.materials.photon.block_majorant_mu_rho at it (otherwise
-// clears them: the transport reads every candidate's voxel); `storage` must outlive tp's use.
-void use_block_majorant(TransportParams& tp, BlockMajorantStorage& storage, int shift = kMajorantBlockShift);
+// Computes it for tp.phantom (densities per material: `range`) into `storage` and, when
+// block_majorant_useful, points tp.phantom's block fields and
+// tp.materials.photon.block_majorant_mu_rho at it (otherwise clears them: the transport reads every
+// candidate's voxel); `storage` must outlive tp's use.
+void use_block_majorant(TransportParams& tp, const MaterialDensityRange& range,
+                        BlockMajorantStorage& storage, int shift = kMajorantBlockShift);
 
 }  // namespace sabre::phys

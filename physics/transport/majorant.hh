@@ -12,23 +12,24 @@
 
 #include "physics/geometry/voxel_grid.hh"
 #include "physics/materials/material_data.hh"
+#include "physics/transport/material_density_range.hh"
 #include "physics/transport/transport_params.hh"
 
 namespace sabre::phys {
 
-// Per material index of md: the largest density [g/cm^3] of its voxels in `phantom`, 0 where it
-// has none (material indices checked: std::logic_error). Also used by block_majorant.hh.
-std::vector<double> material_density_maxima(const PhantomView& phantom, const MaterialData& md);
-
 // Per photon grid point: max over materials m with weight[m] > 0 of mu_rho_total[m] x weight[m].
+// Also used by block_majorant.hh.
 std::vector<double> weighted_mu_rho_maximum(const MaterialData& md, const std::vector<double>& weight);
 
-// Returns the row (on the photon table's grid); point a copy of MaterialData's
+// Returns the row (on the photon table's grid) for a phantom whose densities per material are
+// `range` (material_density_range(phantom, md.n_materials)); point a copy of MaterialData's
 // photon.majorant_mu_rho.values at it (and keep the vector alive).
-std::vector<double> phantom_majorant_row(const PhantomView& phantom, const MaterialData& md);
+std::vector<double> phantom_majorant_row(const MaterialData& md, const MaterialDensityRange& range);
 
-// The usual use of it: computes the row for tp.phantom into `storage` and points
-// tp.materials.photon.majorant_mu_rho at it (`storage` must outlive tp's use).
-void use_phantom_majorant(TransportParams& tp, std::vector<double>& storage);
+// The usual use of it: computes the row for tp.phantom (whose densities per material are
+// `range`) into `storage` and points tp.materials.photon.majorant_mu_rho at it (`storage`
+// must outlive tp's use).
+void use_phantom_majorant(TransportParams& tp, const MaterialDensityRange& range,
+                          std::vector<double>& storage);
 
 }  // namespace sabre::phys

@@ -1,22 +1,16 @@
 #include "physics/transport/step_safety.hh"
 
 #include <algorithm>
-#include <limits>
-#include <stdexcept>
 
 namespace sabre::phys {
 
-StepSafetyStorage step_safety_map(const PhantomView& phantom, int n_materials) {
+StepSafetyStorage step_safety_map(const PhantomView& phantom, const MaterialDensityRange& range) {
   StepSafetyStorage s;
   const GridGeometry& g = phantom.grid;
   const int nx = g.nx, ny = g.ny, nz = g.nz;
   const std::int64_t nv = g.size();
-  s.min_density.assign(std::size_t(std::max(n_materials, 0)), std::numeric_limits<float>::infinity());
-  for (std::int64_t v = 0; v < nv; ++v) {
-    const int m = phantom.material[v];
-    if (m < 0 || m >= n_materials) throw std::logic_error("phantom material index out of the table set's range");
-    s.min_density[std::size_t(m)] = std::min(s.min_density[std::size_t(m)], phantom.density_g_cm3[v]);
-  }
+  // The range's minima are float densities, so the conversion back is exact (+inf stays +inf).
+  s.min_density.assign(range.min.begin(), range.min.end());
   // Distance to the outside of the grid (exact), then 1 wherever a 26-neighbour has another
   // material; a two-pass chamfer with unit weights over the 26-neighbourhood then gives the
   // exact Chebyshev distance (a voxel without another material around it has only neighbours
@@ -63,8 +57,9 @@ StepSafetyStorage step_safety_map(const PhantomView& phantom, int n_materials) {
   return s;
 }
 
-void use_step_safety(TransportParams& tp, StepSafetyStorage& storage) {
-  storage = step_safety_map(tp.phantom, tp.materials.n_materials);
+void use_step_safety(TransportParams& tp, const MaterialDensityRange& range,
+                     StepSafetyStorage& storage) {
+  storage = step_safety_map(tp.phantom, range);
   tp.phantom.step_safety = storage.voxels.data();
   tp.phantom.material_min_density_g_cm3 = storage.min_density.data();
 }

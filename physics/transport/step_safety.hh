@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "physics/geometry/voxel_grid.hh"
+#include "physics/transport/material_density_range.hh"
 #include "physics/transport/transport_params.hh"
 
 namespace sabre::phys {
@@ -23,11 +24,14 @@ struct StepSafetyStorage {
   std::vector<float> min_density;    // [material] smallest density in the phantom [g/cm^3]
 };
 
-// The map for `phantom` with n_materials materials (indices checked: std::logic_error).
-StepSafetyStorage step_safety_map(const PhantomView& phantom, int n_materials);
+// The map for `phantom`, whose densities per material are `range`
+// (material_density_range(phantom, n_materials): it checks the material indices).
+StepSafetyStorage step_safety_map(const PhantomView& phantom, const MaterialDensityRange& range);
 
-// Computes it for tp.phantom into `storage` and points tp.phantom.step_safety and
-// tp.phantom.material_min_density_g_cm3 at it (`storage` must outlive tp's use).
-void use_step_safety(TransportParams& tp, StepSafetyStorage& storage);
+// Computes it for tp.phantom (densities per material: `range`) into `storage` and points
+// tp.phantom.step_safety and tp.phantom.material_min_density_g_cm3 at it (`storage` must outlive
+// tp's use).
+void use_step_safety(TransportParams& tp, const MaterialDensityRange& range,
+                     StepSafetyStorage& storage);
 
 }  // namespace sabre::phys

@@ -57,7 +57,8 @@ struct WaterBox {
     tp.phantom.density_g_cm3 = rho.data();
     tp.phantom.max_density_g_cm3 = 1;
     tp.materials = t.data();
-    phys::use_phantom_majorant(tp, majorant);
+    phys::use_phantom_majorant(
+        tp, phys::material_density_range(tp.phantom, tp.materials.n_materials), majorant);
   }
   WaterBox(const WaterBox&) = delete;
   WaterBox& operator=(const WaterBox&) = delete;

@@ -23,7 +23,8 @@ TEST_CASE("Phantom majorant bounds mu everywhere and is tighter than the table's
   ph.material = mat.data();
   ph.density_g_cm3 = rho.data();
   ph.max_density_g_cm3 = 1.0f;
-  const std::vector<double> row = phantom_majorant_row(ph, t.data);
+  const std::vector<double> row =
+      phantom_majorant_row(t.data, material_density_range(ph, t.data.n_materials));
   GridTable maj{t.data.photon.mu_rho_total.grid, row.data()};
   Rng rng(5, 0, kStreamTest);
   int tighter = 0;

@@ -35,12 +35,14 @@ TEST_CASE("Phantom derived data: majorant row and safety map both attached", "[t
   PhantomDerivedStorage d;
   use_phantom_derived_data(tp, d);
 
-  const std::vector<double> row = phantom_majorant_row(tp.phantom, t.data);
+  const std::vector<double> row =
+      phantom_majorant_row(t.data, material_density_range(tp.phantom, t.data.n_materials));
   REQUIRE(d.majorant == row);
   CHECK(tp.materials.photon.majorant_mu_rho.values == d.majorant.data());
   CHECK(tp.materials.photon.majorant_mu_rho.values != table_majorant);
 
-  const StepSafetyStorage s = step_safety_map(tp.phantom, t.data.n_materials);
+  const StepSafetyStorage s =
+      step_safety_map(tp.phantom, material_density_range(tp.phantom, t.data.n_materials));
   CHECK(d.safety.voxels == s.voxels);
   CHECK(d.safety.min_density == s.min_density);
   CHECK(tp.phantom.step_safety == d.safety.voxels.data());

@@ -56,7 +56,7 @@ TEST_CASE("Step safety map equals its definition on random phantoms", "[transpor
     ph.grid = g;
     ph.material = mat.data();
     ph.density_g_cm3 = rho.data();
-    const StepSafetyStorage s = step_safety_map(ph, 4);
+    const StepSafetyStorage s = step_safety_map(ph, material_density_range(ph, 4));
     REQUIRE(s.voxels.size() == rho.size());
     int mismatches = 0, deepest = 0;
     for (int k = 0; k < g.nz; ++k)
@@ -79,7 +79,7 @@ TEST_CASE("Step safety map equals its definition on random phantoms", "[transpor
   }
 }
 
-TEST_CASE("Step safety map refuses a material index outside the table set", "[transport][efficiency]") {
+TEST_CASE("Step safety map of a single voxel", "[transport][efficiency]") {
   GridGeometry g;
   g.nx = g.ny = g.nz = 1;
   g.spacing_cm = {1, 1, 1};
@@ -89,7 +89,10 @@ TEST_CASE("Step safety map refuses a material index outside the table set", "[tr
   ph.grid = g;
   ph.material = mat.data();
   ph.density_g_cm3 = rho.data();
-  CHECK_THROWS(step_safety_map(ph, 2));
-  const StepSafetyStorage s = step_safety_map(ph, 6);
+  // (A material index outside the table set is refused by material_density_range:
+  // tests/physics/transport/material_density_range_test.cc.)
+  const StepSafetyStorage s = step_safety_map(ph, material_density_range(ph, 6));
   CHECK(s.voxels[0] == 1);  // a single voxel touches the outside
+  CHECK(s.min_density[5] == 1.0f);
+  CHECK(std::isinf(s.min_density[0]));
 }

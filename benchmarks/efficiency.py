@@ -108,7 +108,7 @@ BIAS_HISTORIES = {"r1": 40000000, "water1": 40000000, "slab": 40000000, "lung": 
 ANALOG = {"msc_tables": "false", "range_rejection": "false", "far_steps": "false"}
 # The default mode's histories are divided by its source_splitting (each history is that many
 # transports), so that both modes do the same work. Read from the default mode's own output (its
-# warm-up run's provenance line) by main(); the phantom files' point sources have none (1),
+# warm-up run's summary) by main(); the phantom files' point sources have none (1),
 # which run_simulate checks on each case's first default-mode run (FIRST_TAGS).
 DEFAULT_DIVISOR = {}
 FIRST_TAGS = ("r0", "bias")
@@ -208,26 +208,23 @@ def h5_splitting(h5, what):
     return splitting_of(vr.decode() if isinstance(vr, bytes) else vr, what)
 
 
-def run_lung(sabre, mode, n, seed, threads, tmp, tag):
+def lung_summary(sabre, mode, n, seed, threads, tmp, tag):
+    """Runs the lung example; returns its summary.json (parsed), the CPU seconds and the dose's path."""
     path, out = lung_run_file(mode, tmp, tag, n, seed, threads)
     try:
         _, cpu = cpu_run([sabre, "run", path, "--quiet"])
     finally:
         os.remove(path)
     with open(os.path.join(out, "summary.json")) as f:
-        s = json.load(f)
-    if tag != "warm" and s.get("calibration", {}).get("from_cache") is False:
+        return json.load(f), cpu, os.path.join(out, "dose.h5")
+
+
+def run_lung(sabre, mode, n, seed, threads, tmp, tag):
+    s, cpu, h5 = lung_summary(sabre, mode, n, seed, threads, tmp, tag)
+    if s.get("calibration", {}).get("from_cache") is False:
         # T would include the reference run: not a transport figure
         sys.exit(f"efficiency.py: lung {mode} ({tag}) computed its calibration instead of using the cache")
-    return s["uncertainty"]["statistical_mean_rel_50"], cpu, os.path.join(out, "dose.h5")
-
-
-def lung_warm_splitting(tmp):
-    """The source_splitting of the default mode's warm-up run of the lung example (its summary's
-    provenance line): the divisor of that mode's histories."""
-    with open(os.path.join(tmp, "lung-default-warm", "summary.json")) as f:
-        s = json.load(f)
-    return splitting_of(s.get("physics", {}).get("variance_reduction"), "the lung example")
+    return s["uncertainty"]["statistical_mean_rel_50"], cpu, h5
 
 
 def ensure_lung(sabre):
@@ -364,8 +361,10 @@ def main():
         for case in cases:
             if case == "lung":  # each mode's calibration once, untimed (cached for the runs below)
                 for mode in modes:
-                    run_lung(exe[mode], mode, 20000, 1, a.threads, tmp, "warm")
-                DEFAULT_DIVISOR["lung"] = lung_warm_splitting(tmp)
+                    s, _, _ = lung_summary(exe[mode], mode, 20000, 1, a.threads, tmp, "warm")
+                    if mode == "default":  # its provenance line: the divisor of its histories
+                        DEFAULT_DIVISOR["lung"] = splitting_of(s.get("physics", {}).get("variance_reduction"),
+                                                               "the lung example")
             if a.bias:
                 n = int(BIAS_HISTORIES[case] * a.scale)
                 res = {}

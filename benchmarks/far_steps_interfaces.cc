@@ -87,7 +87,7 @@ struct Slabs {
     tp.phantom.density_g_cm3 = rho.data();
     tp.phantom.max_density_g_cm3 = *std::max_element(rho.begin(), rho.end());
     tp.materials = tab.data();
-    use_step_safety(tp, material_density_range(tp.phantom, tp.materials.n_materials), safety);
+    use_step_safety(tp, material_density_range(tp), safety);
   }
 
   // One start, from its own stream (the same in every variant).

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "physics/geometry/voxel_grid.hh"
+#include "physics/transport/transport_params.hh"
 
 namespace sabre::phys {
 
@@ -21,5 +22,10 @@ struct MaterialDensityRange {
 // For material indices 0 .. n_materials - 1; a voxel whose material index is outside that
 // range throws std::logic_error.
 MaterialDensityRange material_density_range(const PhantomView& phantom, int n_materials);
+
+// The same for a transport's phantom against its table set.
+inline MaterialDensityRange material_density_range(const TransportParams& tp) {
+  return material_density_range(tp.phantom, tp.materials.n_materials);
+}
 
 }  // namespace sabre::phys

@@ -233,7 +233,7 @@ TEST_CASE("Full physics: same seed on 1 and 2 threads, twice each, bit-identical
   tp.phantom.max_density_g_cm3 = 1.85f;
   tp.materials = t.data();
   std::vector<double> maj;
-  use_phantom_majorant(tp, material_density_range(tp.phantom, tp.materials.n_materials), maj);
+  use_phantom_majorant(tp, material_density_range(tp), maj);
   beams::SimpleSource src;
   src.position_cm = {0, 0, -100};
   src.u_min_cm = src.v_min_cm = -2;

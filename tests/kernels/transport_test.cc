@@ -76,8 +76,7 @@ struct SlabPhantom {
     tp.phantom.density_g_cm3 = rho.data();
     tp.phantom.max_density_g_cm3 = rmax;
     tp.materials = t.data();
-    use_phantom_majorant(tp, material_density_range(tp.phantom, tp.materials.n_materials),
-                         majorant);
+    use_phantom_majorant(tp, material_density_range(tp), majorant);
   }
   SlabPhantom(const SlabPhantom&) = delete;
   std::vector<double> majorant;
@@ -318,8 +317,7 @@ TEST_CASE("Fictitious events decided per block: the same dose bits as reading ev
   SlabPhantom ph(t, {{"air", 2.0, 0.0012}, {"water", 3.0, 1.0}, {"bone_cortical", 2.0, 1.85},
                      {"lung", 6.0, 0.26}, {"water", 5.0, 1.0}});
   BlockMajorantStorage blocks;
-  use_block_majorant(ph.tp, material_density_range(ph.tp.phantom, ph.tp.materials.n_materials),
-                     blocks);
+  use_block_majorant(ph.tp, material_density_range(ph.tp), blocks);
   REQUIRE(ph.tp.phantom.block_max_density_g_cm3 != nullptr);
   beams::SimpleSource src = pencil(ParticleType::photon, 2.0);
   src.u_min_cm = src.v_min_cm = -8;

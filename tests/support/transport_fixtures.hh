@@ -57,8 +57,7 @@ struct WaterBox {
     tp.phantom.density_g_cm3 = rho.data();
     tp.phantom.max_density_g_cm3 = 1;
     tp.materials = t.data();
-    phys::use_phantom_majorant(
-        tp, phys::material_density_range(tp.phantom, tp.materials.n_materials), majorant);
+    phys::use_phantom_majorant(tp, phys::material_density_range(tp), majorant);
   }
   WaterBox(const WaterBox&) = delete;
   WaterBox& operator=(const WaterBox&) = delete;

@@ -61,7 +61,7 @@ struct Cube {
     tp.phantom.density_g_cm3 = rho.data();
     tp.phantom.max_density_g_cm3 = rho[0];
     tp.materials = tab.data();
-    use_step_safety(tp, material_density_range(tp.phantom, tp.materials.n_materials), safety);
+    use_step_safety(tp, material_density_range(tp), safety);
   }
 };
 
@@ -107,7 +107,7 @@ TEST_CASE("Far steps change nothing where no electron is contained", "[electron]
   tp.phantom = ph.view;
   tp.materials = tab->data();
   StepSafetyStorage safety;
-  use_step_safety(tp, material_density_range(tp.phantom, tp.materials.n_materials), safety);
+  use_step_safety(tp, material_density_range(tp), safety);
   ElectronOptions near, far;
   far.far_steps = true;
   FixedStack<256> st;

@@ -67,8 +67,7 @@ TEST_CASE("Block majorant: each block's largest density, M over the phantom's ma
   MixedPhantom ph(t);
   const GridGeometry& g = ph.tp.phantom.grid;
   const BlockMajorantStorage s =
-      block_majorant(ph.tp.phantom, ph.tp.materials,
-                     material_density_range(ph.tp.phantom, ph.tp.materials.n_materials), 2);
+      block_majorant(ph.tp.phantom, ph.tp.materials, material_density_range(ph.tp), 2);
   CHECK(s.shift == 2);
   CHECK(s.count[0] == 3);  // ceil(10 / 4)
   CHECK(s.count[1] == 3);  // ceil(9 / 4)
@@ -111,7 +110,7 @@ TEST_CASE("Block majorant: M rho_b bounds mu in every voxel of its block at ever
   const MaterialTables& t = *shipped_tables();
   MixedPhantom ph(t);
   BlockMajorantStorage s;
-  use_block_majorant(ph.tp, material_density_range(ph.tp.phantom, ph.tp.materials.n_materials), s);
+  use_block_majorant(ph.tp, material_density_range(ph.tp), s);
   const PhantomView& pv = ph.tp.phantom;
   REQUIRE(pv.block_max_density_g_cm3 == s.max_density.data());
   const PhotonData& pd = ph.tp.materials.photon;

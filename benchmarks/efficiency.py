@@ -115,7 +115,7 @@ DEFAULT_DIVISOR = {}
 FIRST_TAGS = ("r0", "bias")
 # The run file has the source's technique too (the phantom files' point sources have none).
 ANALOG_RUN = dict(ANALOG, source_margin_density="1.0", source_splitting="1")
-# Keys of the phantom files that came after issue 20's day (f211d44 rejects them as unknown),
+# Keys of the phantom and run files that came after issue 20's day (f211d44 rejects them as unknown),
 # removed from the baseline mode's copy: R1.toml's point_sampling = "solid_angle" (issue 26;
 # without it the point source is sampled per area of the field plane, at the same cost per
 # history, so T and s stay comparable, not the dose).
@@ -129,6 +129,13 @@ def with_physics(text, keys):
         return re.sub(r"^\[physics\]\s*$", "[physics]\n" + "\n".join(lines), text, count=1, flags=re.M)
     # keys of the top level must come before the first table: append a new table at the end
     return text.rstrip("\n") + "\n\n[physics]\n" + "\n".join(lines) + "\n"
+
+
+def drop_keys(text, keys):
+    """TOML text without the lines that set any of `keys` (top level or in a table)."""
+    for key in keys:
+        text = re.sub(rf"^{key}\s*=.*$", "", text, flags=re.M)
+    return text
 
 
 def cpu_run(cmd, cwd=None):
@@ -153,8 +160,7 @@ def run_simulate(sabre, case, mode, n, seed, threads, tmp, tag):
     if mode == "analog":
         text = with_physics(text, ANALOG)
     if mode == "baseline":
-        for key in BASELINE_UNKNOWN:
-            text = re.sub(rf"^{key}\s*=.*$", "", text, flags=re.M)
+        text = drop_keys(text, BASELINE_UNKNOWN)
     # R1.toml's spectrum path is relative to its directory: write the copy there.
     d = os.path.dirname(R1) if case == "r1" else tmp
     path = os.path.join(d, f".efficiency-{case}-{mode}-{tag}-{os.getpid()}.toml")
@@ -181,13 +187,14 @@ def lung_run_file(mode, tmp, tag, n, seed, threads):
     with open(os.path.join(LUNG_DIR, "run.toml")) as f:
         text = f.read()
     # A fixed history count (no target, no time limit), the CPU, outputs in tmp.
-    text = re.sub(r"^target_uncertainty\s*=.*$", "", text, flags=re.M)
-    text = re.sub(r"^time_limit_s\s*=.*$", "", text, flags=re.M)
+    text = drop_keys(text, ("target_uncertainty", "time_limit_s"))
+    if mode == "baseline":
+        text = drop_keys(text, BASELINE_UNKNOWN)
     text = re.sub(r"^histories\s*=.*$", f"histories = {n}", text, flags=re.M)
     text = re.sub(r"^seed\s*=.*$", f"seed = {seed}", text, flags=re.M)
     # One calibration per mode whatever the run's seed, so that the untimed warm-up's cached
     # result serves every repetition (its key holds the reference seed).
-    text = "calibration_seed = 1000004\n" + re.sub(r"^calibration_seed\s*=.*$", "", text, flags=re.M)
+    text = "calibration_seed = 1000004\n" + drop_keys(text, ("calibration_seed",))
     text = re.sub(r"^device\s*=.*$", f'device = "cpu:{threads}"' if threads else 'device = "cpu"', text,
                   flags=re.M)
     out = os.path.join(tmp, f"lung-{mode}-{tag}")
